@@ -1,0 +1,371 @@
+"""Label files + schema → validated examples (doc, para, text, kind, themes, stance).
+
+A label directory holds a ``schema.json`` (the label set) and any number of
+``*.jsonl`` label files, searched recursively. Two record shapes are accepted:
+
+* a **text record**, the guide's format, carrying its own text::
+
+    {"doc": "004_9d925814d48bd87e", "para": 17, "text": "...", "kind": "content",
+     "themes": ["militarization"], "stance": "neutral"}
+
+* a **corpus record**, for text this repository may not copy: it names a row
+  of a JSON Lines file in the corpus folder and a hash of the paragraph, and
+  the text is read from the corpus at load time::
+
+    {"corpus": "ungdc.jsonl", "id": "ungdc/BOL_30_1975/10", "para": null,
+     "text_sha256": "3f2a...", "kind": "content", "themes": [], "stance": "neutral"}
+
+  ``para`` is null when the corpus row is one paragraph, or the paragraph's
+  index in ``themetag.segment(row["text"])`` when the row is a whole article.
+
+Every problem is a :class:`~themetag.errors.LabelError` naming the file and
+line and saying how to fix it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from .errors import LabelError
+from .segment import segment
+
+SCHEMA_FILE = "schema.json"
+KINDS = ("content", "heading", "boilerplate")
+HASH_CHARS = 16
+
+
+def text_hash(text: str) -> str:
+    """The hash a corpus record keeps of its paragraph: the first 16 hex digits of SHA-256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_CHARS]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The label set: theme names, stance values, and optional cue terms for each.
+
+    ``null_stance`` is the stance that means "takes no side"; the keyword
+    baseline and the article-level rules use it.
+    """
+
+    themes: tuple[str, ...]
+    stances: tuple[str, ...]
+    null_stance: str
+    theme_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    stance_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    descriptions: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "themes": {t: {"description": self.descriptions.get(t, ""), "cues": list(self.theme_cues.get(t, ()))} for t in self.themes},
+            "stances": {s: {"description": self.descriptions.get(f"stance:{s}", ""), "cues": list(self.stance_cues.get(s, ()))} for s in self.stances},
+            "null_stance": self.null_stance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object, *, path: str = "<schema>") -> "Schema":
+        if not isinstance(data, dict):
+            raise LabelError("a schema is a JSON object with \"themes\" and \"stances\"", path=path)
+        themes = _named_entries(data.get("themes"), "themes", path)
+        stances = _named_entries(data.get("stances"), "stances", path)
+        if not stances:
+            raise LabelError("\"stances\" needs at least one value", path=path)
+        null_stance = data.get("null_stance", "neutral" if "neutral" in stances else None)
+        if null_stance not in stances:
+            raise LabelError(
+                f"\"null_stance\" must be one of the stances {sorted(stances)}, got {null_stance!r}", path=path
+            )
+        overlap = set(themes) & set(stances)
+        if overlap:
+            raise LabelError(f"names used both as theme and stance: {sorted(overlap)}", path=path)
+        descriptions = {t: v.get("description", "") for t, v in themes.items()}
+        descriptions.update({f"stance:{s}": v.get("description", "") for s, v in stances.items()})
+        return cls(
+            themes=tuple(themes),
+            stances=tuple(stances),
+            null_stance=null_stance,
+            theme_cues={t: tuple(v.get("cues", ())) for t, v in themes.items()},
+            stance_cues={s: tuple(v.get("cues", ())) for s, v in stances.items()},
+            descriptions=descriptions,
+            name=str(data.get("name", "")),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Schema":
+        path = Path(path)
+        if path.is_dir():
+            path = path / SCHEMA_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise LabelError(f"no schema file; write a {SCHEMA_FILE} (see labels/{SCHEMA_FILE})", path=str(path)) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LabelError(f"schema is not valid UTF-8 JSON: {exc}", path=str(path)) from None
+        return cls.from_dict(data, path=str(path))
+
+
+def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
+    """Accept {"name": {"cues": [...]}, ...} or ["name", ...]; names must be plain identifiers."""
+    if isinstance(value, list):
+        value = {name: {} for name in value}
+    if not isinstance(value, dict):
+        raise LabelError(f"\"{what}\" must be an object of names or a list of names", path=path)
+    for name, spec in value.items():
+        if not isinstance(name, str) or not name or name.strip() != name:
+            raise LabelError(f"{what} name {name!r} must be a non-empty string without surrounding spaces", path=path)
+        if not isinstance(spec, dict):
+            raise LabelError(f"{what} entry {name!r} must be an object (e.g. {{\"cues\": [...]}})", path=path)
+        cues = spec.get("cues", [])
+        if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
+            raise LabelError(f"cues of {name!r} must be a list of non-empty strings", path=path)
+    return value
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labeled paragraph; ``uid`` names it uniquely, ``doc`` is its cross-validation group."""
+
+    uid: str
+    doc: str
+    para: int | None
+    text: str
+    kind: str
+    themes: tuple[str, ...]
+    stance: str | None
+    source: str  # the label file it came from
+    line: int  # its 1-based line there
+
+    def labels(self) -> tuple:
+        return (self.kind, tuple(sorted(self.themes)), self.stance)
+
+
+@dataclass
+class LabelSet:
+    """Validated examples and the schema they follow."""
+
+    schema: Schema
+    examples: list[Example]
+
+    def content(self) -> list[Example]:
+        return [e for e in self.examples if e.kind == "content"]
+
+    def fingerprint(self) -> str:
+        """A hash of the labels and texts: two label sets with equal fingerprints train the same model."""
+        h = hashlib.sha256(json.dumps(self.schema.to_dict(), sort_keys=True).encode())
+        for e in sorted(self.examples, key=lambda e: e.uid):
+            h.update(json.dumps([e.uid, e.doc, e.text, e.kind, sorted(e.themes), e.stance]).encode())
+        return h.hexdigest()
+
+
+class CorpusIndex:
+    """Rows of the corpus folder's JSON Lines files, by file name and id, read lazily."""
+
+    def __init__(self, corpus_dir: str | os.PathLike | None):
+        self.dir = Path(corpus_dir) if corpus_dir is not None else None
+        self._rows: dict[str, dict[str, dict]] = {}
+        self._segments: dict[tuple[str, str], list] = {}
+
+    def row(self, file: str, row_id: str, *, path: str, line: int) -> dict:
+        if self.dir is None or not self.dir.is_dir():
+            raise LabelError(
+                f"this record names corpus file {file!r} but the corpus folder {str(self.dir)!r} does not exist; "
+                "pass the folder with --corpus (default ../shared/corpus)",
+                path=path,
+                line=line,
+            )
+        if file not in self._rows:
+            fpath = self.dir / file
+            if not fpath.is_file() or Path(file).name != file:
+                raise LabelError(f"corpus file {file!r} not found in {self.dir}", path=path, line=line)
+            rows: dict[str, dict] = {}
+            with fpath.open(encoding="utf-8") as fh:
+                for row_line in fh:
+                    if row_line.strip():
+                        row = json.loads(row_line)
+                        rows[row["id"]] = row
+            self._rows[file] = rows
+        try:
+            return self._rows[file][row_id]
+        except KeyError:
+            raise LabelError(f"no row with id {row_id!r} in corpus file {file!r}", path=path, line=line) from None
+
+    def paragraphs(self, file: str, row: dict) -> list:
+        key = (file, row["id"])
+        if key not in self._segments:
+            self._segments[key] = segment(row["text"])
+        return self._segments[key]
+
+
+_TEXT_FIELDS = ("doc", "para", "text", "kind", "themes", "stance")
+_CORPUS_FIELDS = ("corpus", "id", "para", "text_sha256", "kind", "themes", "stance")
+
+
+def label_files(directory: str | os.PathLike) -> list[Path]:
+    """The ``*.jsonl`` label files under a label directory, in a stable order."""
+    directory = Path(directory)
+    if directory.is_file():
+        return [directory]
+    if not directory.is_dir():
+        raise LabelError("no such label directory or file", path=str(directory))
+    # Raw annotator files live under annotations/ and are inputs to adjudication, not labels.
+    return sorted(p for p in directory.rglob("*.jsonl") if "annotations" not in p.relative_to(directory).parts)
+
+
+def load_labels(
+    dirs: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    corpus_dir: str | os.PathLike | None = None,
+    schema: Schema | None = None,
+) -> LabelSet:
+    """Read and validate every label file under one or more label directories.
+
+    The schema is ``schema`` if given, else the ``schema.json`` of the first
+    directory; every other directory with a schema must declare the same one.
+    The same paragraph labeled twice with different labels is an error that
+    names both places; labeled twice alike, it counts once.
+
+    >>> labels = load_labels("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
+    >>> labels.schema.themes
+    ('militarization', 'development', 'corruption', 'civilian_defense')
+    """
+    if isinstance(dirs, (str, os.PathLike)):
+        dirs = [dirs]
+    dirs = [Path(d) for d in dirs]
+    if not dirs:
+        raise LabelError("no label directory given")
+    if schema is None:
+        for d in dirs:
+            if (d / SCHEMA_FILE).is_file():
+                schema = Schema.load(d)
+                break
+        else:
+            raise LabelError(f"no {SCHEMA_FILE} in any label directory; add one (see labels/{SCHEMA_FILE})", path=str(dirs[0]))
+    for d in dirs:
+        if (d / SCHEMA_FILE).is_file() and Schema.load(d).to_dict() != schema.to_dict():
+            raise LabelError("declares a different schema from the first label directory; merge the schemas first", path=str(d / SCHEMA_FILE))
+    corpus = CorpusIndex(corpus_dir)
+    seen: dict[str, Example] = {}
+    examples: list[Example] = []
+    for d in dirs:
+        files = label_files(d)
+        if not files:
+            raise LabelError("no *.jsonl label files here", path=str(d))
+        for f in files:
+            for example in _read_label_file(f, schema, corpus):
+                previous = seen.get(example.uid)
+                if previous is None:
+                    seen[example.uid] = example
+                    examples.append(example)
+                elif previous.labels() != example.labels():
+                    raise LabelError(
+                        f"paragraph {example.uid!r} is labeled differently at "
+                        f"{previous.source}:{previous.line}; keep one label (adjudicate) and delete the other",
+                        path=example.source,
+                        line=example.line,
+                    )
+    return LabelSet(schema=schema, examples=examples)
+
+
+def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example]:
+    where = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LabelError(f"cannot read: {exc.strerror}", path=where) from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LabelError("not UTF-8 text; save the file as UTF-8", path=where, line=line) from None
+    for lineno, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelError(
+                f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
+                path=where,
+                line=lineno,
+            ) from None
+        yield _validate_record(record, schema, corpus, where, lineno)
+
+
+def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where: str, lineno: int) -> Example:
+    def fail(message: str) -> LabelError:
+        return LabelError(message, path=where, line=lineno)
+
+    if not isinstance(record, dict):
+        raise fail(f"expected a JSON object, got {type(record).__name__}")
+    is_corpus = "corpus" in record or "text_sha256" in record
+    required = _CORPUS_FIELDS if is_corpus else _TEXT_FIELDS
+    missing = [k for k in required if k not in record]
+    if missing:
+        shape = "corpus record" if is_corpus else "text record"
+        raise fail(f"{shape} is missing {', '.join(repr(m) for m in missing)}; a {shape} needs {', '.join(required)}")
+
+    kind, themes, stance, para = record["kind"], record["themes"], record["stance"], record["para"]
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+        raise fail(f"\"themes\" must be a list of theme names, got {themes!r}")
+    unknown = [t for t in themes if t not in schema.themes]
+    if unknown:
+        raise fail(f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes)}")
+    if len(set(themes)) != len(themes):
+        raise fail(f"theme listed twice in {themes!r}")
+    if kind == "content":
+        if stance not in schema.stances:
+            raise fail(f"unknown stance {stance!r}; a content paragraph takes one of {', '.join(schema.stances)}")
+    elif themes or stance is not None:
+        raise fail(f"a {kind} paragraph carries no labels: set \"themes\": [] and \"stance\": null")
+    if para is not None and (not isinstance(para, int) or isinstance(para, bool) or para < 0):
+        raise fail(f"\"para\" must be a paragraph index (0 or more) or null, got {para!r}")
+
+    if is_corpus:
+        file, row_id, expected = record["corpus"], record["id"], record["text_sha256"]
+        if not isinstance(file, str) or not isinstance(row_id, str) or not isinstance(expected, str):
+            raise fail("\"corpus\", \"id\" and \"text_sha256\" must be strings")
+        row = corpus.row(file, row_id, path=where, line=lineno)
+        if para is None:
+            text = row["text"]
+        else:
+            paragraphs = corpus.paragraphs(file, row)
+            if para >= len(paragraphs):
+                raise fail(f"row {row_id!r} has {len(paragraphs)} paragraphs; there is no paragraph {para}")
+            text = paragraphs[para].text
+        if text_hash(text) != expected:
+            raise fail(
+                f"text_sha256 {expected!r} no longer matches {file} row {row_id!r}"
+                + ("" if para is None else f" paragraph {para}")
+                + f" (now {text_hash(text)!r}): the corpus text or the segmentation changed; re-check and re-label this paragraph"
+            )
+        doc = str(row.get("doc", row_id))
+    else:
+        doc, text = record["doc"], record["text"]
+        if not isinstance(doc, str) or not doc:
+            raise fail("\"doc\" must be a non-empty string (the article's file name without extension)")
+        if not isinstance(text, str) or not text.strip():
+            raise fail("\"text\" must be the paragraph's non-empty text")
+    # A corpus row that is one paragraph is known by its id: one document holds many such rows.
+    if is_corpus:
+        uid = row_id if para is None else f"{row_id}#{para}"
+    else:
+        uid = f"{doc}#{para if para is not None else text_hash(text)}"
+    return Example(
+        uid=uid,
+        doc=doc,
+        para=para,
+        text=text,
+        kind=kind,
+        themes=tuple(t for t in schema.themes if t in themes),
+        stance=stance if kind == "content" else None,
+        source=where,
+        line=lineno,
+    )

@@ -1,0 +1,485 @@
+"""Article text (plain or HTML) → paragraphs, each marked content, heading or boilerplate.
+
+The unit rules are those of ``labels/GUIDE.md``: blank-line blocks; one
+paragraph per line where a text has no blank lines; a line that stops
+mid-sentence joins the next; a short unpunctuated line before prose is a
+heading; a bulleted list stays with the paragraph that introduces it.
+
+Page furniture is recognised by *kinds* of text (share rows, donation
+appeals, re-use notices, teasers, bylines and datelines, captions,
+navigation, pagination) and by position (everything after an
+end-of-article marker such as a comment prompt or a "Related" block), never
+by the exact strings of particular articles.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from html.parser import HTMLParser
+from typing import Iterable, Literal
+
+from .errors import InputError
+
+Kind = Literal["content", "heading", "boilerplate"]
+
+#: Largest article accepted, in characters. Larger inputs are refused whole
+#: rather than half-processed.
+MAX_ARTICLE_CHARS = 20_000_000
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """One paragraph of an article: its 0-based position, text and kind."""
+
+    index: int
+    text: str
+    kind: Kind
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto") -> list[Paragraph]:
+    """Split an article into paragraphs and mark each as content, heading or boilerplate.
+
+    ``format="auto"`` treats the input as HTML when it looks like a web page
+    (a doctype, ``<html>``, or several block tags such as ``<p>``).
+
+    >>> [(p.kind, p.text) for p in segment("Title\\n\\nThe army moved in.\\n\\nSHARE")]
+    [('heading', 'Title'), ('content', 'The army moved in.'), ('boilerplate', 'SHARE')]
+    """
+    if not isinstance(text, str):
+        raise InputError(f"segment() takes the article as str, got {type(text).__name__}; decode bytes first")
+    if format not in ("auto", "text", "html"):
+        raise InputError(f"format must be 'auto', 'text' or 'html', got {format!r}")
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise InputError(
+            f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
+        )
+    is_html = format == "html" or (format == "auto" and looks_like_html(text))
+    units = _html_units(text) if is_html else _text_units(normalize_text(text))
+    kinds = _classify(units)
+    return [Paragraph(i, u.text, k) for i, (u, k) in enumerate(zip(units, kinds))]
+
+
+# --------------------------------------------------------------------------- text normalisation
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_HSPACE = re.compile(r"[^\S\n]+")
+
+
+def normalize_text(text: str) -> str:
+    """Unify line endings and spaces: CRLF/CR → LF, NBSP and other spaces → ' ', zero-width removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.translate(_INVISIBLE)
+    # Control characters other than newline and tab carry no words; drop them.
+    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    return _HSPACE.sub(" ", text)
+
+
+_HTML_SNIFF = re.compile(r"<!doctype html|<html[\s>]|<body[\s>]", re.IGNORECASE)
+_HTML_BLOCK_TAG = re.compile(r"<(p|h[1-6]|li|div|article|section|br)[\s/>]", re.IGNORECASE)
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:5000]
+    return bool(_HTML_SNIFF.search(head)) or len(_HTML_BLOCK_TAG.findall(head)) >= 2
+
+
+# --------------------------------------------------------------------------- units
+
+
+@dataclass
+class _Unit:
+    """A paragraph before classification, with what the splitter learnt about it."""
+
+    text: str
+    heading_like: bool = False  # short unpunctuated line standing on its own
+    tag: str = ""  # HTML element it came from
+    furniture_hint: bool = False  # HTML class/id/element says page furniture
+    has_bullets: bool = False
+
+
+# The guide's closing punctuation, plus the ellipsis and reference brackets ("...[15]").
+_CLOSERS = (".", "!", "?", ":", '"', "”", ")", "…", "]", "»")
+_BULLET = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\d{1,3}[.)])\s+")
+_CONTINUES = re.compile(r"^[.,;:!?)\]’”%]")
+_FUNCTION_WORDS = frozenset(
+    "a an the of in on at to for from by with and or but nor as than that which who whom whose "
+    "its their his her our your into onto upon about over under between among against during "
+    "via per is are was were be been has have had will would can could should may might must".split()
+)
+_TEASER_LABEL = re.compile(r"^(?:see also|related|read (?:more|also)|more on|further reading):?$", re.IGNORECASE)
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip().endswith(_CLOSERS)
+
+
+def _continues(line: str) -> bool:
+    """A line that can only be the rest of the line before it."""
+    return bool(_CONTINUES.match(line)) or line[:1].islower()
+
+
+def _mid_phrase(text: str) -> bool:
+    """Text that stops where no sentence or title could: after a comma, a dash or a function word."""
+    if text.rstrip().endswith((",", ";", "-", "–", "—", "(", "“", "/", "&")):
+        return True
+    return text.split()[-1].lower().strip("\"'“”‘’") in _FUNCTION_WORDS
+
+
+def _is_marker_at(lines: list[str], i: int) -> bool:
+    """An ALL-CAPS label standing alone (a section tag, a SHARE button), not a capitalised word mid-sentence."""
+    if i >= len(lines):
+        return False
+    line = lines[i]
+    words = line.split()
+    if not (0 < len(words) <= 4 and line.upper() == line and any(c.isalpha() for c in line)):
+        return False
+    return i + 1 >= len(lines) or not _continues(lines[i + 1])
+
+
+def _is_label_line(line: str) -> bool:
+    """"SEE ALSO:" or "Name:" on a line of its own, its value on the next line."""
+    return bool(_TEASER_LABEL.match(line)) or (line.endswith(":") and len(line.split()) <= 4)
+
+
+def _could_be_heading(line: str, *, strict: bool) -> bool:
+    """A short line with no closing punctuation that could title what follows.
+
+    ``strict`` (a line with more lines in its block) also asks for title case,
+    because web text broken around links is full of short unpunctuated lines.
+    """
+    words = line.split()
+    if not words or len(words) > 16 or len(line) > 120 or _ends_sentence(line) or _mid_phrase(line):
+        return False
+    if not (line[0].isupper() or line[0].isdigit()):
+        return False
+    if not strict:
+        return True
+    content_words = [w for w in words if len(w) >= 4 and w.lower() not in _FUNCTION_WORDS and w[0].isalpha()]
+    return len(content_words) >= 2 and all(w[0].isupper() for w in content_words)
+
+
+def _is_wrapped_block(lines: list[str]) -> bool:
+    """A hard-wrapped paragraph: three or more lines of near-equal width, at most ~100 columns."""
+    if len(lines) < 3 or any(_BULLET.match(l) for l in lines):
+        return False
+    width = max(len(l) for l in lines)
+    return width <= 100 and all(len(l) >= 0.7 * width for l in lines[:-1])
+
+
+def _join(left: str, right: str) -> str:
+    if _CONTINUES.match(right) or left.endswith(("(", "“", "‘", "[")):
+        return left + right
+    return left + " " + right
+
+
+def _text_units(text: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        lines = [l.strip() for l in block.split("\n") if l.strip()]
+        if not lines:
+            continue
+        if _is_wrapped_block(lines):
+            units.append(_Unit(" ".join(lines)))
+            continue
+        units.extend(_line_units(lines, previous=units[-1] if units else None))
+    return units
+
+
+def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
+    """Apply the guide's one-paragraph-per-line rules to the lines of one block."""
+    out: list[_Unit] = []
+    open_text: str | None = None  # a paragraph whose last line stopped mid-sentence
+    close_after_next = False  # a teaser label takes exactly one line as its value
+    strict = len(lines) > 1
+
+    def close() -> None:
+        nonlocal open_text
+        if open_text is not None:
+            out.append(_Unit(open_text))
+            open_text = None
+
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if _BULLET.match(line):
+            close()
+            bullet = _BULLET.sub("• ", line, count=1)
+            owner = out[-1] if out else previous
+            # A list belongs to the paragraph that introduces it, not to a heading.
+            if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
+                owner.text += "\n" + bullet
+                owner.has_bullets = True
+            else:
+                out.append(_Unit(bullet, has_bullets=True))
+            continue
+        if open_text is None and _CONTINUES.match(line) and (out or previous is not None):
+            # Punctuation left on its own line after a link closes the paragraph before it.
+            owner = out[-1] if out else previous
+            owner.text = _join(owner.text, line)
+            continue
+        if open_text is not None:
+            open_text = _join(open_text, line)
+            # "SEE ALSO" / ":" / "Title": the label's value is the next line that has words.
+            if close_after_next:
+                if not open_text.endswith(":"):
+                    close_after_next = False
+                    close()
+                continue
+        elif nxt is not None and not _BULLET.match(nxt) and _is_label_line(line):
+            open_text = line
+            close_after_next = bool(_TEASER_LABEL.match(line))
+            continue
+        elif _is_marker_at(lines, i):
+            # A label such as "BRIEF" or "ANALYSIS": a heading if prose follows it, else furniture.
+            out.append(_Unit(line, heading_like=not _ends_sentence(line)))
+            continue
+        elif _ends_sentence(line):
+            out.append(_Unit(line))
+            continue
+        elif nxt is None or _is_marker_at(lines, i + 1) or _BULLET.match(nxt):
+            out.append(_Unit(line, heading_like=_could_be_heading(line, strict=strict)))
+            continue
+        elif not _continues(nxt) and _could_be_heading(line, strict=True):
+            out.append(_Unit(line, heading_like=True))
+            continue
+        else:
+            open_text = line
+        if (
+            _ends_sentence(open_text)
+            or nxt is None
+            or _BULLET.match(nxt)
+            or (_is_marker_at(lines, i + 1) and not _mid_phrase(open_text))
+        ):
+            close()
+    close()
+    return out
+
+
+# --------------------------------------------------------------------------- HTML
+
+_DROP_ELEMENTS = frozenset(
+    "script style noscript template svg canvas iframe object embed nav header footer aside form "
+    "button select option input textarea label head title menu dialog".split()
+)
+_BLOCK_ELEMENTS = frozenset("p h1 h2 h3 h4 h5 h6 li blockquote pre figcaption caption dd dt td th".split())
+_BREAK_ELEMENTS = frozenset("div section article main ul ol table tr figure body html br hr".split())
+_VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+_FURNITURE_ATTR = re.compile(
+    r"share|social|related|breadcrumb|\bnav|menu|footer|comment|donat|newsletter|subscribe|byline|"
+    r"caption|credit|\btags?\b|pagination|pager|advert|\bads?\b|promo|sidebar|widget|cookie|author-bio",
+    re.IGNORECASE,
+)
+
+
+class _BlockCollector(HTMLParser):
+    """Collects the text of block elements; skips dropped subtrees."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[tuple[str, str, bool]] = []  # (tag, text, furniture_hint)
+        self._stack: list[tuple[str, bool]] = []  # open elements: (tag, furniture)
+        self._drop_depth = 0
+        self._buf: list[str] = []
+        self._buf_tag = ""
+        self._buf_hint = False
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self._buf).split())
+        if text:
+            self.blocks.append((self._buf_tag or "p", text, self._buf_hint))
+        self._buf = []
+        self._buf_tag = ""
+
+    def _in_furniture(self) -> bool:
+        return any(f for _, f in self._stack)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID_ELEMENTS:
+            if tag in ("br", "hr"):
+                self._buf.append(" ")
+            return
+        if self._drop_depth:
+            self._drop_depth += 1
+            return
+        if tag in _DROP_ELEMENTS:
+            self._drop_depth = 1
+            return
+        attr_text = " ".join(v or "" for k, v in attrs if k in ("class", "id", "role"))
+        furniture = bool(_FURNITURE_ATTR.search(attr_text))
+        if tag in _BLOCK_ELEMENTS or tag in _BREAK_ELEMENTS:
+            self._flush()
+            self._buf_tag = tag if tag in _BLOCK_ELEMENTS else ""
+        self._stack.append((tag, furniture))
+        self._buf_hint = self._in_furniture()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _VOID_ELEMENTS:
+            return
+        if self._drop_depth:
+            self._drop_depth -= 1
+            return
+        if tag in _BLOCK_ELEMENTS or tag in _BREAK_ELEMENTS:
+            self._buf_hint = self._in_furniture()
+            self._flush()
+        # Pop up to the matching element; tolerate unclosed children.
+        for i in range(len(self._stack) - 1, -1, -1):
+            if self._stack[i][0] == tag:
+                del self._stack[i:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if not self._drop_depth:
+            if not self._buf:
+                self._buf_hint = self._in_furniture()
+            self._buf.append(data)
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def _html_units(html: str) -> list[_Unit]:
+    collector = _BlockCollector()
+    collector.feed(normalize_text(html))
+    collector.close()
+    units: list[_Unit] = []
+    for tag, text, hint in collector.blocks:
+        if tag == "li":
+            owner = units[-1] if units else None
+            if owner is not None and (owner.tag == "p" or owner.has_bullets) and not owner.furniture_hint:
+                owner.text += "\n• " + text
+                owner.has_bullets = True
+            else:
+                units.append(_Unit("• " + text, tag=tag, furniture_hint=hint, has_bullets=True))
+            continue
+        heading = tag in ("h1", "h2", "h3", "h4", "h5", "h6")
+        units.append(_Unit(text, heading_like=heading, tag=tag, furniture_hint=hint or tag == "figcaption"))
+    return units
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = rf"(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})"
+
+#: Furniture recognised from the text of a short paragraph alone, by kind.
+FURNITURE_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "share": r"^(?=.*[a-z])(?:share|tweet|print|e-?mail|facebook|twitter|x|whatsapp|linkedin|telegram|reddit|"
+        r"pinterest|copy link|icons?|on|this|article|story|page|via|[\W_])+$",
+        "donation": r"\b(?:donate|make a donation|support (?:our|independent) (?:work|journalism)|"
+        r"become a (?:member|patron|supporter|subscriber)|in order to do (?:so|that|this), we need)\b",
+        "newsletter": r"\b(?:sign up for|subscribe to) (?:our|the) (?:\w+ )?newsletter\b|^subscribe\b",
+        "feedback": r"^(?:was this (?:content|article|story|page|information) (?:helpful|useful)|"
+        r"what (?:are|do) (?:your thoughts|you think)|leave a (?:comment|reply)|(?:\d+ )?comments?$|"
+        r"post a comment|join the (?:conversation|discussion))",
+        "reuse": r"copy and distribute|all rights reserved|^©|\bcopyright\b|creative commons|"
+        r"\brepublish|reprinted with permission|(?:originally|first) (?:appeared|published) (?:in|on|at)\b|"
+        r"non-commercial purposes",
+        "teaser": r"^(?:see also|related(?: content| articles?| stories| posts| reading| coverage)?|"
+        r"read (?:more|also|next)|more (?:on|from|about) (?:this|the|our)|further reading|"
+        r"recommended(?: for you)?|you (?:may|might) also (?:like|be interested)|most (?:read|popular))\b",
+        "byline": r"^(?:by|written by|reporting by|words by|posted by|author:)\s+\S+(?:\s+\S+){0,5}$|"
+        rf"^[A-Z][\w .,&-]{{0,40}}\s*/\s*{_DATE}",
+        "date": rf"^(?:(?:updated|published|posted)(?: on)?:?\s*)?{_DATE}(?:\s*[,|·-]?\s*\d{{1,2}}:\d{{2}}\s*(?:am|pm)?)?$",
+        "caption": r"^(?:(?:top|main|lead|featured|cover) )?(?:photo|image|picture|graphic|illustration|video|credit|source|file photo)s?"
+        r"(?: credit)?\s*[:/|]|^\((?:photo|image|graphic|map|chart|credit)[^)]*\)$|\b(?:getty images|ap photo|afp photo|reuters/|"
+        r"shutterstock)\b|(?:photo|image) (?:by|courtesy of)\b",
+        "navigation": r"^(?:home|menu|search|skip to (?:main )?content|back to top|log ?in|sign ?in|sign up|"
+        r"tags?|topics?|categories|filed under|prev(?:ious)?(?: next)?|next(?: page)?|older posts|newer posts|"
+        r"page \d+(?: of \d+)?|load more|view all|[\d\s•|>»›/-]+|×|name|email|website|comment)$|"
+        r"^home\s*[>/»›|]|^Home[A-Z][a-z]",
+        "bio": r"^\W{0,2}[A-Z][\w'.-]*(?: [A-Z][\w'.-]*){1,3} is (?:a|an|the) (?:[\w.,-]+ ){0,5}"
+        r"(?:journalist|researcher|reporter|writer|editor|fellow|analyst|professor|lecturer|director|author|"
+        r"correspondent|candidate|student|scholar)\b",
+    }.items()
+}
+
+# Kinds that, standing alone, end the article: everything after them is furniture.
+_TAIL_MARKERS = ("feedback", "navigation_tail", "related_block")
+_RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
+                             r"you (?:may|might) also like|more (?:stories|articles)|recommended(?: for you)?|"
+                             r"most (?:read|popular)|tags|about the authors?)$", re.IGNORECASE)
+_PAGINATION = re.compile(r"^(?:prev(?:ious)?\s*next|«?\s*prev(?:ious)?|next\s*»?|page \d+ of \d+)$", re.IGNORECASE)
+
+# Furniture is short: a long paragraph that happens to say "copyright" is still prose.
+_MAX_FURNITURE_WORDS = 70
+
+
+def furniture_kind(text: str) -> str | None:
+    """The kind of page furniture a paragraph's text is, or None for article text.
+
+    >>> furniture_kind("SEE ALSO: Coverage of the Shining Path")
+    'teaser'
+    >>> furniture_kind("The army eradicated 20,000 hectares of coca.") is None
+    True
+    """
+    words = len(text.split())
+    if words > _MAX_FURNITURE_WORDS:
+        return None
+    first_line = text.split("\n", 1)[0].strip()
+    if text.count("\n") and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
+        return "navigation"
+    for name, pattern in FURNITURE_PATTERNS.items():
+        probe = first_line if name in ("teaser", "navigation", "byline", "date", "feedback") else text
+        if pattern.search(probe):
+            # Teaser labels and navigation words are short lines, not sentences that start alike.
+            if name in ("teaser", "navigation", "date", "byline") and len(first_line.split()) > 14:
+                continue
+            return name
+    return None
+
+
+def _is_navigation_item(line: str) -> bool:
+    item = line.lstrip("• ").strip()
+    return len(item.split()) <= 2 and (item.isdigit() or len(item) <= 3)
+
+
+def _classify(units: list[_Unit]) -> list[Kind]:
+    kinds: list[Kind] = []
+    furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
+    in_tail = False
+    seen: set[str] = set()
+    for i, unit in enumerate(units):
+        key = " ".join(unit.text.lower().split())
+        repeated = key in seen and len(key) > 3
+        seen.add(key)
+        if in_tail or furniture[i] or repeated:
+            kinds.append("boilerplate")
+        elif unit.heading_like:
+            kinds.append("heading")
+        else:
+            kinds.append("content")
+        line = unit.text.strip()
+        # A share row after the article has begun closes it (the one above the lead is the caption's).
+        closing_share = furniture[i] == "share" and kinds[:-1].count("content") >= 2
+        if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
+            in_tail = True
+    # A heading stands before prose: one with no content before the next heading is furniture.
+    for i in range(len(kinds) - 1, -1, -1):
+        if kinds[i] == "heading":
+            following = next((k for k in kinds[i + 1 :] if k != "boilerplate"), None)
+            if following != "content":
+                kinds[i] = "boilerplate"
+    # Above the share buttons at the top of a page stands the lead photo's caption.
+    first_share = next((i for i, f in enumerate(furniture[:4]) if f == "share"), None)
+    if first_share is not None:
+        for i in range(first_share):
+            if kinds[i] != "heading" and len(units[i].text.split()) <= 35:
+                kinds[i] = "boilerplate"
+    # A page title with the site's name ("Title - Site") before the title itself.
+    headings = [i for i, k in enumerate(kinds[:8]) if k == "heading"]
+    for i in headings:
+        for j in headings:
+            if i != j and len(units[j].text) >= 12 and units[j].text in units[i].text and units[i].text != units[j].text:
+                kinds[i] = "boilerplate"
+    return kinds
+
+
+def iter_paragraph_texts(paragraphs: Iterable[Paragraph], kind: Kind = "content") -> list[str]:
+    return [p.text for p in paragraphs if p.kind == kind]
