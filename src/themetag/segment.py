@@ -168,7 +168,10 @@ def _is_wrapped_block(lines: list[str]) -> bool:
     if len(lines) < 3 or any(_BULLET.match(l) for l in lines):
         return False
     width = max(len(l) for l in lines)
-    return width <= 100 and all(len(l) >= 0.7 * width for l in lines[:-1])
+    if not 40 <= width <= 100 or any(len(l) < 0.7 * width for l in lines[:-1]):
+        return False
+    # Wrapping breaks lines mid-sentence; lines that each end a sentence are one paragraph per line.
+    return sum(not _ends_sentence(l) for l in lines[:-1]) * 2 >= len(lines) - 1
 
 
 def _join(left: str, right: str) -> str:
@@ -382,8 +385,8 @@ FURNITURE_PATTERNS: dict[str, re.Pattern[str]] = {
         r"\brepublish|reprinted with permission|(?:originally|first) (?:appeared|published) (?:in|on|at)\b|"
         r"non-commercial purposes",
         "teaser": r"^(?:see also|related(?: content| articles?| stories| posts| reading| coverage)?|"
-        r"read (?:more|also|next)|more (?:on|from|about) (?:this|the|our)|further reading|"
-        r"recommended(?: for you)?|you (?:may|might) also (?:like|be interested)|most (?:read|popular))\b",
+        r"read (?:more|also|next)|more (?:on|from|about) (?:this|the|our)(?: \w+)?|further reading|"
+        r"recommended(?: for you)?|you (?:may|might) also (?:like|be interested in)|most (?:read|popular))(?:\s*:|$)",
         "byline": r"^(?:by|written by|reporting by|words by|posted by|author:)\s+\S+(?:\s+\S+){0,5}$|"
         rf"^[A-Z][\w .,&-]{{0,40}}\s*/\s*{_DATE}",
         "date": rf"^(?:(?:updated|published|posted)(?: on)?:?\s*)?{_DATE}(?:\s*[,|·-]?\s*\d{{1,2}}:\d{{2}}\s*(?:am|pm)?)?$",

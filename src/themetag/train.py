@@ -1,0 +1,467 @@
+"""Fit and cross-validate (grouped by article) → fitted models + an honest report.
+
+Three tasks, each one scikit-learn ``Pipeline`` (features fitted inside it, so
+inside every fold):
+
+* themes — one-vs-rest logistic regression, one decision per theme, with a
+  per-theme probability threshold chosen on *inner* out-of-fold predictions
+  of the training part only;
+* stance — multinomial logistic regression on content paragraphs;
+* kind — logistic regression over all labeled paragraphs, compared in
+  evaluation with the segmenter's rules.
+
+Every split is by document (``GroupKFold``): no article, speech or page has
+paragraphs on both sides.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+
+from .errors import LabelError
+from .features import build_features, cue_pattern, tokenize
+from .labels import Example, LabelSet, Schema
+
+KINDS = ("content", "heading", "boilerplate")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training parameters; stored in the model's metadata.json."""
+
+    seed: int = 0
+    folds: int = 5
+    inner_folds: int = 4
+    theme_c: float = 8.0
+    stance_c: float = 4.0
+    kind_c: float = 4.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] | None = (3, 5)
+    min_df: int = 2
+    use_cues: bool = True
+    cue_weight: float = 1.0
+    class_weight: str | None = "balanced"
+    default_threshold: float = 0.5
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        data = dict(data)
+        for key in ("word_ngrams", "char_ngrams"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+
+def _features(schema: Schema, config: TrainConfig):
+    cues = None
+    if config.use_cues:
+        cues = {f"theme:{t}": schema.theme_cues.get(t, ()) for t in schema.themes}
+        cues.update({f"stance:{s}": schema.stance_cues.get(s, ()) for s in schema.stances})
+        cues = {k: v for k, v in cues.items() if v} or None
+    return build_features(
+        cues=cues,
+        word_ngrams=config.word_ngrams,
+        char_ngrams=config.char_ngrams,
+        min_df=config.min_df,
+        cue_weight=config.cue_weight,
+    )
+
+
+def _logreg(c: float, config: TrainConfig) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver="liblinear", random_state=config.seed)
+
+
+def theme_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
+    return Pipeline([("features", _features(schema, config)), ("clf", OneVsRestClassifier(_logreg(config.theme_c, config)))])
+
+
+def stance_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
+    clf = LogisticRegression(C=config.stance_c, class_weight=config.class_weight, max_iter=3000, random_state=config.seed)
+    return Pipeline([("features", _features(schema, config)), ("clf", clf)])
+
+
+def kind_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
+    clf = LogisticRegression(C=config.kind_c, class_weight=config.class_weight, max_iter=3000, random_state=config.seed)
+    return Pipeline([("features", _features(schema, config)), ("clf", clf)])
+
+
+def theme_matrix(examples: Sequence[Example], themes: Sequence[str]) -> np.ndarray:
+    return np.array([[t in e.themes for t in themes] for e in examples], dtype=int).reshape(len(examples), len(themes))
+
+
+@dataclass
+class FittedModels:
+    """What a Tagger needs: the three pipelines, the thresholds and the schema."""
+
+    schema: Schema
+    config: TrainConfig
+    themes: Pipeline | None
+    theme_thresholds: dict[str, float]
+    constant_themes: dict[str, int]  # themes with one class only in training: always this value
+    stance: Pipeline | None
+    constant_stance: str | None
+    kind: Pipeline | None
+    kind_source: str = "rules"  # "rules" or "model": which one decides kind when tagging articles
+
+    def theme_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        themes = self.schema.themes
+        out = np.zeros((len(texts), len(themes)))
+        if self.themes is not None and len(texts):
+            learned = [t for t in themes if t not in self.constant_themes]
+            proba = self.themes.predict_proba(list(texts))
+            for j, t in enumerate(learned):
+                out[:, themes.index(t)] = proba[:, j]
+        for t, value in self.constant_themes.items():
+            out[:, themes.index(t)] = float(value)
+        return out
+
+    def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
+        thresholds = np.array([self.theme_thresholds.get(t, self.config.default_threshold) for t in self.schema.themes])
+        return (proba >= thresholds).astype(int)
+
+    def stance_probabilities(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        if self.stance is None:
+            return [self.constant_stance], np.ones((len(texts), 1))
+        return list(self.stance.classes_), self.stance.predict_proba(list(texts))
+
+
+def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The probability cut that maximises F1 on out-of-fold predictions (ties: the one nearest 0.5)."""
+    best, best_f1 = 0.5, -1.0
+    for cut in np.round(np.arange(0.05, 0.951, 0.025), 3):
+        f1 = f1_score(y, p >= cut, zero_division=0)
+        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(cut - 0.5) < abs(best - 0.5)):
+            best, best_f1 = float(cut), f1
+    return best
+
+
+def _groups(examples: Sequence[Example]) -> np.ndarray:
+    return np.array([e.doc for e in examples])
+
+
+def _n_splits(groups: np.ndarray, wanted: int) -> int:
+    return max(0, min(wanted, len(set(groups))))
+
+
+def fit(examples: Sequence[Example], schema: Schema, config: TrainConfig = TrainConfig(), *, thresholds: bool = True) -> FittedModels:
+    """Fit the theme, stance and kind models on labeled examples.
+
+    Theme thresholds are chosen on inner grouped out-of-fold predictions of
+    these examples, so that cross-validation which calls ``fit`` on each
+    training fold never sees its test fold.
+    """
+    examples = list(examples)
+    content = [e for e in examples if e.kind == "content"]
+    if not content:
+        raise LabelError("no content paragraphs to train on; label some paragraphs as content")
+    texts = [e.text for e in content]
+    Y = theme_matrix(content, schema.themes)
+    constant = {t: int(Y[0, j]) for j, t in enumerate(schema.themes) if len(set(Y[:, j])) < 2}
+    learned = [j for j, t in enumerate(schema.themes) if t not in constant]
+    theme_model = None
+    chosen: dict[str, float] = {}
+    if learned:
+        theme_model = theme_pipeline(schema, config).fit(texts, Y[:, learned])
+        if thresholds:
+            chosen = _inner_thresholds(content, schema, config, learned)
+
+    stances = [e.stance for e in content]
+    stance_model, constant_stance = None, None
+    if len(set(stances)) > 1:
+        stance_model = stance_pipeline(schema, config).fit(texts, stances)
+    else:
+        constant_stance = stances[0]
+
+    kinds = [e.kind for e in examples]
+    kind_model = kind_pipeline(schema, config).fit([e.text for e in examples], kinds) if len(set(kinds)) > 1 else None
+    return FittedModels(schema, config, theme_model, chosen, constant, stance_model, constant_stance, kind_model)
+
+
+def _inner_thresholds(content: list[Example], schema: Schema, config: TrainConfig, learned: list[int]) -> dict[str, float]:
+    groups = _groups(content)
+    splits = _n_splits(groups, config.inner_folds)
+    if splits < 2:
+        return {}
+    Y = theme_matrix(content, schema.themes)[:, learned]
+    oof = np.full(Y.shape, np.nan)
+    for train_idx, test_idx in GroupKFold(n_splits=splits).split(content, groups=groups):
+        y_train = Y[train_idx]
+        if any(len(set(y_train[:, j])) < 2 for j in range(Y.shape[1])):
+            continue
+        model = theme_pipeline(schema, config).fit([content[i].text for i in train_idx], y_train)
+        oof[test_idx] = model.predict_proba([content[i].text for i in test_idx])
+    out = {}
+    for j, col in enumerate(learned):
+        seen = ~np.isnan(oof[:, j])
+        if seen.sum() and Y[seen, j].sum():
+            out[schema.themes[col]] = _best_threshold(Y[seen, j], oof[seen, j])
+    return out
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+class KeywordBaseline:
+    """The schema's cue terms as a rule: a theme when one of its cues occurs; the stance whose cues occur most."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.theme_patterns = [cue_pattern(schema.theme_cues.get(t, ())) for t in schema.themes]
+        self.stance_patterns = {s: cue_pattern(schema.stance_cues.get(s, ())) for s in schema.stances}
+
+    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        themes, stances = [], []
+        for text in texts:
+            stemmed = " ".join(tokenize(text))
+            themes.append([int(bool(p and p.search(stemmed))) for p in self.theme_patterns])
+            counts = {s: len(p.findall(stemmed)) for s, p in self.stance_patterns.items() if p is not None}
+            top = max(counts.values(), default=0)
+            leaders = [s for s, c in counts.items() if c == top]
+            stances.append(leaders[0] if top and len(leaders) == 1 else self.schema.null_stance)
+        return np.array(themes, dtype=int).reshape(len(texts), len(self.schema.themes)), stances
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def stance_scores(y_true: Sequence[str], y_pred: Sequence[str], schema: Schema) -> dict:
+    labels = list(schema.stances)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per = {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])} for i, lab in enumerate(labels)}
+    sides = [lab for lab in labels if lab != schema.null_stance]
+    return {
+        "macro_f1": float(np.mean(f)) if len(f) else 0.0,
+        # SemEval-2016 stance measure: the mean F1 of the sides, the null stance left out.
+        "f_avg": float(np.mean([per[lab]["f1"] for lab in sides])) if sides else 0.0,
+        "accuracy": accuracy_score(y_true, y_pred) if len(y_true) else 0.0,
+        "per_stance": per,
+    }
+
+
+def theme_scores(Y: np.ndarray, P: np.ndarray, schema: Schema) -> dict:
+    per = {}
+    for j, t in enumerate(schema.themes):
+        p, r, f, _ = precision_recall_fscore_support(Y[:, j], P[:, j], average="binary", zero_division=0)
+        per[t] = {"precision": p, "recall": r, "f1": f, "support": int(Y[:, j].sum())}
+    return {
+        "micro_f1": f1_score(Y, P, average="micro", zero_division=0) if Y.size else 0.0,
+        "macro_f1": float(np.mean([v["f1"] for v in per.values()])) if per else 0.0,
+        "per_theme": per,
+    }
+
+
+def _score_block(Y, P, st_true, st_pred, kinds_true, kinds_pred, schema) -> dict:
+    out = {"n_content": len(st_true), "themes": theme_scores(Y, P, schema), "stance": stance_scores(st_true, st_pred, schema)}
+    if kinds_true is not None:
+        out["kind_accuracy"] = accuracy_score(kinds_true, kinds_pred) if len(kinds_true) else None
+    return out
+
+
+def source_of(example: Example) -> str:
+    return Path(example.source).stem
+
+
+@dataclass
+class CVReport:
+    """Grouped cross-validation results: the model beside two baselines, overall, per fold and per source."""
+
+    schema: Schema
+    config: TrainConfig
+    overall: dict
+    folds: list[dict]
+    per_source: dict[str, dict]
+    baselines: dict[str, dict]
+    kind: dict
+    predictions: list[dict] = field(default_factory=list)
+
+    def spread(self, *path: str) -> tuple[float, float]:
+        values = []
+        for fold in self.folds:
+            v = fold["model"]
+            for key in path:
+                v = v[key]
+            values.append(float(v))
+        return (statistics.mean(values), statistics.pstdev(values)) if values else (float("nan"), float("nan"))
+
+    def summary(self) -> dict:
+        """The headline numbers, as stored in a model's metadata.json."""
+        m = self.overall
+        return {
+            "folds": len(self.folds),
+            "n_content": m["n_content"],
+            "theme_micro_f1": m["themes"]["micro_f1"],
+            "theme_macro_f1": m["themes"]["macro_f1"],
+            "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
+            "stance_macro_f1": m["stance"]["macro_f1"],
+            "stance_f_avg": m["stance"]["f_avg"],
+            "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
+            "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
+            "kind_accuracy_model": self.kind.get("model_accuracy"),
+            "kind_accuracy_rules": self.kind.get("rules_accuracy"),
+            "baseline_keyword": {
+                "theme_micro_f1": self.baselines["keyword"]["themes"]["micro_f1"],
+                "theme_macro_f1": self.baselines["keyword"]["themes"]["macro_f1"],
+                "stance_f_avg": self.baselines["keyword"]["stance"]["f_avg"],
+            },
+            "baseline_majority": {
+                "theme_micro_f1": self.baselines["majority"]["themes"]["micro_f1"],
+                "theme_macro_f1": self.baselines["majority"]["themes"]["macro_f1"],
+                "stance_f_avg": self.baselines["majority"]["stance"]["f_avg"],
+            },
+        }
+
+
+def cross_validate(
+    labels: LabelSet,
+    config: TrainConfig = TrainConfig(),
+    *,
+    rule_kinds: dict[str, str] | None = None,
+    progress=None,
+) -> CVReport:
+    """Grouped k-fold cross-validation of :func:`fit`, beside majority and keyword baselines.
+
+    ``rule_kinds`` maps example uids to the kind the segmenter's rules gave
+    them in their article, to compare rules with the learned kind model.
+    """
+    schema = labels.schema
+    examples = labels.examples
+    groups = _groups(examples)
+    splits = _n_splits(groups, config.folds)
+    if splits < 2:
+        raise LabelError(f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+    keyword = KeywordBaseline(schema)
+    content_idx = [i for i, e in enumerate(examples) if e.kind == "content"]
+    n = len(examples)
+    oof_theme_p = np.zeros((n, len(schema.themes)))
+    oof_theme = np.zeros((n, len(schema.themes)), dtype=int)
+    oof_stance = [None] * n
+    oof_stance_p: list[dict] = [{}] * n
+    oof_kind = [None] * n
+    fold_of = [-1] * n
+    majority_theme = np.zeros((n, len(schema.themes)), dtype=int)
+    majority_stance = [None] * n
+    folds = []
+    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=splits).split(examples, groups=groups)):
+        if progress:
+            progress(f"fold {k + 1}/{splits}")
+        train = [examples[i] for i in train_idx]
+        test = [examples[i] for i in test_idx]
+        models = fit(train, schema, config)
+        test_texts = [e.text for e in test]
+        proba = models.theme_probabilities(test_texts)
+        decisions = models.theme_decisions(proba)
+        classes, sp = models.stance_probabilities(test_texts)
+        kinds = list(models.kind.predict(test_texts)) if models.kind is not None else [train[0].kind] * len(test)
+        train_content = [e for e in train if e.kind == "content"]
+        ytr = theme_matrix(train_content, schema.themes)
+        maj_theme = (ytr.mean(axis=0) > 0.5).astype(int) if len(ytr) else np.zeros(len(schema.themes), dtype=int)
+        st = [e.stance for e in train_content]
+        maj_stance = max(sorted(set(st)), key=st.count) if st else schema.null_stance
+        for row, i in enumerate(test_idx):
+            oof_theme_p[i] = proba[row]
+            oof_theme[i] = decisions[row]
+            oof_stance[i] = classes[int(np.argmax(sp[row]))]
+            oof_stance_p[i] = {c: float(sp[row][j]) for j, c in enumerate(classes)}
+            oof_kind[i] = kinds[row]
+            fold_of[i] = k
+            majority_theme[i] = maj_theme
+            majority_stance[i] = maj_stance
+        fold_content = [i for i in test_idx if examples[i].kind == "content"]
+        folds.append(
+            {
+                "fold": k,
+                "documents": len(set(groups[test_idx])),
+                "model": _score_block(
+                    theme_matrix([examples[i] for i in fold_content], schema.themes),
+                    oof_theme[fold_content],
+                    [examples[i].stance for i in fold_content],
+                    [oof_stance[i] for i in fold_content],
+                    [examples[i].kind for i in test_idx],
+                    [oof_kind[i] for i in test_idx],
+                    schema,
+                ),
+                "thresholds": models.theme_thresholds,
+            }
+        )
+
+    content = [examples[i] for i in content_idx]
+    Y = theme_matrix(content, schema.themes)
+    st_true = [e.stance for e in content]
+    kw_theme, kw_stance = keyword.predict([e.text for e in content])
+
+    def block(idx_content: list[int], idx_all: list[int] | None, theme_pred, stance_pred, kind_pred=None) -> dict:
+        pos = {i: p for p, i in enumerate(content_idx)}
+        rows = [pos[i] for i in idx_content]
+        return _score_block(
+            Y[rows] if rows else np.zeros((0, len(schema.themes)), dtype=int),
+            theme_pred[rows] if rows else np.zeros((0, len(schema.themes)), dtype=int),
+            [st_true[r] for r in rows],
+            [stance_pred[r] for r in rows],
+            None if kind_pred is None else [examples[i].kind for i in idx_all],
+            None if kind_pred is None else [kind_pred[i] for i in idx_all],
+            schema,
+        )
+
+    model_theme = oof_theme[content_idx]
+    model_stance = [oof_stance[i] for i in content_idx]
+    maj_theme_c = majority_theme[content_idx]
+    maj_stance_c = [majority_stance[i] for i in content_idx]
+    everything = list(range(n))
+    overall = block(content_idx, everything, model_theme, model_stance, oof_kind)
+    baselines = {
+        "majority": block(content_idx, None, maj_theme_c, maj_stance_c),
+        "keyword": block(content_idx, None, kw_theme, kw_stance),
+    }
+    per_source = {}
+    for source in sorted({source_of(e) for e in examples}):
+        idx_all = [i for i in everything if source_of(examples[i]) == source]
+        idx_c = [i for i in idx_all if examples[i].kind == "content"]
+        per_source[source] = {
+            "model": block(idx_c, idx_all, model_theme, model_stance, oof_kind),
+            "keyword": block(idx_c, None, kw_theme, kw_stance),
+            "majority": block(idx_c, None, maj_theme_c, maj_stance_c),
+            "documents": len({examples[i].doc for i in idx_all}),
+        }
+
+    kind = {"model_accuracy": overall.get("kind_accuracy")}
+    if rule_kinds:
+        judged = [i for i in everything if examples[i].uid in rule_kinds]
+        if judged:
+            kind["articles_paragraphs"] = len(judged)
+            kind["rules_accuracy"] = accuracy_score([examples[i].kind for i in judged], [rule_kinds[examples[i].uid] for i in judged])
+            kind["model_accuracy_on_articles"] = accuracy_score([examples[i].kind for i in judged], [oof_kind[i] for i in judged])
+            kind["rules_boilerplate"] = _binary_prf([examples[i].kind == "boilerplate" for i in judged], [rule_kinds[examples[i].uid] == "boilerplate" for i in judged])
+            kind["model_boilerplate"] = _binary_prf([examples[i].kind == "boilerplate" for i in judged], [oof_kind[i] == "boilerplate" for i in judged])
+
+    predictions = []
+    for i, e in enumerate(examples):
+        row = {"uid": e.uid, "doc": e.doc, "source": source_of(e), "fold": fold_of[i], "kind": e.kind, "kind_pred": oof_kind[i]}
+        if e.kind == "content":
+            row.update(
+                themes=list(e.themes),
+                themes_pred=[t for j, t in enumerate(schema.themes) if oof_theme[i, j]],
+                theme_scores={t: round(float(oof_theme_p[i, j]), 4) for j, t in enumerate(schema.themes)},
+                stance=e.stance,
+                stance_pred=oof_stance[i],
+                stance_scores={c: round(v, 4) for c, v in oof_stance_p[i].items()},
+            )
+        predictions.append(row)
+    return CVReport(schema, config, overall, folds, per_source, baselines, kind, predictions)
+
+
+def _binary_prf(y_true: list[bool], y_pred: list[bool]) -> dict:
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return {"precision": p, "recall": r, "f1": f, "support": int(sum(y_true))}
