@@ -140,6 +140,7 @@ class Example:
     stance: str | None
     source: str  # the label file it came from
     line: int  # its 1-based line there
+    rule_kind: str | None = None  # the kind the segmenter's rules give it in its article, where known
 
     def labels(self) -> tuple:
         return (self.kind, tuple(sorted(self.themes)), self.stance)
@@ -170,6 +171,17 @@ class CorpusIndex:
         self.dir = Path(corpus_dir) if corpus_dir is not None else None
         self._rows: dict[str, dict[str, dict]] = {}
         self._segments: dict[tuple[str, str], list] = {}
+        self.articles_dir: Path | None = None
+
+    def article_paragraphs(self, doc: str) -> list | None:
+        """The segmentation of ``<articles_dir>/<doc>.txt``, or None where there is no such article."""
+        if self.articles_dir is None:
+            return None
+        key = ("<articles>", doc)
+        if key not in self._segments:
+            path = self.articles_dir / f"{doc}.txt"
+            self._segments[key] = segment(path.read_text(encoding="utf-8")) if path.is_file() else None
+        return self._segments[key]
 
     def row(self, file: str, row_id: str, *, path: str, line: int) -> dict:
         if self.dir is None or not self.dir.is_dir():
@@ -222,6 +234,7 @@ def load_labels(
     *,
     corpus_dir: str | os.PathLike | None = None,
     schema: Schema | None = None,
+    articles_dir: str | os.PathLike | None = None,
 ) -> LabelSet:
     """Read and validate every label file under one or more label directories.
 
@@ -229,6 +242,10 @@ def load_labels(
     directory; every other directory with a schema must declare the same one.
     The same paragraph labeled twice with different labels is an error that
     names both places; labeled twice alike, it counts once.
+
+    ``articles_dir`` (e.g. ``seeds/``) holds the articles of text records as
+    ``<doc>.txt``; where one is found, each example learns the kind the
+    segmenter's rules give its paragraph (``rule_kind``), to measure them.
 
     >>> labels = load_labels("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     >>> labels.schema.themes
@@ -250,6 +267,7 @@ def load_labels(
         if (d / SCHEMA_FILE).is_file() and Schema.load(d).to_dict() != schema.to_dict():
             raise LabelError("declares a different schema from the first label directory; merge the schemas first", path=str(d / SCHEMA_FILE))
     corpus = CorpusIndex(corpus_dir)
+    corpus.articles_dir = Path(articles_dir) if articles_dir is not None else None
     seen: dict[str, Example] = {}
     examples: list[Example] = []
     for d in dirs:
@@ -340,6 +358,7 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
             if para >= len(paragraphs):
                 raise fail(f"row {row_id!r} has {len(paragraphs)} paragraphs; there is no paragraph {para}")
             text = paragraphs[para].text
+        rule_kind = paragraphs[para].kind if para is not None else None
         if text_hash(text) != expected:
             raise fail(
                 f"text_sha256 {expected!r} no longer matches {file} row {row_id!r}"
@@ -353,6 +372,10 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
             raise fail("\"doc\" must be a non-empty string (the article's file name without extension)")
         if not isinstance(text, str) or not text.strip():
             raise fail("\"text\" must be the paragraph's non-empty text")
+        article = corpus.article_paragraphs(doc) if isinstance(para, int) else None
+        rule_kind = None
+        if article is not None and para < len(article) and article[para].text == text:
+            rule_kind = article[para].kind
     # A corpus row that is one paragraph is known by its id: one document holds many such rows.
     if is_corpus:
         uid = row_id if para is None else f"{row_id}#{para}"
@@ -368,4 +391,5 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         stance=stance if kind == "content" else None,
         source=where,
         line=lineno,
+        rule_kind=rule_kind,
     )

@@ -328,13 +328,13 @@ def cross_validate(
     labels: LabelSet,
     config: TrainConfig = TrainConfig(),
     *,
-    rule_kinds: dict[str, str] | None = None,
     progress=None,
 ) -> CVReport:
     """Grouped k-fold cross-validation of :func:`fit`, beside majority and keyword baselines.
 
-    ``rule_kinds`` maps example uids to the kind the segmenter's rules gave
-    them in their article, to compare rules with the learned kind model.
+    Where examples know the kind the segmenter's rules gave them in their
+    article (``Example.rule_kind``), the rules are scored beside the learned
+    kind model on those paragraphs.
     """
     schema = labels.schema
     examples = labels.examples
@@ -437,6 +437,7 @@ def cross_validate(
         }
 
     kind = {"model_accuracy": overall.get("kind_accuracy")}
+    rule_kinds = {e.uid: e.rule_kind for e in examples if e.rule_kind is not None}
     if rule_kinds:
         judged = [i for i in everything if examples[i].uid in rule_kinds]
         if judged:
@@ -465,3 +466,26 @@ def cross_validate(
 def _binary_prf(y_true: list[bool], y_pred: list[bool]) -> dict:
     p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
     return {"precision": p, "recall": r, "f1": f, "support": int(sum(y_true))}
+
+
+# --------------------------------------------------------------------------- the whole training run
+
+
+def choose_kind_source(report: CVReport | None) -> str:
+    """Rules or model for kind: whichever scored better on labeled article paragraphs (rules on a tie)."""
+    if report is None:
+        return "rules"
+    rules, model = report.kind.get("rules_accuracy"), report.kind.get("model_accuracy_on_articles")
+    if rules is None or model is None:
+        return "rules"
+    return "model" if model > rules else "rules"
+
+
+def train_models(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, progress=None):
+    """Cross-validate (optional), then fit on all labels. Returns (FittedModels, CVReport | None)."""
+    report = cross_validate(labels, config, progress=progress) if evaluate else None
+    if progress:
+        progress("fitting on all labels")
+    models = fit(labels.examples, labels.schema, config)
+    models.kind_source = choose_kind_source(report)
+    return models, report
