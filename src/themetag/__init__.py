@@ -8,19 +8,30 @@
 from .errors import InputError, LabelError, ModelError, ThemetagError
 from .labels import Example, LabelSet, Schema, load_labels
 from .segment import Paragraph, segment
+from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
+from .train import CVReport, TrainConfig, evaluate, train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArticleTags",
+    "CVReport",
     "Example",
     "InputError",
     "LabelError",
     "LabelSet",
     "ModelError",
     "Paragraph",
+    "ParagraphTags",
     "Schema",
+    "Tagger",
     "ThemetagError",
+    "TrainConfig",
     "__version__",
+    "evaluate",
+    "load",
     "load_labels",
     "segment",
+    "tag",
+    "train",
 ]

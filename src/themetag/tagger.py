@@ -61,6 +61,57 @@ class ParagraphTags:
         }
 
 
+#: A theme is dominant in an article when at least this share of its content paragraphs carry it.
+DOMINANT_THEME_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class ArticleTags:
+    """An article's paragraphs with their tags, and what they add up to.
+
+    Article stance rule: the side (a stance other than the schema's null
+    stance) held by the most content paragraphs, if it is held by at least
+    two of them or a tenth of them, and by more paragraphs than any other
+    side; otherwise the null stance.
+    """
+
+    paragraphs: list[ParagraphTags]
+    theme_shares: dict[str, float]
+    dominant_themes: list[str]
+    stance: str | None
+    stance_counts: dict[str, int]
+    counts: dict[str, int]
+    id: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "dominant_themes": list(self.dominant_themes),
+            "theme_shares": dict(self.theme_shares),
+            "stance": self.stance,
+            "stance_counts": dict(self.stance_counts),
+            "counts": dict(self.counts),
+            "paragraphs": [p.to_dict() for p in self.paragraphs],
+        }
+
+
+def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None) -> ArticleTags:
+    content = [p for p in paragraphs if p.kind == "content"]
+    n = len(content)
+    shares = {t: round(sum(t in p.themes for p in content) / n, 4) if n else 0.0 for t in schema.themes}
+    dominant = sorted((t for t, v in shares.items() if v >= DOMINANT_THEME_SHARE and v > 0), key=lambda t: -shares[t])
+    stance_counts = {s: sum(p.stance == s for p in content) for s in schema.stances}
+    sides = sorted((s for s in schema.stances if s != schema.null_stance), key=lambda s: -stance_counts[s])
+    stance = schema.null_stance if n else None
+    if sides and n:
+        top = sides[0]
+        runner_up = stance_counts[sides[1]] if len(sides) > 1 else 0
+        if stance_counts[top] > runner_up and (stance_counts[top] >= 2 or stance_counts[top] >= 0.1 * n):
+            stance = top
+    counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in ("content", "heading", "boilerplate")}}
+    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id)
+
+
 def default_model_path() -> Path:
     """The model shipped inside the package."""
     return Path(str(resources.files("themetag") / "models" / "default"))
@@ -117,6 +168,21 @@ class Tagger:
                     stance_scores={c: round(float(stance_p[row, j]), 4) for j, c in enumerate(classes)},
                 )
         return out
+
+    def tag(self, text: str, *, id: str | None = None) -> ArticleTags:
+        """Segment an article (text or HTML), tag its paragraphs, and sum them up.
+
+        Kinds come from the segmenter's rules or the kind model, whichever
+        measured better in cross-validation (``metadata.json``: kind_source).
+        """
+        if not isinstance(text, str):
+            raise InputError(f"tag() takes the article as str, got {type(text).__name__}")
+        return summarize(self.tag_article_paragraphs(text), self.schema, id)
+
+    def tag_many(self, texts: Iterable[str]) -> Iterable[ArticleTags]:
+        """Tag articles one at a time as they come: an iterator in, an iterator out."""
+        for text in texts:
+            yield self.tag(text)
 
     def tag_article_paragraphs(self, text: str) -> list[ParagraphTags]:
         """Segment an article (text or HTML) and tag its paragraphs, kinds from the segmenter's rules or the model."""
@@ -217,4 +283,17 @@ def build_metadata(models: FittedModels, *, label_fingerprint: str, label_source
     }
 
 
-__all__ = ["ParagraphTags", "Tagger", "TrainConfig", "load", "default_model_path", "Iterable"]
+_cached_default: Tagger | None = None
+
+
+def tag(text: str) -> ArticleTags:
+    """Tag an article with the shipped model (loaded once, then cached).
+
+    >>> import themetag
+    >>> themetag.tag("The army eradicated coca in the valley.").counts["content"]
+    1
+    """
+    global _cached_default
+    if _cached_default is None:
+        _cached_default = load()
+    return _cached_default.tag(text)

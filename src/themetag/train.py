@@ -489,3 +489,55 @@ def train_models(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evalu
     models = fit(labels.examples, labels.schema, config)
     models.kind_source = choose_kind_source(report)
     return models, report
+
+
+def train(
+    labels: str | Path | Sequence[str | Path],
+    *,
+    out: str | Path | None = None,
+    corpus_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    config: TrainConfig = TrainConfig(),
+    evaluate: bool = True,
+    progress=None,
+):
+    """Train a Tagger from label directories; with ``out``, save it there (atomically).
+
+    Returns ``(tagger, report)``; ``report`` is the grouped cross-validation
+    (None with ``evaluate=False``). A failed run leaves ``out`` as it was.
+
+    >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
+    """
+    from .labels import load_labels
+    from .report import model_card
+    from .tagger import Tagger, build_metadata
+
+    label_set = load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
+    models, report = train_models(label_set, config, evaluate=evaluate, progress=progress)
+    per_source: dict[str, int] = {}
+    for e in label_set.examples:
+        per_source[source_of(e)] = per_source.get(source_of(e), 0) + 1
+    metadata = build_metadata(
+        models,
+        label_fingerprint=label_set.fingerprint(),
+        label_sources={"examples": len(label_set.examples), "content": len(label_set.content()), "per_source": per_source},
+        cv_summary=report.summary() if report is not None else None,
+    )
+    tagger = Tagger(models, metadata)
+    if out is not None:
+        tagger.save(out, card=model_card(metadata, report))
+    return tagger, report
+
+
+def evaluate(
+    labels: str | Path | Sequence[str | Path],
+    *,
+    corpus_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    config: TrainConfig = TrainConfig(),
+    progress=None,
+) -> CVReport:
+    """Grouped cross-validation of training on these labels, beside the two baselines."""
+    from .labels import load_labels
+
+    return cross_validate(load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir), config, progress=progress)

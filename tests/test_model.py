@@ -1,0 +1,171 @@
+"""Training, grouped cross-validation, the model directory and the tagging API.
+
+Fast tests train on the seed labels alone (real text, 5 articles); the
+shipped-model tests use what is in the package.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import themetag
+from themetag import InputError, ModelError, TrainConfig, load, load_labels
+from themetag.train import GroupKFold, cross_validate, fit
+
+FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
+
+
+@pytest.fixture(scope="module")
+def seed_labels(tmp_path_factory):
+    repo = Path(__file__).resolve().parent.parent
+    d = tmp_path_factory.mktemp("seedlabels")
+    shutil.copy(repo / "labels" / "schema.json", d)
+    shutil.copy(repo / "labels" / "seeds.jsonl", d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def seed_model(seed_labels, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "m"
+    tagger, report = themetag.train(seed_labels, out=out, config=FAST)
+    return out, tagger, report
+
+
+def test_training_twice_gives_identical_predictions(seed_labels, tmp_path):
+    texts = [e.text for e in load_labels(seed_labels).content()]
+    a, _ = themetag.train(seed_labels, config=FAST, evaluate=False)
+    b, _ = themetag.train(seed_labels, config=FAST, evaluate=False)
+    assert [t.to_dict() for t in a.tag_paragraphs(texts)] == [t.to_dict() for t in b.tag_paragraphs(texts)]
+
+
+def test_cross_validation_never_puts_a_document_on_both_sides(seed_labels):
+    labels = load_labels(seed_labels)
+    groups = [e.doc for e in labels.examples]
+    for train_idx, test_idx in GroupKFold(n_splits=2).split(labels.examples, groups=groups):
+        assert not {groups[i] for i in train_idx} & {groups[i] for i in test_idx}
+    report = cross_validate(labels, FAST)
+    by_fold = {}
+    for row in report.predictions:
+        by_fold.setdefault(row["doc"], set()).add(row["fold"])
+    assert all(len(folds) == 1 for folds in by_fold.values())
+
+
+def test_cv_report_has_model_and_both_baselines(seed_model):
+    _, _, report = seed_model
+    summary = report.summary()
+    assert set(report.baselines) == {"majority", "keyword"}
+    assert summary["baseline_majority"]["stance_f_avg"] == 0.0  # always "neutral": no side is ever found
+    for key in ("theme_micro_f1", "theme_macro_f1", "stance_f_avg", "stance_macro_f1"):
+        assert 0.0 <= summary[key] <= 1.0
+    assert len(report.folds) == 2
+    assert {row["source"] for row in report.predictions} == {"seeds"}
+
+
+def test_thresholds_come_from_inner_folds_of_the_training_part(seed_labels):
+    labels = load_labels(seed_labels)
+    models = fit(labels.examples, labels.schema, FAST)
+    assert set(models.theme_thresholds) <= set(labels.schema.themes)
+    assert all(0.05 <= v <= 0.95 for v in models.theme_thresholds.values())
+
+
+def test_model_directory_has_model_metadata_and_card(seed_model):
+    out, _, _ = seed_model
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "metadata.json", "model.joblib"]
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["format_version"] == 1
+    assert set(meta["versions"]) == {"themetag", "scikit-learn", "nltk", "python"}
+    assert meta["schema"]["themes"].keys() == {"militarization", "development", "corruption", "civilian_defense"}
+    assert len(meta["labels"]["sha256"]) == 64
+    assert meta["training"]["seed"] == 0
+    assert meta["cv"]["folds"] == 2
+    assert "Known limitations" in (out / "README.md").read_text()
+
+
+def test_saved_model_predicts_like_the_trained_one(seed_model):
+    out, tagger, _ = seed_model
+    texts = ["The army will deploy troops to eradicate coca.", "Farmers switched to cacao and coffee."]
+    assert [t.to_dict() for t in load(out).tag_paragraphs(texts)] == [t.to_dict() for t in tagger.tag_paragraphs(texts)]
+
+
+def test_tag_paragraphs_result_shape(seed_model):
+    _, tagger, _ = seed_model
+    [tags] = tagger.tag_paragraphs(["Soldiers destroyed coca fields in the VRAEM valley."], kinds=["content"])
+    assert tags.kind == "content"
+    assert set(tags.theme_scores) == set(tagger.schema.themes)
+    assert tags.stance in tagger.schema.stances
+    assert abs(sum(tags.stance_scores.values()) - 1) < 1e-3
+    assert set(tags.themes) == {t for t, p in tags.theme_scores.items() if p >= tagger.models.theme_thresholds.get(t, 0.5)}
+    assert json.loads(json.dumps(tags.to_dict()))["stance"] == tags.stance
+
+
+def test_non_content_paragraphs_get_no_themes(seed_model):
+    _, tagger, _ = seed_model
+    [tags] = tagger.tag_paragraphs(["SHARE"], kinds=["boilerplate"])
+    assert (tags.kind, tags.themes, tags.stance, tags.theme_scores) == ("boilerplate", [], None, {})
+
+
+def test_bare_string_is_refused(seed_model):
+    _, tagger, _ = seed_model
+    with pytest.raises(InputError, match="takes a list of paragraph texts, got a single str"):
+        tagger.tag_paragraphs("The army moved in.")
+
+
+def test_article_tags_sum_up_paragraphs(seed_model, repo):
+    _, tagger, _ = seed_model
+    article = tagger.tag((repo / "seeds" / "002_b13f9584dabc5cc1.txt").read_text(encoding="utf-8"))
+    content = [p for p in article.paragraphs if p.kind == "content"]
+    assert article.counts["content"] == len(content) > 0
+    for theme, share in article.theme_shares.items():
+        assert share == pytest.approx(sum(theme in p.themes for p in content) / len(content), abs=1e-4)
+    assert json.loads(json.dumps(article.to_dict()))["counts"] == article.counts
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda d: None, "not a model directory"),
+        (lambda d: d.mkdir(), "model.joblib or metadata.json is missing"),
+        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"x"), (d / "metadata.json").write_text("{")), "unreadable metadata"),
+        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 99}')), "retrain it with `themetag train`"),
+        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"not a pickle"), (d / "metadata.json").write_text('{"format_version": 1}')), "cannot load the fitted model"),
+    ],
+)
+def test_bad_model_directories_are_refused(tmp_path, make, message):
+    d = tmp_path / "model"
+    make(d)
+    with pytest.raises(ModelError, match=message):
+        load(d)
+
+
+def test_failed_training_leaves_the_previous_model(seed_model, tmp_path):
+    out, _, _ = seed_model
+    target = tmp_path / "m"
+    shutil.copytree(out, target)
+    before = (target / "model.joblib").read_bytes()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "schema.json").write_text(json.dumps({"themes": ["a"], "stances": ["neutral"]}))
+    (bad / "l.jsonl").write_text('{"doc": "x", "para": 0, "text": "t", "kind": "content", "themes": ["nope"], "stance": "neutral"}\n')
+    with pytest.raises(themetag.LabelError):
+        themetag.train(bad, out=target, config=FAST)
+    assert (target / "model.joblib").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".m.")) == []
+
+
+def test_shipped_model_loads_and_tags():
+    tagger = load()
+    assert tagger.metadata["format_version"] == 1
+    assert tagger.metadata["cv"]["n_content"] >= 1000
+    article = themetag.tag("Peru will deploy troops to the VRAEM to eradicate coca.\n\nFarmers want alternative crops.")
+    assert article.counts["content"] == 2
+    assert all(set(p.theme_scores) == set(tagger.schema.themes) for p in article.paragraphs)
+    # Loaded once, then cached.
+    assert themetag.tagger._cached_default is not None
+    cached = themetag.tagger._cached_default
+    themetag.tag("Another article.")
+    assert themetag.tagger._cached_default is cached
