@@ -15,6 +15,7 @@ import pytest
 
 import themetag
 from themetag import InputError, ModelError, TrainConfig, load, load_labels
+from conftest import CORPUS, needs_corpus
 from themetag.train import GroupKFold, cross_validate, fit
 
 FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
@@ -169,3 +170,16 @@ def test_shipped_model_loads_and_tags():
     cached = themetag.tagger._cached_default
     themetag.tag("Another article.")
     assert themetag.tagger._cached_default is cached
+
+
+@pytest.mark.slow
+@needs_corpus
+def test_shipped_model_metrics_are_reproduced_from_the_labels(repo):
+    """Same labels and seed → the same cross-validation numbers as the shipped model's metadata."""
+    shipped = load()
+    assert shipped.metadata["labels"]["sha256"] == load_labels(repo / "labels", corpus_dir=CORPUS).fingerprint()
+    config = TrainConfig.from_dict(shipped.metadata["training"])
+    report = themetag.evaluate(repo / "labels", corpus_dir=CORPUS, articles_dir=repo / "seeds", config=config)
+    summary = json.loads(json.dumps(report.summary(), default=float))
+    for key in ("theme_micro_f1", "theme_macro_f1", "stance_f_avg", "stance_macro_f1"):
+        assert summary[key] == pytest.approx(shipped.metadata["cv"][key], abs=1e-9)

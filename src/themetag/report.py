@@ -19,14 +19,14 @@ def format_table(report: CVReport) -> str:
     lines = [
         f"Grouped {len(report.folds)}-fold cross-validation (folds by document), {m['n_content']} content paragraphs",
         "",
-        f"{'metric':<34}{'model':>9}{'± fold sd':>11}{'keyword':>9}{'majority':>10}",
-        "-" * 73,
+        f"{'metric':<38}{'model':>9}{'± fold sd':>11}{'keyword':>9}{'majority':>10}",
+        "-" * 77,
     ]
 
     def row(name, path, value_of):
         mean_sd = report.spread(*path)
         lines.append(
-            f"{name:<34}{_f(value_of(m)):>9}{'± ' + format(mean_sd[1], '.3f'):>11}{_f(value_of(base['keyword'])):>9}{_f(value_of(base['majority'])):>10}"
+            f"{name:<38}{_f(value_of(m)):>9}{'± ' + format(mean_sd[1], '.3f'):>11}{_f(value_of(base['keyword'])):>9}{_f(value_of(base['majority'])):>10}"
         )
 
     for t in schema.themes:
@@ -40,14 +40,14 @@ def format_table(report: CVReport) -> str:
     sides = "/".join(s for s in schema.stances if s != schema.null_stance)
     row(f"stance F_avg (mean F1 {sides})", ("stance", "f_avg"), lambda b: b["stance"]["f_avg"])
     kind = report.kind
-    lines.append(f"{'kind accuracy (learned model)':<34}{_f(kind.get('model_accuracy')):>9}")
+    lines.append(f"{'kind accuracy (learned model)':<38}{_f(kind.get('model_accuracy')):>9}")
     if kind.get("rules_accuracy") is not None:
         lines.append(
-            f"{'kind accuracy on articles: model':<34}{_f(kind.get('model_accuracy_on_articles')):>9}   ({kind['articles_paragraphs']} paragraphs of labeled articles)"
+            f"{'kind accuracy on articles: model':<38}{_f(kind.get('model_accuracy_on_articles')):>9}   ({kind['articles_paragraphs']} paragraphs of labeled articles)"
         )
-        lines.append(f"{'kind accuracy on articles: rules':<34}{_f(kind.get('rules_accuracy')):>9}")
+        lines.append(f"{'kind accuracy on articles: rules':<38}{_f(kind.get('rules_accuracy')):>9}")
         rb = kind["rules_boilerplate"]
-        lines.append(f"{'boilerplate P / R (rules)':<34}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})")
+        lines.append(f"{'boilerplate P / R (rules)':<38}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})")
     lines += ["", "Per source (theme micro-F1 / stance F_avg; model | keyword):"]
     for source, block in report.per_source.items():
         mm, kw = block["model"], block["keyword"]

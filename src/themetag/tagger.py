@@ -207,6 +207,7 @@ class Tagger:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
+            tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is for reading by anyone
             joblib.dump(self.models, tmp / MODEL_FILE, compress=3)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, sort_keys=True, default=_json_default) + "\n")
             if card is not None:
