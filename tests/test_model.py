@@ -183,3 +183,26 @@ def test_shipped_model_metrics_are_reproduced_from_the_labels(repo):
     summary = json.loads(json.dumps(report.summary(), default=float))
     for key in ("theme_micro_f1", "theme_macro_f1", "stance_f_avg", "stance_macro_f1"):
         assert summary[key] == pytest.approx(shipped.metadata["cv"][key], abs=1e-9)
+
+
+def test_report_page_with_plots(seed_model, tmp_path):
+    from themetag.report import write_report
+
+    _, _, report = seed_model
+    page = write_report(report, tmp_path / "report")
+    names = sorted(p.name for p in page.parent.iterdir())
+    assert names == ["index.md", "predictions.jsonl", "reliability.png", "stance_confusion.png", "themes.png"]
+    assert all((page.parent / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in names if n.endswith(".png"))
+    text = page.read_text()
+    assert "![Stance confusion matrix](stance_confusion.png)" in text and "theme micro-F1" in text
+    rows = [json.loads(l) for l in (page.parent / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == len(report.predictions) and {"uid", "fold", "kind_pred"} <= set(rows[0])
+
+
+def test_shipped_model_is_found_from_any_directory(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import themetag; t = themetag.load(); print(t.path.is_dir(), t.metadata['format_version'])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "1"]
