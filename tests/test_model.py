@@ -100,6 +100,7 @@ def test_tag_paragraphs_result_shape(seed_model):
     assert set(tags.theme_scores) == set(tagger.schema.themes)
     assert tags.stance in tagger.schema.stances
     assert abs(sum(tags.stance_scores.values()) - 1) < 1e-3
+    assert all(type(k) is str for k in tags.stance_scores)
     assert set(tags.themes) == {t for t, p in tags.theme_scores.items() if p >= tagger.models.theme_thresholds.get(t, 0.5)}
     assert json.loads(json.dumps(tags.to_dict()))["stance"] == tags.stance
 

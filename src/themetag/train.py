@@ -135,7 +135,7 @@ class FittedModels:
     def stance_probabilities(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
         if self.stance is None:
             return [self.constant_stance], np.ones((len(texts), 1))
-        return list(self.stance.classes_), self.stance.predict_proba(list(texts))
+        return [str(c) for c in self.stance.classes_], self.stance.predict_proba(list(texts))
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
