@@ -18,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
-from typing import Iterable, Literal
+from typing import Literal
 
 from .errors import InputError
 
@@ -403,8 +403,7 @@ FURNITURE_PATTERNS: dict[str, re.Pattern[str]] = {
     }.items()
 }
 
-# Kinds that, standing alone, end the article: everything after them is furniture.
-_TAIL_MARKERS = ("feedback", "navigation_tail", "related_block")
+# Standing alone, these end the article: everything after them is furniture.
 _RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
                              r"you (?:may|might) also like|more (?:stories|articles)|recommended(?: for you)?|"
                              r"most (?:read|popular)|tags|about the authors?)$", re.IGNORECASE)
@@ -482,7 +481,3 @@ def _classify(units: list[_Unit]) -> list[Kind]:
             if i != j and len(units[j].text) >= 12 and units[j].text in units[i].text and units[i].text != units[j].text:
                 kinds[i] = "boilerplate"
     return kinds
-
-
-def iter_paragraph_texts(paragraphs: Iterable[Paragraph], kind: Kind = "content") -> list[str]:
-    return [p.text for p in paragraphs if p.kind == kind]
