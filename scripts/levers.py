@@ -19,7 +19,7 @@ LEVERS = {
     "no_chars": dataclasses.replace(BASE, char_ngrams=None),
     "words_1gram": dataclasses.replace(BASE, word_ngrams=(1, 1), char_ngrams=None),
     "no_class_weight": dataclasses.replace(BASE, class_weight=None),
-    "cue_weight_3": dataclasses.replace(BASE, cue_weight=3.0),
+    "cue_weight_1": dataclasses.replace(BASE, cue_weight=1.0),
     "cue_weight_6": dataclasses.replace(BASE, cue_weight=6.0),
     "theme_c_2": dataclasses.replace(BASE, theme_c=2.0),
     "theme_c_32": dataclasses.replace(BASE, theme_c=32.0),
