@@ -170,6 +170,11 @@ def _corpus_option(corpus: Optional[str]) -> Optional[str]:
     return corpus
 
 
+def _articles_option(articles: Optional[str]) -> Optional[str]:
+    # Scoring the segmenter's kinds is a bonus: without the articles folder, training goes on.
+    return articles if articles and Path(articles).is_dir() else None
+
+
 @app.command("train")
 def train_command(
     labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
@@ -188,7 +193,7 @@ def train_command(
         raise typer.Exit(EXIT_INPUT)
     try:
         tagger, report = train(
-            labels, out=out, corpus_dir=_corpus_option(corpus), articles_dir=articles if articles and Path(articles).is_dir() else None,
+            labels, out=out, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
             config=TrainConfig(seed=seed), evaluate=evaluate, progress=_progress,
         )
     except ThemetagError as exc:
@@ -217,7 +222,7 @@ def evaluate_command(
 
     try:
         report = evaluate(
-            labels, corpus_dir=_corpus_option(corpus), articles_dir=articles if articles and Path(articles).is_dir() else None,
+            labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
             config=TrainConfig(seed=seed, folds=folds), progress=_progress,
         )
         typer.echo(format_table(report))

@@ -167,11 +167,11 @@ class LabelSet:
 class CorpusIndex:
     """Rows of the corpus folder's JSON Lines files, by file name and id, read lazily."""
 
-    def __init__(self, corpus_dir: str | os.PathLike | None):
+    def __init__(self, corpus_dir: str | os.PathLike | None, articles_dir: str | os.PathLike | None = None):
         self.dir = Path(corpus_dir) if corpus_dir is not None else None
+        self.articles_dir = Path(articles_dir) if articles_dir is not None else None
         self._rows: dict[str, dict[str, dict]] = {}
         self._segments: dict[tuple[str, str], list] = {}
-        self.articles_dir: Path | None = None
 
     def article_paragraphs(self, doc: str) -> list | None:
         """The segmentation of ``<articles_dir>/<doc>.txt``, or None where there is no such article."""
@@ -266,8 +266,7 @@ def load_labels(
     for d in dirs:
         if (d / SCHEMA_FILE).is_file() and Schema.load(d).to_dict() != schema.to_dict():
             raise LabelError("declares a different schema from the first label directory; merge the schemas first", path=str(d / SCHEMA_FILE))
-    corpus = CorpusIndex(corpus_dir)
-    corpus.articles_dir = Path(articles_dir) if articles_dir is not None else None
+    corpus = CorpusIndex(corpus_dir, articles_dir)
     seen: dict[str, Example] = {}
     examples: list[Example] = []
     for d in dirs:

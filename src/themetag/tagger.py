@@ -18,7 +18,7 @@ import os
 import platform
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -190,7 +190,7 @@ class Tagger:
         texts = [p.text for p in paragraphs]
         kinds = [p.kind for p in paragraphs] if self.models.kind_source == "rules" else None
         tags = self.tag_paragraphs(texts, kinds=kinds)
-        return [ParagraphTags(**{**t.__dict__, "index": p.index}) for t, p in zip(tags, paragraphs)]
+        return [replace(t, index=p.index) for t, p in zip(tags, paragraphs)]
 
     def _predict_kinds(self, texts: list[str]) -> list[str]:
         if not texts:
