@@ -10,7 +10,7 @@ import dataclasses
 import time
 
 from themetag import load_labels
-from themetag.train import TrainConfig, cross_validate
+from themetag.training import TrainConfig, cross_validate
 
 BASE = TrainConfig()
 LEVERS = {

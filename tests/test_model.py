@@ -16,7 +16,7 @@ import pytest
 import themetag
 from themetag import InputError, ModelError, TrainConfig, load, load_labels
 from conftest import CORPUS, needs_corpus
-from themetag.train import GroupKFold, cross_validate, fit
+from themetag.training import GroupKFold, cross_validate, fit
 
 FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
 
@@ -76,10 +76,11 @@ def test_thresholds_come_from_inner_folds_of_the_training_part(seed_labels):
 
 def test_model_directory_has_model_metadata_and_card(seed_model):
     out, _, _ = seed_model
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "metadata.json", "model.joblib"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "metadata.json", "model.npz"]
     meta = json.loads((out / "metadata.json").read_text())
-    assert meta["format_version"] == 1
-    assert set(meta["versions"]) == {"themetag", "scikit-learn", "nltk", "python"}
+    assert meta["format_version"] == 2
+    assert set(meta["versions"]) == {"themetag", "numpy", "scikit-learn", "snowballstemmer", "python"}
+    assert len(meta["model"]["sha256"]) == 64 and "stance_coef" in meta["model"]["arrays"]
     assert meta["schema"]["themes"].keys() == {"militarization", "development", "corruption", "civilian_defense"}
     assert len(meta["labels"]["sha256"]) == 64
     assert meta["training"]["seed"] == 0
@@ -101,7 +102,7 @@ def test_tag_paragraphs_result_shape(seed_model):
     assert tags.stance in tagger.schema.stances
     assert abs(sum(tags.stance_scores.values()) - 1) < 1e-3
     assert all(type(k) is str for k in tags.stance_scores)
-    assert set(tags.themes) == {t for t, p in tags.theme_scores.items() if p >= tagger.models.theme_thresholds.get(t, 0.5)}
+    assert set(tags.themes) == {t for t, p in tags.theme_scores.items() if p >= tagger.model.theme_thresholds.get(t, 0.5)}
     assert json.loads(json.dumps(tags.to_dict()))["stance"] == tags.stance
 
 
@@ -131,10 +132,12 @@ def test_article_tags_sum_up_paragraphs(seed_model, repo):
     "make, message",
     [
         (lambda d: None, "not a model directory"),
-        (lambda d: d.mkdir(), "model.joblib or metadata.json is missing"),
-        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"x"), (d / "metadata.json").write_text("{")), "unreadable metadata"),
-        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 99}')), "retrain it with `themetag train`"),
-        (lambda d: (d.mkdir(), (d / "model.joblib").write_bytes(b"not a pickle"), (d / "metadata.json").write_text('{"format_version": 1}')), "cannot load the fitted model"),
+        (lambda d: d.mkdir(), "metadata.json is missing"),
+        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text("{")), "unreadable metadata"),
+        (lambda d: (d.mkdir(), (d / "metadata.json").write_text("[1, 2]")), "unreadable metadata"),
+        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 99}')), "upgrade themetag"),
+        (lambda d: (d.mkdir(), (d / "metadata.json").write_text('{"format_version": 2}')), "model.npz is missing"),
+        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 2}')), "not themetag model metadata"),
     ],
 )
 def test_bad_model_directories_are_refused(tmp_path, make, message):
@@ -148,20 +151,20 @@ def test_failed_training_leaves_the_previous_model(seed_model, tmp_path):
     out, _, _ = seed_model
     target = tmp_path / "m"
     shutil.copytree(out, target)
-    before = (target / "model.joblib").read_bytes()
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "schema.json").write_text(json.dumps({"themes": ["a"], "stances": ["neutral"]}))
     (bad / "l.jsonl").write_text('{"doc": "x", "para": 0, "text": "t", "kind": "content", "themes": ["nope"], "stance": "neutral"}\n')
     with pytest.raises(themetag.LabelError):
         themetag.train(bad, out=target, config=FAST)
-    assert (target / "model.joblib").read_bytes() == before
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".m.")) == []
 
 
 def test_shipped_model_loads_and_tags():
     tagger = load()
-    assert tagger.metadata["format_version"] == 1
+    assert tagger.metadata["format_version"] == themetag.tagger.FORMAT_VERSION
     assert tagger.metadata["cv"]["n_content"] >= 1000
     article = themetag.tag("Peru will deploy troops to the VRAEM to eradicate coca.\n\nFarmers want alternative crops.")
     assert article.counts["content"] == 2
@@ -206,4 +209,4 @@ def test_shipped_model_is_found_from_any_directory(tmp_path):
 
     code = "import themetag; t = themetag.load(); print(t.path.is_dir(), t.metadata['format_version'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "1"]
+    assert out.split() == ["True", str(themetag.tagger.FORMAT_VERSION)]

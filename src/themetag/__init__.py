@@ -9,7 +9,18 @@ from .errors import InputError, LabelError, ModelError, ThemetagError
 from .labels import Example, LabelSet, Schema, load_labels
 from .segment import Paragraph, segment
 from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
-from .train import CVReport, TrainConfig, evaluate, train
+
+# Training imports scikit-learn (~2 s); tagging must not pay for it.
+_TRAINING = {"CVReport", "TrainConfig", "evaluate", "train"}
+
+
+def __getattr__(name: str):
+    if name in _TRAINING:
+        from . import training
+
+        return getattr(training, name)
+    raise AttributeError(f"module 'themetag' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 

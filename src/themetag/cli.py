@@ -186,7 +186,7 @@ def train_command(
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory."),
 ) -> None:
     """Train a model from labels and save it as a model directory."""
-    from .train import TrainConfig, train
+    from .training import TrainConfig, train
 
     if Path(out).exists() and not force:
         error(f"{out} exists; pass --force to replace it (the old model stays until the new one is complete)")
@@ -218,7 +218,7 @@ def evaluate_command(
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
     from .report import format_table, write_predictions, write_report
-    from .train import TrainConfig, evaluate
+    from .training import TrainConfig, evaluate
 
     try:
         report = evaluate(

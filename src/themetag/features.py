@@ -1,39 +1,96 @@
-"""Paragraph text → feature matrix: stemmed word n-grams, character n-grams and schema cue counts.
+"""Paragraph text → feature vectors: stemmed word n-grams, character n-grams and schema cue counts.
 
-This is the only module that uses nltk, and only its Snowball stemmer, which
-needs no downloaded data.
+A fitted :class:`FeatureSpace` is plain data — two vocabularies with their IDF
+weights and the cue phrases — so a model can be stored without pickle and
+applied with NumPy alone. scikit-learn's ``TfidfVectorizer`` does the fitting
+(:func:`fit_feature_space`, imported only when training); this module does the
+transforming, and ``tests/test_features.py`` checks the two agree.
+
+Stemming is the Snowball English stemmer from ``snowballstemmer`` (the Snowball
+project's own Python port). NLTK ships the same algorithm, but importing NLTK
+takes ~2 s (it imports SciPy's statistics), four times the cold-start budget
+of ``themetag predict``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Iterable, Sequence
 
 import numpy as np
-from nltk.stem.snowball import SnowballStemmer
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
+import snowballstemmer
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-_STEMMER = SnowballStemmer("english")
+_STEMMER = snowballstemmer.stemmer("english")
+
+# Caches are bounded so that memory stays flat however many distinct words a
+# long stream of articles brings.
+_CACHE_WORDS = 200_000
+
+#: Words whose stems fingerprint the stemmer: a model records them, and refuses
+#: to load where the stemmer would give different features.
+STEMMER_PROBE = (
+    "militarization militarized eradication eradicating fumigation communities corruption corrupted "
+    "development developing alternative substitution paramilitaries self-defense defenses vigilantes "
+    "trafficking traffickers cartels policing police soldiers troops generously happily relational "
+    "conditional rational valuation hopefulness goodness universities dying lying agreed feed"
+).split()
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=_CACHE_WORDS)
 def stem(word: str) -> str:
-    return _STEMMER.stem(word)
+    return _STEMMER.stemWord(word)
+
+
+def stemmer_fingerprint() -> str:
+    return hashlib.sha256(" ".join(stem(w) for w in STEMMER_PROBE).encode()).hexdigest()[:16]
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stemmed word tokens: "Eradicating coca" → ["erad", "coca"].
-
-    Module-level (not a lambda) so that a fitted pipeline can be saved.
-    """
+    """Lower-cased, stemmed word tokens: "Eradicating coca" → ["erad", "coca"]."""
     return [stem(w) for w in _WORD.findall(text.lower())]
 
 
-def cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str] | None:
+def word_terms(text: str, ngrams: tuple[int, int] = (1, 2)) -> list[str]:
+    """Stemmed word n-grams, in the order scikit-learn's word analyzer gives them."""
+    tokens = tokenize(text)
+    low, high = ngrams
+    terms = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), high + 1):
+        terms.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return terms
+
+
+@lru_cache(maxsize=_CACHE_WORDS)
+def _char_ngrams_of_word(word: str, low: int, high: int) -> tuple[str, ...]:
+    # scikit-learn's "char_wb": n-grams inside one space-padded word.
+    padded = f" {word} "
+    out = []
+    for n in range(low, high + 1):
+        offset = 0
+        out.append(padded[offset : offset + n])
+        while offset + n < len(padded):
+            offset += 1
+            out.append(padded[offset : offset + n])
+        if offset == 0:  # the word is shorter than n: one n-gram, the whole padded word
+            break
+    return tuple(out)
+
+
+def char_terms(text: str, ngrams: tuple[int, int] = (3, 5)) -> list[str]:
+    """Character n-grams within words (scikit-learn's ``char_wb``) of the lower-cased text."""
+    out: list[str] = []
+    for word in text.lower().split():
+        out.extend(_char_ngrams_of_word(word, *ngrams))
+    return out
+
+
+def cue_pattern(cues: Iterable[str]) -> re.Pattern[str] | None:
     """One regex matching any cue phrase as whole stemmed tokens."""
     phrases = sorted({" ".join(tokenize(c)) for c in cues if tokenize(c)}, key=len, reverse=True)
     if not phrases:
@@ -41,73 +98,174 @@ def cue_pattern(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\S)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\S)")
 
 
-class CueCounter(TransformerMixin, BaseEstimator):
-    """Counts, per label, how many of its cue phrases a paragraph contains (log-scaled).
+@dataclass(frozen=True)
+class SparseRows:
+    """A batch of feature vectors in CSR form (the layout scipy.sparse.csr_matrix takes)."""
 
-    ``cues`` maps a feature name to cue phrases; the schema declares them, so
-    domain knowledge enters the model as data, not code.
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_features: int
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def dot(self, weights: np.ndarray) -> np.ndarray:
+        """``rows @ weights`` for a dense (n_features, k) matrix, without SciPy."""
+        rows = np.repeat(np.arange(len(self)), np.diff(self.indptr))
+        contributions = self.data[:, None] * weights[self.indices]
+        out = np.empty((len(self), weights.shape[1]))
+        for k in range(weights.shape[1]):
+            out[:, k] = np.bincount(rows, weights=contributions[:, k], minlength=len(self))
+        return out
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        start, end = self.indptr[i], self.indptr[i + 1]
+        return self.indices[start:end], self.data[start:end]
+
+    def to_scipy(self):
+        from scipy import sparse
+
+        return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
+
+
+@dataclass
+class FeatureSpace:
+    """Fitted features: TF-IDF of stemmed word n-grams, TF-IDF of character n-grams, weighted cue counts.
+
+    Each TF-IDF block is sublinear (1 + log count) × IDF, L2-normalised on its
+    own; cue counts are log(1 + count) × ``cue_weight``. Feature order: words,
+    characters, cues.
     """
 
-    def __init__(self, *, cues: dict[str, tuple[str, ...]] | None = None):
-        self.cues = cues
+    word_vocabulary: list[str]
+    word_idf: np.ndarray
+    word_ngrams: tuple[int, int]
+    char_vocabulary: list[str]
+    char_idf: np.ndarray
+    char_ngrams: tuple[int, int] | None
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    cue_weight: float = 1.0
 
-    def fit(self, X, y=None):
-        _reject_bare_string(X)
-        self.names_ = sorted(self.cues or {})
-        self.patterns_ = [cue_pattern(tuple((self.cues or {})[n])) for n in self.names_]
-        return self
+    def __post_init__(self):
+        self.word_ngrams = tuple(self.word_ngrams)
+        self.char_ngrams = tuple(self.char_ngrams) if self.char_ngrams else None
+        self.cues = {name: tuple(phrases) for name, phrases in sorted(self.cues.items())}
+        self._word_index = {t: i for i, t in enumerate(self.word_vocabulary)}
+        self._char_index = {t: i for i, t in enumerate(self.char_vocabulary)}
+        self._cue_patterns = [cue_pattern(p) for p in self.cues.values()]
+        self._char_indices_of_word = lru_cache(maxsize=_CACHE_WORDS)(self._char_indices_uncached)
 
-    def transform(self, X):
-        _reject_bare_string(X)
-        rows = []
-        for text in X:
-            stemmed = " ".join(tokenize(text))
-            rows.append([len(p.findall(stemmed)) if p is not None else 0 for p in self.patterns_])
-        return sparse.csr_matrix(np.log1p(np.asarray(rows, dtype=float).reshape(len(rows), len(self.names_))))
+    @property
+    def n_features(self) -> int:
+        return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    def get_feature_names_out(self, input_features=None):
-        return np.asarray([f"cue:{n}" for n in self.names_], dtype=object)
+    def feature_names(self) -> list[str]:
+        return (
+            [f"word:{t}" for t in self.word_vocabulary]
+            + [f"chars:{t!r}" for t in self.char_vocabulary]
+            + [f"cue:{name}" for name in self.cues]
+        )
+
+    def _char_indices_uncached(self, word: str) -> tuple[int, ...]:
+        index = self._char_index
+        return tuple(index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index)
+
+    def transform(self, texts: Sequence[str]) -> SparseRows:
+        if isinstance(texts, str):
+            raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
+        indptr, indices, data = [0], [], []
+        n_words, n_chars = len(self.word_vocabulary), len(self.char_vocabulary)
+        for text in texts:
+            index = self._word_index
+            word_counts = Counter(index[t] for t in word_terms(text, self.word_ngrams) if t in index)
+            _append_tfidf(word_counts, self.word_idf, 0, indices, data)
+            if self.char_ngrams:
+                char_counts: Counter[int] = Counter()
+                for word in text.lower().split():
+                    char_counts.update(self._char_indices_of_word(word))
+                _append_tfidf(char_counts, self.char_idf, n_words, indices, data)
+            if self._cue_patterns:
+                stemmed = " ".join(tokenize(text))
+                for j, pattern in enumerate(self._cue_patterns):
+                    count = len(pattern.findall(stemmed)) if pattern is not None else 0
+                    if count:
+                        indices.append(n_words + n_chars + j)
+                        data.append(math.log1p(count) * self.cue_weight)
+            indptr.append(len(indices))
+        return SparseRows(
+            np.asarray(indptr, dtype=np.int64),
+            np.asarray(indices, dtype=np.int64),
+            np.asarray(data, dtype=np.float64),
+            self.n_features,
+        )
+
+    # ------------------------------------------------------------------ storage as data
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "word_vocabulary": np.asarray(self.word_vocabulary, dtype=str),
+            "word_idf": np.asarray(self.word_idf, dtype=np.float64),
+            "char_vocabulary": np.asarray(self.char_vocabulary, dtype=str),
+            "char_idf": np.asarray(self.char_idf, dtype=np.float64),
+        }
+
+    def settings(self) -> dict:
+        return {
+            "word_ngrams": list(self.word_ngrams),
+            "char_ngrams": list(self.char_ngrams) if self.char_ngrams else None,
+            "cues": {name: list(p) for name, p in self.cues.items()},
+            "cue_weight": self.cue_weight,
+        }
+
+    @classmethod
+    def from_data(cls, settings: dict, arrays: dict[str, np.ndarray]) -> "FeatureSpace":
+        return cls(
+            word_vocabulary=arrays["word_vocabulary"].tolist(),
+            word_idf=arrays["word_idf"],
+            word_ngrams=tuple(settings["word_ngrams"]),
+            char_vocabulary=arrays["char_vocabulary"].tolist(),
+            char_idf=arrays["char_idf"],
+            char_ngrams=tuple(settings["char_ngrams"]) if settings.get("char_ngrams") else None,
+            cues={name: tuple(p) for name, p in settings.get("cues", {}).items()},
+            cue_weight=float(settings.get("cue_weight", 1.0)),
+        )
 
 
-def _reject_bare_string(X) -> None:
-    if isinstance(X, str):
-        raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
+def _append_tfidf(counts: Counter, idf: np.ndarray, offset: int, indices: list, data: list) -> None:
+    if not counts:
+        return
+    columns = sorted(counts)
+    values = [(1.0 + math.log(counts[c])) * idf[c] for c in columns]
+    norm = math.sqrt(sum(v * v for v in values))
+    indices.extend(offset + c for c in columns)
+    data.extend(v / norm for v in values)
 
 
-def build_features(
+def fit_feature_space(
+    texts: Sequence[str],
     *,
     cues: dict[str, tuple[str, ...]] | None = None,
     word_ngrams: tuple[int, int] = (1, 2),
     char_ngrams: tuple[int, int] | None = (3, 5),
     min_df: int = 2,
+    max_char_features: int | None = 60_000,
     cue_weight: float = 1.0,
-) -> FeatureUnion:
-    """The feature union every themetag model fits inside its own pipeline (and so inside each CV fold)."""
-    parts: list[tuple[str, object]] = [
-        (
-            "words",
-            TfidfVectorizer(
-                tokenizer=tokenize,
-                token_pattern=None,
-                lowercase=False,
-                ngram_range=word_ngrams,
-                min_df=min_df,
-                sublinear_tf=True,
-                dtype=np.float64,
-            ),
-        )
-    ]
-    if char_ngrams is not None:
-        parts.append(
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=char_ngrams, min_df=min_df, sublinear_tf=True, max_features=60_000, dtype=np.float64
-                ),
-            )
-        )
-    weights = {name: 1.0 for name, _ in parts}
-    if cues:
-        parts.append(("cues", CueCounter(cues=cues)))
-        weights["cues"] = cue_weight
-    return FeatureUnion(parts, transformer_weights=weights)
+) -> FeatureSpace:
+    """Learn vocabularies and IDF weights from training texts with scikit-learn's TfidfVectorizer."""
+    from functools import partial
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def fitted(analyzer, max_features=None) -> tuple[list[str], np.ndarray]:
+        # min_df counts documents; with fewer texts than min_df keep every term rather than fail.
+        vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=min_df if len(texts) >= min_df else 1, sublinear_tf=True, max_features=max_features)
+        try:
+            vectorizer.fit(texts)
+        except ValueError:  # no terms at all (e.g. texts without letters)
+            return [], np.zeros(0)
+        return vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float64)
+
+    words, word_idf = fitted(partial(word_terms, ngrams=tuple(word_ngrams)))
+    chars, char_idf = ([], np.zeros(0)) if not char_ngrams else fitted(partial(char_terms, ngrams=tuple(char_ngrams)), max_char_features)
+    return FeatureSpace(words, word_idf, tuple(word_ngrams), chars, char_idf, char_ngrams, cues or {}, cue_weight)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .errors import ThemetagError
-from .train import CVReport
+from .training import CVReport
 
 
 def _f(value) -> str:

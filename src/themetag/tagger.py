@@ -2,13 +2,15 @@
 
 A model is a directory::
 
-    model.joblib     the fitted pipelines, thresholds and schema (themetag.train.FittedModels)
-    metadata.json    format version; themetag, scikit-learn, nltk, Python versions; schema;
+    model.npz        the fitted numbers: vocabularies, IDF weights, regression weights
+                     (NumPy arrays, read with allow_pickle=False)
+    metadata.json    format version; versions of themetag and its libraries; schema; the
+                     model's settings (label names, thresholds, array shapes, SHA-256);
                      label-data hash; training parameters; cross-validation metrics
     README.md        the model card
 
-``model.joblib`` is a pickle: load model directories only from sources you
-trust (see the README's Security section).
+Loading checks the format version, that the arrays match the settings and the
+schema, and the content hash; nothing in a model directory is executed.
 """
 
 from __future__ import annotations
@@ -23,16 +25,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import joblib
 import numpy as np
 
-from .errors import InputError, ModelError
+from .errors import InputError, LabelError, ModelError
 from .labels import Schema
+from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .segment import Paragraph, segment
-from .train import FittedModels, TrainConfig
 
-FORMAT_VERSION = 1
-MODEL_FILE = "model.joblib"
+#: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
+FORMAT_VERSION = 2
+MODEL_FILE = ARRAYS_FILE
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 
@@ -125,14 +127,14 @@ class Tagger:
     ['content']
     """
 
-    def __init__(self, models: FittedModels, metadata: dict | None = None, path: Path | None = None):
-        self.models = models
+    def __init__(self, model: Model, metadata: dict | None = None, path: Path | None = None):
+        self.model = model
         self.metadata = metadata or {}
         self.path = path
 
     @property
     def schema(self) -> Schema:
-        return self.models.schema
+        return self.model.schema
 
     # ------------------------------------------------------------------ tagging
 
@@ -153,10 +155,10 @@ class Tagger:
         content = [i for i, k in enumerate(kinds) if k == "content"]
         out: list[ParagraphTags] = [ParagraphTags(text=t, kind=k) for t, k in zip(texts, kinds)]
         if content:
-            content_texts = [texts[i] for i in content]
-            proba = self.models.theme_probabilities(content_texts)
-            decisions = self.models.theme_decisions(proba)
-            classes, stance_p = self.models.stance_probabilities(content_texts)
+            rows = self.model.transform([texts[i] for i in content])
+            proba = self.model.theme_probabilities(rows)
+            decisions = self.model.theme_decisions(proba)
+            classes, stance_p = self.model.stance_probabilities(rows)
             themes = self.schema.themes
             for row, i in enumerate(content):
                 out[i] = ParagraphTags(
@@ -188,16 +190,12 @@ class Tagger:
         """Segment an article (text or HTML) and tag its paragraphs, kinds from the segmenter's rules or the model."""
         paragraphs: list[Paragraph] = segment(text)
         texts = [p.text for p in paragraphs]
-        kinds = [p.kind for p in paragraphs] if self.models.kind_source == "rules" else None
+        kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else None
         tags = self.tag_paragraphs(texts, kinds=kinds)
         return [replace(t, index=p.index) for t, p in zip(tags, paragraphs)]
 
     def _predict_kinds(self, texts: list[str]) -> list[str]:
-        if not texts:
-            return []
-        if self.models.kind is None:
-            return ["content"] * len(texts)
-        return [str(k) for k in self.models.kind.predict(texts)]
+        return self.model.kind_predictions(texts) if texts else []
 
     # ------------------------------------------------------------------ persistence
 
@@ -208,7 +206,10 @@ class Tagger:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is for reading by anyone
-            joblib.dump(self.models, tmp / MODEL_FILE, compress=3)
+            settings, arrays = self.model.to_data()
+            if self.metadata.get("model", {}).get("sha256") != settings["sha256"]:
+                self.metadata = {**self.metadata, "model": settings}
+            write_arrays(tmp / MODEL_FILE, arrays)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, sort_keys=True, default=_json_default) + "\n")
             if card is not None:
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
@@ -237,49 +238,81 @@ def _json_default(value):
 
 
 def versions() -> dict:
-    import nltk
-    import sklearn
+    """Versions of what made a model; read from package metadata, so nothing heavy is imported."""
+    from importlib import metadata
 
     from . import __version__
 
-    return {"themetag": __version__, "scikit-learn": sklearn.__version__, "nltk": nltk.__version__, "python": platform.python_version()}
+    found = {"themetag": __version__, "python": platform.python_version()}
+    for package in ("numpy", "scikit-learn", "snowballstemmer"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
 
 
 def load(path: str | os.PathLike | None = None) -> Tagger:
-    """Load a model directory; ``None`` loads the model shipped with themetag."""
+    """Load a model directory; ``None`` loads the model shipped with themetag.
+
+    Nothing in the directory is executed: ``model.npz`` is read as plain arrays,
+    then checked against ``metadata.json`` (format version, label names, array
+    shapes, content hash, stemmer). Anything that does not fit raises ModelError.
+    """
     directory = default_model_path() if path is None else Path(path)
     if not directory.is_dir():
         raise ModelError(f"{directory}: not a model directory (expected a folder with {MODEL_FILE} and {METADATA_FILE})")
-    model_file, meta_file = directory / MODEL_FILE, directory / METADATA_FILE
-    if not model_file.is_file() or not meta_file.is_file():
-        raise ModelError(f"{directory}: not a themetag model: {MODEL_FILE} or {METADATA_FILE} is missing")
+    meta_file = directory / METADATA_FILE
+    if not meta_file.is_file():
+        raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
     try:
         metadata = json.loads(meta_file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if not isinstance(metadata, dict):
+            raise ValueError("not a JSON object")
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{meta_file}: unreadable metadata ({exc})") from None
-    if metadata.get("format_version") != FORMAT_VERSION:
-        raise ModelError(
-            f"{directory}: model format {metadata.get('format_version')!r}, this themetag reads format {FORMAT_VERSION}; "
-            "retrain it with `themetag train`"
-        )
+    _check_format(directory, metadata)
+    model_file = directory / MODEL_FILE
+    if not model_file.is_file():
+        raise ModelError(f"{directory}: not a themetag model: {MODEL_FILE} is missing")
     try:
-        models = joblib.load(model_file)
-    except Exception as exc:  # a truncated or foreign file fails in many ways inside unpickling
-        raise ModelError(f"{model_file}: cannot load the fitted model ({type(exc).__name__}: {exc}); retrain with `themetag train`") from None
-    if not isinstance(models, FittedModels):
-        raise ModelError(f"{model_file}: holds a {type(models).__name__}, not a themetag model")
-    return Tagger(models, metadata, directory)
+        schema = Schema.from_dict(metadata["schema"])
+        model = Model.from_data(schema, metadata["model"], read_arrays(model_file), training=metadata.get("training"))
+    except (ModelError, LabelError) as exc:
+        raise ModelError(f"{directory}: {exc}; retrain it with `themetag train`") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{meta_file}: not themetag model metadata ({type(exc).__name__}: {exc}); retrain it with `themetag train`") from None
+    return Tagger(model, metadata, directory)
 
 
-def build_metadata(models: FittedModels, *, label_fingerprint: str, label_sources: dict, cv_summary: dict | None) -> dict:
+def _check_format(directory: Path, metadata: dict) -> None:
+    found = metadata.get("format_version")
+    if found == FORMAT_VERSION:
+        return
+    made_by = (metadata.get("versions") or {}).get("themetag", "an unknown themetag")
+    if isinstance(found, int) and found > FORMAT_VERSION:
+        advice = "upgrade themetag, or retrain the model with this one"
+    elif found == 1:
+        advice = "format 1 stored the model as a pickle, which can run code when loaded, so it is not read; retrain it"
+    else:
+        advice = "retrain it"
+    raise ModelError(
+        f"{directory}: model format {found!r} (made by themetag {made_by}); this themetag reads format {FORMAT_VERSION}: "
+        f"{advice} with `themetag train --labels DIR --out {directory}`"
+    )
+
+
+def build_metadata(model: Model, *, label_fingerprint: str, label_sources: dict, cv_summary: dict | None) -> dict:
+    settings, _ = model.to_data()
     return {
         "format_version": FORMAT_VERSION,
         "versions": versions(),
-        "schema": models.schema.to_dict(),
+        "schema": model.schema.to_dict(),
         "labels": {"sha256": label_fingerprint, **label_sources},
-        "training": models.config.to_dict(),
-        "theme_thresholds": models.theme_thresholds,
-        "kind_source": models.kind_source,
+        "training": model.training,
+        "theme_thresholds": model.theme_thresholds,
+        "kind_source": model.kind_source,
+        "model": settings,
         "cv": cv_summary,
     }
 

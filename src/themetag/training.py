@@ -1,17 +1,19 @@
-"""Fit and cross-validate (grouped by article) → fitted models + an honest report.
+"""Fit and cross-validate (grouped by article) → a :class:`~themetag.model.Model` + an honest report.
 
-Three tasks, each one scikit-learn ``Pipeline`` (features fitted inside it, so
-inside every fold):
+One feature space (fitted on the training content paragraphs) feeds three
+scikit-learn logistic regressions, whose weights are copied into a data-only
+:class:`~themetag.model.Model`:
 
-* themes — one-vs-rest logistic regression, one decision per theme, with a
-  per-theme probability threshold chosen on *inner* out-of-fold predictions
+* themes — one binary, class-balanced regression per theme (one-vs-rest), with
+  a per-theme probability threshold chosen on *inner* out-of-fold predictions
   of the training part only;
-* stance — multinomial logistic regression on content paragraphs;
-* kind — logistic regression over all labeled paragraphs, compared in
-  evaluation with the segmenter's rules.
+* stance — multinomial regression on content paragraphs;
+* kind — a regression over all labeled paragraphs, compared in evaluation
+  with the segmenter's rules and kept only if it beats them.
 
 Every split is by document (``GroupKFold``): no article, speech or page has
-paragraphs on both sides.
+paragraphs on both sides. Cross-validation scores folds with the same
+``Model`` code that tags articles.
 """
 
 from __future__ import annotations
@@ -25,14 +27,11 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.pipeline import Pipeline
 
 from .errors import LabelError
-from .features import build_features, cue_pattern, tokenize
+from .features import FeatureSpace, cue_pattern, fit_feature_space, tokenize
 from .labels import Example, LabelSet, Schema
-
-KINDS = ("content", "heading", "boilerplate")
+from .model import LinearHead, Model
 
 
 @dataclass(frozen=True)
@@ -65,13 +64,14 @@ class TrainConfig:
         return cls(**data)
 
 
-def _features(schema: Schema, config: TrainConfig):
+def fit_features(texts: Sequence[str], schema: Schema, config: TrainConfig) -> FeatureSpace:
     cues = None
     if config.use_cues:
         cues = {f"theme:{t}": schema.theme_cues.get(t, ()) for t in schema.themes}
         cues.update({f"stance:{s}": schema.stance_cues.get(s, ()) for s in schema.stances})
-        cues = {k: v for k, v in cues.items() if v} or None
-    return build_features(
+        cues = {k: tuple(v) for k, v in cues.items() if v} or None
+    return fit_feature_space(
+        texts,
         cues=cues,
         word_ngrams=config.word_ngrams,
         char_ngrams=config.char_ngrams,
@@ -80,62 +80,22 @@ def _features(schema: Schema, config: TrainConfig):
     )
 
 
-def _logreg(c: float, config: TrainConfig) -> LogisticRegression:
-    return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver="liblinear", random_state=config.seed)
+def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed)
 
 
-def theme_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
-    return Pipeline([("features", _features(schema, config)), ("clf", OneVsRestClassifier(_logreg(config.theme_c, config)))])
-
-
-def stance_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
-    clf = LogisticRegression(C=config.stance_c, class_weight=config.class_weight, max_iter=3000, random_state=config.seed)
-    return Pipeline([("features", _features(schema, config)), ("clf", clf)])
-
-
-def kind_pipeline(schema: Schema, config: TrainConfig) -> Pipeline:
-    clf = LogisticRegression(C=config.kind_c, class_weight=config.class_weight, max_iter=3000, random_state=config.seed)
-    return Pipeline([("features", _features(schema, config)), ("clf", clf)])
+def fit_theme_head(X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig) -> LinearHead:
+    """One binary regression per theme column of ``Y`` (each column must hold both classes)."""
+    coef = np.zeros((X.shape[1], len(themes)))
+    intercept = np.zeros(len(themes))
+    for j in range(len(themes)):
+        estimator = _logreg(config.theme_c, config, solver="liblinear").fit(X, Y[:, j])
+        coef[:, j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
+    return LinearHead(list(themes), coef, intercept, "sigmoid")
 
 
 def theme_matrix(examples: Sequence[Example], themes: Sequence[str]) -> np.ndarray:
     return np.array([[t in e.themes for t in themes] for e in examples], dtype=int).reshape(len(examples), len(themes))
-
-
-@dataclass
-class FittedModels:
-    """What a Tagger needs: the three pipelines, the thresholds and the schema."""
-
-    schema: Schema
-    config: TrainConfig
-    themes: Pipeline | None
-    theme_thresholds: dict[str, float]
-    constant_themes: dict[str, int]  # themes with one class only in training: always this value
-    stance: Pipeline | None
-    constant_stance: str | None
-    kind: Pipeline | None
-    kind_source: str = "rules"  # "rules" or "model": which one decides kind when tagging articles
-
-    def theme_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        themes = self.schema.themes
-        out = np.zeros((len(texts), len(themes)))
-        if self.themes is not None and len(texts):
-            learned = [t for t in themes if t not in self.constant_themes]
-            proba = self.themes.predict_proba(list(texts))
-            for j, t in enumerate(learned):
-                out[:, themes.index(t)] = proba[:, j]
-        for t, value in self.constant_themes.items():
-            out[:, themes.index(t)] = float(value)
-        return out
-
-    def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
-        thresholds = np.array([self.theme_thresholds.get(t, self.config.default_threshold) for t in self.schema.themes])
-        return (proba >= thresholds).astype(int)
-
-    def stance_probabilities(self, texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-        if self.stance is None:
-            return [self.constant_stance], np.ones((len(texts), 1))
-        return [str(c) for c in self.stance.classes_], self.stance.predict_proba(list(texts))
 
 
 def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
@@ -156,8 +116,15 @@ def _n_splits(groups: np.ndarray, wanted: int) -> int:
     return max(0, min(wanted, len(set(groups))))
 
 
-def fit(examples: Sequence[Example], schema: Schema, config: TrainConfig = TrainConfig(), *, thresholds: bool = True) -> FittedModels:
-    """Fit the theme, stance and kind models on labeled examples.
+def fit(
+    examples: Sequence[Example],
+    schema: Schema,
+    config: TrainConfig = TrainConfig(),
+    *,
+    thresholds: bool = True,
+    kind_model: bool = True,
+) -> Model:
+    """Fit features and the theme, stance and (optionally) kind heads on labeled examples.
 
     Theme thresholds are chosen on inner grouped out-of-fold predictions of
     these examples, so that cross-validation which calls ``fit`` on each
@@ -167,27 +134,42 @@ def fit(examples: Sequence[Example], schema: Schema, config: TrainConfig = Train
     content = [e for e in examples if e.kind == "content"]
     if not content:
         raise LabelError("no content paragraphs to train on; label some paragraphs as content")
-    texts = [e.text for e in content]
+    features = fit_features([e.text for e in content], schema, config)
+    X = features.transform([e.text for e in content]).to_scipy()
     Y = theme_matrix(content, schema.themes)
     constant = {t: int(Y[0, j]) for j, t in enumerate(schema.themes) if len(set(Y[:, j])) < 2}
     learned = [j for j, t in enumerate(schema.themes) if t not in constant]
-    theme_model = None
+    theme_head = None
     chosen: dict[str, float] = {}
     if learned:
-        theme_model = theme_pipeline(schema, config).fit(texts, Y[:, learned])
+        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config)
         if thresholds:
             chosen = _inner_thresholds(content, schema, config, learned)
 
     stances = [e.stance for e in content]
-    stance_model, constant_stance = None, None
+    stance_head, constant_stance = None, None
     if len(set(stances)) > 1:
-        stance_model = stance_pipeline(schema, config).fit(texts, stances)
+        stance_head = LinearHead.from_logistic_regression(_logreg(config.stance_c, config).fit(X, stances))
     else:
         constant_stance = stances[0]
 
+    kind_head = None
     kinds = [e.kind for e in examples]
-    kind_model = kind_pipeline(schema, config).fit([e.text for e in examples], kinds) if len(set(kinds)) > 1 else None
-    return FittedModels(schema, config, theme_model, chosen, constant, stance_model, constant_stance, kind_model)
+    if kind_model and len(set(kinds)) > 1:
+        X_all = features.transform([e.text for e in examples]).to_scipy()
+        kind_head = LinearHead.from_logistic_regression(_logreg(config.kind_c, config).fit(X_all, kinds))
+    return Model(
+        schema=schema,
+        features=features,
+        themes=theme_head,
+        theme_thresholds=chosen,
+        constant_themes=constant,
+        stance=stance_head,
+        constant_stance=constant_stance,
+        kind=kind_head,
+        default_threshold=config.default_threshold,
+        training=config.to_dict(),
+    )
 
 
 def _inner_thresholds(content: list[Example], schema: Schema, config: TrainConfig, learned: list[int]) -> dict[str, float]:
@@ -195,19 +177,21 @@ def _inner_thresholds(content: list[Example], schema: Schema, config: TrainConfi
     splits = _n_splits(groups, config.inner_folds)
     if splits < 2:
         return {}
+    names = [schema.themes[j] for j in learned]
     Y = theme_matrix(content, schema.themes)[:, learned]
     oof = np.full(Y.shape, np.nan)
     for train_idx, test_idx in GroupKFold(n_splits=splits).split(content, groups=groups):
         y_train = Y[train_idx]
         if any(len(set(y_train[:, j])) < 2 for j in range(Y.shape[1])):
             continue
-        model = theme_pipeline(schema, config).fit([content[i].text for i in train_idx], y_train)
-        oof[test_idx] = model.predict_proba([content[i].text for i in test_idx])
+        features = fit_features([content[i].text for i in train_idx], schema, config)
+        head = fit_theme_head(features.transform([content[i].text for i in train_idx]).to_scipy(), y_train, names, config)
+        oof[test_idx] = head.probabilities(features.transform([content[i].text for i in test_idx]))
     out = {}
-    for j, col in enumerate(learned):
+    for j, name in enumerate(names):
         seen = ~np.isnan(oof[:, j])
         if seen.sum() and Y[seen, j].sum():
-            out[schema.themes[col]] = _best_threshold(Y[seen, j], oof[seen, j])
+            out[name] = _best_threshold(Y[seen, j], oof[seen, j])
     return out
 
 
@@ -361,10 +345,11 @@ def cross_validate(
         test = [examples[i] for i in test_idx]
         models = fit(train, schema, config)
         test_texts = [e.text for e in test]
-        proba = models.theme_probabilities(test_texts)
+        rows = models.transform(test_texts)
+        proba = models.theme_probabilities(rows)
         decisions = models.theme_decisions(proba)
-        classes, sp = models.stance_probabilities(test_texts)
-        kinds = list(models.kind.predict(test_texts)) if models.kind is not None else [train[0].kind] * len(test)
+        classes, sp = models.stance_probabilities(rows)
+        kinds = models.kind_predictions(rows) if models.kind is not None else [train[0].kind] * len(test)
         train_content = [e for e in train if e.kind == "content"]
         ytr = theme_matrix(train_content, schema.themes)
         maj_theme = (ytr.mean(axis=0) > 0.5).astype(int) if len(ytr) else np.zeros(len(schema.themes), dtype=int)
@@ -486,9 +471,10 @@ def train_models(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evalu
     report = cross_validate(labels, config, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
-    models = fit(labels.examples, labels.schema, config)
-    models.kind_source = choose_kind_source(report)
-    return models, report
+    kind_source = choose_kind_source(report)
+    model = fit(labels.examples, labels.schema, config, kind_model=kind_source == "model")
+    model.kind_source = kind_source
+    return model, report
 
 
 def train(

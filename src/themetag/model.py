@@ -1,0 +1,259 @@
+"""The fitted model as data: one feature space, linear heads for themes, stance and kind.
+
+Training (``train.py``) fits scikit-learn estimators and copies their weights
+here; tagging needs only NumPy. The same :class:`Model` code scores cross-
+validation folds and tags articles, so the numbers reported are those of the
+code that ships.
+
+Stored in a model directory as ``model.npz`` (arrays only, read with
+``allow_pickle=False``) plus a ``"model"`` section in ``metadata.json`` (label
+names, thresholds, feature settings, array shapes and a SHA-256 of the whole),
+checked on load: a model file can hold numbers and strings, never code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .errors import ModelError
+from .features import FeatureSpace, SparseRows, stemmer_fingerprint
+from .labels import KINDS, Schema
+
+ARRAYS_FILE = "model.npz"
+_MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made
+
+
+@dataclass
+class LinearHead:
+    """Scores = features @ coef + intercept; probabilities by ``link`` (sigmoid per class, or softmax)."""
+
+    classes: list[str]
+    coef: np.ndarray  # (n_features, n_classes)
+    intercept: np.ndarray  # (n_classes,)
+    link: str  # "sigmoid" or "softmax"
+
+    @classmethod
+    def from_logistic_regression(cls, estimator, classes: Sequence[str] | None = None) -> "LinearHead":
+        """Copy a fitted scikit-learn LogisticRegression (multinomial, or binary as a two-class softmax)."""
+        classes = [str(c) for c in (estimator.classes_ if classes is None else classes)]
+        coef, intercept = estimator.coef_, estimator.intercept_
+        if coef.shape[0] == 1 and len(classes) == 2:
+            # Binary LR scores only the second class: softmax([0, z]) = [1 - σ(z), σ(z)].
+            coef = np.vstack([np.zeros_like(coef), coef])
+            intercept = np.concatenate([[0.0], intercept])
+        return cls(classes, np.ascontiguousarray(coef.T, dtype=np.float64), np.asarray(intercept, dtype=np.float64), "softmax")
+
+    def scores(self, rows: SparseRows) -> np.ndarray:
+        return rows.dot(self.coef) + self.intercept
+
+    def probabilities(self, rows: SparseRows) -> np.ndarray:
+        z = self.scores(rows)
+        if self.link == "sigmoid":
+            return 1.0 / (1.0 + np.exp(-z))
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Model:
+    """What tagging needs: features, heads, theme thresholds, the schema, and where kind comes from."""
+
+    schema: Schema
+    features: FeatureSpace
+    themes: LinearHead | None  # sigmoid head over the themes that varied in training
+    theme_thresholds: dict[str, float]
+    constant_themes: dict[str, int]  # themes with one class only in training: always this value
+    stance: LinearHead | None
+    constant_stance: str | None
+    kind: LinearHead | None = None  # fitted only when the learned kind model beat the segmenter's rules
+    kind_source: str = "rules"
+    default_threshold: float = 0.5
+    training: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ prediction
+
+    def transform(self, texts: Sequence[str]) -> SparseRows:
+        return self.features.transform(texts)
+
+    def theme_probabilities(self, texts: Sequence[str] | SparseRows) -> np.ndarray:
+        rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
+        themes = self.schema.themes
+        out = np.zeros((len(rows), len(themes)))
+        if self.themes is not None and len(rows):
+            proba = self.themes.probabilities(rows)
+            for j, t in enumerate(self.themes.classes):
+                out[:, themes.index(t)] = proba[:, j]
+        for t, value in self.constant_themes.items():
+            out[:, themes.index(t)] = float(value)
+        return out
+
+    def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
+        return (proba >= self.thresholds()).astype(int)
+
+    def thresholds(self) -> np.ndarray:
+        return np.array([self.theme_thresholds.get(t, self.default_threshold) for t in self.schema.themes])
+
+    def stance_probabilities(self, texts: Sequence[str] | SparseRows) -> tuple[list[str], np.ndarray]:
+        rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
+        if self.stance is None:
+            return [self.constant_stance], np.ones((len(rows), 1))
+        return list(self.stance.classes), self.stance.probabilities(rows)
+
+    def kind_predictions(self, texts: Sequence[str] | SparseRows) -> list[str]:
+        if self.kind is None:
+            return ["content"] * len(texts)
+        rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
+        proba = self.kind.probabilities(rows)
+        return [self.kind.classes[int(j)] for j in np.argmax(proba, axis=1)]
+
+    def explain(self, rows: SparseRows, i: int, head: str, label: str, top: int = 5) -> list[tuple[str, float]]:
+        """The features that weighed most for ``label`` in row ``i``: (feature, coefficient × value), largest first."""
+        linear = {"themes": self.themes, "stance": self.stance, "kind": self.kind}[head]
+        if linear is None or label not in linear.classes:
+            return []
+        indices, values = rows.row(i)
+        weights = values * linear.coef[indices, linear.classes.index(label)]
+        if linear.link == "softmax" and len(linear.classes) > 1:
+            # Softmax is shift-invariant: what favours a class is its weight minus the mean over classes.
+            weights = weights - values * linear.coef[indices].mean(axis=1)
+        order = np.argsort(-weights, kind="stable")[:top]
+        return [(self._feature_name(int(indices[k])), round(float(weights[k]), 4)) for k in order if weights[k] > 0]
+
+    def _feature_name(self, column: int) -> str:
+        f = self.features
+        n_words, n_chars = len(f.word_vocabulary), len(f.char_vocabulary)
+        if column < n_words:
+            return f.word_vocabulary[column]
+        if column < n_words + n_chars:
+            return repr(f.char_vocabulary[column - n_words])
+        return "cue:" + list(f.cues)[column - n_words - n_chars]
+
+    # ------------------------------------------------------------------ storage as data
+
+    def to_data(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(settings for metadata.json, named arrays for model.npz); the settings carry a hash of both."""
+        arrays = dict(self.features.arrays())
+        heads = {}
+        for name in ("themes", "stance", "kind"):
+            head: LinearHead | None = getattr(self, name)
+            if head is not None:
+                arrays[f"{name}_coef"] = head.coef
+                arrays[f"{name}_intercept"] = head.intercept
+                heads[name] = {"classes": list(head.classes), "link": head.link}
+        settings = {
+            "features": self.features.settings(),
+            "heads": heads,
+            "theme_thresholds": dict(self.theme_thresholds),
+            "constant_themes": dict(self.constant_themes),
+            "constant_stance": self.constant_stance,
+            "kind_source": self.kind_source,
+            "default_threshold": self.default_threshold,
+            "stemmer": stemmer_fingerprint(),
+            "arrays": {k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in sorted(arrays.items())},
+        }
+        settings["sha256"] = content_hash(settings, arrays)
+        return settings, arrays
+
+    @classmethod
+    def from_data(cls, schema: Schema, settings: dict, arrays: dict[str, np.ndarray], training: dict | None = None) -> "Model":
+        _check(schema, settings, arrays)
+        features = FeatureSpace.from_data(settings["features"], arrays)
+        heads = {}
+        for name, head in settings["heads"].items():
+            heads[name] = LinearHead(list(head["classes"]), arrays[f"{name}_coef"], arrays[f"{name}_intercept"], head["link"])
+        return cls(
+            schema=schema,
+            features=features,
+            themes=heads.get("themes"),
+            theme_thresholds={k: float(v) for k, v in settings["theme_thresholds"].items()},
+            constant_themes={k: int(v) for k, v in settings["constant_themes"].items()},
+            stance=heads.get("stance"),
+            constant_stance=settings["constant_stance"],
+            kind=heads.get("kind"),
+            kind_source=settings["kind_source"],
+            default_threshold=float(settings["default_threshold"]),
+            training=training or {},
+        )
+
+
+def content_hash(settings: dict, arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 over the settings (less the hash itself) and every array's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({k: v for k, v in settings.items() if k != "sha256"}, sort_keys=True).encode())
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"\0{name}\0{array.dtype.str}\0{array.shape}\0".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse a model whose parts do not fit together: names, shapes, dtypes, hash, stemmer."""
+    try:
+        expected = {k: (v["dtype"], tuple(v["shape"])) for k, v in settings["arrays"].items()}
+        heads = settings["heads"]
+        features = settings["features"]
+        constant_themes = settings["constant_themes"]
+        thresholds = settings["theme_thresholds"]
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"the model settings in metadata.json are incomplete ({exc!r} missing)") from None
+    found = {k: (v.dtype.str, v.shape) for k, v in arrays.items()}
+    if found != expected:
+        raise ModelError(f"{ARRAYS_FILE} does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)")
+    if settings.get("sha256") != content_hash(settings, arrays):
+        raise ModelError(f"{ARRAYS_FILE} or metadata.json was changed after training: the content hash does not match")
+    n_features = len(arrays["word_vocabulary"]) + len(arrays["char_vocabulary"]) + len(features.get("cues", {}))
+    if arrays["word_idf"].shape != arrays["word_vocabulary"].shape or arrays["char_idf"].shape != arrays["char_vocabulary"].shape:
+        raise ModelError("vocabularies and IDF weights differ in length")
+    allowed = {"themes": set(schema.themes), "stance": set(schema.stances), "kind": set(KINDS)}
+    for name, head in heads.items():
+        if name not in allowed:
+            raise ModelError(f"unknown model head {name!r}")
+        if not set(head["classes"]) <= allowed[name]:
+            raise ModelError(f"the {name} head predicts {sorted(set(head['classes']) - allowed[name])}, which the schema does not declare")
+        coef, intercept = arrays[f"{name}_coef"], arrays[f"{name}_intercept"]
+        if coef.shape != (n_features, len(head["classes"])) or intercept.shape != (len(head["classes"]),):
+            raise ModelError(f"the {name} head's weights have shape {coef.shape}, expected {(n_features, len(head['classes']))}")
+        if head["link"] not in ("sigmoid", "softmax"):
+            raise ModelError(f"the {name} head has unknown link {head['link']!r}")
+    if not set(constant_themes) | set(thresholds) <= set(schema.themes):
+        raise ModelError("the model's thresholds name themes the schema does not declare")
+    if settings.get("stemmer") != stemmer_fingerprint():
+        raise ModelError(
+            "this model was trained with a stemmer that stems differently from the one installed (snowballstemmer); "
+            "its features would differ: retrain it with `themetag train`"
+        )
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz that ``np.load`` reads, written byte-for-byte reproducibly (fixed zip timestamps, sorted names)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            archive.writestr(info, buffer.getvalue())
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Arrays from an .npz, refusing anything that would need pickle (object arrays)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(i.file_size for i in archive.infolist()) > _MAX_ARRAYS_BYTES:
+                raise ModelError(f"{path}: larger than any themetag model ({_MAX_ARRAYS_BYTES >> 20} MiB uncompressed)")
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except ModelError:
+        raise
+    except Exception as exc:  # truncated zip, foreign file, object arrays: each fails its own way
+        raise ModelError(f"{path}: not a themetag model array file ({type(exc).__name__}: {exc})") from None

@@ -1,0 +1,180 @@
+"""A model directory is data: loading one never runs code, and a damaged, foreign or old one is refused clearly."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import pickle
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import themetag
+from themetag import ModelError, TrainConfig, load
+from themetag.model import content_hash, read_arrays, write_arrays
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
+TEXTS = ["The army will deploy troops to eradicate coca.", "Farmers switched to cacao and coffee.", "Officials took bribes."]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    repo = Path(__file__).resolve().parent.parent
+    labels = tmp_path_factory.mktemp("labels")
+    shutil.copy(repo / "labels" / "schema.json", labels)
+    shutil.copy(repo / "labels" / "seeds.jsonl", labels)
+    out = tmp_path_factory.mktemp("models") / "m"
+    themetag.train(labels, out=out, config=FAST, evaluate=False)
+    return out
+
+
+@pytest.fixture
+def copy(model_dir, tmp_path):
+    target = tmp_path / "m"
+    shutil.copytree(model_dir, target)
+    return target
+
+
+class _CreatesFile:
+    """Unpickling this creates a file: proof that a loader ran code from the model file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return (builtins.open, (str(self.path), "w"))
+
+
+def _edit(directory: Path, change_arrays=None, change_settings=None, rehash: bool = False) -> None:
+    arrays = read_arrays(directory / "model.npz")
+    meta = json.loads((directory / "metadata.json").read_text())
+    if change_arrays:
+        change_arrays(arrays)
+    if change_settings:
+        change_settings(meta)
+    if rehash:
+        meta["model"]["arrays"] = {k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in sorted(arrays.items())}
+        meta["model"]["sha256"] = content_hash(meta["model"], arrays)
+    write_arrays(directory / "model.npz", arrays)
+    (directory / "metadata.json").write_text(json.dumps(meta))
+
+
+def test_saved_model_is_reproducible_byte_for_byte(model_dir, tmp_path):
+    tagger = load(model_dir)
+    tagger.save(tmp_path / "again")
+    assert (tmp_path / "again" / "model.npz").read_bytes() == (model_dir / "model.npz").read_bytes()
+    with zipfile.ZipFile(model_dir / "model.npz") as archive:
+        assert all(name.endswith(".npy") for name in archive.namelist())
+
+
+@pytest.mark.parametrize("where", ["npz_is_a_pickle", "object_array_in_npz", "format_1_joblib"])
+def test_a_model_file_that_would_run_code_is_refused_without_running_it(copy, tmp_path, where):
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_CreatesFile(marker))
+    if where == "npz_is_a_pickle":
+        (copy / "model.npz").write_bytes(payload)
+    elif where == "object_array_in_npz":
+        arrays = read_arrays(copy / "model.npz")
+        buffer = io.BytesIO()
+        np.savez(buffer, **{**arrays, "stance_coef": np.array([_CreatesFile(marker)], dtype=object)})
+        (copy / "model.npz").write_bytes(buffer.getvalue())
+    else:
+        (copy / "model.npz").unlink()
+        (copy / "model.joblib").write_bytes(payload)
+        meta = json.loads((copy / "metadata.json").read_text())
+        (copy / "metadata.json").write_text(json.dumps({**meta, "format_version": 1}))
+    with pytest.raises(ModelError):
+        load(copy)
+    assert not marker.exists()
+
+
+def test_a_pickle_lying_beside_a_good_model_is_ignored(copy, tmp_path):
+    marker = tmp_path / "pwned"
+    (copy / "model.joblib").write_bytes(pickle.dumps(_CreatesFile(marker)))
+    assert load(copy).tag_paragraphs(TEXTS)
+    assert not marker.exists()
+
+
+def _bump_coef(arrays):
+    arrays["themes_coef"][0, 0] += 1.0
+
+
+def _bump_threshold(meta):
+    meta["model"]["theme_thresholds"]["militarization"] = 0.01
+
+
+def _drop_word(arrays):
+    arrays["word_vocabulary"] = arrays["word_vocabulary"][1:]
+    arrays["word_idf"] = arrays["word_idf"][1:]
+
+
+def _rename_theme(meta):
+    meta["schema"]["themes"]["army"] = meta["schema"]["themes"].pop("militarization")
+
+
+def _other_stemmer(meta):
+    meta["model"]["stemmer"] = "0" * 16
+
+
+@pytest.mark.parametrize(
+    "arrays, settings, rehash, message",
+    [
+        (_bump_coef, None, False, "content hash does not match"),
+        (None, _bump_threshold, False, "content hash does not match"),
+        (_drop_word, None, True, "weights have shape"),
+        (None, _rename_theme, False, "which the schema does not declare"),
+        (None, _other_stemmer, True, "stemmer that stems differently"),
+        (lambda a: a.pop("stance_coef"), None, False, "does not match metadata.json"),
+    ],
+    ids=["weights changed", "threshold changed", "shapes disagree", "labels disagree", "stemmer changed", "array missing"],
+)
+def test_a_tampered_model_is_refused(copy, arrays, settings, rehash, message):
+    _edit(copy, arrays, settings, rehash)
+    with pytest.raises(ModelError, match=message) as caught:
+        load(copy)
+    assert "retrain it with `themetag train`" in str(caught.value)
+
+
+def test_a_truncated_or_foreign_model_file_is_refused(copy, tmp_path):
+    data = (copy / "model.npz").read_bytes()
+    (copy / "model.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError, match="not a themetag model array file"):
+        load(copy)
+    np.savez(copy / "model.npz", x=np.arange(3))
+    with pytest.raises(ModelError, match="does not match metadata.json"):
+        load(copy)
+
+
+def test_a_model_from_the_previous_format_is_refused_with_how_to_retrain():
+    """tests/fixtures/format1_model was saved by themetag 0.1.0 (format 1, a joblib pickle)."""
+    with pytest.raises(ModelError) as caught:
+        load(FIXTURES / "format1_model")
+    message = str(caught.value)
+    assert "model format 1 (made by themetag 0.1.0)" in message
+    assert "pickle" in message and "themetag train --labels DIR --out" in message
+
+
+def test_a_model_from_a_newer_themetag_asks_for_an_upgrade(copy):
+    meta = json.loads((copy / "metadata.json").read_text())
+    (copy / "metadata.json").write_text(json.dumps({**meta, "format_version": 3, "versions": {"themetag": "9.0"}}))
+    with pytest.raises(ModelError, match=r"model format 3 \(made by themetag 9.0\).*upgrade themetag"):
+        load(copy)
+
+
+def test_tagging_never_imports_scikit_learn(model_dir):
+    """So a model gives the same predictions whatever scikit-learn (or none) is installed."""
+    code = (
+        "import sys, themetag\n"
+        f"t = themetag.load({str(model_dir)!r})\n"
+        f"t.tag_paragraphs({TEXTS!r}); themetag.tag('The army moved in.')\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'joblib', 'nltk') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
