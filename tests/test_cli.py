@@ -140,3 +140,94 @@ def test_train_reports_a_broken_label_line(tmp_path):
     assert result.exit_code == 1
     assert f"Error: {labels / 'l.jsonl'}:1: not valid JSON" in result.stderr
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("how", ["file", "dir", "stdin", "jsonl"])
+def test_predict_input_ways(how, article, tmp_path):
+    jsonl = tmp_path / "in.jsonl"
+    jsonl.write_text(json.dumps({"id": "a1", "text": ARTICLE}) + "\n", encoding="utf-8")
+    args, stdin = {"file": ([article], None), "dir": ([article.parent], None), "stdin": (["-"], ARTICLE), "jsonl": ([jsonl], None)}[how]
+    result = run("predict", "--format", "jsonl", *args, input=stdin)
+    assert result.exit_code == 0, result.output
+    [row] = [json.loads(l) for l in result.stdout.splitlines()]
+    assert row["id"] == ("stdin" if how == "stdin" else "a1")
+    assert [p["kind"] for p in row["paragraphs"]] == ["heading", "content", "content"]
+
+
+def test_predict_writes_json_lines_when_piped_and_a_table_when_asked(article):
+    piped = run("predict", article)  # CliRunner's stdout is not a terminal
+    assert json.loads(piped.stdout)["id"] == "a1"
+    assert run("predict", "--format", "table", article).stdout.startswith("a1: themes=")
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file"),
+        (b" \n\n ", "empty file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "looks like a binary file"),
+    ],
+)
+def test_predict_bad_files_fail_alone_with_exit_1(tmp_path, article, content, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    result = run("predict", "--format", "jsonl", bad, article, tmp_path / "missing.txt")
+    assert result.exit_code == 1
+    assert f"Error: {bad}: {message}" in result.stderr
+    assert f"Error: {tmp_path / 'missing.txt'}: no such file" in result.stderr
+    assert "Error: 2 of 3 inputs failed" in result.stderr
+    assert "Traceback" not in result.output
+    assert [json.loads(l)["id"] for l in result.stdout.splitlines()] == ["a1"]
+
+
+def test_predict_reads_cp1252_with_a_warning(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("El ej\u00e9rcito erradic\u00f3 la coca en el valle del VRAEM.".encode("cp1252"))
+    result = run("predict", "--format", "jsonl", "--paragraphs", path)
+    assert result.exit_code == 0
+    assert "not valid UTF-8; read as Windows-1252" in result.stderr
+    assert json.loads(result.stdout)["text"] == "El ej\u00e9rcito erradic\u00f3 la coca en el valle del VRAEM."
+
+
+def test_predict_on_an_empty_directory_and_bad_json_lines(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run("predict", empty)
+    assert result.exit_code == 1 and "directory has no .txt, .md, .html, .htm files" in result.stderr
+    src = tmp_path / "a.jsonl"
+    src.write_bytes(b'{"id": "e", "text": "  "}\n[1]\n{"text": "caf\xe9"}\n')
+    result = run("predict", src)
+    assert result.exit_code == 1
+    for line in ("a.jsonl:1: empty text", 'a.jsonl:2: expected a JSON object with a "text" string', "a.jsonl:3: not valid UTF-8"):
+        assert line in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_predict_explain_shows_the_features_behind_each_decision(article):
+    result = run("predict", "--explain", "3", "--format", "jsonl", article)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in result.stdout.splitlines()]
+    content = [r for r in rows if r["kind"] == "content"]
+    assert len(rows) == 3 and len(content) == 2  # --explain gives one row per paragraph
+    for row in content:
+        assert set(row["explanation"]) == set(row["themes"]) | {f"stance:{row['stance']}"}
+        for features in row["explanation"].values():
+            weights = [w for _, w in features]
+            assert len(features) <= 3 and weights == sorted(weights, reverse=True) and all(w > 0 for w in weights)
+    assert "explanation" not in rows[0]
+    table = run("predict", "--explain", "2", "--format", "table", article).stdout
+    assert "because  stance:" in table
+
+
+def test_predict_progress_bar_goes_to_stderr_only(article):
+    result = run("predict", "--progress", "--format", "jsonl", article, article)
+    assert "tagging [" in result.stderr and "2/2 articles" in result.stderr
+    assert [json.loads(l)["id"] for l in result.stdout.splitlines()] == ["a1", "a1"]
+    assert "tagging" not in run("predict", "--format", "jsonl", article).stderr
+
+
+def test_predict_json_with_no_results_is_an_empty_list(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    result = run("predict", "--format", "json", bad)
+    assert result.exit_code == 1 and json.loads(result.stdout) == []

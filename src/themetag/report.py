@@ -58,6 +58,33 @@ def format_table(report: CVReport) -> str:
     return "\n".join(lines)
 
 
+def format_comparison(comparison: dict, shown: int = 10) -> str:
+    """The previous and the new model side by side (review.compare_with_previous), and what changed."""
+    lines = [
+        "",
+        f"Previous model vs new, grouped CV on the same labels (previous: {comparison['previous_metrics_from']})",
+        f"{'metric':<22}{'previous':>10}{'new':>10}{'change':>10}",
+    ]
+    for name, pair in comparison["metrics"].items():
+        old, new = pair["previous"], pair["new"]
+        change = f"{new - old:+.3f}" if old is not None and new is not None else "  –"
+        lines.append(f"{name:<22}{_f(old):>10}{_f(new):>10}{change:>10}")
+    summary = comparison["summary"]
+    lines += [
+        "",
+        f"Predictions changed on {summary['changed']} of {comparison['content_paragraphs']} labeled content paragraphs "
+        f"(in-sample): {summary['now_right']} now match their label, {summary['now_wrong']} no longer do.",
+    ]
+    for change in comparison["changes"][:shown]:
+        def tags(t):
+            return f"{';'.join(t['themes']) or '-'} / {t['stance']}"
+
+        lines.append(f"  {change['where']}: {tags(change['previous'])} -> {tags(change['new'])} (label {tags(change['label'])})")
+    if len(comparison["changes"]) > shown:
+        lines.append(f"  ... and {len(comparison['changes']) - shown} more (--changes FILE writes them all)")
+    return "\n".join(lines)
+
+
 def model_card(metadata: dict, report: CVReport | None) -> str:
     """The README.md of a model directory."""
     schema = metadata["schema"]

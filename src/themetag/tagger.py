@@ -23,7 +23,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -50,9 +50,13 @@ class ParagraphTags:
     stance: str | None = None
     stance_scores: dict[str, float] = field(default_factory=dict)
     index: int | None = None
+    #: With ``explain=N``: per decision ("militarization", "stance:favor"), the N features that weighed
+    #: most for it, as (feature, coefficient × feature value). Word n-grams are stemmed; 'quoted'
+    #: features are character n-grams; cue:… are the schema's cue phrases.
+    explanation: dict[str, list[tuple[str, float]]] | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "index": self.index,
             "kind": self.kind,
             "themes": list(self.themes),
@@ -61,6 +65,9 @@ class ParagraphTags:
             "stance_scores": dict(self.stance_scores),
             "text": self.text,
         }
+        if self.explanation is not None:
+            out["explanation"] = {k: [list(f) for f in v] for k, v in self.explanation.items()}
+        return out
 
 
 #: A theme is dominant in an article when at least this share of its content paragraphs carry it.
@@ -138,10 +145,11 @@ class Tagger:
 
     # ------------------------------------------------------------------ tagging
 
-    def tag_paragraphs(self, texts: Sequence[str], *, kinds: Sequence[str] | None = None) -> list[ParagraphTags]:
+    def tag_paragraphs(self, texts: Sequence[str], *, kinds: Sequence[str] | None = None, explain: int = 0) -> list[ParagraphTags]:
         """Tag paragraph texts. ``kinds`` (e.g. from the segmenter) overrides the kind model.
 
-        Only content paragraphs get themes and a stance.
+        Only content paragraphs get themes and a stance; with ``explain=N`` also
+        the N features that weighed most in each of their decisions.
         """
         if isinstance(texts, str):
             raise InputError("tag_paragraphs() takes a list of paragraph texts, got a single str; wrap it in a list")
@@ -161,17 +169,24 @@ class Tagger:
             classes, stance_p = self.model.stance_probabilities(rows)
             themes = self.schema.themes
             for row, i in enumerate(content):
+                tagged = [t for j, t in enumerate(themes) if decisions[row, j]]
+                stance = classes[int(np.argmax(stance_p[row]))]
+                explanation = None
+                if explain:
+                    explanation = {t: self.model.explain(rows, row, "themes", t, explain) for t in tagged}
+                    explanation[f"stance:{stance}"] = self.model.explain(rows, row, "stance", stance, explain)
                 out[i] = ParagraphTags(
                     text=texts[i],
                     kind="content",
-                    themes=[t for j, t in enumerate(themes) if decisions[row, j]],
+                    themes=tagged,
                     theme_scores={t: round(float(proba[row, j]), 4) for j, t in enumerate(themes)},
-                    stance=classes[int(np.argmax(stance_p[row]))],
+                    stance=stance,
                     stance_scores={c: round(float(stance_p[row, j]), 4) for j, c in enumerate(classes)},
+                    explanation=explanation,
                 )
         return out
 
-    def tag(self, text: str, *, id: str | None = None) -> ArticleTags:
+    def tag(self, text: str, *, id: str | None = None, explain: int = 0) -> ArticleTags:
         """Segment an article (text or HTML), tag its paragraphs, and sum them up.
 
         Kinds come from the segmenter's rules or the kind model, whichever
@@ -179,19 +194,19 @@ class Tagger:
         """
         if not isinstance(text, str):
             raise InputError(f"tag() takes the article as str, got {type(text).__name__}")
-        return summarize(self.tag_article_paragraphs(text), self.schema, id)
+        return summarize(self.tag_article_paragraphs(text, explain=explain), self.schema, id)
 
-    def tag_many(self, texts: Iterable[str]) -> Iterable[ArticleTags]:
-        """Tag articles one at a time as they come: an iterator in, an iterator out."""
+    def tag_many(self, texts: Iterable[str]) -> Iterator[ArticleTags]:
+        """Tag articles one at a time as they come: an iterator in, an iterator out (memory flat in corpus size)."""
         for text in texts:
             yield self.tag(text)
 
-    def tag_article_paragraphs(self, text: str) -> list[ParagraphTags]:
+    def tag_article_paragraphs(self, text: str, *, explain: int = 0) -> list[ParagraphTags]:
         """Segment an article (text or HTML) and tag its paragraphs, kinds from the segmenter's rules or the model."""
         paragraphs: list[Paragraph] = segment(text)
         texts = [p.text for p in paragraphs]
         kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else None
-        tags = self.tag_paragraphs(texts, kinds=kinds)
+        tags = self.tag_paragraphs(texts, kinds=kinds, explain=explain)
         return [replace(t, index=p.index) for t, p in zip(tags, paragraphs)]
 
     def _predict_kinds(self, texts: list[str]) -> list[str]:
@@ -199,8 +214,13 @@ class Tagger:
 
     # ------------------------------------------------------------------ persistence
 
-    def save(self, path: str | os.PathLike, *, card: str | None = None) -> Path:
-        """Write the model directory atomically: a temporary sibling, then one rename over the target."""
+    def save(self, path: str | os.PathLike, *, card: str | None = None, keep_previous: bool = False) -> Path:
+        """Write the model directory atomically: a temporary sibling, then one rename over the target.
+
+        A model already at ``path`` is replaced only once the new one is
+        complete; with ``keep_previous`` it is kept as ``<path>.previous``
+        (replacing an older one there), else deleted.
+        """
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -214,12 +234,13 @@ class Tagger:
             if card is not None:
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
             if target.exists():
-                backup = target.with_name(target.name + ".previous")
+                backup = previous_path(target)
                 if backup.exists():
                     shutil.rmtree(backup)
                 target.rename(backup)
                 tmp.rename(target)
-                shutil.rmtree(backup)
+                if not keep_previous:
+                    shutil.rmtree(backup)
             else:
                 tmp.rename(target)
         except BaseException:
@@ -227,6 +248,11 @@ class Tagger:
             raise
         self.path = target
         return target
+
+
+def previous_path(target: Path) -> Path:
+    """Where ``save(keep_previous=True)`` keeps the model it replaced."""
+    return target.with_name(target.name + ".previous")
 
 
 def _json_default(value):

@@ -478,7 +478,7 @@ def train_models(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evalu
 
 
 def train(
-    labels: str | Path | Sequence[str | Path],
+    labels: str | Path | Sequence[str | Path] | LabelSet,
     *,
     out: str | Path | None = None,
     corpus_dir: str | Path | None = None,
@@ -486,8 +486,9 @@ def train(
     config: TrainConfig = TrainConfig(),
     evaluate: bool = True,
     progress=None,
+    keep_previous: bool = False,
 ):
-    """Train a Tagger from label directories; with ``out``, save it there (atomically).
+    """Train a Tagger from label directories (or a loaded LabelSet); with ``out``, save it there (atomically).
 
     Returns ``(tagger, report)``; ``report`` is the grouped cross-validation
     (None with ``evaluate=False``). A failed run leaves ``out`` as it was.
@@ -498,7 +499,7 @@ def train(
     from .report import model_card
     from .tagger import Tagger, build_metadata
 
-    label_set = load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
+    label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
     models, report = train_models(label_set, config, evaluate=evaluate, progress=progress)
     per_source: dict[str, int] = {}
     for e in label_set.examples:
@@ -511,7 +512,7 @@ def train(
     )
     tagger = Tagger(models, metadata)
     if out is not None:
-        tagger.save(out, card=model_card(metadata, report))
+        tagger.save(out, card=model_card(metadata, report), keep_previous=keep_previous)
     return tagger, report
 
 

@@ -1,0 +1,750 @@
+"""Label Studio and doccano: export paragraphs to label, import the labels back.
+
+themetag's label format is JSON Lines of *text records* (see
+:mod:`themetag.labels`)::
+
+    {"doc": "a1", "para": 4, "text": "...", "kind": "content", "themes": ["militarization"], "stance": "against"}
+
+``themetag segment`` writes the same records with empty labels
+(``"themes": [], "stance": null``); a model's suggestions may fill them and add
+scores. This module turns such records into the tasks of two annotation tools
+and reads the tools' exports back into text records.
+
+Label Studio (a project with the labeling config :func:`label_studio_config` writes)
+------------------------------------------------------------------------------------
+
+============  ==============================================================
+themetag      Label Studio
+============  ==============================================================
+``text``      ``data.text``, shown by ``<Text name="text" value="$text"/>``
+``doc``       ``data.doc`` (carried through; not shown as a control)
+``para``      ``data.para`` (carried through)
+``kind``      ``<Choices name="kind" choice="single">``: content, heading,
+              boilerplate; nothing chosen means ``content``
+``themes``    ``<Choices name="themes" choice="multiple">``: one choice per
+              schema theme; nothing chosen means ``[]``
+``stance``    ``<Choices name="stance" choice="single">``: one choice per
+              schema stance; required for content, absent otherwise
+============  ==============================================================
+
+Each result is ``{"from_name": "themes", "to_name": "text", "type": "choices",
+"value": {"choices": [...]}}``. Results of other types (a text area for notes,
+say) are ignored; a ``choices`` result from any other control is an error.
+
+*Which annotation counts*: cancelled (skipped) annotations
+(``"was_cancelled": true``) are ignored; of the rest, one marked
+``"ground_truth": true`` wins; among equals, the latest ``updated_at`` (else
+``created_at``; else the last in the list). Predictions and drafts are never
+read as labels. A task with no annotation left is skipped and counted
+(:attr:`ImportedRecords.skipped`), not an error.
+
+On export, a record that carries suggestions (themes, a stance, scores, or a
+kind other than content) gets one ``predictions`` entry: the record's kind,
+themes and stance as results, ``model_version`` (the record's
+``"model_version"`` or ``"themetag"``), and, when the record has scores,
+``score`` = the model's confidence in its least certain decision (``max(p, 1-p)``
+per theme, the chosen stance's probability), so Label Studio's "sort by
+prediction score" puts the most doubtful paragraphs first. Scores are read from
+``"theme_scores"`` / ``"stance_scores"`` (as ``themetag.tag`` reports them) or a
+``"scores"`` object, either ``{"themes": {...}, "stance": {...}}`` or flat
+``{name: p}`` (theme and stance names never overlap).
+
+doccano (a Text Classification project that allows several labels per example)
+------------------------------------------------------------------------------
+
+============  ==============================================================
+themetag      doccano
+============  ==============================================================
+``text``      ``text``
+``doc``       ``doc`` (an extra column: doccano keeps it as metadata and
+              exports it as a top-level key again)
+``para``      ``para`` (likewise)
+``themes``    one label per theme, named as in the schema
+``stance``    one label ``stance:<value>``, e.g. ``stance:against``
+``kind``      one label ``kind:heading`` or ``kind:boilerplate``; no ``kind:``
+              label means content (``kind:content`` is accepted too)
+============  ==============================================================
+
+Exports are read as doccano writes them: ``{"id": 7, "text": ..., "doc": ...,
+"para": ..., "label": [...], "Comments": [...]}`` (doccano 1.6 and later), or
+older exports with ``"labels"`` and a nested ``"meta"`` object. An example with
+no label at all is skipped and counted: doccano exports unlabeled examples with
+``"label": []``, and a content paragraph is never fully labeled without a
+stance. doccano has no slot for machine suggestions: exported suggestions become
+ordinary labels of whoever imports the file, so review them.
+
+Both tools
+----------
+
+*Missing doc or para*: tasks made outside themetag may lack them. ``doc``
+becomes ``labelstudio-<task id>`` or ``doccano-<example id>`` (``...-item<N>``,
+the position in the file, without an id; stable across re-exports), so each such paragraph is its own document for grouped
+cross-validation: add ``doc`` to the task data to keep an article's paragraphs
+together. ``para`` becomes the paragraph's position among the file's records of
+that doc (0, 1, 2, ...). A ``para`` of ``3.0`` or ``"3"`` (a CSV import) reads
+as 3; a numeric ``doc`` as its string.
+
+*Errors* are :class:`~themetag.errors.LabelError` naming the file and the line,
+and, for a task inside a JSON array, the task's position and id ("task 3 (id
+17)"; the line is where that task starts). Unknown themes, stances or kinds,
+malformed JSON, missing text, two stances, a content paragraph without a stance
+and a heading or boilerplate paragraph with themes or a stance are all errors,
+the same rules :func:`themetag.labels.load_labels` applies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import LabelError
+from .labels import KINDS, Schema
+
+__all__ = [
+    "ImportedRecords",
+    "label_studio_config",
+    "read_doccano",
+    "read_label_studio",
+    "read_records",
+    "to_doccano",
+    "to_label_studio",
+    "write_jsonl",
+]
+
+TEXT_OBJECT = "text"  # the <Text> object tag's name, and the task data field it shows
+THEMES_CONTROL = "themes"
+STANCE_CONTROL = "stance"
+KIND_CONTROL = "kind"
+CONTROLS = (KIND_CONTROL, THEMES_CONTROL, STANCE_CONTROL)
+
+STANCE_PREFIX = "stance:"
+KIND_PREFIX = "kind:"
+
+LABEL_STUDIO_DOC_PREFIX = "labelstudio-"
+DOCCANO_DOC_PREFIX = "doccano-"
+DEFAULT_MODEL_VERSION = "themetag"
+
+Fail = Callable[[str], LabelError]
+
+
+class ImportedRecords(list):
+    """Text records read from an export: a ``list`` of dicts, plus ``skipped``.
+
+    ``skipped`` describes each task or example that had no annotation
+    (e.g. ``"task 4 (id 12)"``), in file order.
+    """
+
+    def __init__(self, records: Iterable[dict] = (), skipped: Iterable[str] = ()):
+        super().__init__(records)
+        self.skipped: list[str] = list(skipped)
+
+
+# --------------------------------------------------------------------------- reading JSON / JSON Lines
+
+
+@dataclass
+class _Item:
+    """One element of an export file: its 1-based position, the line it starts on, and its value."""
+
+    index: int
+    line: int
+    value: object
+    in_array: bool
+
+    def describe(self, noun: str) -> str:
+        ident = self.value.get("id") if isinstance(self.value, dict) else None
+        return f"{noun} {self.index}" + (f" (id {ident})" if ident is not None else "")
+
+    def failer(self, path: str, noun: str) -> Fail:
+        prefix = self.describe(noun)
+        return lambda message: LabelError(f"{prefix}: {message}", path=path, line=self.line)
+
+
+def _read_text(path: str | os.PathLike) -> tuple[str, str]:
+    """(text, name) of a UTF-8 file; ``"-"`` reads standard input."""
+    if str(path) == "-":
+        raw, where = sys.stdin.buffer.read(), "<stdin>"
+    else:
+        where = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except FileNotFoundError:
+            raise LabelError("no such file", path=where) from None
+        except IsADirectoryError:
+            raise LabelError("is a directory, not a file", path=where) from None
+        except OSError as exc:
+            raise LabelError(f"cannot read: {exc.strerror}", path=where) from None
+    try:
+        return raw.decode("utf-8-sig"), where
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise LabelError("not UTF-8 text; save the file as UTF-8", path=where, line=line) from None
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _json_error(exc: json.JSONDecodeError, where: str, hint: str) -> LabelError:
+    return LabelError(f"not valid JSON ({exc.msg} at column {exc.colno}){hint}", path=where, line=exc.lineno)
+
+
+def _array_items(text: str, where: str) -> list[_Item]:
+    """The elements of a top-level JSON array, each with the line it starts on."""
+    decoder = json.JSONDecoder()
+    items: list[_Item] = []
+    pos = _WS.match(text, 0).end() + 1  # past "["
+    line, counted = 1, 0
+
+    def line_at(offset: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, offset)
+        counted = offset
+        return line
+
+    pos = _WS.match(text, pos).end()
+    if text.startswith("]", pos):
+        end = pos + 1
+    else:
+        while True:
+            try:
+                value, end = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as exc:
+                raise _json_error(exc, where, "") from None
+            items.append(_Item(len(items) + 1, line_at(pos), value, True))
+            pos = _WS.match(text, end).end()
+            if text.startswith(",", pos):
+                pos = _WS.match(text, pos + 1).end()
+                continue
+            if text.startswith("]", pos):
+                end = pos + 1
+                break
+            found = repr(text[pos]) if pos < len(text) else "the end of the file"
+            raise LabelError(
+                f"not valid JSON (expected ',' or ']' after element {len(items)}, found {found})",
+                path=where,
+                line=line_at(pos),
+            )
+    rest = _WS.match(text, end).end()
+    if rest != len(text):
+        raise LabelError("not valid JSON (extra data after the closing ']')", path=where, line=line_at(rest))
+    return items
+
+
+def _items(text: str, where: str, expected: str) -> list[_Item]:
+    """A JSON array, one JSON object, or JSON Lines (one object per line) → items."""
+    start = _WS.match(text, 0).end()
+    if start == len(text):
+        raise LabelError(f"empty file; expected {expected}", path=where)
+    if text[start] == "[":
+        return _array_items(text, where)
+    if text[start] == "{" and "\n" in text[start:].rstrip():
+        # One pretty-printed object, or JSON Lines: try the former, else read lines.
+        try:
+            return [_Item(1, text.count("\n", 0, start) + 1, json.loads(text), False)]
+        except json.JSONDecodeError:
+            pass
+    items = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise LabelError(
+                f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object "
+                f"(or the whole file one JSON array)",
+                path=where,
+                line=lineno,
+            ) from None
+        items.append(_Item(len(items) + 1, lineno, value, False))
+    return items
+
+
+# --------------------------------------------------------------------------- building and checking records
+
+
+def _as_doc(value: object, fail: Fail) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or value.strip() != value:
+        raise fail(f"\"doc\" must be a non-empty string (the article's name), got {value!r}")
+    return value
+
+
+def _as_para(value: object, fail: Fail) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a numeric column read through pandas
+    elif isinstance(value, str) and value.strip().isdigit():
+        value = int(value)  # a CSV import
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise fail(f"\"para\" must be a paragraph index (0 or more), got {value!r}")
+    return value
+
+
+def _ordered_themes(themes: object, schema: Schema | None, fail: Fail) -> list[str]:
+    if themes is None:
+        return []
+    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
+        raise fail(f"themes must be a list of theme names, got {themes!r}")
+    if len(set(themes)) != len(themes):
+        raise fail(f"theme listed twice in {themes!r}")
+    if schema is None:
+        return list(themes)
+    unknown = [t for t in themes if t not in schema.themes]
+    if unknown:
+        raise fail(f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes)}")
+    return [t for t in schema.themes if t in themes]
+
+
+def _checked_labels(
+    kind: object, themes: object, stance: object, schema: Schema | None, fail: Fail, *, labeled: bool
+) -> tuple[str, list[str], str | None]:
+    """Validate kind, themes and stance; ``labeled`` demands a stance on content (a finished label)."""
+    kind = "content" if kind is None else kind
+    if kind not in KINDS:
+        raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+    themes = _ordered_themes(themes, schema, fail)
+    if stance is not None and (not isinstance(stance, str) or (schema is not None and stance not in schema.stances)):
+        choices = f"; the schema's stances are {', '.join(schema.stances)}" if schema is not None else ""
+        raise fail(f"unknown stance {stance!r}{choices}")
+    if kind == "content":
+        if stance is None and labeled:
+            stances = ", ".join(schema.stances) if schema is not None else "a stance"
+            raise fail(f"a content paragraph needs a stance ({stances}); choose one, or mark the paragraph's kind")
+    elif themes or stance is not None:
+        raise fail(f"a {kind} paragraph carries no themes or stance; clear them, or set its kind to content")
+    return kind, themes, stance
+
+
+class _Collector:
+    """Imported records in file order: derives missing doc/para and catches a paragraph imported twice."""
+
+    def __init__(self, where: str, doc_prefix: str):
+        self.where = where
+        self.doc_prefix = doc_prefix
+        self.records = ImportedRecords()
+        self._seen: dict[tuple[str, int], tuple[dict, int]] = {}
+        self._paras: dict[str, set[int]] = {}
+
+    def add(self, fields: dict, fallback_id: object, item: _Item, text: str, labels: tuple, fail: Fail) -> None:
+        doc = _as_doc(fields.get("doc"), fail)
+        if doc is None:
+            doc = f"{self.doc_prefix}{fallback_id if fallback_id is not None else f'item{item.index}'}"
+        para = _as_para(fields.get("para"), fail)
+        used = self._paras.setdefault(doc, set())
+        if para is None:
+            para = max(used) + 1 if used else 0
+        kind, themes, stance = labels
+        record = {"doc": doc, "para": para, "text": text, "kind": kind, "themes": themes, "stance": stance}
+        previous = self._seen.get((doc, para))
+        if previous is not None:
+            if previous[0] == record:
+                return  # the same paragraph and labels twice: keep one
+            raise fail(
+                f"paragraph {doc}#{para} was already imported differently at line {previous[1]}; "
+                "keep one of them"
+            )
+        self._seen[(doc, para)] = (record, item.line)
+        used.add(para)
+        self.records.append(record)
+
+    def skip(self, description: str) -> None:
+        self.records.skipped.append(description)
+
+
+# --------------------------------------------------------------------------- Label Studio
+
+
+def _timestamp(value: object) -> float:
+    if isinstance(value, str) and value:
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return float("-inf")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    return float("-inf")
+
+
+def _pick_annotation(annotations: object, fail: Fail) -> dict | None:
+    """The annotation that counts (module docstring), or None when every one was cancelled."""
+    if annotations is None:
+        return None
+    if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+        raise fail("\"annotations\" must be a list of annotation objects")
+    live = [(i, a) for i, a in enumerate(annotations) if not a.get("was_cancelled")]
+    if not live:
+        return None
+    _, best = max(live, key=lambda p: (bool(p[1].get("ground_truth")), _timestamp(p[1].get("updated_at") or p[1].get("created_at")), p[0]))
+    return best
+
+
+def _label_studio_choices(result: object, fail: Fail) -> tuple[object, object, object]:
+    """(kind, themes, stance) from an annotation's ``result`` list; None where not chosen."""
+    if result is None:
+        result = []
+    if not isinstance(result, list):
+        raise fail("the annotation's \"result\" must be a list")
+    chosen: dict[str, list] = {}
+    for region in result:
+        if not isinstance(region, dict):
+            raise fail("each item of the annotation's \"result\" must be an object")
+        if region.get("type") != "choices":
+            continue  # other controls (notes, ratings) carry no themetag labels
+        name = region.get("from_name")
+        if name not in CONTROLS:
+            raise fail(
+                f"choices control {name!r} is not one themetag reads ({', '.join(CONTROLS)}); "
+                "use the labeling config from `themetag export-tasks --to label-studio`"
+            )
+        if name in chosen:
+            raise fail(f"two {name!r} results in one annotation")
+        value = region.get("value")
+        choices = value.get("choices") if isinstance(value, dict) else None
+        if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
+            raise fail(f"the {name!r} result needs \"value\": {{\"choices\": [...]}}, got {value!r}")
+        chosen[name] = choices
+    for name in (KIND_CONTROL, STANCE_CONTROL):
+        if len(chosen.get(name, ())) > 1:
+            raise fail(f"{len(chosen[name])} {name} choices {chosen[name]!r}; choose one")
+    kind = (chosen.get(KIND_CONTROL) or [None])[0]
+    stance = (chosen.get(STANCE_CONTROL) or [None])[0]
+    return kind, chosen.get(THEMES_CONTROL), stance
+
+
+def read_label_studio(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
+    """A Label Studio JSON export (a list of tasks; or JSON Lines of tasks) → themetag text records.
+
+    Returns the records in task order; ``.skipped`` lists the tasks without a
+    (non-cancelled) annotation. Raises :class:`LabelError` naming the file,
+    line and task on the first problem.
+    """
+    text, where = _read_text(path)
+    items = _items(text, where, "a Label Studio JSON export (a list of tasks)")
+    collector = _Collector(where, LABEL_STUDIO_DOC_PREFIX)
+    for item in items:
+        fail = item.failer(where, "task")
+        task = item.value
+        if not isinstance(task, dict):
+            raise fail(f"expected a task object, got {type(task).__name__}")
+        data = task.get("data")
+        if not isinstance(data, dict):
+            hint = (
+                "; this looks like a JSON-MIN or CSV export: export the project as \"JSON\""
+                if TEXT_OBJECT in task else "; a task is {\"data\": {\"text\": ...}, \"annotations\": [...]}"
+            )
+            raise fail(f"has no \"data\" object{hint}")
+        paragraph = data.get(TEXT_OBJECT)
+        if not isinstance(paragraph, str) or not paragraph.strip():
+            raise fail(f"\"data\" has no \"{TEXT_OBJECT}\" (the paragraph's non-empty text), got {paragraph!r}")
+        annotation = _pick_annotation(task.get("annotations"), fail)
+        if annotation is None:
+            collector.skip(item.describe("task"))
+            continue
+        kind, themes, stance = _label_studio_choices(annotation.get("result"), fail)
+        labels = _checked_labels(kind, themes, stance, schema, fail, labeled=True)
+        collector.add(data, task.get("id"), item, paragraph, labels, fail)
+    return collector.records
+
+
+def _result_id(record: dict, control: str) -> str:
+    key = json.dumps([record.get("doc"), record.get("para"), record["text"]], ensure_ascii=False)
+    return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()[:10]}_{control}"
+
+
+def _choices_result(record: dict, control: str, choices: list[str]) -> dict:
+    return {
+        "id": _result_id(record, control),
+        "from_name": control,
+        "to_name": TEXT_OBJECT,
+        "type": "choices",
+        "value": {"choices": choices},
+    }
+
+
+def _probability(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value <= 1.0:
+        return float(value)
+    return None
+
+
+def _scores(record: dict, schema: Schema) -> tuple[dict[str, float], dict[str, float]]:
+    """(theme → p, stance → p) from ``theme_scores``/``stance_scores`` or ``scores`` (module docstring)."""
+    themes: dict[str, object] = {}
+    stances: dict[str, object] = {}
+    scores = record.get("scores")
+    if isinstance(scores, dict):
+        for key, value in scores.items():
+            if key in ("themes", "theme_scores") and isinstance(value, dict):
+                themes.update(value)
+            elif key in ("stance", "stances", "stance_scores") and isinstance(value, dict):
+                stances.update(value)
+            elif key in schema.themes:
+                themes[key] = value
+            elif key in schema.stances:
+                stances[key] = value
+    if isinstance(record.get("theme_scores"), dict):
+        themes.update(record["theme_scores"])
+    if isinstance(record.get("stance_scores"), dict):
+        stances.update(record["stance_scores"])
+    theme_p = {t: p for t, p in ((t, _probability(v)) for t, v in themes.items()) if t in schema.themes and p is not None}
+    stance_p = {s: p for s, p in ((s, _probability(v)) for s, v in stances.items()) if s in schema.stances and p is not None}
+    return theme_p, stance_p
+
+
+def _confidence(stance: str | None, theme_p: dict[str, float], stance_p: dict[str, float]) -> float | None:
+    """The model's confidence in its least certain decision, or None without scores."""
+    confidences = [max(p, 1.0 - p) for p in theme_p.values()]
+    if stance_p:
+        confidences.append(stance_p[stance] if stance in stance_p else max(stance_p.values()))
+    return round(min(confidences), 4) if confidences else None
+
+
+def _with_suggestion(record: object) -> object:
+    """A ``themetag suggest`` record keeps the model's guess under "suggested"; offer it as the suggestion."""
+    if not isinstance(record, dict) or not isinstance(record.get("suggested"), dict):
+        return record
+    if record.get("themes") or record.get("stance") is not None:
+        return record  # the record's own labels win
+    guess = record["suggested"]
+    return {**record, **{k: guess[k] for k in ("themes", "stance", "theme_scores", "stance_scores") if k in guess}}
+
+
+def _export_record(record: object, schema: Schema | None, fail: Fail) -> dict:
+    """Check a paragraph to label (labels may be empty) → {text, kind, themes, stance[, doc][, para]}."""
+    if not isinstance(record, dict):
+        raise fail(f"expected a JSON object, got {type(record).__name__}")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        hint = "; corpus records carry no text: export text records" if "corpus" in record else ""
+        raise fail(f"\"text\" must be the paragraph's non-empty text, got {text!r}{hint}")
+    kind, themes, stance = _checked_labels(
+        record.get("kind"), record.get("themes"), record.get("stance"), schema, fail, labeled=False
+    )
+    checked = {"text": text, "kind": kind, "themes": themes, "stance": stance}
+    if "doc" in record:
+        checked["doc"] = _as_doc(record["doc"], fail)
+    if "para" in record:
+        checked["para"] = _as_para(record["para"], fail)
+    return checked
+
+
+def _record_failer(index: int) -> Fail:
+    return lambda message: LabelError(f"record {index}: {message}")
+
+
+def to_label_studio(
+    records: Iterable[dict],
+    schema: Schema,
+    *,
+    suggestions: bool = True,
+    model_version: str = DEFAULT_MODEL_VERSION,
+) -> list[dict]:
+    """Paragraphs to label → Label Studio tasks ``{"data": {...}, "predictions": [...]}``.
+
+    Import the list as a JSON file into a project whose labeling config is
+    :func:`label_studio_config`. Records that carry suggestions get them as a
+    prediction (pre-annotation); ``suggestions=False`` leaves them out.
+    """
+    tasks = []
+    for index, record in enumerate(records, start=1):
+        record = _with_suggestion(record)
+        checked = _export_record(record, schema, _record_failer(index))
+        data = {TEXT_OBJECT: checked["text"]}
+        for key in ("doc", "para"):
+            if checked.get(key) is not None:
+                data[key] = checked[key]
+        task: dict = {"data": data}
+        theme_p, stance_p = _scores(record, schema)
+        suggested = checked["themes"] or checked["stance"] is not None or checked["kind"] != "content" or theme_p or stance_p
+        if suggestions and suggested:
+            result = [_choices_result(record, KIND_CONTROL, [checked["kind"]])]
+            if checked["themes"]:
+                result.append(_choices_result(record, THEMES_CONTROL, checked["themes"]))
+            if checked["stance"] is not None:
+                result.append(_choices_result(record, STANCE_CONTROL, [checked["stance"]]))
+            version = record.get("model_version")
+            prediction: dict = {"model_version": version if isinstance(version, str) and version else model_version}
+            score = _confidence(checked["stance"], theme_p, stance_p)
+            if score is not None:
+                prediction["score"] = score
+            prediction["result"] = result
+            task["predictions"] = [prediction]
+        tasks.append(task)
+    return tasks
+
+
+def label_studio_config(schema: Schema) -> str:
+    """The Label Studio labeling config (XML) for a schema: a text and the kind, themes and stance controls.
+
+    >>> print(label_studio_config(Schema(("a",), ("neutral",), "neutral")))  # doctest: +ELLIPSIS
+    <View>
+      <Text name="text" value="$text" />
+      <Header value="Kind (nothing chosen: content)" />
+      <Choices name="kind" toName="text" choice="single" showInline="true">
+    ...
+    """
+    view = ET.Element("View")
+    ET.SubElement(view, "Text", name=TEXT_OBJECT, value=f"${TEXT_OBJECT}")
+
+    def choices(header: str, name: str, mode: str, values: Iterable[tuple[str, str]]) -> None:
+        ET.SubElement(view, "Header", value=header)
+        control = ET.SubElement(view, "Choices", name=name, toName=TEXT_OBJECT, choice=mode, showInline="true")
+        for value, hint in values:
+            attributes = {"value": value}
+            if hint:
+                attributes["hint"] = hint
+            ET.SubElement(control, "Choice", attributes)
+
+    choices("Kind (nothing chosen: content)", KIND_CONTROL, "single", ((k, "") for k in KINDS))
+    choices(
+        "Themes (any; content only)", THEMES_CONTROL, "multiple",
+        ((t, schema.descriptions.get(t, "")) for t in schema.themes),
+    )
+    choices(
+        "Stance (one; content only)", STANCE_CONTROL, "single",
+        ((s, schema.descriptions.get(f"stance:{s}", "")) for s in schema.stances),
+    )
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- doccano
+
+
+def _check_doccano_names(schema: Schema, fail: Fail) -> None:
+    clash = [t for t in schema.themes if t.startswith((STANCE_PREFIX, KIND_PREFIX))]
+    if clash:
+        raise fail(f"theme {clash[0]!r} starts with {STANCE_PREFIX!r} or {KIND_PREFIX!r}, which doccano labels reserve; rename it")
+
+
+def _doccano_labels(labels: list, schema: Schema, fail: Fail) -> tuple[object, list[str], object]:
+    kinds, stances, themes = [], [], []
+    for label in labels:
+        if not isinstance(label, str):
+            raise fail(
+                f"label {label!r} is not a category name; this looks like a sequence-labeling export: "
+                "label in a Text Classification project"
+            )
+        if label in schema.themes:
+            themes.append(label)
+        elif label.startswith(KIND_PREFIX):
+            kinds.append(label[len(KIND_PREFIX):])
+        elif label.startswith(STANCE_PREFIX):
+            stances.append(label[len(STANCE_PREFIX):])
+        elif label in schema.stances or label in KINDS:
+            prefix = STANCE_PREFIX if label in schema.stances else KIND_PREFIX
+            raise fail(f"label {label!r} needs its prefix: name it {prefix}{label}")
+        else:
+            themes.append(label)
+    merged = " (doccano merges all annotators' labels in a collaborative export; export per user, or approved examples)"
+    if len(stances) > 1:
+        raise fail(f"{len(stances)} stance labels {[STANCE_PREFIX + s for s in stances]}; keep one{merged}")
+    if len(kinds) > 1:
+        raise fail(f"{len(kinds)} kind labels {[KIND_PREFIX + k for k in kinds]}; keep one{merged}")
+    themes = [t for i, t in enumerate(themes) if t not in themes[:i]]  # one theme from two annotators counts once
+    return (kinds or [None])[0], themes, (stances or [None])[0]
+
+
+def read_doccano(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
+    """A doccano text-classification export (JSONL, or the JSON array format) → themetag text records.
+
+    Returns the records in file order; ``.skipped`` lists examples without labels.
+    """
+    text, where = _read_text(path)
+    _check_doccano_names(schema, lambda m: LabelError(m, path=where))
+    items = _items(text, where, "a doccano JSONL export")
+    collector = _Collector(where, DOCCANO_DOC_PREFIX)
+    for item in items:
+        fail = item.failer(where, "example")
+        example = item.value
+        if not isinstance(example, dict):
+            raise fail(f"expected a JSON object, got {type(example).__name__}")
+        paragraph = example.get("text", example.get("data"))
+        if not isinstance(paragraph, str) or not paragraph.strip():
+            raise fail(f"no \"text\" (the paragraph's non-empty text), got {paragraph!r}")
+        labels = example.get("label", example.get("labels"))
+        if labels is None:
+            raise fail("no \"label\" list; export a Text Classification project as JSONL")
+        if not isinstance(labels, list):
+            raise fail(f"\"label\" must be a list of label names, got {labels!r}")
+        if not labels:
+            collector.skip(item.describe("example"))
+            continue
+        kind, themes, stance = _doccano_labels(labels, schema, fail)
+        checked = _checked_labels(kind, themes, stance, schema, fail, labeled=True)
+        meta = example.get("meta", example.get("metadata"))
+        fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para") if k in example}}
+        collector.add(fields, example.get("id"), item, paragraph, checked, fail)
+    return collector.records
+
+
+def to_doccano(records: Iterable[dict], schema: Schema | None = None, *, suggestions: bool = True) -> list[dict]:
+    """Paragraphs to label → doccano examples ``{"text", "label", "doc", "para"}`` (write them as JSONL).
+
+    With ``schema``, themes and stances are checked against it. Suggestions
+    (themes, stance, a kind other than content) become labels unless
+    ``suggestions=False``.
+    """
+    if schema is not None:
+        _check_doccano_names(schema, lambda m: LabelError(m))
+    examples = []
+    for index, record in enumerate(records, start=1):
+        record = _with_suggestion(record)
+        checked = _export_record(record, schema, _record_failer(index))
+        labels: list[str] = []
+        if suggestions:
+            labels += checked["themes"]
+            if checked["stance"] is not None:
+                labels.append(STANCE_PREFIX + checked["stance"])
+            if checked["kind"] != "content":
+                labels.append(KIND_PREFIX + checked["kind"])
+        example = {"text": checked["text"], "label": labels}
+        for key in ("doc", "para"):
+            if checked.get(key) is not None:
+                example[key] = checked[key]
+        examples.append(example)
+    return examples
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_records(path: str | os.PathLike, schema: Schema | None = None) -> list[dict]:
+    """Paragraphs to label: JSON Lines of text records, labels optional (``themetag segment``'s output).
+
+    ``"-"`` reads standard input. Each record is checked (text, kind, and
+    against ``schema`` its themes and stance); a problem is a
+    :class:`LabelError` naming the file and line. The records are returned
+    as read, extra keys (scores) included.
+    """
+    text, where = _read_text(path)
+    records = []
+    for item in _items(text, where, "JSON Lines of paragraphs (`themetag segment` output)"):
+        fail = lambda message, line=item.line: LabelError(message, path=where, line=line)  # noqa: E731
+        _export_record(item.value, schema, fail)
+        records.append(item.value)
+    return records
+
+
+def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
+    """Write records as JSON Lines (UTF-8); return how many."""
+    count = 0
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for record in records:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count

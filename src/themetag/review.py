@@ -1,0 +1,190 @@
+"""Closing the labeling loop: what to label next, which labels to look at again, what a retrain changed.
+
+* :func:`suggest` ranks unlabeled paragraphs by how unsure the model is, with a
+  penalty for each paragraph already taken from the same article (and no
+  near-duplicates), so one long article does not fill the list.
+* :func:`check_labels` ranks labeled paragraphs by how strongly the
+  *out-of-fold* predictions disagree with their label: likely label errors.
+* :func:`changed_predictions` lists labeled paragraphs that two models tag
+  differently.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+from .labels import LabelSet
+from .tagger import ParagraphTags, Tagger
+
+#: Each paragraph already taken from an article multiplies the next one's priority by this.
+SAME_ARTICLE_DISCOUNT = 0.5
+#: Paragraphs sharing more than this share of their words with one already taken are skipped.
+NEAR_DUPLICATE = 0.8
+
+_WORDS = re.compile(r"\w+")
+
+
+def uncertainty(tags: ParagraphTags, thresholds: dict[str, float]) -> float:
+    """How unsure the model is about a content paragraph, 0 (sure) to 1 (a coin toss).
+
+    The largest of: for each theme, how near its probability is to the
+    theme's threshold (1 at the threshold, 0 at 0 or 1); for the stance, one
+    minus the margin between the two likeliest stances.
+    """
+    worst = 0.0
+    for theme, p in tags.theme_scores.items():
+        cut = thresholds.get(theme, 0.5)
+        span = cut if p < cut else 1.0 - cut
+        worst = max(worst, 1.0 - abs(p - cut) / span if span > 0 else 0.0)
+    scores = sorted(tags.stance_scores.values(), reverse=True)
+    if len(scores) >= 2:
+        worst = max(worst, 1.0 - (scores[0] - scores[1]))
+    return round(worst, 4)
+
+
+def suggest(tagger: Tagger, articles: Iterable[tuple[str, str]], n: int = 50) -> list[dict]:
+    """The ``n`` content paragraphs most worth labeling next, as label records ready to fill in.
+
+    ``articles`` yields (document id, article text). Each record has the label
+    format's fields with empty labels (``"themes": []``, ``"stance": null``)
+    and a ``"suggested"`` block with the model's guess and its uncertainty,
+    for reference: the labeler decides.
+    """
+    thresholds = {t: float(c) for t, c in zip(tagger.schema.themes, tagger.model.thresholds())}
+    candidates = []
+    for doc, text in articles:
+        for p in tagger.tag(text).paragraphs:
+            if p.kind == "content":
+                candidates.append((uncertainty(p, thresholds), doc, p))
+    # Highest uncertainty first; ties by document and position, so the order is reproducible.
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2].index))
+    taken: list[tuple[float, str, ParagraphTags]] = []
+    taken_words: list[set[str]] = []
+    per_doc: dict[str, int] = {}
+    pool = list(candidates)
+    while pool and len(taken) < n:
+        best = max(range(len(pool)), key=lambda i: (pool[i][0] * SAME_ARTICLE_DISCOUNT ** per_doc.get(pool[i][1], 0), -i))
+        score, doc, p = pool.pop(best)
+        words = set(_WORDS.findall(p.text.lower()))
+        if any(len(words & w) > NEAR_DUPLICATE * max(1, min(len(words), len(w))) for w in taken_words):
+            continue
+        taken.append((score, doc, p))
+        taken_words.append(words)
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+    return [
+        {
+            "doc": doc,
+            "para": p.index,
+            "text": p.text,
+            "kind": "content",
+            "themes": [],
+            "stance": None,
+            "suggested": {"themes": p.themes, "stance": p.stance, "uncertainty": score, "theme_scores": p.theme_scores, "stance_scores": p.stance_scores},
+        }
+        for score, doc, p in taken
+    ]
+
+
+def check_labels(labels: LabelSet, predictions: Sequence[dict], n: int = 50) -> list[dict]:
+    """Labeled content paragraphs whose out-of-fold predictions disagree most with their label.
+
+    ``predictions`` are a cross-validation report's rows (``CVReport.predictions``):
+    each paragraph scored by a model that never saw its article. Disagreement
+    is the largest of: one minus the probability given to the labeled stance;
+    for each theme, the probability given to the other answer.
+    """
+    by_uid = {e.uid: e for e in labels.examples}
+    rows = []
+    for row in predictions:
+        example = by_uid.get(row["uid"])
+        if example is None or example.kind != "content" or "stance_scores" not in row:
+            continue
+        stance_p = row["stance_scores"]
+        reasons = [(1.0 - stance_p.get(example.stance, 0.0), f"labeled {example.stance}; out-of-fold {row['stance_pred']} ({stance_p[row['stance_pred']]:.2f})")]
+        for theme, p in row["theme_scores"].items():
+            if theme in example.themes:
+                reasons.append((1.0 - p, f"labeled {theme}; out-of-fold probability {p:.2f}"))
+            else:
+                reasons.append((p, f"not labeled {theme}; out-of-fold probability {p:.2f}"))
+        disagreement, because = max(reasons, key=lambda r: r[0])
+        rows.append(
+            {
+                "where": f"{example.source}:{example.line}",
+                "uid": example.uid,
+                "disagreement": round(disagreement, 4),
+                "because": because,
+                "label": {"themes": list(example.themes), "stance": example.stance},
+                "predicted": {"themes": row["themes_pred"], "stance": row["stance_pred"]},
+                "text": example.text,
+            }
+        )
+    rows.sort(key=lambda r: (-r["disagreement"], r["where"]))
+    return rows[:n]
+
+
+def changed_predictions(previous: Tagger, new: Tagger, labels: LabelSet) -> list[dict]:
+    """Labeled content paragraphs that the two models tag differently (themes or stance), with the label."""
+    content = labels.content()
+    texts = [e.text for e in content]
+    kinds = ["content"] * len(texts)
+    old = previous.tag_paragraphs(texts, kinds=kinds)
+    now = new.tag_paragraphs(texts, kinds=kinds)
+    changes = []
+    for example, a, b in zip(content, old, now):
+        if a.themes != b.themes or a.stance != b.stance:
+            changes.append(
+                {
+                    "where": f"{example.source}:{example.line}",
+                    "uid": example.uid,
+                    "label": {"themes": list(example.themes), "stance": example.stance},
+                    "previous": {"themes": a.themes, "stance": a.stance},
+                    "new": {"themes": b.themes, "stance": b.stance},
+                    "text": example.text,
+                }
+            )
+    return changes
+
+
+def agreement_with_labels(changes: list[dict]) -> dict[str, int]:
+    """Of the changed paragraphs: how many the new model now gets right, and how many it now gets wrong."""
+    fixed = broke = 0
+    for c in changes:
+        old_right = c["previous"] == c["label"]
+        new_right = c["new"] == c["label"]
+        fixed += new_right and not old_right
+        broke += old_right and not new_right
+    return {"changed": len(changes), "now_right": fixed, "now_wrong": broke}
+
+
+HEADLINE = ("theme_micro_f1", "theme_macro_f1", "stance_macro_f1", "stance_f_avg")
+
+
+def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_cv: dict | None, progress=None) -> dict:
+    """The previous model beside a newly trained one, on the same labels.
+
+    Metrics: grouped cross-validation of each model's training configuration
+    on *these* labels. The previous model's stored numbers are used when it
+    was trained on exactly these labels (same fingerprint); otherwise its
+    configuration is cross-validated again here. Changes: the labeled
+    paragraphs the two models tag differently.
+    """
+    from .training import TrainConfig, cross_validate
+
+    stored = previous.metadata.get("cv")
+    same_labels = previous.metadata.get("labels", {}).get("sha256") == labels.fingerprint()
+    if stored and same_labels:
+        previous_cv, how = stored, "stored in the previous model (trained on these same labels)"
+    else:
+        if progress:
+            progress("cross-validating the previous model's configuration on these labels")
+        config = TrainConfig.from_dict(previous.metadata.get("training") or {})
+        previous_cv, how = cross_validate(labels, config).summary(), "its configuration cross-validated on these labels"
+    changes = changed_predictions(previous, new, labels)
+    return {
+        "metrics": {k: {"previous": previous_cv.get(k), "new": (new_cv or {}).get(k)} for k in HEADLINE},
+        "previous_metrics_from": how,
+        "changes": changes,
+        "summary": agreement_with_labels(changes),
+        "content_paragraphs": len(labels.content()),
+    }
