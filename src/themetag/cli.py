@@ -276,33 +276,36 @@ def _iter_articles(paths: List[str]) -> Iterator[tuple[str, "str | ThemetagError
 
 
 def _iter_jsonl_articles(name: str, path: str) -> Iterator[tuple[str, "str | ThemetagError"]]:
+    # Read bytes line by line so that one bad line is reported as that line, and the rest still read.
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, "rb")
     except OSError as exc:
         yield name, InputError(f"{name}: cannot read ({exc.strerror})")
         return
     with handle:
-        lineno = 0
-        try:
-            for lineno, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                if len(line) > MAX_FILE_BYTES:
-                    yield f"{name}:{lineno}", InputError(f"{name}:{lineno}: line is over the {MAX_FILE_BYTES:,}-character limit")
-                    continue
-                try:
-                    row = json.loads(line)
-                    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                        raise ValueError
-                except ValueError:
-                    yield f"{name}:{lineno}", InputError(f'{name}:{lineno}: expected a JSON object with a "text" string')
-                    continue
-                if not row["text"].strip():
-                    yield f"{name}:{lineno}", InputError(f"{name}:{lineno}: empty text")
-                    continue
-                yield str(row.get("id", f"{Path(name).stem}:{lineno}")), row["text"]
-        except UnicodeDecodeError:
-            yield f"{name}:{lineno + 1}", InputError(f"{name}:{lineno + 1}: not valid UTF-8; JSON Lines must be UTF-8 (the rest of the file is skipped)")
+        for lineno, raw in enumerate(handle, 1):
+            where = f"{name}:{lineno}"
+            if len(raw) > MAX_FILE_BYTES:
+                yield where, InputError(f"{where}: line is over the {MAX_FILE_BYTES:,}-byte limit")
+                continue
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError:
+                yield where, InputError(f"{where}: not valid UTF-8; JSON Lines must be UTF-8")
+                continue
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                    raise ValueError
+            except ValueError:
+                yield where, InputError(f'{where}: expected a JSON object with a "text" string')
+                continue
+            if not row["text"].strip():
+                yield where, InputError(f"{where}: empty text")
+                continue
+            yield str(row.get("id", f"{Path(name).stem}:{lineno}")), row["text"]
 
 
 def _count_articles(paths: List[str]) -> int | None:
@@ -450,7 +453,9 @@ class ResultWriter:
 
     @staticmethod
     def _paragraph_record(article, p) -> dict:
-        return {"id": article.id, **p.to_dict()}
+        # One row per paragraph, keyed like a label record's (doc, para).
+        record = p.to_dict()
+        return {"id": article.id, "para": record.pop("index"), **record}
 
     def _rows(self, article) -> list[dict]:
         if self.paragraphs:
