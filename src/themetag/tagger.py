@@ -230,7 +230,7 @@ class Tagger:
             if self.metadata.get("model", {}).get("sha256") != settings["sha256"]:
                 self.metadata = {**self.metadata, "model": settings}
             write_arrays(tmp / MODEL_FILE, arrays)
-            (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, sort_keys=True, default=_json_default) + "\n")
+            (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=_json_default) + "\n")  # key order kept: the schema's order is the output's
             if card is not None:
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
             if target.exists():
