@@ -66,10 +66,16 @@ def _edit(directory: Path, change_arrays=None, change_settings=None, rehash: boo
     (directory / "metadata.json").write_text(json.dumps(meta))
 
 
-def test_saved_model_is_reproducible_byte_for_byte(model_dir, tmp_path):
-    tagger = load(model_dir)
-    tagger.save(tmp_path / "again")
+def test_same_labels_and_seed_give_the_same_model_file_byte_for_byte(model_dir, tmp_path):
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    repo = Path(__file__).resolve().parent.parent
+    shutil.copy(repo / "labels" / "schema.json", labels)
+    shutil.copy(repo / "labels" / "seeds.jsonl", labels)
+    themetag.train(labels, out=tmp_path / "again", config=FAST, evaluate=False)
     assert (tmp_path / "again" / "model.npz").read_bytes() == (model_dir / "model.npz").read_bytes()
+    load(model_dir).save(tmp_path / "resaved")
+    assert (tmp_path / "resaved" / "model.npz").read_bytes() == (model_dir / "model.npz").read_bytes()
     with zipfile.ZipFile(model_dir / "model.npz") as archive:
         assert all(name.endswith(".npy") for name in archive.namelist())
 
