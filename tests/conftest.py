@@ -14,3 +14,15 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder {C
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+# Hypothesis (tests/test_properties.py): the "ci" profile, the default, runs the same examples on every run
+# and keeps no example database; HYPOTHESIS_PROFILE=dev explores new examples each run and remembers failures.
+try:
+    from hypothesis import settings as _hypothesis_settings
+except ImportError:  # the test extra is not installed: test_properties.py fails to import, the rest runs
+    pass
+else:
+    _hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+    _hypothesis_settings.register_profile("dev", deadline=None)
+    _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -300,7 +300,10 @@ def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterato
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise LabelError("not UTF-8 text; save the file as UTF-8", path=where, line=line) from None
-    for lineno, line in enumerate(content.splitlines(), start=1):
+    # Lines end at "\n" (or "\r\n", "\r"), as in an editor: not at the other line boundaries of
+    # str.splitlines(), such as U+2028 or U+0085, which JSON allows unescaped inside strings.
+    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -308,6 +311,12 @@ def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterato
         except json.JSONDecodeError as exc:
             raise LabelError(
                 f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
+                path=where,
+                line=lineno,
+            ) from None
+        except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits; arrays nested 10,000 deep
+            raise LabelError(
+                f"not valid JSON ({type(exc).__name__}: {str(exc)[:200]}); each line must be one JSON object",
                 path=where,
                 line=lineno,
             ) from None
@@ -371,6 +380,11 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
             raise fail("\"doc\" must be a non-empty string (the article's file name without extension)")
         if not isinstance(text, str) or not text.strip():
             raise fail("\"text\" must be the paragraph's non-empty text")
+        for name, value in (("doc", doc), ("text", text)):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise fail(f"\"{name}\" holds a lone surrogate {value[exc.start]!r} (a \\ud800-\\udfff escape), which is not text") from None
         article = corpus.article_paragraphs(doc) if isinstance(para, int) else None
         rule_kind = None
         if article is not None and para < len(article) and article[para].text == text:

@@ -15,7 +15,6 @@ by the exact strings of particular articles.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from typing import Literal
@@ -67,15 +66,23 @@ def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto") -> l
 # --------------------------------------------------------------------------- text normalisation
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_HSPACE = re.compile(r"[^\S\n]+")
+# Control characters that separate words are whitespace: those that break lines in str.splitlines()
+# (vertical tab, form feed, the file/group/record separators, NEL) become line breaks, the unit separator a space.
+_INVISIBLE.update(dict.fromkeys(map(ord, "\x0b\x0c\x1c\x1d\x1e\x85"), "\n"))
+_INVISIBLE[ord("\x1f")] = " "
+# The other control characters (Unicode category Cc is U+0000-U+001F and U+007F-U+009F) carry no words.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")
+# A run of spaces other than one plain space (which is left as it is: a long text has millions).
+_HSPACE = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
 
 
 def normalize_text(text: str) -> str:
-    """Unify line endings and spaces: CRLF/CR → LF, NBSP and other spaces → ' ', zero-width removed."""
+    """Unify line endings and spaces: CRLF/CR → LF, NBSP and other spaces → ' ', zero-width removed.
+
+    Control characters are dropped, except those that separate words, which become line breaks or spaces.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = text.translate(_INVISIBLE)
-    # Control characters other than newline and tab carry no words; drop them.
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = _CONTROL.sub("", text.translate(_INVISIBLE))
     return _HSPACE.sub(" ", text)
 
 
@@ -284,7 +291,10 @@ class _BlockCollector(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.blocks: list[tuple[str, str, bool]] = []  # (tag, text, furniture_hint)
-        self._stack: list[tuple[str, bool]] = []  # open elements: (tag, furniture)
+        # Open elements: (tag, inside furniture: the element's or an ancestor's attributes say so).
+        # Both lookups stay O(1) however deep the nesting; a page of 100,000 nested <div>s is linear.
+        self._stack: list[tuple[str, bool]] = []
+        self._open: dict[str, int] = {}  # how many elements of each tag are open
         self._drop_depth = 0
         self._buf: list[str] = []
         self._buf_tag = ""
@@ -298,7 +308,7 @@ class _BlockCollector(HTMLParser):
         self._buf_tag = ""
 
     def _in_furniture(self) -> bool:
-        return any(f for _, f in self._stack)
+        return bool(self._stack) and self._stack[-1][1]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _VOID_ELEMENTS:
@@ -316,7 +326,8 @@ class _BlockCollector(HTMLParser):
         if tag in _BLOCK_ELEMENTS or tag in _BREAK_ELEMENTS:
             self._flush()
             self._buf_tag = tag if tag in _BLOCK_ELEMENTS else ""
-        self._stack.append((tag, furniture))
+        self._stack.append((tag, furniture or self._in_furniture()))
+        self._open[tag] = self._open.get(tag, 0) + 1
         self._buf_hint = self._in_furniture()
 
     def handle_endtag(self, tag: str) -> None:
@@ -329,9 +340,12 @@ class _BlockCollector(HTMLParser):
             self._buf_hint = self._in_furniture()
             self._flush()
         # Pop up to the matching element; tolerate unclosed children.
-        for i in range(len(self._stack) - 1, -1, -1):
-            if self._stack[i][0] == tag:
-                del self._stack[i:]
+        if not self._open.get(tag):
+            return
+        while True:
+            popped, _ = self._stack.pop()
+            self._open[popped] -= 1
+            if popped == tag:
                 break
 
     def handle_data(self, data: str) -> None:
@@ -339,6 +353,15 @@ class _BlockCollector(HTMLParser):
             if not self._buf:
                 self._buf_hint = self._in_furniture()
             self._buf.append(data)
+
+    def parse_marked_section(self, i: int, report: int = 1) -> int:
+        # The standard library raises AssertionError on "<![" sections other than CDATA and MS Office
+        # conditionals; HTML reads any of them as a bogus comment up to the next ">".
+        try:
+            return super().parse_marked_section(i, report)
+        except AssertionError:
+            end = self.rawdata.find(">", i + 3)
+            return -1 if end < 0 else end + 1
 
     def close(self) -> None:
         super().close()
@@ -350,17 +373,27 @@ def _html_units(html: str) -> list[_Unit]:
     collector.feed(normalize_text(html))
     collector.close()
     units: list[_Unit] = []
+    items: list[str] = []  # list items that extend units[-1], joined once (a long list stays linear)
+
+    def add(unit: _Unit) -> None:
+        if items:
+            units[-1].text += "".join(items)
+            items.clear()
+        units.append(unit)
+
     for tag, text, hint in collector.blocks:
         if tag == "li":
             owner = units[-1] if units else None
             if owner is not None and (owner.tag == "p" or owner.has_bullets) and not owner.furniture_hint:
-                owner.text += "\n• " + text
+                items.append("\n• " + text)
                 owner.has_bullets = True
             else:
-                units.append(_Unit("• " + text, tag=tag, furniture_hint=hint, has_bullets=True))
+                add(_Unit("• " + text, tag=tag, furniture_hint=hint, has_bullets=True))
             continue
         heading = tag in ("h1", "h2", "h3", "h4", "h5", "h6")
-        units.append(_Unit(text, heading_like=heading, tag=tag, furniture_hint=hint or tag == "figcaption"))
+        add(_Unit(text, heading_like=heading, tag=tag, furniture_hint=hint or tag == "figcaption"))
+    if items:
+        units[-1].text += "".join(items)
     return units
 
 
@@ -411,6 +444,7 @@ _PAGINATION = re.compile(r"^(?:prev(?:ious)?\s*next|«?\s*prev(?:ious)?|next\s*�
 
 # Furniture is short: a long paragraph that happens to say "copyright" is still prose.
 _MAX_FURNITURE_WORDS = 70
+_MAX_FURNITURE_CHARS = 3000  # 70 very long "words" (a pasted blob) are not furniture either
 
 
 def furniture_kind(text: str) -> str | None:
@@ -421,8 +455,7 @@ def furniture_kind(text: str) -> str | None:
     >>> furniture_kind("The army eradicated 20,000 hectares of coca.") is None
     True
     """
-    words = len(text.split())
-    if words > _MAX_FURNITURE_WORDS:
+    if len(text) > _MAX_FURNITURE_CHARS or len(text.split()) > _MAX_FURNITURE_WORDS:
         return None
     first_line = text.split("\n", 1)[0].strip()
     if text.count("\n") and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
