@@ -213,18 +213,25 @@ def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
             out.append(_Unit(open_text))
             open_text = None
 
+    list_end = 0  # lines before this index were taken with the list they belong to
     for i, line in enumerate(lines):
+        if i < list_end:
+            continue
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if _BULLET.match(line):
             close()
-            bullet = _BULLET.sub("• ", line, count=1)
+            # A run of bullets goes to one owner; joined once, so a long list stays linear.
+            list_end = i + 1
+            while list_end < len(lines) and _BULLET.match(lines[list_end]):
+                list_end += 1
+            bullets = "\n".join(_BULLET.sub("• ", item, count=1) for item in lines[i:list_end])
             owner = out[-1] if out else previous
             # A list belongs to the paragraph that introduces it, not to a heading.
             if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
-                owner.text += "\n" + bullet
+                owner.text += "\n" + bullets
                 owner.has_bullets = True
             else:
-                out.append(_Unit(bullet, has_bullets=True))
+                out.append(_Unit(bullets, has_bullets=True))
             continue
         if open_text is None and _CONTINUES.match(line) and (out or previous is not None):
             # Punctuation left on its own line after a link closes the paragraph before it.
@@ -480,6 +487,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
     in_tail = False
     seen: set[str] = set()
+    content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
         key = " ".join(unit.text.lower().split())
         repeated = key in seen and len(key) > 3
@@ -492,15 +500,17 @@ def _classify(units: list[_Unit]) -> list[Kind]:
             kinds.append("content")
         line = unit.text.strip()
         # A share row after the article has begun closes it (the one above the lead is the caption's).
-        closing_share = furniture[i] == "share" and kinds[:-1].count("content") >= 2
+        closing_share = furniture[i] == "share" and content_so_far >= 2
+        content_so_far += kinds[-1] == "content"
         if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
             in_tail = True
     # A heading stands before prose: one with no content before the next heading is furniture.
+    following = None  # the first kind after i that is not boilerplate, as decided so far
     for i in range(len(kinds) - 1, -1, -1):
-        if kinds[i] == "heading":
-            following = next((k for k in kinds[i + 1 :] if k != "boilerplate"), None)
-            if following != "content":
-                kinds[i] = "boilerplate"
+        if kinds[i] == "heading" and following != "content":
+            kinds[i] = "boilerplate"
+        if kinds[i] != "boilerplate":
+            following = kinds[i]
     # Above the share buttons at the top of a page stands the lead photo's caption.
     first_share = next((i for i, f in enumerate(furniture[:4]) if f == "share"), None)
     if first_share is not None:
