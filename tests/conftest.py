@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,19 @@ needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus folder {C
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+def copy_seed_labels(folder: Path) -> Path:
+    """A labels folder holding the project's schema and the seed articles' labels (no corpus needed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "labels" / "schema.json", folder)
+    shutil.copy(REPO / "labels" / "seeds.jsonl", folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seed_labels(tmp_path_factory) -> Path:
+    return copy_seed_labels(tmp_path_factory.mktemp("seedlabels"))
 
 
 # Hypothesis (tests/test_properties.py): the "ci" profile, the default, runs the same examples on every run

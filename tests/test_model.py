@@ -22,15 +22,6 @@ FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
 
 
 @pytest.fixture(scope="module")
-def seed_labels(tmp_path_factory):
-    repo = Path(__file__).resolve().parent.parent
-    d = tmp_path_factory.mktemp("seedlabels")
-    shutil.copy(repo / "labels" / "schema.json", d)
-    shutil.copy(repo / "labels" / "seeds.jsonl", d)
-    return d
-
-
-@pytest.fixture(scope="module")
 def seed_model(seed_labels, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "m"
     tagger, report = themetag.train(seed_labels, out=out, config=FAST)

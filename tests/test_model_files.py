@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import themetag
+from conftest import copy_seed_labels
 from themetag import ModelError, TrainConfig, load
 from themetag.model import content_hash, read_arrays, write_arrays
 
@@ -25,13 +26,9 @@ TEXTS = ["The army will deploy troops to eradicate coca.", "Farmers switched to 
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    repo = Path(__file__).resolve().parent.parent
-    labels = tmp_path_factory.mktemp("labels")
-    shutil.copy(repo / "labels" / "schema.json", labels)
-    shutil.copy(repo / "labels" / "seeds.jsonl", labels)
+def model_dir(seed_labels, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "m"
-    themetag.train(labels, out=out, config=FAST, evaluate=False)
+    themetag.train(seed_labels, out=out, config=FAST, evaluate=False)
     return out
 
 
@@ -67,12 +64,7 @@ def _edit(directory: Path, change_arrays=None, change_settings=None, rehash: boo
 
 
 def test_same_labels_and_seed_give_the_same_model_file_byte_for_byte(model_dir, tmp_path):
-    labels = tmp_path / "labels"
-    labels.mkdir()
-    repo = Path(__file__).resolve().parent.parent
-    shutil.copy(repo / "labels" / "schema.json", labels)
-    shutil.copy(repo / "labels" / "seeds.jsonl", labels)
-    themetag.train(labels, out=tmp_path / "again", config=FAST, evaluate=False)
+    themetag.train(copy_seed_labels(tmp_path / "labels"), out=tmp_path / "again", config=FAST, evaluate=False)
     assert (tmp_path / "again" / "model.npz").read_bytes() == (model_dir / "model.npz").read_bytes()
     load(model_dir).save(tmp_path / "resaved")
     assert (tmp_path / "resaved" / "model.npz").read_bytes() == (model_dir / "model.npz").read_bytes()
