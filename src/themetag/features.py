@@ -15,11 +15,12 @@ of ``themetag predict``.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain, repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -58,7 +59,10 @@ def tokenize(text: str) -> list[str]:
 
 def word_terms(text: str, ngrams: tuple[int, int] = (1, 2)) -> list[str]:
     """Stemmed word n-grams, in the order scikit-learn's word analyzer gives them."""
-    tokens = tokenize(text)
+    return _word_ngrams(tokenize(text), ngrams)
+
+
+def _word_ngrams(tokens: list[str], ngrams: tuple[int, int]) -> list[str]:
     low, high = ngrams
     terms = list(tokens) if low == 1 else []
     for n in range(max(low, 2), high + 1):
@@ -113,10 +117,9 @@ class SparseRows:
     def dot(self, weights: np.ndarray) -> np.ndarray:
         """``rows @ weights`` for a dense (n_features, k) matrix, without SciPy."""
         rows = np.repeat(np.arange(len(self)), np.diff(self.indptr))
-        contributions = self.data[:, None] * weights[self.indices]
         out = np.empty((len(self), weights.shape[1]))
-        for k in range(weights.shape[1]):
-            out[:, k] = np.bincount(rows, weights=contributions[:, k], minlength=len(self))
+        for k, column in enumerate(np.ascontiguousarray(weights.T)):
+            out[:, k] = np.bincount(rows, weights=self.data * column[self.indices], minlength=len(self))
         return out
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -168,37 +171,60 @@ class FeatureSpace:
         )
 
     def _char_indices_uncached(self, word: str) -> tuple[int, ...]:
-        index = self._char_index
-        return tuple(index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index)
+        # Columns already offset past the word block.
+        index, offset = self._char_index, len(self.word_vocabulary)
+        return tuple(offset + index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index)
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
+        """Feature rows for a batch of texts.
+
+        Python counts terms (per text); NumPy does the arithmetic for the whole
+        batch at once, which is most of the speed.
+        """
         if isinstance(texts, str):
             raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
-        indptr, indices, data = [0], [], []
         n_words, n_chars = len(self.word_vocabulary), len(self.char_vocabulary)
-        for text in texts:
-            index = self._word_index
-            word_counts = Counter(index[t] for t in word_terms(text, self.word_ngrams) if t in index)
-            _append_tfidf(word_counts, self.word_idf, 0, indices, data)
+        word_index = self._word_index
+        # array('q') grows in C and hands NumPy its buffer without a copy.
+        rows, columns, counts = array("q"), array("q"), array("q")
+        cue_rows: list[int] = []
+        cue_columns: list[int] = []
+        cue_counts: list[int] = []
+        n_texts = 0
+        for row, text in enumerate(texts):
+            n_texts += 1
+            tokens = tokenize(text)
+            word_columns = [word_index[t] for t in _word_ngrams(tokens, self.word_ngrams) if t in word_index]
             if self.char_ngrams:
-                char_counts: Counter[int] = Counter()
-                for word in text.lower().split():
-                    char_counts.update(self._char_indices_of_word(word))
-                _append_tfidf(char_counts, self.char_idf, n_words, indices, data)
+                found = Counter(chain(word_columns, *map(self._char_indices_of_word, text.lower().split())))
+            else:
+                found = Counter(word_columns)
+            rows.extend(repeat(row, len(found)))
+            columns.extend(found.keys())
+            counts.extend(found.values())
             if self._cue_patterns:
-                stemmed = " ".join(tokenize(text))
+                stemmed = " ".join(tokens)
                 for j, pattern in enumerate(self._cue_patterns):
                     count = len(pattern.findall(stemmed)) if pattern is not None else 0
                     if count:
-                        indices.append(n_words + n_chars + j)
-                        data.append(math.log1p(count) * self.cue_weight)
-            indptr.append(len(indices))
-        return SparseRows(
-            np.asarray(indptr, dtype=np.int64),
-            np.asarray(indices, dtype=np.int64),
-            np.asarray(data, dtype=np.float64),
-            self.n_features,
-        )
+                        cue_rows.append(row)
+                        cue_columns.append(n_words + n_chars + j)
+                        cue_counts.append(count)
+        row_of = np.frombuffer(rows, dtype=np.int64)
+        column = np.frombuffer(columns, dtype=np.int64)
+        idf = np.concatenate([self.word_idf, self.char_idf])
+        values = (1.0 + np.log(np.frombuffer(counts, dtype=np.int64))) * idf[column]
+        # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
+        block = row_of * 2 + (column >= n_words)
+        norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n_texts))
+        values /= norms[block]
+        row_of = np.concatenate([row_of, np.asarray(cue_rows, dtype=np.int64)])
+        column = np.concatenate([column, np.asarray(cue_columns, dtype=np.int64)])
+        values = np.concatenate([values, np.log1p(np.asarray(cue_counts, dtype=np.float64)) * self.cue_weight])
+        order = np.lexsort((column, row_of))
+        indptr = np.zeros(n_texts + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row_of, minlength=n_texts), out=indptr[1:])
+        return SparseRows(indptr, column[order], values[order], self.n_features)
 
     # ------------------------------------------------------------------ storage as data
 
@@ -230,16 +256,6 @@ class FeatureSpace:
             cues={name: tuple(p) for name, p in settings.get("cues", {}).items()},
             cue_weight=float(settings.get("cue_weight", 1.0)),
         )
-
-
-def _append_tfidf(counts: Counter, idf: np.ndarray, offset: int, indices: list, data: list) -> None:
-    if not counts:
-        return
-    columns = sorted(counts)
-    values = [(1.0 + math.log(counts[c])) * idf[c] for c in columns]
-    norm = math.sqrt(sum(v * v for v in values))
-    indices.extend(offset + c for c in columns)
-    data.extend(v / norm for v in values)
 
 
 def fit_feature_space(
