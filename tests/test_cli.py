@@ -27,9 +27,9 @@ def run(*args, input=None):
 
 
 def test_every_command_has_help():
-    for command in ("segment", "predict", "train", "evaluate"):
+    for command in ("segment", "predict", "train", "evaluate", "suggest", "check-labels", "import-labels", "export-tasks"):
         result = run(command, "--help")
-        assert result.exit_code == 0 and "Usage" in result.output
+        assert result.exit_code == 0 and "Usage" in result.output and "Exit codes" in result.output
     assert "Exit codes" in run("--help").output
 
 
@@ -152,6 +152,10 @@ def test_predict_input_ways(how, article, tmp_path):
     [row] = [json.loads(l) for l in result.stdout.splitlines()]
     assert row["id"] == ("stdin" if how == "stdin" else "a1")
     assert [p["kind"] for p in row["paragraphs"]] == ["heading", "content", "content"]
+
+
+def test_help_shows_defaults_in_brackets():
+    assert "[default: table on a terminal, jsonl when piped]" in " ".join(run("predict", "--help").output.split())
 
 
 def test_predict_writes_json_lines_when_piped_and_a_table_when_asked(article):

@@ -29,6 +29,7 @@ EXIT_USAGE = 2
 EXIT_CODES_HELP = "Exit codes: 0 success; 1 some input could not be processed (the rest was); 2 usage error."
 
 app = typer.Typer(
+    rich_markup_mode=None,  # help texts use [brackets] literally (defaults, option values)
     add_completion=False,
     no_args_is_help=True,
     help=f"Tag drug-policy news paragraphs with themes and stance.\n\n{EXIT_CODES_HELP}",
@@ -120,7 +121,7 @@ def doc_name(name: str) -> str:
 # --------------------------------------------------------------------------- commands
 
 
-@app.command("segment")
+@app.command("segment", epilog=EXIT_CODES_HELP)
 def segment_command(
     files: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html); '-' reads stdin."),
     kind: Optional[str] = typer.Option(
@@ -175,7 +176,7 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
     return articles if articles and Path(articles).is_dir() else None
 
 
-@app.command("train")
+@app.command("train", epilog=EXIT_CODES_HELP)
 def train_command(
     labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
     out: str = typer.Option(..., "--out", "-o", help="Model directory to write (replaced atomically)."),
@@ -233,7 +234,7 @@ def train_command(
             typer.echo(f"changed predictions written to {changes}", err=True)
 
 
-@app.command("evaluate")
+@app.command("evaluate", epilog=EXIT_CODES_HELP)
 def evaluate_command(
     labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
     corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
@@ -361,7 +362,7 @@ class Progress:
 FORMATS = ("table", "json", "jsonl", "csv")
 
 
-@app.command("predict")
+@app.command("predict", epilog=EXIT_CODES_HELP)
 def predict_command(
     paths: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv [default: table on a terminal, jsonl when piped]."),
@@ -491,7 +492,7 @@ def _explanation_text(explanation: dict) -> str:
 LABEL_TOOLS = ("label-studio", "doccano")
 
 
-@app.command("import-labels")
+@app.command("import-labels", epilog=EXIT_CODES_HELP)
 def import_labels_command(
     file: str = typer.Argument(..., help="A Label Studio JSON export, or a doccano JSONL export (text classification)."),
     tool: str = typer.Option(..., "--from", help="The tool that exported FILE: label-studio or doccano."),
@@ -531,7 +532,7 @@ def import_labels_command(
     typer.echo(f"{len(records)} labeled paragraphs written to {out}", err=True)
 
 
-@app.command("export-tasks")
+@app.command("export-tasks", epilog=EXIT_CODES_HELP)
 def export_tasks_command(
     file: str = typer.Argument(..., help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin."),
     tool: str = typer.Option(..., "--to", help="label-studio (a JSON list of tasks) or doccano (JSON Lines)."),
@@ -576,7 +577,7 @@ def export_tasks_command(
         typer.echo(f"{len(examples)} examples written to {out}", err=True)
 
 
-@app.command("suggest")
+@app.command("suggest", epilog=EXIT_CODES_HELP)
 def suggest_command(
     paths: List[str] = typer.Argument(..., help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
@@ -611,7 +612,7 @@ def suggest_command(
         raise typer.Exit(EXIT_INPUT)
 
 
-@app.command("check-labels")
+@app.command("check-labels", epilog=EXIT_CODES_HELP)
 def check_labels_command(
     labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
     corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
