@@ -176,3 +176,12 @@ def test_tagging_never_imports_scikit_learn(model_dir):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_tagging_in_batches_gives_what_tagging_one_at_a_time_gives(model_dir, monkeypatch):
+    monkeypatch.setattr(themetag.tagger, "BATCH_PARAGRAPHS", 2)
+    tagger = load(model_dir)
+    texts = TEXTS * 3 + [""]
+    together = tagger.tag_paragraphs(texts, kinds=["content"] * len(texts))
+    alone = [tagger.tag_paragraphs([t], kinds=["content"])[0] for t in texts]
+    assert [a.to_dict() for a in together] == [b.to_dict() for b in alone]

@@ -70,6 +70,9 @@ class ParagraphTags:
         return out
 
 
+#: Paragraphs scored together: large enough for NumPy to pay off, small enough to bound memory.
+BATCH_PARAGRAPHS = 256
+
 #: A theme is dominant in an article when at least this share of its content paragraphs carry it.
 DOMINANT_THEME_SHARE = 0.2
 
@@ -160,9 +163,11 @@ class Tagger:
             kinds = self._predict_kinds(texts)
         elif len(kinds) != len(texts):
             raise InputError(f"got {len(kinds)} kinds for {len(texts)} paragraphs")
-        content = [i for i, k in enumerate(kinds) if k == "content"]
         out: list[ParagraphTags] = [ParagraphTags(text=t, kind=k) for t, k in zip(texts, kinds)]
-        if content:
+        content_all = [i for i, k in enumerate(kinds) if k == "content"]
+        # Batches bound the feature arrays' memory however long the article (a 10 MB one has ~10,000 paragraphs).
+        for start in range(0, len(content_all), BATCH_PARAGRAPHS):
+            content = content_all[start : start + BATCH_PARAGRAPHS]
             rows = self.model.transform([texts[i] for i in content])
             proba = self.model.theme_probabilities(rows)
             decisions = self.model.theme_decisions(proba)
