@@ -1,0 +1,249 @@
+"""Throughput: paragraphs per second of themetag beside fastText, on the same real paragraphs.
+
+Measures, in one process, wall-clock, after a warm-up, excluding model loading
+and article building:
+
+Process CPU seconds are printed beside each wall time, to show a busy machine.
+
+1. ``Tagger.tag_many(articles)`` on N articles (default 10,000), consuming the
+   iterator; paragraphs = all paragraphs the segmenter produced (content,
+   heading and boilerplate alike), counted with ``themetag.segment`` beforehand;
+2. ``Tagger.tag_paragraphs(batch)`` (``kinds=None``, so the kind model runs)
+   on the same list of paragraph texts in batches of ``--batch`` (default 256);
+3. fastText ``model.predict(texts, k=-1, threshold=0.5)`` on the same paragraph
+   texts (newlines replaced by spaces beforehand, untimed; one call over the list).
+
+The fastText model is trained here, on the paragraphs themetag is trained on
+(``themetag.labels.load_labels("labels", corpus_dir=CORPUS).content()``): by
+default ONE supervised model whose labels are ``__label__<theme>`` for each of
+the paragraph's themes and ``__label__stance_<stance>``, epoch 25, wordNgrams 2,
+``loss="ova"`` (one-vs-all: labels are independent, as a paragraph carries
+several; with softmax, a paragraph with one theme and a stance would split the
+probability and rarely pass threshold 0.5), lr 0.5 (as fastText's multi-label
+tutorial; at the default lr 0.1 the model hardly learns the themes on these
+1,797 paragraphs: training-set recall 0.62 against 0.96 at 0.5). One model is one pass over each
+text, the cheapest fastText that yields themes and stance, so it is the strict
+baseline. ``--fasttext-setup two`` adds two models (themes, ova, with
+``__label__no_theme`` for paragraphs with no theme; stance, softmax, k=1) and
+times both predicts together.
+
+Articles: real documents built at run time (seed articles; the corpus's
+InSight Crime articles; its UNGDC speeches and Wikipedia pages, rows grouped by
+``doc``), cycled to N. Nothing is written to disk except the fastText training
+file in a temporary folder that is deleted.
+
+Target: themetag paragraphs/s (tag_many) ≥ 0.5 × fastText paragraphs/s.
+
+Run (``pip install fasttext`` first; the full default run took about 10 min
+with the pre-refactor code on a quiet machine: tag_many ~6 min, tag_paragraphs
+~4 min, fastText seconds; with the post-refactor code, about 2 min):
+
+    python benchmarks/throughput.py --articles 1000                # quick check
+    python benchmarks/throughput.py --json /tmp/throughput.json    # 10,000 articles
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _bench  # noqa: E402
+
+TARGET_RATIO = 0.5
+
+
+def clean(text: str) -> str:
+    """fastText reads one example per line: no newlines inside a text."""
+    return text.replace("\r", " ").replace("\n", " ")
+
+
+def train_fasttext(examples, setup: str, args, workdir: Path):
+    """Train the fastText model(s); return ({name: model}, seconds, description)."""
+    import fasttext
+
+    common = dict(epoch=args.epoch, wordNgrams=args.word_ngrams, lr=args.lr, thread=args.threads, verbose=0, seed=0)
+    models = {}
+    start = time.perf_counter()
+    if setup == "one":
+        path = workdir / "train_one.txt"
+        with path.open("w", encoding="utf-8") as fh:
+            for e in examples:
+                labels = [f"__label__{t}" for t in e.themes] + [f"__label__stance_{e.stance}"]
+                fh.write(" ".join(labels) + " " + clean(e.text) + "\n")
+        models["one"] = fasttext.train_supervised(input=str(path), loss="ova", **common)
+    else:
+        themes_path, stance_path = workdir / "train_themes.txt", workdir / "train_stance.txt"
+        with themes_path.open("w", encoding="utf-8") as ft, stance_path.open("w", encoding="utf-8") as fs:
+            for e in examples:
+                labels = [f"__label__{t}" for t in e.themes] or ["__label__no_theme"]
+                ft.write(" ".join(labels) + " " + clean(e.text) + "\n")
+                fs.write(f"__label__{e.stance} " + clean(e.text) + "\n")
+        models["themes"] = fasttext.train_supervised(input=str(themes_path), loss="ova", **common)
+        models["stance"] = fasttext.train_supervised(input=str(stance_path), **common)
+    for p in workdir.iterdir():
+        p.unlink()
+    return models, time.perf_counter() - start
+
+
+def predict_fasttext(models: dict, texts: list[str]) -> None:
+    if "one" in models:
+        models["one"].predict(texts, k=-1, threshold=0.5)
+    else:
+        models["themes"].predict(texts, k=-1, threshold=0.5)
+        models["stance"].predict(texts, k=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000, help="number of articles (default 10,000)")
+    parser.add_argument("--batch", type=int, default=256, help="paragraphs per tag_paragraphs call (default 256)")
+    parser.add_argument("--warmup", type=int, default=20, help="articles tagged before timing (default 20)")
+    parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="corpus folder (default ../shared/corpus from the repo root)")
+    parser.add_argument("--labels", default=str(_bench.REPO / "labels"), help="label folder fastText trains on (default labels/)")
+    parser.add_argument("--model", default=None, help="themetag model directory (default: the shipped model)")
+    parser.add_argument("--fasttext-setup", choices=["one", "two", "both", "none"], default="one",
+                        help="one model (themes + stance labels, ova), two models (themes ova + stance softmax), both, or none (default one)")
+    parser.add_argument("--epoch", type=int, default=25)
+    parser.add_argument("--word-ngrams", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=0.5, help="fastText learning rate (default 0.5, as fastText's multi-label tutorial)")
+    parser.add_argument("--threads", type=int, default=None, help="fastText training threads (default os.cpu_count())")
+    parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
+    args = parser.parse_args()
+    import os
+
+    args.threads = args.threads or os.cpu_count() or 1
+
+    env = _bench.environment(["fasttext"])
+    _bench.print_environment(env)
+
+    import numpy  # noqa: F401  (imported by themetag anyway; its version is in env)
+
+    import themetag
+
+    # ---- articles and their paragraphs (untimed)
+    docs = _bench.load_documents(args.corpus)
+    doc_segments = [themetag.segment(text) for _, text in docs]
+    doc_paragraphs = [[p.text for p in seg] for seg in doc_segments]
+    doc_content = [sum(p.kind == "content" for p in seg) for seg in doc_segments]
+    del doc_segments
+    order = list(_bench.cycle_indices(args.articles, len(docs)))
+    articles = [docs[i][1] for i in order]
+    paragraphs = [t for i in order for t in doc_paragraphs[i]]
+    n_par = len(paragraphs)
+    n_content = sum(doc_content[i] for i in order)
+    n_chars = sum(len(a) for a in articles)
+    print(f"articles: {args.articles:,} cycled from {len(docs)} real documents; {n_par:,} paragraphs (segmenter), "
+          f"{n_content:,} of them content ({n_content / max(n_par, 1):.0%}); {n_chars / 1e6:.1f} M characters")
+
+    # ---- themetag
+    start = time.perf_counter()
+    tagger = themetag.load(args.model)
+    load_s = time.perf_counter() - start
+    warm = articles[: args.warmup] or articles[:1]
+    for _ in tagger.tag_many(iter(warm)):
+        pass
+    tagger.tag_paragraphs(paragraphs[: args.batch])
+    gc.collect()
+
+    _bench.progress(f"tag_many on {args.articles:,} articles ...")
+    seen_paragraphs = 0
+    content = 0
+    step = max(1, args.articles // 10)
+    cpu0 = time.process_time()
+    start = time.perf_counter()
+    for i, article in enumerate(tagger.tag_many(iter(articles)), 1):
+        seen_paragraphs += len(article.paragraphs)
+        if i % step == 0:
+            _bench.progress(f"  {i:,}/{args.articles:,} articles, {time.perf_counter() - start:.0f}s")
+    tag_many_s = time.perf_counter() - start
+    tag_many_cpu = time.process_time() - cpu0
+    if seen_paragraphs != n_par:
+        print(f"warning: tag_many returned {seen_paragraphs:,} paragraphs, the segmenter made {n_par:,}", file=sys.stderr)
+
+    _bench.progress(f"tag_paragraphs on {n_par:,} paragraphs in batches of {args.batch} ...")
+    cpu0 = time.process_time()
+    start = time.perf_counter()
+    for lo in range(0, n_par, args.batch):
+        batch_tags = tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
+        content += sum(t.kind == "content" for t in batch_tags)
+    tag_paragraphs_s = time.perf_counter() - start
+    tag_paragraphs_cpu = time.process_time() - cpu0
+    del batch_tags
+
+    rows = [
+        ["themetag tag_many", args.articles, n_par, tag_many_s, n_par / tag_many_s, args.articles / tag_many_s, tag_many_cpu],
+        [f"themetag tag_paragraphs (batch {args.batch})", None, n_par, tag_paragraphs_s, n_par / tag_paragraphs_s, None, tag_paragraphs_cpu],
+    ]
+    results = {
+        "themetag_load_seconds": load_s,
+        "tag_many": {"seconds": tag_many_s, "cpu_seconds": tag_many_cpu, "paragraphs_per_second": n_par / tag_many_s, "articles_per_second": args.articles / tag_many_s},
+        "tag_paragraphs": {"seconds": tag_paragraphs_s, "cpu_seconds": tag_paragraphs_cpu, "paragraphs_per_second": n_par / tag_paragraphs_s, "batch": args.batch,
+                           "content_paragraphs_by_kind_model": content},
+        "fasttext": {},
+    }
+
+    # ---- fastText
+    setups = {"one": ["one"], "two": ["two"], "both": ["one", "two"], "none": []}[args.fasttext_setup]
+    if setups:
+        try:
+            import fasttext  # noqa: F401
+        except ImportError:
+            raise SystemExit("fasttext is not installed: pip install fasttext (or fasttext-wheel), or pass --fasttext-setup none")
+        from themetag.labels import load_labels
+
+        examples = load_labels(args.labels, corpus_dir=args.corpus).content()
+        clean_paragraphs = [clean(t) for t in paragraphs]
+        for setup in setups:
+            with tempfile.TemporaryDirectory(prefix="themetag-bench-") as tmp:
+                models, train_s = train_fasttext(examples, setup, args, Path(tmp))
+            predict_fasttext(models, clean_paragraphs[:1000])
+            gc.collect()
+            _bench.progress(f"fastText ({setup}) predict on {n_par:,} paragraphs ...")
+            cpu0 = time.process_time()
+            start = time.perf_counter()
+            predict_fasttext(models, clean_paragraphs)
+            ft_s = time.perf_counter() - start
+            ft_cpu = time.process_time() - cpu0
+            label = "fastText predict (1 model: themes+stance, ova)" if setup == "one" else "fastText predict (2 models: themes ova, stance softmax)"
+            rows.append([label, None, n_par, ft_s, n_par / ft_s, None, ft_cpu])
+            results["fasttext"][setup] = {
+                "seconds": ft_s, "cpu_seconds": ft_cpu, "paragraphs_per_second": n_par / ft_s, "train_seconds": train_s,
+                "train_examples": len(examples), "labels": sorted({l for m in models.values() for l in m.get_labels()}),
+            }
+
+    print()
+    print(_bench.table(["what", "articles", "paragraphs", "seconds", "paragraphs/s", "articles/s", "CPU s"], rows))
+    print("(wall-clock; CPU s = process CPU time, all threads: far below seconds means the machine was busy)")
+    print(f"\nthemetag model load: {load_s:.2f}s (not in the timings)")
+    ratios = {}
+    for setup, ft in results["fasttext"].items():
+        for what in ("tag_many", "tag_paragraphs"):
+            ratios[f"{what}/fasttext_{setup}"] = results[what]["paragraphs_per_second"] / ft["paragraphs_per_second"]
+        r = ratios[f"tag_many/fasttext_{setup}"]
+        print(f"ratio themetag/fastText ({setup} model{'s' if setup == 'two' else ''}): tag_many {r:.3f}, "
+              f"tag_paragraphs {ratios[f'tag_paragraphs/fasttext_{setup}']:.3f}; "
+              f"target tag_many >= {TARGET_RATIO}: {'MET' if r >= TARGET_RATIO else 'NOT MET'}")
+
+    _bench.save_json(args.json, {
+        "benchmark": "throughput",
+        "target": f"themetag tag_many paragraphs/s >= {TARGET_RATIO} x fastText paragraphs/s",
+        "environment": env,
+        "environment_at_end": {"loadavg_1_5_15": _bench._loadavg()},
+        "articles": args.articles,
+        "documents": len(docs),
+        "paragraphs": n_par,
+        "content_paragraphs_by_segmenter": n_content,
+        "characters": n_chars,
+        "fasttext_params": {"epoch": args.epoch, "wordNgrams": args.word_ngrams, "lr": args.lr, "threads": args.threads},
+        **results,
+        "ratios": ratios,
+    })
+
+
+if __name__ == "__main__":
+    main()
