@@ -385,34 +385,38 @@ def predict_command(
         error(f"--format must be table, json, jsonl or csv, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
     paragraphs = paragraphs or explain > 0
+    show_progress = sys.stderr.isatty() if progress is None else progress
     try:
         tagger = load(model)
-        total = _count_articles(paths)
+        # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
+        total = _count_articles(paths) if show_progress else None
     except ThemetagError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_INPUT)
-    bar = Progress(total, enabled=sys.stderr.isatty() if progress is None else progress)
-    writer = ResultWriter(sys.stdout, fmt, paragraphs, tagger.schema)
+    bar = Progress(total, enabled=show_progress)
+    writer = ResultWriter(sys.stdout, fmt, paragraphs)
     failed = seen = 0
+    bad_path = None
     try:
         for article_id, text in _iter_articles(paths):
             seen += 1
-            try:
-                if isinstance(text, ThemetagError):
-                    raise text
-                writer.write(tagger.tag(text, id=article_id, explain=explain))
-            except ThemetagError as exc:
-                message = str(exc)
-                error(message if message.startswith(article_id) else f"{article_id}: {message}")
+            if isinstance(text, ThemetagError):  # unreadable input: its message names it
+                error(str(text))
                 failed += 1
+            else:
+                try:
+                    writer.write(tagger.tag(text, id=article_id, explain=explain))
+                except ThemetagError as exc:
+                    error(f"{article_id}: {exc}")
+                    failed += 1
             bar.advance()
     except ThemetagError as exc:  # an input path itself is bad (missing, empty directory)
-        bar.close()
-        writer.close()
-        error(str(exc))
-        raise typer.Exit(EXIT_INPUT)
+        bad_path = exc
     bar.close()
     writer.close()
+    if bad_path is not None:
+        error(str(bad_path))
+        raise typer.Exit(EXIT_INPUT)
     if failed:
         error(f"{failed} of {seen} inputs failed")
         raise typer.Exit(EXIT_INPUT)
@@ -421,8 +425,8 @@ def predict_command(
 class ResultWriter:
     """Writes tagged articles as they come, in one of the output formats."""
 
-    def __init__(self, out, fmt: str, paragraphs: bool, schema):
-        self.out, self.fmt, self.paragraphs, self.schema = out, fmt, paragraphs, schema
+    def __init__(self, out, fmt: str, paragraphs: bool):
+        self.out, self.fmt, self.paragraphs = out, fmt, paragraphs
         self._csv = None
         self._first = True
 

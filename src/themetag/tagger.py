@@ -232,8 +232,7 @@ class Tagger:
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is for reading by anyone
             settings, arrays = self.model.to_data()
-            if self.metadata.get("model", {}).get("sha256") != settings["sha256"]:
-                self.metadata = {**self.metadata, "model": settings}
+            self.metadata = {**self.metadata, "model": settings}  # the settings of exactly these arrays
             write_arrays(tmp / MODEL_FILE, arrays)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=_json_default) + "\n")  # key order kept: the schema's order is the output's
             if card is not None:
