@@ -18,7 +18,7 @@ import argparse
 import json
 from pathlib import Path
 
-from themetag.labels import text_hash
+from themetag.schema import text_hash
 from themetag.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,7 +10,8 @@ import dataclasses
 import time
 
 from themetag import load_labels
-from themetag.training import TrainConfig, cross_validate
+from themetag.evaluation import cross_validate
+from themetag.training import TrainConfig
 
 BASE = TrainConfig()
 LEVERS = {

@@ -202,7 +202,7 @@ def test_predict_on_an_empty_directory_and_bad_json_lines(tmp_path):
     src.write_bytes(b'{"id": "e", "text": "  "}\n[1]\n{"text": "caf\xe9"}\n')
     result = run("predict", src)
     assert result.exit_code == 1
-    for line in ("a.jsonl:1: empty text", 'a.jsonl:2: expected a JSON object with a "text" string', "a.jsonl:3: not valid UTF-8"):
+    for line in ("a.jsonl:1: empty text", 'a.jsonl:2: expected a JSON object with a "text" string', "a.jsonl:3: not UTF-8"):
         assert line in result.stderr
     assert "Traceback" not in result.output
 

@@ -19,7 +19,8 @@ from themetag.interop import (
     to_doccano,
     to_label_studio,
 )
-from themetag.labels import Schema, load_labels
+from themetag.labels import load_labels
+from themetag.schema import Schema
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from themetag import LabelError, Schema, load_labels
-from themetag.labels import text_hash
+from themetag.schema import text_hash
 
 SCHEMA = {
     "themes": {"militarization": {"cues": ["army"]}, "development": {}},
@@ -49,9 +49,9 @@ def test_blank_lines_are_skipped(tmp_path):
         (dict(GOOD, themes=["policing"]), r"labels\.jsonl:2: unknown theme 'policing'; the schema's themes are militarization, development"),
         (dict(GOOD, themes="militarization"), r"labels\.jsonl:2: \"themes\" must be a list"),
         (dict(GOOD, themes=["development", "development"]), r"labels\.jsonl:2: theme listed twice"),
-        (dict(GOOD, stance="pro"), r"labels\.jsonl:2: unknown stance 'pro'; a content paragraph takes one of favor, against, neutral"),
-        (dict(GOOD, stance=None), r"labels\.jsonl:2: unknown stance None"),
-        (dict(GOOD, kind="boilerplate"), r"labels\.jsonl:2: a boilerplate paragraph carries no labels"),
+        (dict(GOOD, stance="pro"), r"labels\.jsonl:2: unknown stance 'pro'; the schema's stances are favor, against, neutral"),
+        (dict(GOOD, stance=None), r"labels\.jsonl:2: a content paragraph needs a stance \(favor, against, neutral\)"),
+        (dict(GOOD, kind="boilerplate"), r"labels\.jsonl:2: a boilerplate paragraph carries no themes or stance"),
         (dict(GOOD, para=-1), r"labels\.jsonl:2: \"para\" must be a paragraph index"),
         (dict(GOOD, text="  "), r"labels\.jsonl:2: \"text\" must be the paragraph's non-empty text"),
         (dict(GOOD, doc=""), r"labels\.jsonl:2: \"doc\" must be a non-empty string"),

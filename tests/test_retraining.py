@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import themetag
 from themetag import TrainConfig, load, load_labels
 from themetag.cli import app
 from themetag.review import check_labels, suggest, uncertainty
-from themetag.training import cross_validate
+from themetag.evaluation import cross_validate
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "custom_schema"

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 
 class ThemetagError(Exception):
-    """Base class of every error themetag raises on purpose."""
+    """Base class of every error themetag raises on purpose.
+
+    ``path`` and ``line`` (1-based) name where the problem is, when known, and
+    lead the message: ``labels/a.jsonl:3: unknown theme 'x'``.
+    """
+
+    def __init__(self, message: str = "", *, path: str | None = None, line: int | None = None):
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
 
 
 class InputError(ThemetagError, ValueError):
@@ -16,18 +28,7 @@ class InputError(ThemetagError, ValueError):
 
 
 class LabelError(ThemetagError, ValueError):
-    """A label file or schema that does not validate.
-
-    ``path`` and ``line`` (1-based) name where the problem is, when known.
-    """
-
-    def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
-        self.path = path
-        self.line = line
-        where = ""
-        if path is not None:
-            where = f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(where + message)
+    """A label file or schema that does not validate."""
 
 
 class ModelError(ThemetagError):

@@ -154,6 +154,10 @@ class FeatureSpace:
         self.word_ngrams = tuple(self.word_ngrams)
         self.char_ngrams = tuple(self.char_ngrams) if self.char_ngrams else None
         self.cues = {name: tuple(phrases) for name, phrases in sorted(self.cues.items())}
+        self._build_lookups()
+
+    def _build_lookups(self) -> None:
+        """Indexes and caches derived from the vocabularies: rebuilt, never stored or pickled."""
         self._word_index = {t: i for i, t in enumerate(self.word_vocabulary)}
         self._char_index = {t: i for i, t in enumerate(self.char_vocabulary)}
         self._cue_patterns = [cue_pattern(p) for p in self.cues.values()]
@@ -163,12 +167,15 @@ class FeatureSpace:
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    def feature_names(self) -> list[str]:
-        return (
-            [f"word:{t}" for t in self.word_vocabulary]
-            + [f"chars:{t!r}" for t in self.char_vocabulary]
-            + [f"cue:{name}" for name in self.cues]
-        )
+    _DERIVED = ("_word_index", "_char_index", "_cue_patterns", "_char_indices_of_word")
+
+    def __getstate__(self) -> dict:
+        # The per-instance lru_cache cannot be pickled; a worker process rebuilds it (and the indexes) on arrival.
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._build_lookups()
 
     def _char_indices_uncached(self, word: str) -> tuple[int, ...]:
         # Columns already offset past the word block.

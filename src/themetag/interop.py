@@ -97,16 +97,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import sys
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 from .errors import LabelError
-from .labels import KINDS, Schema
+from .io import JsonItem, read_json_items
+from .schema import KINDS, Fail, Schema, check_record_labels
 
 __all__ = [
     "ImportedRecords",
@@ -132,9 +129,6 @@ LABEL_STUDIO_DOC_PREFIX = "labelstudio-"
 DOCCANO_DOC_PREFIX = "doccano-"
 DEFAULT_MODEL_VERSION = "themetag"
 
-Fail = Callable[[str], LabelError]
-
-
 class ImportedRecords(list):
     """Text records read from an export: a ``list`` of dicts, plus ``skipped``.
 
@@ -147,125 +141,21 @@ class ImportedRecords(list):
         self.skipped: list[str] = list(skipped)
 
 
-# --------------------------------------------------------------------------- reading JSON / JSON Lines
+# --------------------------------------------------------------------------- items of an export file
 
 
-@dataclass
-class _Item:
-    """One element of an export file: its 1-based position, the line it starts on, and its value."""
-
-    index: int
-    line: int
-    value: object
-    in_array: bool
-
-    def describe(self, noun: str) -> str:
-        ident = self.value.get("id") if isinstance(self.value, dict) else None
-        return f"{noun} {self.index}" + (f" (id {ident})" if ident is not None else "")
-
-    def failer(self, path: str, noun: str) -> Fail:
-        prefix = self.describe(noun)
-        return lambda message: LabelError(f"{prefix}: {message}", path=path, line=self.line)
+def _describe(item: JsonItem, noun: str) -> str:
+    ident = item.value.get("id") if isinstance(item.value, dict) else None
+    return f"{noun} {item.index}" + (f" (id {ident})" if ident is not None else "")
 
 
-def _read_text(path: str | os.PathLike) -> tuple[str, str]:
-    """(text, name) of a UTF-8 file; ``"-"`` reads standard input."""
-    if str(path) == "-":
-        raw, where = sys.stdin.buffer.read(), "<stdin>"
-    else:
-        where = str(path)
-        try:
-            raw = Path(path).read_bytes()
-        except FileNotFoundError:
-            raise LabelError("no such file", path=where) from None
-        except IsADirectoryError:
-            raise LabelError("is a directory, not a file", path=where) from None
-        except OSError as exc:
-            raise LabelError(f"cannot read: {exc.strerror}", path=where) from None
-    try:
-        return raw.decode("utf-8-sig"), where
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LabelError("not UTF-8 text; save the file as UTF-8", path=where, line=line) from None
+def _failer(item: JsonItem, path: str, noun: str) -> Fail:
+    prefix = _describe(item, noun)
+    return lambda message: LabelError(f"{prefix}: {message}", path=path, line=item.line)
 
 
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _json_error(exc: json.JSONDecodeError, where: str, hint: str) -> LabelError:
-    return LabelError(f"not valid JSON ({exc.msg} at column {exc.colno}){hint}", path=where, line=exc.lineno)
-
-
-def _array_items(text: str, where: str) -> list[_Item]:
-    """The elements of a top-level JSON array, each with the line it starts on."""
-    decoder = json.JSONDecoder()
-    items: list[_Item] = []
-    pos = _WS.match(text, 0).end() + 1  # past "["
-    line, counted = 1, 0
-
-    def line_at(offset: int) -> int:
-        nonlocal line, counted
-        line += text.count("\n", counted, offset)
-        counted = offset
-        return line
-
-    pos = _WS.match(text, pos).end()
-    if text.startswith("]", pos):
-        end = pos + 1
-    else:
-        while True:
-            try:
-                value, end = decoder.raw_decode(text, pos)
-            except json.JSONDecodeError as exc:
-                raise _json_error(exc, where, "") from None
-            items.append(_Item(len(items) + 1, line_at(pos), value, True))
-            pos = _WS.match(text, end).end()
-            if text.startswith(",", pos):
-                pos = _WS.match(text, pos + 1).end()
-                continue
-            if text.startswith("]", pos):
-                end = pos + 1
-                break
-            found = repr(text[pos]) if pos < len(text) else "the end of the file"
-            raise LabelError(
-                f"not valid JSON (expected ',' or ']' after element {len(items)}, found {found})",
-                path=where,
-                line=line_at(pos),
-            )
-    rest = _WS.match(text, end).end()
-    if rest != len(text):
-        raise LabelError("not valid JSON (extra data after the closing ']')", path=where, line=line_at(rest))
-    return items
-
-
-def _items(text: str, where: str, expected: str) -> list[_Item]:
-    """A JSON array, one JSON object, or JSON Lines (one object per line) → items."""
-    start = _WS.match(text, 0).end()
-    if start == len(text):
-        raise LabelError(f"empty file; expected {expected}", path=where)
-    if text[start] == "[":
-        return _array_items(text, where)
-    if text[start] == "{" and "\n" in text[start:].rstrip():
-        # One pretty-printed object, or JSON Lines: try the former, else read lines.
-        try:
-            return [_Item(1, text.count("\n", 0, start) + 1, json.loads(text), False)]
-        except json.JSONDecodeError:
-            pass
-    items = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelError(
-                f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object "
-                f"(or the whole file one JSON array)",
-                path=where,
-                line=lineno,
-            ) from None
-        items.append(_Item(len(items) + 1, lineno, value, False))
-    return items
+def _items(path: str | os.PathLike, expected: str) -> tuple[list[JsonItem], str]:
+    return read_json_items(path, expected=expected, error=LabelError)
 
 
 # --------------------------------------------------------------------------- building and checking records
@@ -293,41 +183,6 @@ def _as_para(value: object, fail: Fail) -> int | None:
     return value
 
 
-def _ordered_themes(themes: object, schema: Schema | None, fail: Fail) -> list[str]:
-    if themes is None:
-        return []
-    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
-        raise fail(f"themes must be a list of theme names, got {themes!r}")
-    if len(set(themes)) != len(themes):
-        raise fail(f"theme listed twice in {themes!r}")
-    if schema is None:
-        return list(themes)
-    unknown = [t for t in themes if t not in schema.themes]
-    if unknown:
-        raise fail(f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes)}")
-    return [t for t in schema.themes if t in themes]
-
-
-def _checked_labels(
-    kind: object, themes: object, stance: object, schema: Schema | None, fail: Fail, *, labeled: bool
-) -> tuple[str, list[str], str | None]:
-    """Validate kind, themes and stance; ``labeled`` demands a stance on content (a finished label)."""
-    kind = "content" if kind is None else kind
-    if kind not in KINDS:
-        raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    themes = _ordered_themes(themes, schema, fail)
-    if stance is not None and (not isinstance(stance, str) or (schema is not None and stance not in schema.stances)):
-        choices = f"; the schema's stances are {', '.join(schema.stances)}" if schema is not None else ""
-        raise fail(f"unknown stance {stance!r}{choices}")
-    if kind == "content":
-        if stance is None and labeled:
-            stances = ", ".join(schema.stances) if schema is not None else "a stance"
-            raise fail(f"a content paragraph needs a stance ({stances}); choose one, or mark the paragraph's kind")
-    elif themes or stance is not None:
-        raise fail(f"a {kind} paragraph carries no themes or stance; clear them, or set its kind to content")
-    return kind, themes, stance
-
-
 class _Collector:
     """Imported records in file order: derives missing doc/para and catches a paragraph imported twice."""
 
@@ -338,7 +193,7 @@ class _Collector:
         self._seen: dict[tuple[str, int], tuple[dict, int]] = {}
         self._paras: dict[str, set[int]] = {}
 
-    def add(self, fields: dict, fallback_id: object, item: _Item, text: str, labels: tuple, fail: Fail) -> None:
+    def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail) -> None:
         doc = _as_doc(fields.get("doc"), fail)
         if doc is None:
             doc = f"{self.doc_prefix}{fallback_id if fallback_id is not None else f'item{item.index}'}"
@@ -432,11 +287,10 @@ def read_label_studio(path: str | os.PathLike, schema: Schema) -> ImportedRecord
     (non-cancelled) annotation. Raises :class:`LabelError` naming the file,
     line and task on the first problem.
     """
-    text, where = _read_text(path)
-    items = _items(text, where, "a Label Studio JSON export (a list of tasks)")
+    items, where = _items(path, "a Label Studio JSON export (a list of tasks)")
     collector = _Collector(where, LABEL_STUDIO_DOC_PREFIX)
     for item in items:
-        fail = item.failer(where, "task")
+        fail = _failer(item, where, "task")
         task = item.value
         if not isinstance(task, dict):
             raise fail(f"expected a task object, got {type(task).__name__}")
@@ -452,10 +306,10 @@ def read_label_studio(path: str | os.PathLike, schema: Schema) -> ImportedRecord
             raise fail(f"\"data\" has no \"{TEXT_OBJECT}\" (the paragraph's non-empty text), got {paragraph!r}")
         annotation = _pick_annotation(task.get("annotations"), fail)
         if annotation is None:
-            collector.skip(item.describe("task"))
+            collector.skip(_describe(item, "task"))
             continue
         kind, themes, stance = _label_studio_choices(annotation.get("result"), fail)
-        labels = _checked_labels(kind, themes, stance, schema, fail, labeled=True)
+        labels = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         collector.add(data, task.get("id"), item, paragraph, labels, fail)
     return collector.records
 
@@ -531,7 +385,7 @@ def _export_record(record: object, schema: Schema | None, fail: Fail) -> dict:
     if not isinstance(text, str) or not text.strip():
         hint = "; corpus records carry no text: export text records" if "corpus" in record else ""
         raise fail(f"\"text\" must be the paragraph's non-empty text, got {text!r}{hint}")
-    kind, themes, stance = _checked_labels(
+    kind, themes, stance = check_record_labels(
         record.get("kind"), record.get("themes"), record.get("stance"), schema, fail, labeled=False
     )
     checked = {"text": text, "kind": kind, "themes": themes, "stance": stance}
@@ -664,12 +518,11 @@ def read_doccano(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
 
     Returns the records in file order; ``.skipped`` lists examples without labels.
     """
-    text, where = _read_text(path)
+    items, where = _items(path, "a doccano JSONL export")
     _check_doccano_names(schema, lambda m: LabelError(m, path=where))
-    items = _items(text, where, "a doccano JSONL export")
     collector = _Collector(where, DOCCANO_DOC_PREFIX)
     for item in items:
-        fail = item.failer(where, "example")
+        fail = _failer(item, where, "example")
         example = item.value
         if not isinstance(example, dict):
             raise fail(f"expected a JSON object, got {type(example).__name__}")
@@ -682,10 +535,10 @@ def read_doccano(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
         if not isinstance(labels, list):
             raise fail(f"\"label\" must be a list of label names, got {labels!r}")
         if not labels:
-            collector.skip(item.describe("example"))
+            collector.skip(_describe(item, "example"))
             continue
         kind, themes, stance = _doccano_labels(labels, schema, fail)
-        checked = _checked_labels(kind, themes, stance, schema, fail, labeled=True)
+        checked = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         meta = example.get("meta", example.get("metadata"))
         fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para") if k in example}}
         collector.add(fields, example.get("id"), item, paragraph, checked, fail)
@@ -731,9 +584,9 @@ def read_records(path: str | os.PathLike, schema: Schema | None = None) -> list[
     :class:`LabelError` naming the file and line. The records are returned
     as read, extra keys (scores) included.
     """
-    text, where = _read_text(path)
+    items, where = _items(path, "JSON Lines of paragraphs (`themetag segment` output)")
     records = []
-    for item in _items(text, where, "JSON Lines of paragraphs (`themetag segment` output)"):
+    for item in items:
         fail = lambda message, line=item.line: LabelError(message, path=where, line=line)  # noqa: E731
         _export_record(item.value, schema, fail)
         records.append(item.value)

@@ -27,104 +27,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 from .errors import LabelError
+from .io import iter_json_lines
+from .schema import KINDS, SCHEMA_FILE, Schema, check_record_labels, text_hash
 from .segment import segment
-
-SCHEMA_FILE = "schema.json"
-KINDS = ("content", "heading", "boilerplate")
-HASH_CHARS = 16
-
-
-def text_hash(text: str) -> str:
-    """The hash a corpus record keeps of its paragraph: the first 16 hex digits of SHA-256."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_CHARS]
-
-
-@dataclass(frozen=True)
-class Schema:
-    """The label set: theme names, stance values, and optional cue terms for each.
-
-    ``null_stance`` is the stance that means "takes no side"; the keyword
-    baseline and the article-level rules use it.
-    """
-
-    themes: tuple[str, ...]
-    stances: tuple[str, ...]
-    null_stance: str
-    theme_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    stance_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    descriptions: dict[str, str] = field(default_factory=dict)
-    name: str = ""
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "themes": {t: {"description": self.descriptions.get(t, ""), "cues": list(self.theme_cues.get(t, ()))} for t in self.themes},
-            "stances": {s: {"description": self.descriptions.get(f"stance:{s}", ""), "cues": list(self.stance_cues.get(s, ()))} for s in self.stances},
-            "null_stance": self.null_stance,
-        }
-
-    @classmethod
-    def from_dict(cls, data: object, *, path: str = "<schema>") -> "Schema":
-        if not isinstance(data, dict):
-            raise LabelError("a schema is a JSON object with \"themes\" and \"stances\"", path=path)
-        themes = _named_entries(data.get("themes"), "themes", path)
-        stances = _named_entries(data.get("stances"), "stances", path)
-        if not stances:
-            raise LabelError("\"stances\" needs at least one value", path=path)
-        null_stance = data.get("null_stance", "neutral" if "neutral" in stances else None)
-        if null_stance not in stances:
-            raise LabelError(
-                f"\"null_stance\" must be one of the stances {sorted(stances)}, got {null_stance!r}", path=path
-            )
-        overlap = set(themes) & set(stances)
-        if overlap:
-            raise LabelError(f"names used both as theme and stance: {sorted(overlap)}", path=path)
-        descriptions = {t: v.get("description", "") for t, v in themes.items()}
-        descriptions.update({f"stance:{s}": v.get("description", "") for s, v in stances.items()})
-        return cls(
-            themes=tuple(themes),
-            stances=tuple(stances),
-            null_stance=null_stance,
-            theme_cues={t: tuple(v.get("cues", ())) for t, v in themes.items()},
-            stance_cues={s: tuple(v.get("cues", ())) for s, v in stances.items()},
-            descriptions=descriptions,
-            name=str(data.get("name", "")),
-        )
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> "Schema":
-        path = Path(path)
-        if path.is_dir():
-            path = path / SCHEMA_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LabelError(f"no schema file; write a {SCHEMA_FILE} (see labels/{SCHEMA_FILE})", path=str(path)) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise LabelError(f"schema is not valid UTF-8 JSON: {exc}", path=str(path)) from None
-        return cls.from_dict(data, path=str(path))
-
-
-def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
-    """Accept {"name": {"cues": [...]}, ...} or ["name", ...]; names must be plain identifiers."""
-    if isinstance(value, list):
-        value = {name: {} for name in value}
-    if not isinstance(value, dict):
-        raise LabelError(f"\"{what}\" must be an object of names or a list of names", path=path)
-    for name, spec in value.items():
-        if not isinstance(name, str) or not name or name.strip() != name:
-            raise LabelError(f"{what} name {name!r} must be a non-empty string without surrounding spaces", path=path)
-        if not isinstance(spec, dict):
-            raise LabelError(f"{what} entry {name!r} must be an object (e.g. {{\"cues\": [...]}})", path=path)
-        cues = spec.get("cues", [])
-        if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
-            raise LabelError(f"cues of {name!r} must be a list of non-empty strings", path=path)
-    return value
 
 
 @dataclass(frozen=True)
@@ -146,12 +56,17 @@ class Example:
         return (self.kind, tuple(sorted(self.themes)), self.stance)
 
 
+#: Notes for the model card that a label directory may keep: intended use, sources, licences, how labeled.
+CARD_NOTES_FILE = "MODEL_CARD.md"
+
+
 @dataclass
 class LabelSet:
-    """Validated examples and the schema they follow."""
+    """Validated examples and the schema they follow (and the label directory's notes for a model card)."""
 
     schema: Schema
     examples: list[Example]
+    card_notes: str = ""
 
     def content(self) -> list[Example]:
         return [e for e in self.examples if e.kind == "content"]
@@ -243,6 +158,9 @@ def load_labels(
     The same paragraph labeled twice with different labels is an error that
     names both places; labeled twice alike, it counts once.
 
+    A directory's ``MODEL_CARD.md``, if any, becomes the notes of the model
+    card of a model trained on these labels.
+
     ``articles_dir`` (e.g. ``seeds/``) holds the articles of text records as
     ``<doc>.txt``; where one is found, each example learns the kind the
     segmenter's rules give its paragraph (``rule_kind``), to measure them.
@@ -286,41 +204,21 @@ def load_labels(
                         path=example.source,
                         line=example.line,
                     )
-    return LabelSet(schema=schema, examples=examples)
+    notes = [(d / CARD_NOTES_FILE).read_text(encoding="utf-8") for d in dirs if (d / CARD_NOTES_FILE).is_file()]
+    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes))
 
 
 def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example]:
     where = str(path)
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except OSError as exc:
         raise LabelError(f"cannot read: {exc.strerror}", path=where) from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise LabelError("not UTF-8 text; save the file as UTF-8", path=where, line=line) from None
-    # Lines end at "\n" (or "\r\n", "\r"), as in an editor: not at the other line boundaries of
-    # str.splitlines(), such as U+2028 or U+0085, which JSON allows unescaped inside strings.
-    lines = content.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise LabelError(
-                f"not valid JSON ({exc.msg} at column {exc.colno}); each line must be one JSON object",
-                path=where,
-                line=lineno,
-            ) from None
-        except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits; arrays nested 10,000 deep
-            raise LabelError(
-                f"not valid JSON ({type(exc).__name__}: {str(exc)[:200]}); each line must be one JSON object",
-                path=where,
-                line=lineno,
-            ) from None
-        yield _validate_record(record, schema, corpus, where, lineno)
+    with handle:
+        for item in iter_json_lines(handle):
+            if item.error is not None:
+                raise LabelError(f"{item.error}; each line must be one JSON object", path=where, line=item.line)
+            yield _validate_record(item.value, schema, corpus, where, item.line)
 
 
 def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where: str, lineno: int) -> Example:
@@ -336,21 +234,10 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         shape = "corpus record" if is_corpus else "text record"
         raise fail(f"{shape} is missing {', '.join(repr(m) for m in missing)}; a {shape} needs {', '.join(required)}")
 
-    kind, themes, stance, para = record["kind"], record["themes"], record["stance"], record["para"]
-    if kind not in KINDS:
-        raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
-        raise fail(f"\"themes\" must be a list of theme names, got {themes!r}")
-    unknown = [t for t in themes if t not in schema.themes]
-    if unknown:
-        raise fail(f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes)}")
-    if len(set(themes)) != len(themes):
-        raise fail(f"theme listed twice in {themes!r}")
-    if kind == "content":
-        if stance not in schema.stances:
-            raise fail(f"unknown stance {stance!r}; a content paragraph takes one of {', '.join(schema.stances)}")
-    elif themes or stance is not None:
-        raise fail(f"a {kind} paragraph carries no labels: set \"themes\": [] and \"stance\": null")
+    para = record["para"]
+    if record["kind"] is None:
+        raise fail(f"\"kind\" must be one of {', '.join(KINDS)}, got null")
+    kind, themes, stance = check_record_labels(record["kind"], record["themes"], record["stance"], schema, fail, labeled=True)
     if para is not None and (not isinstance(para, int) or isinstance(para, bool) or para < 0):
         raise fail(f"\"para\" must be a paragraph index (0 or more) or null, got {para!r}")
 

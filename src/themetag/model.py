@@ -1,6 +1,6 @@
 """The fitted model as data: one feature space, linear heads for themes, stance and kind.
 
-Training (``train.py``) fits scikit-learn estimators and copies their weights
+Training (``training.py``) fits scikit-learn estimators and copies their weights
 here; tagging needs only NumPy. The same :class:`Model` code scores cross-
 validation folds and tags articles, so the numbers reported are those of the
 code that ships.
@@ -25,7 +25,7 @@ import numpy as np
 
 from .errors import ModelError
 from .features import FeatureSpace, SparseRows, stemmer_fingerprint
-from .labels import KINDS, Schema
+from .schema import KINDS, Schema
 
 ARRAYS_FILE = "model.npz"
 _MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made

@@ -1,19 +1,27 @@
-"""A cross-validation report as a text table, a model card, and a page with plots."""
+"""A cross-validation report as a text table, a comparison of two models, and a page with plots.
+
+Plots are drawn on :class:`matplotlib.figure.Figure` objects, never through
+``pyplot``'s global state, so writing a report from a notebook leaves its
+backend and open figures alone.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import ThemetagError
-from .training import CVReport
+
+if TYPE_CHECKING:  # the report reads a CVReport; importing evaluation would pull in scikit-learn
+    from .evaluation import CVReport
 
 
 def _f(value) -> str:
     return "  –  " if value is None else f"{value:.3f}"
 
 
-def format_table(report: CVReport) -> str:
+def format_table(report: "CVReport") -> str:
     """The evaluation table: the model beside majority and keyword baselines, with fold spread."""
     schema, m, base = report.schema, report.overall, report.baselines
     lines = [
@@ -85,154 +93,87 @@ def format_comparison(comparison: dict, shown: int = 10) -> str:
     return "\n".join(lines)
 
 
-def model_card(metadata: dict, report: CVReport | None) -> str:
-    """The README.md of a model directory."""
-    schema = metadata["schema"]
-    labels = metadata["labels"]
-    lines = [
-        "# themetag model card",
-        "",
-        "## Intended use",
-        "",
-        "Tags paragraphs of news articles about drug policy (Latin America, especially Peru and the Andes) with",
-        "themes (" + ", ".join(schema["themes"]) + ") and a stance (" + ", ".join(schema["stances"]) + ")",
-        "toward militarized counter-drug policy, following `labels/GUIDE.md`. It is an aid to reading many",
-        "articles, not a judge of any one: check paragraphs that matter by hand.",
-        "",
-        "## Training data",
-        "",
-        f"- Label data hash: `{labels['sha256'][:16]}…`; {labels.get('examples', '?')} labeled paragraphs, {labels.get('content', '?')} content.",
-    ]
-    for source, count in labels.get("per_source", {}).items():
-        lines.append(f"- `{source}`: {count} paragraphs")
-    lines += [
-        "",
-        "Sources and licences: five seed articles (`seeds/`); UN General Debate Corpus paragraphs (CC0; Jankin, Baturo,",
-        "Dasandi); English Wikipedia paragraphs (CC BY-SA 4.0, Wikipedia contributors); InSight Crime articles, Feb–Mar",
-        "2020 (non-commercial copying with attribution to InSight Crime, https://insightcrime.org). The model holds",
-        "weights and a vocabulary, not the texts.",
-        "",
-        "Annotation: every paragraph labeled independently by two annotators from the guide, disagreements settled by",
-        "a third reading (see `labels/AGREEMENT.md` for Cohen's kappa and the rules that decided). The annotators were",
-        "instances of one language model given only the guide and the texts, which likely makes their agreement higher",
-        "than two people's would be.",
-        "",
-        "## Metrics (grouped cross-validation: no document on both sides of a split)",
-        "",
-    ]
-    if report is not None:
-        lines += ["```", format_table(report), "```"]
-    else:
-        lines.append("Not evaluated (trained with --no-evaluate).")
-    lines += [
-        "",
-        "## Known limitations",
-        "",
-        "- Cross-validated scores are well below the project's targets (theme micro-F1 0.85, stance F_avg 0.60):",
-        "  expect many missed and spurious themes and a stance that is mostly `neutral`. `favor`/`against` are rare in",
-        "  the labels (about 6% each), which is the main reason stance is weak.",
-        "- `civilian_defense` has few positive examples (under 50); its scores vary most between folds.",
-        "- Trained on English text. Spanish articles are out of scope.",
-        "- Paragraph boundaries in crawled pages follow `themetag.segment`; text broken around links can split a",
-        "  sentence, and such fragments are tagged on their own.",
-        "",
-        "## Versions and parameters",
-        "",
-        "```json",
-        json.dumps({"versions": metadata["versions"], "training": metadata["training"], "theme_thresholds": metadata["theme_thresholds"], "kind_source": metadata["kind_source"]}, indent=2),
-        "```",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(report: CVReport, directory: str | Path) -> Path:
+def write_report(report: "CVReport", directory: str | Path) -> Path:
     """Write index.md with per-theme precision/recall, the stance confusion matrix and a reliability plot (PNGs)."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
     except ImportError:
         raise ThemetagError("--report needs matplotlib: pip install 'themetag[report]'") from None
     import numpy as np
-    from sklearn.metrics import confusion_matrix
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     schema = report.schema
     per = report.overall["themes"]["per_theme"]
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    x = np.arange(len(schema.themes))
-    ax.bar(x - 0.2, [per[t]["precision"] for t in schema.themes], 0.4, label="precision")
-    ax.bar(x + 0.2, [per[t]["recall"] for t in schema.themes], 0.4, label="recall")
-    ax.set_xticks(x, schema.themes, rotation=15)
-    ax.set_ylim(0, 1)
-    ax.set_title("Themes: precision and recall (grouped CV)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "themes.png", dpi=110)
-    plt.close(fig)
-
     content = [p for p in report.predictions if p["kind"] == "content"]
-    cm = confusion_matrix([p["stance"] for p in content], [p["stance_pred"] for p in content], labels=list(schema.stances))
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    page = ["# themetag evaluation report", "", "```", format_table(report), "```", ""]
+
+    if schema.themes:
+        fig = Figure(figsize=(6, 3.8))
+        ax = fig.subplots()
+        x = np.arange(len(schema.themes))
+        ax.bar(x - 0.2, [per[t]["precision"] for t in schema.themes], 0.4, label="precision")
+        ax.bar(x + 0.2, [per[t]["recall"] for t in schema.themes], 0.4, label="recall")
+        ax.set_xticks(x, schema.themes, rotation=15)
+        ax.set_ylim(0, 1.15)  # room above the bars for the legend
+        ax.set_title("Themes: precision and recall (grouped CV)")
+        ax.legend(loc="upper center", ncols=2, frameon=False)
+        fig.tight_layout()
+        fig.savefig(out / "themes.png", dpi=110)
+        page += ["![Per-theme precision and recall](themes.png)", ""]
+
+    stances = list(schema.stances)
+    cm = np.zeros((len(stances), len(stances)), dtype=int)
+    for p in content:
+        cm[stances.index(p["stance"]), stances.index(p["stance_pred"])] += 1
+    fig = Figure(figsize=(4.5, 4))
+    ax = fig.subplots()
     ax.imshow(cm, cmap="Blues")
-    for i in range(len(schema.stances)):
-        for j in range(len(schema.stances)):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="black")
-    ax.set_xticks(range(len(schema.stances)), schema.stances)
-    ax.set_yticks(range(len(schema.stances)), schema.stances)
+    for i in range(len(stances)):
+        for j in range(len(stances)):
+            # White on the dark cells, black on the light ones: readable at every count.
+            color = "white" if cm[i, j] > cm.max() / 2 else "black"
+            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color)
+    ax.set_xticks(range(len(stances)), stances)
+    ax.set_yticks(range(len(stances)), stances)
     ax.set_xlabel("predicted")
     ax.set_ylabel("labeled")
     ax.set_title("Stance confusion matrix")
     fig.tight_layout()
     fig.savefig(out / "stance_confusion.png", dpi=110)
-    plt.close(fig)
+    page += ["![Stance confusion matrix](stance_confusion.png)", ""]
 
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    bins = np.linspace(0, 1, 11)
-    for t in schema.themes:
-        probs = np.array([p["theme_scores"][t] for p in content])
-        truth = np.array([t in p["themes"] for p in content])
-        idx = np.clip(np.digitize(probs, bins) - 1, 0, 9)
-        xs, ys = [], []
-        for b in range(10):
-            sel = idx == b
-            if sel.sum() >= 5:
-                xs.append(probs[sel].mean())
-                ys.append(truth[sel].mean())
-        ax.plot(xs, ys, marker="o", label=t)
-    ax.plot([0, 1], [0, 1], "k--", lw=0.8)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed frequency")
-    ax.set_title("Reliability of theme probabilities")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(out / "reliability.png", dpi=110)
-    plt.close(fig)
+    if schema.themes:
+        fig = Figure(figsize=(4.5, 4))
+        ax = fig.subplots()
+        bins = np.linspace(0, 1, 11)
+        for t in schema.themes:
+            probs = np.array([p["theme_scores"][t] for p in content])
+            truth = np.array([t in p["themes"] for p in content])
+            idx = np.clip(np.digitize(probs, bins) - 1, 0, 9)
+            xs, ys = [], []
+            for b in range(10):
+                sel = idx == b
+                if sel.sum() >= 5:
+                    xs.append(probs[sel].mean())
+                    ys.append(truth[sel].mean())
+            ax.plot(xs, ys, marker="o", label=t)
+        ax.plot([0, 1], [0, 1], "k--", lw=0.8)
+        ax.set_xlabel("predicted probability")
+        ax.set_ylabel("observed frequency")
+        ax.set_title("Reliability of theme probabilities")
+        ax.legend(fontsize=7, loc="upper left")
+        fig.tight_layout()
+        fig.savefig(out / "reliability.png", dpi=110)
+        page += ["![Reliability of theme probabilities](reliability.png)", ""]
 
-    page = [
-        "# themetag evaluation report",
-        "",
-        "```",
-        format_table(report),
-        "```",
-        "",
-        "![Per-theme precision and recall](themes.png)",
-        "",
-        "![Stance confusion matrix](stance_confusion.png)",
-        "",
-        "![Reliability of theme probabilities](reliability.png)",
-        "",
-        "Out-of-fold predictions: `predictions.jsonl`.",
-    ]
+    page.append("Out-of-fold predictions: `predictions.jsonl`.")
     (out / "index.md").write_text("\n".join(page) + "\n", encoding="utf-8")
     write_predictions(report, out / "predictions.jsonl")
     return out / "index.md"
 
 
-def write_predictions(report: CVReport, path: str | Path) -> None:
+def write_predictions(report: "CVReport", path: str | Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for row in report.predictions:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

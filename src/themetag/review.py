@@ -169,7 +169,8 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
     configuration is cross-validated again here. Changes: the labeled
     paragraphs the two models tag differently.
     """
-    from .training import TrainConfig, cross_validate
+    from .evaluation import cross_validate
+    from .training import TrainConfig
 
     stored = previous.metadata.get("cv")
     same_labels = previous.metadata.get("labels", {}).get("sha256") == labels.fingerprint()

@@ -28,13 +28,12 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .errors import InputError, LabelError, ModelError
-from .labels import Schema
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
+from .schema import KINDS, Schema
 from .segment import Paragraph, segment
 
 #: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
 FORMAT_VERSION = 2
-MODEL_FILE = ARRAYS_FILE
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 
@@ -106,6 +105,43 @@ class ArticleTags:
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
+    def paragraph_records(self) -> list[dict]:
+        """One JSON-ready record per paragraph, keyed like a label record: the article's id, then ``para``."""
+        records = []
+        for p in self.paragraphs:
+            record = p.to_dict()
+            records.append({"id": self.id, "para": record.pop("index"), **record})
+        return records
+
+    def row(self) -> dict:
+        """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
+        return {
+            "id": self.id,
+            "dominant_themes": ";".join(self.dominant_themes),
+            "stance": self.stance or "",
+            **{f"share_{t}": v for t, v in self.theme_shares.items()},
+            "content_paragraphs": self.counts["content"],
+        }
+
+    def paragraph_rows(self, *, explanation: bool = False) -> list[dict]:
+        """One flat row per paragraph: id, para, kind, themes (``;``-joined), stance, text.
+
+        With ``explanation``, every row also has an ``explanation`` column
+        (empty for paragraphs that were not explained), so all rows share one header.
+        """
+        rows = []
+        for p in self.paragraphs:
+            row = {"id": self.id, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or "", "text": p.text}
+            if explanation:
+                row["explanation"] = explanation_text(p.explanation) if p.explanation else ""
+            rows.append(row)
+        return rows
+
+
+def explanation_text(explanation: dict[str, list[tuple[str, float]]]) -> str:
+    """``--explain`` on one line: ``militarization: cue:theme:militarization +5.02, polic +0.13 | stance:neutral: ...``."""
+    return " | ".join(f"{decision}: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in features) for decision, features in explanation.items())
+
 
 def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None) -> ArticleTags:
     content = [p for p in paragraphs if p.kind == "content"]
@@ -120,7 +156,7 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
         runner_up = stance_counts[sides[1]] if len(sides) > 1 else 0
         if stance_counts[top] > runner_up and (stance_counts[top] >= 2 or stance_counts[top] >= 0.1 * n):
             stance = top
-    counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in ("content", "heading", "boilerplate")}}
+    counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in KINDS}}
     return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id)
 
 
@@ -233,7 +269,7 @@ class Tagger:
             tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is for reading by anyone
             settings, arrays = self.model.to_data()
             self.metadata = {**self.metadata, "model": settings}  # the settings of exactly these arrays
-            write_arrays(tmp / MODEL_FILE, arrays)
+            write_arrays(tmp / ARRAYS_FILE, arrays)
             (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=_json_default) + "\n")  # key order kept: the schema's order is the output's
             if card is not None:
                 (tmp / CARD_FILE).write_text(card, encoding="utf-8")
@@ -291,7 +327,7 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
     """
     directory = default_model_path() if path is None else Path(path)
     if not directory.is_dir():
-        raise ModelError(f"{directory}: not a model directory (expected a folder with {MODEL_FILE} and {METADATA_FILE})")
+        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE})")
     meta_file = directory / METADATA_FILE
     if not meta_file.is_file():
         raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
@@ -302,9 +338,9 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
     except (UnicodeDecodeError, ValueError) as exc:
         raise ModelError(f"{meta_file}: unreadable metadata ({exc})") from None
     _check_format(directory, metadata)
-    model_file = directory / MODEL_FILE
+    model_file = directory / ARRAYS_FILE
     if not model_file.is_file():
-        raise ModelError(f"{directory}: not a themetag model: {MODEL_FILE} is missing")
+        raise ModelError(f"{directory}: not a themetag model: {ARRAYS_FILE} is missing")
     try:
         schema = Schema.from_dict(metadata["schema"])
         model = Model.from_data(schema, metadata["model"], read_arrays(model_file), training=metadata.get("training"))
@@ -332,16 +368,15 @@ def _check_format(directory: Path, metadata: dict) -> None:
     )
 
 
-def build_metadata(model: Model, *, label_fingerprint: str, label_sources: dict, cv_summary: dict | None) -> dict:
+def build_metadata(model: Model, *, labels: dict, cv_summary: dict | None) -> dict:
+    """metadata.json of a model: format, versions, schema, what it was trained on, settings, CV summary."""
     settings, _ = model.to_data()
     return {
         "format_version": FORMAT_VERSION,
         "versions": versions(),
         "schema": model.schema.to_dict(),
-        "labels": {"sha256": label_fingerprint, **label_sources},
+        "labels": labels,
         "training": model.training,
-        "theme_thresholds": model.theme_thresholds,
-        "kind_source": model.kind_source,
         "model": settings,
         "cv": cv_summary,
     }

@@ -1,0 +1,314 @@
+"""How good is a model? Grouped cross-validation beside two baselines, scored as the guide asks.
+
+:func:`cross_validate` fits :func:`~themetag.training.fit` on all documents but
+one fold's and predicts that fold, for each fold in turn (``GroupKFold``: no
+article, speech or page on both sides). Every labeled paragraph so gets one
+:class:`OutOfFold` record — what the model, the majority baseline and the
+keyword baseline said of it, from a fit that never saw its document — and
+every score in the :class:`CVReport` is computed from those records.
+
+Stance is scored as in SemEval-2016: ``f_avg`` is the mean F1 of the sides,
+the null stance left out.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import GroupKFold
+
+from .errors import LabelError
+from .features import cue_pattern, tokenize
+from .labels import Example, LabelSet
+from .model import Model
+from .schema import Schema
+from .training import TrainConfig, document_groups, fit, fold_count, theme_matrix
+
+
+# --------------------------------------------------------------------------- baselines
+
+
+class KeywordBaseline:
+    """The schema's cue terms as a rule: a theme when one of its cues occurs; the stance whose cues occur most."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.theme_patterns = [cue_pattern(schema.theme_cues.get(t, ())) for t in schema.themes]
+        self.stance_patterns = {s: cue_pattern(schema.stance_cues.get(s, ())) for s in schema.stances}
+
+    def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        themes, stances = [], []
+        for text in texts:
+            stemmed = " ".join(tokenize(text))
+            themes.append([int(bool(p and p.search(stemmed))) for p in self.theme_patterns])
+            counts = {s: len(p.findall(stemmed)) for s, p in self.stance_patterns.items() if p is not None}
+            top = max(counts.values(), default=0)
+            leaders = [s for s, c in counts.items() if c == top]
+            stances.append(leaders[0] if top and len(leaders) == 1 else self.schema.null_stance)
+        return np.array(themes, dtype=int).reshape(len(texts), len(self.schema.themes)), stances
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def stance_scores(y_true: Sequence[str], y_pred: Sequence[str], schema: Schema) -> dict:
+    labels = list(schema.stances)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per = {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])} for i, lab in enumerate(labels)}
+    sides = [lab for lab in labels if lab != schema.null_stance]
+    return {
+        "macro_f1": float(np.mean(f)) if len(f) else 0.0,
+        # SemEval-2016 stance measure: the mean F1 of the sides, the null stance left out.
+        "f_avg": float(np.mean([per[lab]["f1"] for lab in sides])) if sides else 0.0,
+        "accuracy": accuracy_score(y_true, y_pred) if len(y_true) else 0.0,
+        "per_stance": per,
+    }
+
+
+def theme_scores(Y: np.ndarray, P: np.ndarray, schema: Schema) -> dict:
+    per = {}
+    for j, t in enumerate(schema.themes):
+        p, r, f, _ = precision_recall_fscore_support(Y[:, j], P[:, j], average="binary", zero_division=0)
+        per[t] = {"precision": p, "recall": r, "f1": f, "support": int(Y[:, j].sum())}
+    return {
+        "micro_f1": f1_score(Y, P, average="micro", zero_division=0) if Y.size else 0.0,
+        "macro_f1": float(np.mean([v["f1"] for v in per.values()])) if per else 0.0,
+        "per_theme": per,
+    }
+
+
+def _score_block(Y, P, st_true, st_pred, kinds_true, kinds_pred, schema) -> dict:
+    out = {"n_content": len(st_true), "themes": theme_scores(Y, P, schema), "stance": stance_scores(st_true, st_pred, schema)}
+    if kinds_true is not None:
+        out["kind_accuracy"] = accuracy_score(kinds_true, kinds_pred) if len(kinds_true) else None
+    return out
+
+
+def source_of(example: Example) -> str:
+    return Path(example.source).stem
+
+
+@dataclass
+class CVReport:
+    """Grouped cross-validation results: the model beside two baselines, overall, per fold and per source."""
+
+    schema: Schema
+    config: TrainConfig
+    overall: dict
+    folds: list[dict]
+    per_source: dict[str, dict]
+    baselines: dict[str, dict]
+    kind: dict
+    predictions: list[dict] = field(default_factory=list)
+
+    def spread(self, *path: str) -> tuple[float, float]:
+        values = []
+        for fold in self.folds:
+            v = fold["model"]
+            for key in path:
+                v = v[key]
+            values.append(float(v))
+        return (statistics.mean(values), statistics.pstdev(values)) if values else (float("nan"), float("nan"))
+
+    def summary(self) -> dict:
+        """The headline numbers, as stored in a model's metadata.json."""
+        m = self.overall
+        return {
+            "folds": len(self.folds),
+            "n_content": m["n_content"],
+            "theme_micro_f1": m["themes"]["micro_f1"],
+            "theme_macro_f1": m["themes"]["macro_f1"],
+            "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
+            "stance_macro_f1": m["stance"]["macro_f1"],
+            "stance_f_avg": m["stance"]["f_avg"],
+            "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
+            "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
+            "kind_accuracy_model": self.kind.get("model_accuracy"),
+            "kind_accuracy_rules": self.kind.get("rules_accuracy"),
+            "baseline_keyword": {
+                "theme_micro_f1": self.baselines["keyword"]["themes"]["micro_f1"],
+                "theme_macro_f1": self.baselines["keyword"]["themes"]["macro_f1"],
+                "stance_f_avg": self.baselines["keyword"]["stance"]["f_avg"],
+            },
+            "baseline_majority": {
+                "theme_micro_f1": self.baselines["majority"]["themes"]["micro_f1"],
+                "theme_macro_f1": self.baselines["majority"]["themes"]["macro_f1"],
+                "stance_f_avg": self.baselines["majority"]["stance"]["f_avg"],
+            },
+        }
+
+#: The predictors every cross-validation scores: the model and its two baselines.
+PREDICTORS = ("model", "majority", "keyword")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One predictor's tags for a paragraph: a 0/1 decision per schema theme, and a stance."""
+
+    themes: np.ndarray
+    stance: str | None
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """What was predicted for one labeled paragraph by a fit that never saw its document."""
+
+    fold: int
+    kind: str  # the kind the fold's model gave it
+    theme_proba: np.ndarray  # the model's probability per schema theme
+    stance_proba: dict[str, float]
+    answers: dict[str, Answer]  # by predictor: "model", "majority", "keyword"
+
+
+def _predict_fold(model: Model, train: list[Example], test: list[Example], fold: int, keyword: "KeywordBaseline") -> list[OutOfFold]:
+    schema = model.schema
+    rows = model.transform([e.text for e in test])
+    proba = model.theme_probabilities(rows)
+    decisions = model.theme_decisions(proba)
+    classes, stance_p = model.stance_probabilities(rows)
+    kinds = model.kind_predictions(rows) if model.kind is not None else [train[0].kind] * len(test)
+    # The majority baseline answers every paragraph of the fold alike, from the training part.
+    train_content = [e for e in train if e.kind == "content"]
+    y_train = theme_matrix(train_content, schema.themes)
+    majority_themes = (y_train.mean(axis=0) > 0.5).astype(int) if len(y_train) else np.zeros(len(schema.themes), dtype=int)
+    stances = [e.stance for e in train_content]
+    majority_stance = max(sorted(set(stances)), key=stances.count) if stances else schema.null_stance
+    keyword_themes, keyword_stances = keyword.predict([e.text for e in test])
+    out = []
+    for row in range(len(test)):
+        out.append(
+            OutOfFold(
+                fold=fold,
+                kind=kinds[row],
+                theme_proba=proba[row],
+                stance_proba={c: float(stance_p[row][j]) for j, c in enumerate(classes)},
+                answers={
+                    "model": Answer(decisions[row], classes[int(np.argmax(stance_p[row]))]),
+                    "majority": Answer(majority_themes, majority_stance),
+                    "keyword": Answer(keyword_themes[row], keyword_stances[row]),
+                },
+            )
+        )
+    return out
+
+
+def _score(examples: Sequence[Example], oof: Sequence[OutOfFold], schema: Schema, predictor: str, *, with_kind: bool = False) -> dict:
+    """Scores of one predictor over some labeled paragraphs (themes and stance on the content ones)."""
+    pairs = [(e, o) for e, o in zip(examples, oof) if e.kind == "content"]
+    n_themes = len(schema.themes)
+    Y = theme_matrix([e for e, _ in pairs], schema.themes)
+    P = np.array([o.answers[predictor].themes for _, o in pairs], dtype=int).reshape(len(pairs), n_themes)
+    return _score_block(
+        Y,
+        P,
+        [e.stance for e, _ in pairs],
+        [o.answers[predictor].stance for _, o in pairs],
+        [e.kind for e in examples] if with_kind else None,
+        [o.kind for o in oof] if with_kind else None,
+        schema,
+    )
+
+
+def cross_validate(labels: LabelSet, config: TrainConfig = TrainConfig(), *, progress=None) -> CVReport:
+    """Grouped k-fold cross-validation of :func:`~themetag.training.fit`, beside majority and keyword baselines.
+
+    Where examples know the kind the segmenter's rules gave them in their
+    article (``Example.rule_kind``), the rules are scored beside the learned
+    kind model on those paragraphs.
+    """
+    schema = labels.schema
+    examples = labels.examples
+    groups = document_groups(examples)
+    splits = fold_count(groups, config.folds)
+    if splits < 2:
+        raise LabelError(f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+    keyword = KeywordBaseline(schema)
+    oof: list[OutOfFold] = [None] * len(examples)  # type: ignore[list-item]  # every slot is filled by one fold
+    folds = []
+    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=splits).split(examples, groups=groups)):
+        if progress:
+            progress(f"fold {k + 1}/{splits}")
+        train = [examples[i] for i in train_idx]
+        test = [examples[i] for i in test_idx]
+        model = fit(train, schema, config)
+        predicted = _predict_fold(model, train, test, k, keyword)
+        for i, record in zip(test_idx, predicted):
+            oof[i] = record
+        folds.append(
+            {
+                "fold": k,
+                "documents": len(set(groups[test_idx])),
+                "model": _score(test, predicted, schema, "model", with_kind=True),
+                "thresholds": model.theme_thresholds,
+            }
+        )
+
+    overall = _score(examples, oof, schema, "model", with_kind=True)
+    baselines = {name: _score(examples, oof, schema, name) for name in ("majority", "keyword")}
+    per_source = {}
+    for source in sorted({source_of(e) for e in examples}):
+        idx = [i for i, e in enumerate(examples) if source_of(e) == source]
+        part, part_oof = [examples[i] for i in idx], [oof[i] for i in idx]
+        per_source[source] = {
+            "model": _score(part, part_oof, schema, "model", with_kind=True),
+            "keyword": _score(part, part_oof, schema, "keyword"),
+            "majority": _score(part, part_oof, schema, "majority"),
+            "documents": len({e.doc for e in part}),
+        }
+    return CVReport(schema, config, overall, folds, per_source, baselines, _kind_scores(examples, oof, overall), _prediction_rows(examples, oof, schema))
+
+
+def _kind_scores(examples: Sequence[Example], oof: Sequence[OutOfFold], overall: dict) -> dict:
+    """The learned kind model's accuracy, and on labeled article paragraphs the segmenter's rules beside it."""
+    kind = {"model_accuracy": overall.get("kind_accuracy")}
+    judged = [(e, o) for e, o in zip(examples, oof) if e.rule_kind is not None]
+    if judged:
+        truth = [e.kind for e, _ in judged]
+        rules = [e.rule_kind for e, _ in judged]
+        kind["articles_paragraphs"] = len(judged)
+        kind["rules_accuracy"] = accuracy_score(truth, rules)
+        kind["model_accuracy_on_articles"] = accuracy_score(truth, [o.kind for _, o in judged])
+        kind["rules_boilerplate"] = _binary_prf([k == "boilerplate" for k in truth], [k == "boilerplate" for k in rules])
+    return kind
+
+
+def _prediction_rows(examples: Sequence[Example], oof: Sequence[OutOfFold], schema: Schema) -> list[dict]:
+    """One JSON-ready row per labeled paragraph: its labels beside the out-of-fold predictions."""
+    rows = []
+    for e, o in zip(examples, oof):
+        row = {"uid": e.uid, "doc": e.doc, "source": source_of(e), "fold": o.fold, "kind": e.kind, "kind_pred": o.kind}
+        if e.kind == "content":
+            model = o.answers["model"]
+            row.update(
+                themes=list(e.themes),
+                themes_pred=[t for j, t in enumerate(schema.themes) if model.themes[j]],
+                theme_scores={t: round(float(o.theme_proba[j]), 4) for j, t in enumerate(schema.themes)},
+                stance=e.stance,
+                stance_pred=model.stance,
+                stance_scores={c: round(v, 4) for c, v in o.stance_proba.items()},
+            )
+        rows.append(row)
+    return rows
+
+
+def _binary_prf(y_true: list[bool], y_pred: list[bool]) -> dict:
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return {"precision": p, "recall": r, "f1": f, "support": int(sum(y_true))}
+
+
+# --------------------------------------------------------------------------- kind: the segmenter's rules or the learned model
+
+
+def choose_kind_source(report: CVReport | None) -> str:
+    """Rules or model for kind: whichever scored better on labeled article paragraphs (rules on a tie)."""
+    if report is None:
+        return "rules"
+    rules, model = report.kind.get("rules_accuracy"), report.kind.get("model_accuracy_on_articles")
+    if rules is None or model is None:
+        return "rules"
+    return "model" if model > rules else "rules"

@@ -1,0 +1,136 @@
+"""Writing tagged articles as they come, in one of several formats: one class per format.
+
+A writer takes :class:`~themetag.tagger.ArticleTags` one at a time
+(:meth:`ResultWriter.write`) and is closed once (:meth:`ResultWriter.close`),
+so output streams and memory stays flat. A new format is one subclass
+registered under its name::
+
+    @register("tsv")
+    class TsvWriter(ResultWriter):
+        def write(self, article): ...
+
+>>> sorted(WRITERS)
+['csv', 'json', 'jsonl', 'table']
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TYPE_CHECKING, Callable, TextIO
+
+if TYPE_CHECKING:
+    from .tagger import ArticleTags
+
+#: Output formats by name.
+WRITERS: dict[str, type["ResultWriter"]] = {}
+
+
+def register(name: str) -> Callable[[type["ResultWriter"]], type["ResultWriter"]]:
+    """Class decorator: make a writer available as ``--format NAME``."""
+
+    def add(cls: type[ResultWriter]) -> type[ResultWriter]:
+        cls.format = name
+        WRITERS[name] = cls
+        return cls
+
+    return add
+
+
+def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False) -> "ResultWriter":
+    """The writer for a format name; ``paragraphs`` writes one row per paragraph instead of one per article.
+
+    ``explain``: the articles carry explanations (``tag(..., explain=N)``), to be shown.
+    """
+    try:
+        cls = WRITERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(WRITERS)}") from None
+    return cls(out, paragraphs=paragraphs or explain, explain=explain)
+
+
+class ResultWriter:
+    """Writes tagged articles to a text stream, flushing after each one."""
+
+    format = ""
+
+    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False):
+        self.out = out
+        self.paragraphs = paragraphs
+        self.explain = explain
+
+    def write(self, article: "ArticleTags") -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Finish the output (a closing bracket, say); the stream itself stays open."""
+        self.out.flush()
+
+    def _records(self, article: "ArticleTags") -> list[dict]:
+        return article.paragraph_records() if self.paragraphs else [article.to_dict()]
+
+
+@register("jsonl")
+class JsonLinesWriter(ResultWriter):
+    """One JSON object per line: an article (with its paragraphs), or with ``paragraphs`` one paragraph."""
+
+    def write(self, article: "ArticleTags") -> None:
+        for record in self._records(article):
+            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.flush()
+
+
+@register("json")
+class JsonWriter(ResultWriter):
+    """One JSON array, streamed: ``[`` before the first item, ``]`` on close (``[]`` for no items)."""
+
+    def __init__(self, out: TextIO, **options):
+        super().__init__(out, **options)
+        self._first = True
+
+    def write(self, article: "ArticleTags") -> None:
+        for record in self._records(article):
+            self.out.write(("[\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False, indent=2))
+            self._first = False
+        self.out.flush()
+
+    def close(self) -> None:
+        self.out.write("[]\n" if self._first else "\n]\n")
+        super().close()
+
+
+@register("csv")
+class CsvWriter(ResultWriter):
+    """Comma-separated rows with a header: themes joined by ``;``, theme shares as ``share_<theme>`` columns."""
+
+    def __init__(self, out: TextIO, **options):
+        super().__init__(out, **options)
+        self._csv: csv.DictWriter | None = None
+
+    def write(self, article: "ArticleTags") -> None:
+        for row in article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]:
+            if self._csv is None:
+                self._csv = csv.DictWriter(self.out, fieldnames=list(row))
+                self._csv.writeheader()
+            self._csv.writerow(row)
+        self.out.flush()
+
+
+@register("table")
+class TableWriter(ResultWriter):
+    """Aligned text for reading on a terminal; long paragraphs cut at 70 characters."""
+
+    def write(self, article: "ArticleTags") -> None:
+        out = self.out
+        if not self.paragraphs:
+            out.write(
+                f"{article.id}: themes={';'.join(article.dominant_themes) or '-'} stance={article.stance or '-'} "
+                f"content_paragraphs={article.counts['content']}\n"
+            )
+        else:
+            for row, p in zip(article.paragraph_rows(explanation=self.explain), article.paragraphs):
+                text = p.text.replace("\n", " ")
+                out.write(f"{article.id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text[:70]}\n")
+                if row.get("explanation"):
+                    out.write(f"      because  {row['explanation']}\n")
+        out.flush()

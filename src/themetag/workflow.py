@@ -1,0 +1,90 @@
+"""The whole training run, as ``themetag train`` and ``themetag evaluate`` do it.
+
+labels → (grouped cross-validation) → fit on all labels → metadata and model
+card → model directory, saved atomically. Each step is a function of its own
+module; this one only puts them in order, so the CLI and the Python API run
+the same sequence.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from .card import model_card
+from .evaluation import CVReport, choose_kind_source, cross_validate, source_of
+from .labels import LabelSet, load_labels
+from .model import Model
+from .tagger import Tagger, build_metadata
+from .training import TrainConfig, fit
+
+LabelDirs = str | Path | Sequence[str | Path]
+
+
+def train_model(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, progress=None) -> tuple[Model, CVReport | None]:
+    """Cross-validate (optional), then fit on all labels. Returns ``(model, report or None)``.
+
+    Kinds come from the segmenter's rules unless the learned kind model beat
+    them in the cross-validation.
+    """
+    report = cross_validate(labels, config, progress=progress) if evaluate else None
+    if progress:
+        progress("fitting on all labels")
+    kind_source = choose_kind_source(report)
+    model = fit(labels.examples, labels.schema, config, kind_model=kind_source == "model")
+    model.kind_source = kind_source
+    return model, report
+
+
+def label_summary(labels: LabelSet) -> dict:
+    """What a model was trained on, in counts: stored in its metadata.json and shown in its card."""
+    content = labels.content()
+    return {
+        "sha256": labels.fingerprint(),
+        "examples": len(labels.examples),
+        "content": len(content),
+        "documents": len({e.doc for e in labels.examples}),
+        "per_source": dict(Counter(source_of(e) for e in labels.examples)),
+        "per_theme": {t: sum(t in e.themes for e in content) for t in labels.schema.themes},
+        "per_stance": {s: sum(e.stance == s for e in content) for s in labels.schema.stances},
+    }
+
+
+def train(
+    labels: LabelDirs | LabelSet,
+    *,
+    out: str | Path | None = None,
+    corpus_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    config: TrainConfig = TrainConfig(),
+    evaluate: bool = True,
+    progress=None,
+    keep_previous: bool = False,
+) -> tuple[Tagger, CVReport | None]:
+    """Train a Tagger from label directories (or a loaded LabelSet); with ``out``, save it there (atomically).
+
+    Returns ``(tagger, report)``; ``report`` is the grouped cross-validation
+    (None with ``evaluate=False``). A failed run leaves ``out`` as it was.
+
+    >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
+    """
+    label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
+    model, report = train_model(label_set, config, evaluate=evaluate, progress=progress)
+    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else None)
+    tagger = Tagger(model, metadata)
+    if out is not None:
+        tagger.save(out, card=model_card(metadata, report, notes=label_set.card_notes), keep_previous=keep_previous)
+    return tagger, report
+
+
+def evaluate(
+    labels: LabelDirs,
+    *,
+    corpus_dir: str | Path | None = None,
+    articles_dir: str | Path | None = None,
+    config: TrainConfig = TrainConfig(),
+    progress=None,
+) -> CVReport:
+    """Grouped cross-validation of training on these labels, beside the two baselines."""
+    return cross_validate(load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir), config, progress=progress)
