@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 
 from themetag.schema import text_hash
-from themetag.segment import segment
+from themetag.segmentation import segment
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "labels"

@@ -18,6 +18,7 @@ from themetag.interop import (
     read_records,
     to_doccano,
     to_label_studio,
+    write_jsonl,
 )
 from themetag.labels import load_labels
 from themetag.schema import Schema
@@ -192,6 +193,20 @@ def test_doccano_json_array_export_and_derived_doc(tmp_path, schema):
     data = [{"id": 31, "text": P1, "label": ["stance:neutral"]}, {"id": 32, "text": P2, "label": ["stance:against"]}]
     records = read_doccano(write(tmp_path / "all.json", json.dumps(data, indent=4)), schema)
     assert [(r["doc"], r["para"], r["stance"]) for r in records] == [("doccano-31", 0, "neutral"), ("doccano-32", 0, "against")]
+
+
+def test_doccano_text_with_raw_line_separators_imports_and_loads_as_labels(tmp_path, schema):
+    # JSON allows U+2028/U+2029/U+0085 raw inside strings; a reader that split lines at them would break the record.
+    text = "The army will eradicate coca\u2028in the VRAEM,\u0085the minister said.\u2029Farmers object."
+    lines = [doccano_line(1, text, ["militarization", "stance:favor"], doc="a9", para=0), doccano_line(2, P2, ["stance:against"], doc="a9", para=1)]
+    export = write(tmp_path / "export.jsonl", "\n".join(lines) + "\n")
+    records = read_doccano(export, schema)
+    assert [r["text"] for r in records] == [text, P2]
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "schema.json").write_text(json.dumps(SCHEMA))
+    write_jsonl(records, labels / "imported.jsonl")
+    assert [e.text for e in load_labels(labels).examples] == [text, P2]  # the label loader reads it the same way
 
 
 # --------------------------------------------------------------------------- export

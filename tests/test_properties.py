@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from themetag.errors import InputError, LabelError, ThemetagError
 from themetag.labels import load_labels
-from themetag.segment import _BULLET, _CONTINUES, MAX_ARTICLE_CHARS, Paragraph, normalize_text, segment
+from themetag.segmentation import _BULLET, _CONTINUES, MAX_ARTICLE_CHARS, Paragraph, normalize_text, segment
 
 KINDS = {"content", "heading", "boilerplate"}
 FORMATS = ("auto", "text", "html")

@@ -142,3 +142,17 @@ def test_check_labels_ranks_out_of_fold_disagreements(user_labels):
     line = int(rows[0]["where"].rsplit(":", 1)[1])
     labeled = json.loads((user_labels / "mine.jsonl").read_text().splitlines()[line - 1])
     assert labeled["text"] == rows[0]["text"]
+
+
+def test_a_custom_schema_models_card_names_only_its_own_schema_sources_and_numbers(user_labels, user_model):
+    card = (user_model / "README.md").read_text(encoding="utf-8")
+    meta = json.loads((user_model / "metadata.json").read_text())
+    for own in ("a user's own frames", "`security`", "`economy`", "`health`", "`pro`", "`con`", "`none`", "source `mine`"):
+        assert own in card
+    assert f"{meta['labels']['examples']} labeled paragraphs" in card
+    assert f"{meta['cv']['theme_micro_f1']:.3f}" in card
+    assert "Theme `health` has only 0 labeled examples" in card  # a limitation read off the user's own numbers
+    for foreign in ("militarization", "development", "corruption", "civilian_defense", "`favor`", "`against`", "`neutral`",
+                    "InSight", "insightcrime", "UN General", "ungdc", "Wikipedia", "seeds", "drug", "Peru", "Andes",
+                    "language model", "GUIDE.md", "0.85"):
+        assert foreign not in card, foreign

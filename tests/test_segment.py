@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from themetag import InputError, segment
-from themetag.segment import MAX_ARTICLE_CHARS, furniture_kind
+from themetag.segmentation import MAX_ARTICLE_CHARS, furniture_kind
 
 
 def texts(paragraphs):

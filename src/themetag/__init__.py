@@ -4,44 +4,67 @@
 >>> [p.kind for p in themetag.segment("Title\\n\\nThe army moved in.\\n\\nSHARE")]
 ['heading', 'content', 'boilerplate']
 
-The flow, one module per step: ``io`` (files → articles) → ``segment``
+The flow, one module per step: ``io`` (files → articles) → ``segmentation``
 (article → paragraphs) → ``features`` (paragraphs → vectors) → ``model``
 (vectors → scores) → ``tagger`` (scores → tags, per paragraph and article) →
 ``output`` (tags → files). Training: ``labels`` + ``schema`` → ``training``
 (fit) → ``evaluation`` (grouped cross-validation) → ``workflow`` (the whole
-run) → ``card``.
+run) → ``card``. The command line (``cli``) only wraps these.
+
+The public names below load on first use, so importing one step (say
+``themetag.model``) does not import the others, and ``import themetag`` does
+not pay for scikit-learn, which only training needs.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
+from ._version import __version__
 from .errors import InputError, LabelError, ModelError, ThemetagError
-from .labels import Example, LabelSet, load_labels
-from .schema import Schema
-from .segment import Paragraph, segment
-from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
 
-if TYPE_CHECKING:  # editors and type checkers see these; at run time they load on first use
+if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .evaluation import CVReport
+    from .labels import Example, LabelSet, load_labels
+    from .schema import Schema
+    from .segmentation import Paragraph, segment
+    from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
     from .training import TrainConfig
     from .workflow import evaluate, train
 
-# Training imports scikit-learn (~2 s); tagging must not pay for it.
-_LAZY = {"CVReport": "evaluation", "TrainConfig": "training", "evaluate": "workflow", "train": "workflow"}
+#: Public name → the module that defines it.
+_PUBLIC = {
+    "ArticleTags": "tagger",
+    "ParagraphTags": "tagger",
+    "Tagger": "tagger",
+    "load": "tagger",
+    "tag": "tagger",
+    "Paragraph": "segmentation",
+    "segment": "segmentation",
+    "Schema": "schema",
+    "Example": "labels",
+    "LabelSet": "labels",
+    "load_labels": "labels",
+    "CVReport": "evaluation",
+    "TrainConfig": "training",
+    "evaluate": "workflow",
+    "train": "workflow",
+}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
-
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module 'themetag' has no attribute {name!r}")
+    if name in _PUBLIC:
+        value = getattr(import_module(f".{_PUBLIC[name]}", __name__), name)
+        globals()[name] = value  # found once, then an ordinary attribute
+        return value
+    try:  # a submodule not imported yet: themetag.tagger, themetag.features, ...
+        return import_module(f".{name}", __name__)
+    except ModuleNotFoundError:
+        raise AttributeError(f"module 'themetag' has no attribute {name!r}") from None
 
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ArticleTags",

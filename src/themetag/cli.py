@@ -17,10 +17,10 @@ from typing import List, Optional
 
 import typer
 
-from . import __version__
+from ._version import __version__
 from .errors import ThemetagError
 from .io import read_articles
-from .segment import segment as segment_text
+from .segmentation import segment as segment_text
 
 DEFAULT_CORPUS = "../shared/corpus"
 

@@ -34,7 +34,7 @@ from typing import Iterable, Iterator
 from .errors import LabelError
 from .io import iter_json_lines
 from .schema import KINDS, SCHEMA_FILE, Schema, check_record_labels, text_hash
-from .segment import segment
+from .segmentation import segment
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,9 @@ def load_labels(
     ``<doc>.txt``; where one is found, each example learns the kind the
     segmenter's rules give its paragraph (``rule_kind``), to measure them.
 
-    >>> labels = load_labels("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
+    >>> labels = load_labels("labels/seeds.jsonl", schema=Schema.load("labels"))  # the seed articles' labels
+    >>> len(labels.examples), len(labels.content())
+    (215, 106)
     >>> labels.schema.themes
     ('militarization', 'development', 'corruption', 'civilian_defense')
     """

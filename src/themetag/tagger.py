@@ -30,7 +30,7 @@ import numpy as np
 from .errors import InputError, LabelError, ModelError
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .schema import KINDS, Schema
-from .segment import Paragraph, segment
+from .segmentation import Paragraph, segment
 
 #: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
 FORMAT_VERSION = 2
@@ -307,7 +307,7 @@ def versions() -> dict:
     """Versions of what made a model; read from package metadata, so nothing heavy is imported."""
     from importlib import metadata
 
-    from . import __version__
+    from ._version import __version__
 
     found = {"themetag": __version__, "python": platform.python_version()}
     for package in ("numpy", "scikit-learn", "snowballstemmer"):

@@ -511,9 +511,10 @@ def _classify(units: list[_Unit]) -> list[Kind]:
             kinds[i] = "boilerplate"
         if kinds[i] != "boilerplate":
             following = kinds[i]
-    # Above the share buttons at the top of a page stands the lead photo's caption.
+    # Above the share buttons at the top of a page stands the lead photo's caption. A share row with no
+    # content after it is at the article's end, not its top: what stands above it is the article.
     first_share = next((i for i, f in enumerate(furniture[:4]) if f == "share"), None)
-    if first_share is not None:
+    if first_share is not None and "content" in kinds[first_share + 1 :]:
         for i in range(first_share):
             if kinds[i] != "heading" and len(units[i].text.split()) <= 35:
                 kinds[i] = "boilerplate"

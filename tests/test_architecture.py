@@ -1,0 +1,104 @@
+"""The layout stays readable: no import circles, each step importable alone, a Tagger that travels."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import themetag
+
+PACKAGE = Path(themetag.__file__).parent
+
+
+def _internal_imports(path: Path) -> set[str]:
+    """The themetag modules a module imports, at any depth in its code, except under ``if TYPE_CHECKING:``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            return  # for type checkers only: never imported at run time
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("themetag."):
+            found.add(node.module.split(".")[1])
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = {p.stem: p for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__")}
+    return {name: _internal_imports(path) & set(modules) for name, path in modules.items()}
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    graph = _graph()
+    assert {"schema", "io", "output", "evaluation", "workflow", "card"} <= set(graph)
+    # Depth-first search for a cycle, naming it if found.
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(name: str) -> None:
+        state[name] = 1
+        path.append(name)
+        for imported in sorted(graph[name]):
+            if state.get(imported) == 1:
+                cycle = path[path.index(imported):] + [imported]
+                raise AssertionError("import circle: " + " -> ".join(cycle))
+            if imported not in state:
+                visit(imported)
+        path.pop()
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+
+
+def test_the_cycle_check_finds_a_cycle(tmp_path):
+    (tmp_path / "a.py").write_text("from .b import x\n")
+    (tmp_path / "b.py").write_text("def f():\n    from .a import y\nif TYPE_CHECKING:\n    from .c import z\n")
+    assert _internal_imports(tmp_path / "a.py") == {"b"}
+    assert _internal_imports(tmp_path / "b.py") == {"a"}  # a lazy import counts; a TYPE_CHECKING one does not
+
+
+def _modules_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print(' '.join(sorted(m for m in sys.modules if m.startswith(('themetag', 'sklearn', 'scipy')))))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
+def test_each_step_imports_only_what_it_needs():
+    model = _modules_after("import themetag.model")
+    assert "themetag.labels" not in model and "themetag.segmentation" not in model
+    assert model <= {"themetag", "themetag._version", "themetag.errors", "themetag.features", "themetag.model", "themetag.schema"}
+    assert _modules_after("import themetag") == {"themetag", "themetag._version", "themetag.errors"}
+    tagging = _modules_after("import themetag; themetag.tag('The army moved in.')")
+    assert not any(m.startswith(("sklearn", "scipy", "themetag.training", "themetag.labels")) for m in tagging)
+
+
+def test_a_tagger_pickles_and_tags_identically_after():
+    tagger = themetag.load()
+    texts = ["The army eradicated 20,000 hectares of coca.", "Farmers switched to cacao and coffee.", "", "Ñandú über café"]
+    before = [t.to_dict() for t in tagger.tag_paragraphs(texts, explain=3)]
+    copy = pickle.loads(pickle.dumps(tagger))
+    assert [t.to_dict() for t in copy.tag_paragraphs(texts, explain=3)] == before
+    article = (Path(__file__).parent.parent / "seeds" / "002_b13f9584dabc5cc1.txt").read_text(encoding="utf-8")
+    assert copy.tag(article).to_dict() == tagger.tag(article).to_dict()
+    # The word caches that tagging filled are rebuilt on arrival, not shipped: a used tagger pickles as a fresh one.
+    assert len(pickle.dumps(copy)) == len(pickle.dumps(themetag.load(tagger.path)))
+
+
+def test_public_names_are_listed_and_resolve():
+    for name in themetag.__all__:
+        assert getattr(themetag, name) is not None
+    assert {"train", "evaluate", "TrainConfig", "CVReport"} <= set(dir(themetag))
