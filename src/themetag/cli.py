@@ -101,12 +101,29 @@ def _exit_if_failed(unreadable: list, failed: list, readable: int) -> None:
         raise typer.Exit(EXIT_INPUT)
 
 
+UNIT_HELP = (
+    "What each input is: 'article' (split into paragraphs; page furniture set aside), 'paragraph' (one content "
+    "paragraph, tagged whole: tweets, answers, pre-split text; for JSON Lines, each line), or 'line' (each "
+    "non-blank line one content paragraph)."
+)
+
+
+def _unit_option(unit: str) -> str:
+    from .segmentation import UNITS
+
+    if unit not in UNITS:
+        error(f"--unit must be {', '.join(UNITS)}, not {unit!r}")
+        raise typer.Exit(EXIT_USAGE)
+    return unit
+
+
 @command("segment")
 def segment_command(
     files: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
     kind: Optional[str] = typer.Option(
         None, "--kind", help="Only paragraphs of this kind: content, heading or boilerplate."
     ),
+    unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
 ) -> None:
     """Split articles into paragraphs; write JSON Lines in the label format, ready to label.
 
@@ -115,6 +132,7 @@ def segment_command(
     if kind is not None and kind not in ("content", "heading", "boilerplate"):
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
+    unit = _unit_option(unit)
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     seen = 0
@@ -122,7 +140,7 @@ def segment_command(
     for article in _articles(files, unreadable):
         seen += 1
         try:
-            paragraphs = segment_text(article.text)
+            paragraphs = segment_text(article.text, unit=unit)
         except ThemetagError as exc:
             error(f"{article.where}: {exc}")
             failed.append(exc)
@@ -231,6 +249,34 @@ def evaluate_command(
         typer.echo(f"report: {page}", err=True)
 
 
+@command("evaluate-segmentation")
+def evaluate_segmentation_command(
+    labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
+    corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
+    articles: Optional[str] = typer.Option("seeds", "--articles", help="Folder of the labeled articles (<doc>.txt) of text records."),
+    errors: int = typer.Option(0, "--errors", min=0, help="Also list the first N paragraphs the rules got wrong."),
+    output: Optional[str] = typer.Option(None, "--output", help="Write the scores (and every error) here as JSON."),
+) -> None:
+    """Score the segmenter's rules against every labeled article: content recall, content-vs-other, boilerplate.
+
+    Labeled articles are the text records whose <doc>.txt is in --articles and
+    the corpus records of whole articles (a "para" index). Takes seconds: no
+    model is trained.
+    """
+    from .evaluation import segmentation_scores
+    from .labels import load_labels
+    from .report import format_segmentation
+
+    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    scores = segmentation_scores(label_set.examples)
+    if not scores["overall"]["paragraphs"]:
+        error("no labeled article paragraphs to score: pass --articles DIR (the <doc>.txt files) or corpus records of whole articles")
+        raise typer.Exit(EXIT_INPUT)
+    typer.echo(format_segmentation(scores, errors))
+    if output:
+        Path(output).write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 class Progress:
     """A progress line on stderr, redrawn at most ten times a second; silent unless stderr is a terminal."""
 
@@ -272,12 +318,16 @@ def predict_command(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     explain: int = typer.Option(0, "--explain", "-e", min=0, max=50, help="Show the N features (n-grams, cues) that weighed most in each theme and stance decision (coefficient × feature value). Implies --paragraphs.", show_default=False),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+    unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
     Reads and writes one article at a time, so memory stays flat however many
     articles come in. Results go to stdout; errors, warnings and the progress
     bar to stderr. Text that is not UTF-8 is read as Windows-1252 with a warning.
+    An article with no paragraph kept as content, or with most of its text set
+    aside as page furniture, is named in a warning and counted at the end; its
+    output says why ("warning").
     """
     from .io import count_articles
     from .output import WRITERS, make_writer
@@ -288,6 +338,7 @@ def predict_command(
     if fmt not in WRITERS:
         error(f"--format must be {', '.join(WRITERS)}, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
+    unit = _unit_option(unit)
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
@@ -295,19 +346,29 @@ def predict_command(
     writer = make_writer(fmt, sys.stdout, paragraphs=paragraphs, explain=explain > 0)
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
+    flagged: dict[str, int] = {}
     seen = 0
     try:
         for article in _articles(paths, unreadable):
             seen += 1
             try:
-                writer.write(tagger.tag(article.text, id=article.id, explain=explain))
+                tags = tagger.tag(article.text, id=article.id, unit=unit, metadata=article.metadata, explain=explain)
             except ThemetagError as exc:
                 error(f"{article.id}: {exc}")
                 failed.append(exc)
+            else:
+                writer.write(tags)
+                if tags.warning:
+                    warn(f"{article.where}: {tags.warning_text()}")
+                    flagged[tags.warning] = flagged.get(tags.warning, 0) + 1
             bar.advance()
     finally:
         bar.close()
         writer.close()
+    if flagged:
+        counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
+        counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
+        warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
     _exit_if_failed(unreadable, failed, seen)
 
 
@@ -394,6 +455,7 @@ def suggest_command(
     paths: List[str] = typer.Argument(..., help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     n: int = typer.Option(50, "-n", min=1, help="How many paragraphs to suggest."),
+    unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
 ) -> None:
     """Rank unlabeled paragraphs by model uncertainty (with diversity across articles): label these next.
 
@@ -404,10 +466,11 @@ def suggest_command(
     from .review import suggest
     from .tagger import load
 
+    unit = _unit_option(unit)
     tagger = load(model)
     unreadable: list[ThemetagError] = []
     readable = [(a.id, a.text) for a in _articles(paths, unreadable)]
-    for record in suggest(tagger, readable, n=n):
+    for record in suggest(tagger, readable, n=n, unit=unit):
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     _exit_if_failed(unreadable, [], len(readable))
 

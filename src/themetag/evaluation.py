@@ -312,3 +312,49 @@ def choose_kind_source(report: CVReport | None) -> str:
     if rules is None or model is None:
         return "rules"
     return "model" if model > rules else "rules"
+
+
+# --------------------------------------------------------------------------- segmentation
+
+
+def segmentation_scores(examples: Sequence[Example]) -> dict:
+    """How the segmenter's rules did on labeled article paragraphs (those whose ``rule_kind`` is known).
+
+    The question that matters for counting articles is content against the
+    rest: ``content_recall`` (labeled content kept as content — a miss is
+    content silently set aside), ``content_precision``, ``content_accuracy``
+    (content-vs-other right), ``boilerplate_precision`` and the three-way
+    ``kind_accuracy``; overall, per source, and the articles that lost content.
+    """
+
+    def block(part: list[Example]) -> dict:
+        truth = [e.kind == "content" for e in part]
+        kept = [e.rule_kind == "content" for e in part]
+        both = sum(t and k for t, k in zip(truth, kept))
+        said_boilerplate = [e for e in part if e.rule_kind == "boilerplate"]
+        return {
+            "paragraphs": len(part),
+            "articles": len({e.doc for e in part}),
+            "content": sum(truth),
+            "content_recall": both / sum(truth) if sum(truth) else None,
+            "content_precision": both / sum(kept) if sum(kept) else None,
+            "content_accuracy": sum(t == k for t, k in zip(truth, kept)) / len(part) if part else None,
+            "boilerplate_precision": (sum(e.kind == "boilerplate" for e in said_boilerplate) / len(said_boilerplate)) if said_boilerplate else None,
+            "kind_accuracy": sum(e.kind == e.rule_kind for e in part) / len(part) if part else None,
+        }
+
+    judged = [e for e in examples if e.rule_kind is not None]
+    lost: dict[str, int] = {}
+    for e in judged:
+        if e.kind == "content" and e.rule_kind != "content":
+            lost[e.doc] = lost.get(e.doc, 0) + 1
+    return {
+        "overall": block(judged),
+        "per_source": {s: block([e for e in judged if source_of(e) == s]) for s in sorted({source_of(e) for e in judged})},
+        "content_lost": dict(sorted(lost.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "errors": [
+            {"where": f"{e.source}:{e.line}", "doc": e.doc, "para": e.para, "label": e.kind, "rules": e.rule_kind, "text": e.text}
+            for e in judged
+            if e.kind != e.rule_kind
+        ],
+    }

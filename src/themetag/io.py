@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
 
@@ -229,6 +229,8 @@ class Article:
     id: str
     text: str
     where: str
+    #: Fields that came with the text (a JSON Lines row's other scalar fields: title, date, url, ...).
+    metadata: dict = field(default_factory=dict)
 
 
 def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> str:
@@ -333,7 +335,8 @@ def _jsonl_articles(name: str, path: str) -> Iterator[Article | InputError]:
             if not row["text"].strip():
                 yield InputError(f"{where}: empty text")
                 continue
-            yield Article(str(row.get("id", f"{Path(name).stem}:{item.line}")), row["text"], where)
+            metadata = {k: v for k, v in row.items() if k not in ("id", "text") and (v is None or isinstance(v, (str, int, float, bool)))}
+            yield Article(str(row.get("id", f"{Path(name).stem}:{item.line}")), row["text"], where, metadata)
 
 
 def count_articles(paths: Iterable[str]) -> int | None:

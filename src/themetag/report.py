@@ -66,6 +66,30 @@ def format_table(report: "CVReport") -> str:
     return "\n".join(lines)
 
 
+def format_segmentation(scores: dict, errors: int = 0) -> str:
+    """The segmentation table (evaluation.segmentation_scores): content kept, content-vs-other, boilerplate."""
+    lines = [
+        "Segmentation rules against labeled articles (kinds as labeled, paragraph by paragraph)",
+        "",
+        f"{'source':<16}{'articles':>9}{'paragraphs':>11}{'content':>8}{'content recall':>16}{'content prec.':>14}"
+        f"{'content-vs-other':>18}{'boilerplate prec.':>19}{'kind acc.':>10}",
+    ]
+    rows = [*scores["per_source"].items(), ("all", scores["overall"])]
+    for name, b in rows:
+        lines.append(
+            f"{name:<16}{b['articles']:>9}{b['paragraphs']:>11}{b['content']:>8}{_f(b['content_recall']):>16}{_f(b['content_precision']):>14}"
+            f"{_f(b['content_accuracy']):>18}{_f(b['boilerplate_precision']):>19}{_f(b['kind_accuracy']):>10}"
+        )
+    lost = scores["content_lost"]
+    lines += ["", f"Articles that lost content: {len(lost)}" + (": " + ", ".join(f"{doc} ({n})" for doc, n in lost.items()) if lost else "")]
+    shown = scores["errors"][:errors]
+    if shown:
+        lines += ["", f"Paragraphs the rules got wrong (first {len(shown)} of {len(scores['errors'])}):"]
+        for e in shown:
+            lines.append(f"  {e['where']}: labeled {e['label']}, rules {e['rules']}: {e['text'][:80]!r}")
+    return "\n".join(lines)
+
+
 def format_comparison(comparison: dict, shown: int = 10) -> str:
     """The previous and the new model side by side (review.compare_with_previous), and what changed."""
     lines = [

@@ -43,7 +43,7 @@ def uncertainty(tags: ParagraphTags, thresholds: dict[str, float]) -> float:
     return round(worst, 4)
 
 
-def suggest(tagger: Tagger, articles: Iterable[tuple[str, str]], n: int = 50) -> list[dict]:
+def suggest(tagger: Tagger, articles: Iterable[tuple[str, str]], n: int = 50, *, unit: str = "article") -> list[dict]:
     """The ``n`` content paragraphs most worth labeling next, as label records ready to fill in.
 
     ``articles`` yields (document id, article text). Each record has the label
@@ -54,7 +54,7 @@ def suggest(tagger: Tagger, articles: Iterable[tuple[str, str]], n: int = 50) ->
     thresholds = {t: float(c) for t, c in zip(tagger.schema.themes, tagger.model.thresholds())}
     candidates = []
     for doc, text in articles:
-        for p in tagger.tag(text).paragraphs:
+        for p in tagger.tag(text, unit=unit).paragraphs:
             if p.kind == "content":
                 candidates.append((uncertainty(p, thresholds), doc, p))
     # Highest uncertainty first; ties by document and position, so the order is reproducible.

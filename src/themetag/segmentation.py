@@ -40,7 +40,12 @@ class Paragraph:
         return asdict(self)
 
 
-def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto") -> list[Paragraph]:
+#: How an input is cut into paragraphs: an ``article`` by the rules below; a ``paragraph`` is one content
+#: paragraph whole (a tweet, a survey answer, a pre-split paragraph); ``line``: each non-blank line is one.
+UNITS = ("article", "paragraph", "line")
+
+
+def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto", unit: str = "article") -> list[Paragraph]:
     """Split an article into paragraphs and mark each as content, heading or boilerplate.
 
     ``format="auto"`` treats the input as HTML when it looks like a web page
@@ -48,15 +53,29 @@ def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto") -> l
 
     >>> [(p.kind, p.text) for p in segment("Title\\n\\nThe army moved in.\\n\\nSHARE")]
     [('heading', 'Title'), ('content', 'The army moved in.'), ('boilerplate', 'SHARE')]
+
+    Texts that are already paragraphs skip the article rules: ``unit="paragraph"``
+    keeps the whole text as one content paragraph, ``unit="line"`` each line.
+
+    >>> [(p.kind, p.text) for p in segment("Coca growers block the road\\nSHARE", unit="line")]
+    [('content', 'Coca growers block the road'), ('content', 'SHARE')]
     """
     if not isinstance(text, str):
         raise InputError(f"segment() takes the article as str, got {type(text).__name__}; decode bytes first")
     if format not in ("auto", "text", "html"):
         raise InputError(f"format must be 'auto', 'text' or 'html', got {format!r}")
+    if unit not in UNITS:
+        raise InputError(f"unit must be one of {', '.join(map(repr, UNITS))}, got {unit!r}")
     if len(text) > MAX_ARTICLE_CHARS:
         raise InputError(
             f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
         )
+    if unit == "paragraph":
+        whole = normalize_text(text).strip()
+        return [Paragraph(0, whole, "content")] if whole else []
+    if unit == "line":
+        lines = (line.strip() for line in normalize_text(text).split("\n"))
+        return [Paragraph(i, line, "content") for i, line in enumerate(line for line in lines if line)]
     is_html = format == "html" or (format == "auto" and looks_like_html(text))
     units = _html_units(text) if is_html else _text_units(normalize_text(text))
     kinds = _classify(units)
@@ -404,6 +423,82 @@ def _html_units(html: str) -> list[_Unit]:
     return units
 
 
+# --------------------------------------------------------------------------- metadata
+
+#: Where web pages state their metadata: <meta name|property|itemprop=…> keys, in order of preference.
+_META_KEYS = {
+    "title": ("og:title", "twitter:title", "dc.title", "headline"),
+    "date": ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date", "dc.date.issued", "sailthru.date", "og:updated_time"),
+    "author": ("author", "article:author", "dc.creator", "byl", "sailthru.author"),
+    "url": ("og:url",),
+}
+_META_NAMES = {key: field for field, keys in _META_KEYS.items() for key in keys}
+_METADATA_SCAN_CHARS = 500_000  # metadata lives in the <head>: never parse a whole huge page for it
+
+
+class _MetadataCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, tuple[int, str]] = {}  # field → (preference rank, value)
+        self.title: list[str] = []
+        self._in_title = False
+        self.done = False
+
+    def _offer(self, field: str, rank: int, value: str) -> None:
+        value = " ".join(value.split())
+        if value and (field not in self.found or rank < self.found[field][0]):
+            self.found[field] = (rank, value)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "meta":
+            key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
+            if key in _META_NAMES:
+                field = _META_NAMES[key]
+                self._offer(field, _META_KEYS[field].index(key), a.get("content", ""))
+        elif tag == "link" and "canonical" in a.get("rel", "").lower().split():
+            self._offer("url", -1, a.get("href", ""))
+        elif tag == "title":
+            self._in_title = True
+        elif tag == "body":
+            self.done = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag == "head":
+            self.done = True
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+
+
+def html_metadata(html: str) -> dict[str, str]:
+    """Title, date, author and url that a web page states in its ``<head>`` (meta tags, ``<title>``, canonical link).
+
+    >>> html_metadata('<html><head><title>Peru Sends Troops - Site</title>'
+    ...               '<meta property="article:published_time" content="2020-03-18T10:00:00Z">'
+    ...               '<meta name="author" content="Chris Dalby"></head><body><p>Text.</p></body></html>')
+    {'date': '2020-03-18T10:00:00Z', 'author': 'Chris Dalby', 'title': 'Peru Sends Troops - Site'}
+    """
+    parser = _MetadataCollector()
+    head = html[:_METADATA_SCAN_CHARS]
+    # Feed in pieces so that parsing stops at the end of the <head>, however long the page.
+    for start in range(0, len(head), 8192):
+        try:
+            parser.feed(head[start : start + 8192])
+        except AssertionError:  # the standard library's parser gives up on some malformed markup
+            break
+        if parser.done:
+            break
+    found = {field: value for field, (_, value) in parser.found.items()}
+    title = " ".join("".join(parser.title).split())
+    if title and "title" not in found:
+        found["title"] = title
+    return found
+
+
 # --------------------------------------------------------------------------- boilerplate
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -465,7 +560,8 @@ def furniture_kind(text: str) -> str | None:
     if len(text) > _MAX_FURNITURE_CHARS or len(text.split()) > _MAX_FURNITURE_WORDS:
         return None
     first_line = text.split("\n", 1)[0].strip()
-    if text.count("\n") and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
+    # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
+    if text.count("\n") and len(first_line.split()) <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
         return "navigation"
     for name, pattern in FURNITURE_PATTERNS.items():
         probe = first_line if name in ("teaser", "navigation", "byline", "date", "feedback") else text
@@ -482,9 +578,44 @@ def _is_navigation_item(line: str) -> bool:
     return len(item.split()) <= 2 and (item.isdigit() or len(item) <= 3)
 
 
+#: A paragraph that ends a sentence and is at least this long is prose: the article, not its furniture.
+_PROSE_WORDS = 15
+
+
+def _prose_words(unit: _Unit, furniture: str | None) -> int:
+    words = len(unit.text.split())
+    return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
+
+
+def _is_title_line(text: str) -> bool:
+    """The first line of a text that titles it: short, one line, title case; a question or exclamation allowed."""
+    words = text.split()
+    if "\n" in text or not words or len(words) > 16 or not text.rstrip().endswith(("?", "!")) and _ends_sentence(text):
+        return False
+    first = next((c for c in text if c.isalnum()), "")
+    content_words = [w.strip("‘’“”\"'¿¡") for w in words]
+    content_words = [w for w in content_words if len(w) >= 4 and w.lower() not in _FUNCTION_WORDS and w[:1].isalpha()]
+    return first.isupper() and len(content_words) >= 2 and all(w[0].isupper() for w in content_words)
+
+
+def _ends_open(text: str) -> bool:
+    """Text cut off mid-sentence, as a line broken around a link is: "… when compared to", "El Salvador’s"."""
+    tail = text.rstrip()
+    if not tail or _ends_sentence(tail):
+        return False
+    possessive = tail.endswith(("’s", "'s")) or (tail.endswith("’") and "‘" not in tail)
+    return possessive or _mid_phrase(tail)
+
+
 def _classify(units: list[_Unit]) -> list[Kind]:
     kinds: list[Kind] = []
     furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
+    # Prose still to come after each unit: a share row with more of the article after it than before
+    # is the one at the top of the page, not the one that closes the article.
+    prose_after = [0] * (len(units) + 1)
+    for i in range(len(units) - 1, -1, -1):
+        prose_after[i] = prose_after[i + 1] + _prose_words(units[i], furniture[i])
+    prose_before = 0
     in_tail = False
     seen: set[str] = set()
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
@@ -494,16 +625,21 @@ def _classify(units: list[_Unit]) -> list[Kind]:
         seen.add(key)
         if in_tail or furniture[i] or repeated:
             kinds.append("boilerplate")
-        elif unit.heading_like:
+        elif unit.heading_like or (i == 0 and len(units) > 1 and _is_title_line(unit.text)):
             kinds.append("heading")
         else:
             kinds.append("content")
         line = unit.text.strip()
         # A share row after the article has begun closes it (the one above the lead is the caption's).
-        closing_share = furniture[i] == "share" and content_so_far >= 2
+        closing_share = furniture[i] == "share" and content_so_far >= 2 and prose_before >= prose_after[i + 1]
         content_so_far += kinds[-1] == "content"
+        prose_before += _prose_words(unit, furniture[i])
         if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
             in_tail = True
+    # A line cut off mid-sentence (around a link) runs on into the next: neither is a heading.
+    for i in range(len(units)):
+        if kinds[i] == "heading" and not units[i].tag and (_ends_open(units[i].text) or (i and kinds[i - 1] == "content" and _ends_open(units[i - 1].text))):
+            kinds[i] = "content"
     # A heading stands before prose: one with no content before the next heading is furniture.
     following = None  # the first kind after i that is not boilerplate, as decided so far
     for i in range(len(kinds) - 1, -1, -1):
@@ -524,4 +660,10 @@ def _classify(units: list[_Unit]) -> list[Kind]:
         for j in headings:
             if i != j and len(units[j].text) >= 12 and units[j].text in units[i].text and units[i].text != units[j].text:
                 kinds[i] = "boilerplate"
+    # Nothing left as content: what only position or shape set aside (not a furniture pattern) is kept,
+    # because a short text with no closing punctuation (a tweet, an answer) is the text, not a page's frame.
+    if "content" not in kinds:
+        for i, unit in enumerate(units):
+            if not furniture[i] and not (i and " ".join(unit.text.lower().split()) in {" ".join(u.text.lower().split()) for u in units[:i]}):
+                kinds[i] = "content"
     return kinds

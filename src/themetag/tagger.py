@@ -30,7 +30,7 @@ import numpy as np
 from .errors import InputError, LabelError, ModelError
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .schema import KINDS, Schema
-from .segmentation import Paragraph, segment
+from .segmentation import Paragraph, html_metadata, looks_like_html, segment
 
 #: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
 FORMAT_VERSION = 2
@@ -93,17 +93,37 @@ class ArticleTags:
     stance_counts: dict[str, int]
     counts: dict[str, int]
     id: str | None = None
+    #: Share of the article's characters set aside as headings or furniture (not tagged).
+    set_aside_share: float = 0.0
+    #: Why the article's tags may not speak for it: ``"no_content"`` (no paragraph was kept as content)
+    #: or ``"mostly_set_aside"`` (more than half its text was set aside); None when neither.
+    warning: str | None = None
+    #: What the input said of the article (title, date, author, url, ...), passed through to the output.
+    metadata: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
             "id": self.id,
+            "metadata": dict(self.metadata),
             "dominant_themes": list(self.dominant_themes),
             "theme_shares": dict(self.theme_shares),
             "stance": self.stance,
             "stance_counts": dict(self.stance_counts),
             "counts": dict(self.counts),
+            "set_aside_share": self.set_aside_share,
+            "warning": self.warning,
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
+
+    def warning_text(self) -> str | None:
+        """The warning as a sentence for a person, or None."""
+        if self.warning == "no_content":
+            return ("no paragraph was kept as content, so nothing was tagged; if each input is one text to tag whole, "
+                    "use unit='paragraph' (--unit paragraph)")
+        if self.warning == "mostly_set_aside":
+            return (f"{self.set_aside_share:.0%} of the text was set aside as headings or page furniture; "
+                    "check the paragraphs (--paragraphs) if that is more than the page's frame")
+        return None
 
     def paragraph_records(self) -> list[dict]:
         """One JSON-ready record per paragraph, keyed like a label record: the article's id, then ``para``."""
@@ -117,10 +137,12 @@ class ArticleTags:
         """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
         return {
             "id": self.id,
+            **{name: self.metadata.get(name, "") for name in METADATA_COLUMNS},
             "dominant_themes": ";".join(self.dominant_themes),
             "stance": self.stance or "",
             **{f"share_{t}": v for t, v in self.theme_shares.items()},
             "content_paragraphs": self.counts["content"],
+            "warning": self.warning or "",
         }
 
     def paragraph_rows(self, *, explanation: bool = False) -> list[dict]:
@@ -143,7 +165,14 @@ def explanation_text(explanation: dict[str, list[tuple[str, float]]]) -> str:
     return " | ".join(f"{decision}: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in features) for decision, features in explanation.items())
 
 
-def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None) -> ArticleTags:
+#: An article is flagged when more than this share of its characters was set aside.
+MOSTLY_SET_ASIDE = 0.5
+
+#: Metadata fields that every flat row (CSV) carries, empty where unknown.
+METADATA_COLUMNS = ("title", "date", "author", "url")
+
+
+def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None) -> ArticleTags:
     content = [p for p in paragraphs if p.kind == "content"]
     n = len(content)
     shares = {t: round(sum(t in p.themes for p in content) / n, 4) if n else 0.0 for t in schema.themes}
@@ -157,7 +186,10 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
         if stance_counts[top] > runner_up and (stance_counts[top] >= 2 or stance_counts[top] >= 0.1 * n):
             stance = top
     counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in KINDS}}
-    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id)
+    total = sum(len(p.text) for p in paragraphs)
+    set_aside = round(sum(len(p.text) for p in paragraphs if p.kind != "content") / total, 4) if total else 0.0
+    warning = "no_content" if not n else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
+    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}))
 
 
 def default_model_path() -> Path:
@@ -227,26 +259,34 @@ class Tagger:
                 )
         return out
 
-    def tag(self, text: str, *, id: str | None = None, explain: int = 0) -> ArticleTags:
+    def tag(self, text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0) -> ArticleTags:
         """Segment an article (text or HTML), tag its paragraphs, and sum them up.
 
-        Kinds come from the segmenter's rules or the kind model, whichever
-        measured better in cross-validation (``metadata.json``: kind_source).
+        ``unit`` says what the text is: an ``"article"`` to segment (kinds from
+        the segmenter's rules, or the kind model where it measured better), or
+        text that is already a ``"paragraph"`` (tagged whole, as content) or
+        one paragraph per ``"line"``. ``metadata`` (title, date, ...) is passed
+        through to the result; an HTML page's own title, date, author and url
+        are read from its ``<head>`` where ``metadata`` does not give them.
         """
         if not isinstance(text, str):
             raise InputError(f"tag() takes the article as str, got {type(text).__name__}")
-        return summarize(self.tag_article_paragraphs(text, explain=explain), self.schema, id)
+        if unit == "article" and looks_like_html(text):
+            metadata = {**html_metadata(text), **(metadata or {})}
+        return summarize(self.tag_article_paragraphs(text, unit=unit, explain=explain), self.schema, id, metadata)
 
-    def tag_many(self, texts: Iterable[str]) -> Iterator[ArticleTags]:
+    def tag_many(self, texts: Iterable[str], *, unit: str = "article") -> Iterator[ArticleTags]:
         """Tag articles one at a time as they come: an iterator in, an iterator out (memory flat in corpus size)."""
+        if isinstance(texts, str):
+            raise InputError("tag_many() takes an iterable of texts, got a single str; use tag() for one article")
         for text in texts:
-            yield self.tag(text)
+            yield self.tag(text, unit=unit)
 
-    def tag_article_paragraphs(self, text: str, *, explain: int = 0) -> list[ParagraphTags]:
-        """Segment an article (text or HTML) and tag its paragraphs, kinds from the segmenter's rules or the model."""
-        paragraphs: list[Paragraph] = segment(text)
+    def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:
+        """Segment a text (see :meth:`tag` for ``unit``) and tag its paragraphs."""
+        paragraphs: list[Paragraph] = segment(text, unit=unit)
         texts = [p.text for p in paragraphs]
-        kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else None
+        kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" or unit != "article" else None
         tags = self.tag_paragraphs(texts, kinds=kinds, explain=explain)
         return [replace(t, index=p.index) for t, p in zip(tags, paragraphs)]
 
@@ -385,14 +425,16 @@ def build_metadata(model: Model, *, labels: dict, cv_summary: dict | None) -> di
 _cached_default: Tagger | None = None
 
 
-def tag(text: str) -> ArticleTags:
-    """Tag an article with the shipped model (loaded once, then cached).
+def tag(text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0) -> ArticleTags:
+    """Tag an article with the shipped model (loaded once, then cached); the options are :meth:`Tagger.tag`'s.
 
     >>> import themetag
     >>> themetag.tag("The army eradicated coca in the valley.").counts["content"]
     1
+    >>> themetag.tag("Army enters the VRAEM again", unit="paragraph").paragraphs[0].kind
+    'content'
     """
     global _cached_default
     if _cached_default is None:
         _cached_default = load()
-    return _cached_default.tag(text)
+    return _cached_default.tag(text, id=id, unit=unit, metadata=metadata, explain=explain)
