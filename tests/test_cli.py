@@ -235,3 +235,13 @@ def test_predict_json_with_no_results_is_an_empty_list(tmp_path):
     bad.write_bytes(b"")
     result = run("predict", "--format", "json", bad)
     assert result.exit_code == 1 and json.loads(result.stdout) == []
+
+
+def test_an_empty_folder_among_inputs_is_reported_and_the_others_still_tagged(article, tmp_path):
+    (tmp_path / "empty").mkdir()
+    second = tmp_path / "b2.txt"
+    second.write_text(ARTICLE, encoding="utf-8")
+    result = run("predict", "--format", "jsonl", article, tmp_path / "empty", second)
+    assert result.exit_code == 1
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a1", "b2"]
+    assert "empty: directory has no" in result.stderr and "1 of 3 inputs failed" in result.stderr

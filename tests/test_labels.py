@@ -48,6 +48,8 @@ def test_blank_lines_are_skipped(tmp_path):
         (dict(GOOD, kind="article"), r"labels\.jsonl:2: unknown kind 'article'; use one of content, heading, boilerplate"),
         (dict(GOOD, themes=["policing"]), r"labels\.jsonl:2: unknown theme 'policing'; the schema's themes are militarization, development"),
         (dict(GOOD, themes="militarization"), r"labels\.jsonl:2: \"themes\" must be a list"),
+        (dict(GOOD, themes=None), r"labels\.jsonl:2: \"themes\" must be a list of theme names \(\"themes\": \[\] for none\), got null"),
+        (dict(GOOD, kind=None), r"labels\.jsonl:2: \"kind\" must be one of content, heading, boilerplate, got null"),
         (dict(GOOD, themes=["development", "development"]), r"labels\.jsonl:2: theme listed twice"),
         (dict(GOOD, stance="pro"), r"labels\.jsonl:2: unknown stance 'pro'; the schema's stances are favor, against, neutral"),
         (dict(GOOD, stance=None), r"labels\.jsonl:2: a content paragraph needs a stance \(favor, against, neutral\)"),
@@ -195,3 +197,11 @@ def test_fingerprint_changes_with_a_label_and_not_with_order(tmp_path):
     b = load_labels(write_dir(tmp_path / "2" if (tmp_path / "2").mkdir() is None else None, [dict(GOOD, para=1), GOOD]))
     c = load_labels(write_dir(tmp_path / "3" if (tmp_path / "3").mkdir() is None else None, [GOOD, dict(GOOD, para=1, stance="favor")]))
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_a_broken_corpus_line_names_the_corpus_file_and_line(tmp_path):
+    corpus = make_corpus(tmp_path)
+    with open(corpus / "c.jsonl", "a") as handle:
+        handle.write('{"id": "p/9", "text": \n')
+    with pytest.raises(LabelError, match=r"c\.jsonl:3: corpus row: not valid JSON"):
+        load_labels(write_dir(tmp_path, [corpus_record()]), corpus_dir=corpus)

@@ -144,7 +144,7 @@ def test_check_labels_ranks_out_of_fold_disagreements(user_labels):
     assert labeled["text"] == rows[0]["text"]
 
 
-def test_a_custom_schema_models_card_names_only_its_own_schema_sources_and_numbers(user_labels, user_model):
+def test_a_custom_schema_models_card_names_only_its_own_schema_sources_and_numbers(user_model):
     card = (user_model / "README.md").read_text(encoding="utf-8")
     meta = json.loads((user_model / "metadata.json").read_text())
     for own in ("a user's own frames", "`security`", "`economy`", "`health`", "`pro`", "`con`", "`none`", "source `mine`"):

@@ -58,7 +58,9 @@ def __getattr__(name: str):
         return value
     try:  # a submodule not imported yet: themetag.tagger, themetag.features, ...
         return import_module(f".{name}", __name__)
-    except ModuleNotFoundError:
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise  # the submodule exists but needs a package that is missing (scikit-learn for training): say so
         raise AttributeError(f"module 'themetag' has no attribute {name!r}") from None
 
 

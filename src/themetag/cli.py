@@ -20,6 +20,7 @@ import typer
 from ._version import __version__
 from .errors import ThemetagError
 from .io import read_articles
+from .output import WRITERS
 from .segmentation import segment as segment_text
 
 DEFAULT_CORPUS = "../shared/corpus"
@@ -84,12 +85,14 @@ def command(name: str):
 # --------------------------------------------------------------------------- commands
 
 
-def _articles(paths: List[str], failures: list[ThemetagError]):
+def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None):
     """The readable articles among the inputs; each unreadable one is reported on stderr and kept in ``failures``."""
     for item in read_articles(paths, on_warning=warn):
         if isinstance(item, ThemetagError):
             error(str(item))
             failures.append(item)
+            if on_failure is not None:
+                on_failure()
         else:
             yield item
 
@@ -216,7 +219,7 @@ def train_command(
         comparison = compare_with_previous(previous, tagger, label_set, report.summary() if report else None, progress=_progress)
         typer.echo(format_comparison(comparison))
         if changes:
-            from .interop import write_jsonl
+            from .io import write_jsonl
 
             write_jsonl(comparison["changes"], changes)
             typer.echo(f"changed predictions written to {changes}", err=True)
@@ -313,7 +316,7 @@ class Progress:
 @command("predict")
 def predict_command(
     paths: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, json, jsonl or csv [default: table on a terminal, jsonl when piped]."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{', '.join(sorted(WRITERS))} [default: table on a terminal, jsonl when piped]."),
     paragraphs: bool = typer.Option(False, "--paragraphs", "-p", help="One row per paragraph instead of one per article."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     explain: int = typer.Option(0, "--explain", "-e", min=0, max=50, help="Show the N features (n-grams, cues) that weighed most in each theme and stance decision (coefficient × feature value). Implies --paragraphs.", show_default=False),
@@ -330,13 +333,13 @@ def predict_command(
     output says why ("warning").
     """
     from .io import count_articles
-    from .output import WRITERS, make_writer
+    from .output import make_writer
     from .tagger import load
 
     if fmt is None:
         fmt = "table" if sys.stdout.isatty() else "jsonl"
     if fmt not in WRITERS:
-        error(f"--format must be {', '.join(WRITERS)}, not {fmt!r}")
+        error(f"--format must be one of {', '.join(sorted(WRITERS))}, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
     unit = _unit_option(unit)
     show_progress = sys.stderr.isatty() if progress is None else progress
@@ -349,12 +352,12 @@ def predict_command(
     flagged: dict[str, int] = {}
     seen = 0
     try:
-        for article in _articles(paths, unreadable):
+        for article in _articles(paths, unreadable, on_failure=bar.advance):
             seen += 1
             try:
                 tags = tagger.tag(article.text, id=article.id, unit=unit, metadata=article.metadata, explain=explain)
             except ThemetagError as exc:
-                error(f"{article.id}: {exc}")
+                error(f"{article.where}: {exc}")
                 failed.append(exc)
             else:
                 writer.write(tags)
@@ -424,7 +427,13 @@ def export_tasks_command(
 
     The mapping is in docs/interop.md.
     """
-    from .interop import label_studio_config, read_records, to_doccano, to_label_studio, write_jsonl
+    from .interop import (
+        label_studio_config,
+        read_records,
+        to_doccano,
+        to_label_studio,
+        write_jsonl,
+    )
     from .schema import Schema
 
     if tool not in LABEL_TOOLS:

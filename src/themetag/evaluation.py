@@ -15,20 +15,19 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 from .errors import LabelError
 from .features import cue_pattern, tokenize
-from .labels import Example, LabelSet
+from .labels import Example, LabelSet, source_of
+from .metrics import stance_scores, theme_scores
 from .model import Model
 from .schema import Schema
 from .training import TrainConfig, document_groups, fit, fold_count, theme_matrix
-
 
 # --------------------------------------------------------------------------- baselines
 
@@ -56,41 +55,11 @@ class KeywordBaseline:
 # --------------------------------------------------------------------------- evaluation
 
 
-def stance_scores(y_true: Sequence[str], y_pred: Sequence[str], schema: Schema) -> dict:
-    labels = list(schema.stances)
-    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    per = {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])} for i, lab in enumerate(labels)}
-    sides = [lab for lab in labels if lab != schema.null_stance]
-    return {
-        "macro_f1": float(np.mean(f)) if len(f) else 0.0,
-        # SemEval-2016 stance measure: the mean F1 of the sides, the null stance left out.
-        "f_avg": float(np.mean([per[lab]["f1"] for lab in sides])) if sides else 0.0,
-        "accuracy": accuracy_score(y_true, y_pred) if len(y_true) else 0.0,
-        "per_stance": per,
-    }
-
-
-def theme_scores(Y: np.ndarray, P: np.ndarray, schema: Schema) -> dict:
-    per = {}
-    for j, t in enumerate(schema.themes):
-        p, r, f, _ = precision_recall_fscore_support(Y[:, j], P[:, j], average="binary", zero_division=0)
-        per[t] = {"precision": p, "recall": r, "f1": f, "support": int(Y[:, j].sum())}
-    return {
-        "micro_f1": f1_score(Y, P, average="micro", zero_division=0) if Y.size else 0.0,
-        "macro_f1": float(np.mean([v["f1"] for v in per.values()])) if per else 0.0,
-        "per_theme": per,
-    }
-
-
 def _score_block(Y, P, st_true, st_pred, kinds_true, kinds_pred, schema) -> dict:
     out = {"n_content": len(st_true), "themes": theme_scores(Y, P, schema), "stance": stance_scores(st_true, st_pred, schema)}
     if kinds_true is not None:
         out["kind_accuracy"] = accuracy_score(kinds_true, kinds_pred) if len(kinds_true) else None
     return out
-
-
-def source_of(example: Example) -> str:
-    return Path(example.source).stem
 
 
 @dataclass
@@ -142,10 +111,6 @@ class CVReport:
             },
         }
 
-#: The predictors every cross-validation scores: the model and its two baselines.
-PREDICTORS = ("model", "majority", "keyword")
-
-
 @dataclass(frozen=True)
 class Answer:
     """One predictor's tags for a paragraph: a 0/1 decision per schema theme, and a stance."""
@@ -171,6 +136,7 @@ def _predict_fold(model: Model, train: list[Example], test: list[Example], fold:
     proba = model.theme_probabilities(rows)
     decisions = model.theme_decisions(proba)
     classes, stance_p = model.stance_probabilities(rows)
+    stances_pred = model.stance_decisions(classes, stance_p)
     kinds = model.kind_predictions(rows) if model.kind is not None else [train[0].kind] * len(test)
     # The majority baseline answers every paragraph of the fold alike, from the training part.
     train_content = [e for e in train if e.kind == "content"]
@@ -188,7 +154,7 @@ def _predict_fold(model: Model, train: list[Example], test: list[Example], fold:
                 theme_proba=proba[row],
                 stance_proba={c: float(stance_p[row][j]) for j, c in enumerate(classes)},
                 answers={
-                    "model": Answer(decisions[row], classes[int(np.argmax(stance_p[row]))]),
+                    "model": Answer(decisions[row], stances_pred[row]),
                     "majority": Answer(majority_themes, majority_stance),
                     "keyword": Answer(keyword_themes[row], keyword_stances[row]),
                 },

@@ -102,7 +102,7 @@ from datetime import datetime, timezone
 from typing import Iterable
 
 from .errors import LabelError
-from .io import JsonItem, read_json_items
+from .io import JsonItem, read_json_items, write_jsonl
 from .schema import KINDS, Fail, Schema, check_record_labels
 
 __all__ = [
@@ -591,13 +591,3 @@ def read_records(path: str | os.PathLike, schema: Schema | None = None) -> list[
         _export_record(item.value, schema, fail)
         records.append(item.value)
     return records
-
-
-def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
-    """Write records as JSON Lines (UTF-8); return how many."""
-    count = 0
-    with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        for record in records:
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            count += 1
-    return count

@@ -9,9 +9,10 @@ Two readers live here, and no other module parses these formats:
   :class:`~themetag.errors.InputError` in its place, and reading goes on.
 * :func:`iter_json_lines` and :func:`read_json_items` read JSON Lines (and, for
   annotation-tool exports, a JSON array or one JSON object) with the line each
-  item starts on. Lines end at ``\\n`` (or ``\\r\\n``, ``\\r``), as in an editor:
-  never at the other boundaries of :meth:`str.splitlines` such as U+2028,
-  which JSON allows raw inside strings.
+  item starts on. Lines end at ``\\n`` (or ``\\r\\n``; ``\\r`` in a file that has no
+  ``\\n``), as in an editor: never at the other boundaries of
+  :meth:`str.splitlines` such as U+2028, which JSON allows raw inside strings.
+  (Line numbers inside a JSON array count ``\\n`` only.)
 
 Nothing here prints: warnings go to an ``on_warning`` callback.
 """
@@ -83,10 +84,13 @@ def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int
                 raw = handle.readline(1 << 20)
             yield lineno, None
             continue
+        ended = raw.endswith(b"\n")
         raw = raw.rstrip(b"\n")
         if raw.endswith(b"\r"):
             raw = raw[:-1]
-        if b"\r" in raw:  # old Mac line ends: each \r ends a line, as the editor shows it
+        if not ended and b"\r" in raw:
+            # A file with old Mac line ends (\r only) reads as one line: each \r ends a line, as an editor shows it.
+            # Inside a \n-ended line a \r is JSON whitespace, not a line end.
             for k, piece in enumerate(raw.split(b"\r")):
                 yield lineno + k, piece
             lineno += raw.count(b"\r")
@@ -94,14 +98,14 @@ def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int
         yield lineno, raw
 
 
-def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES, start_index: int = 1) -> Iterator[JsonItem]:
+def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES) -> Iterator[JsonItem]:
     """JSON Lines from a binary file, one :class:`JsonItem` per non-blank line, read as it goes.
 
     UTF-8 only (a byte-order mark on the first line is allowed). A line that
     is not UTF-8, not JSON, or longer than ``max_line_bytes`` comes out as an
     item with ``error`` set; the lines after it are still read.
     """
-    index = start_index
+    index = 1
     for lineno, raw in _physical_lines(handle, max_line_bytes):
         if raw is None:
             yield JsonItem(index, lineno, error=f"line is over the {max_line_bytes:,}-byte limit")
@@ -110,7 +114,7 @@ def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES, s
         try:
             text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError:
-            yield JsonItem(index, lineno, error="not UTF-8 text; JSON Lines must be UTF-8")
+            yield JsonItem(index, lineno, error="not UTF-8 text; save the file as UTF-8")
             index += 1
             continue
         if not text.strip():
@@ -154,7 +158,8 @@ def read_json_items(
     items = []
     for item in iter_json_lines(io.BytesIO(raw), max_line_bytes=len(raw) + 1):
         if item.error is not None:
-            raise error(f"{item.error}; each line must be one JSON object (or the whole file one JSON array)", path=where, line=item.line)
+            hint = "; each line must be one JSON object (or the whole file one JSON array)" if item.error.startswith("not valid JSON") else ""
+            raise error(item.error + hint, path=where, line=item.line)
         items.append(item)
     return items, where
 
@@ -283,17 +288,34 @@ def article_id(name: str) -> str:
 
 def read_article_file(name: str, path: str | None, on_warning: Warn = _no_warning) -> str:
     """The text of one article file (``path`` None: standard input)."""
-    if path is None:
-        return decode_article(sys.stdin.buffer.read(), "<stdin>", on_warning)
+    data, where = _read_bytes("-" if path is None else path, InputError)
+    return decode_article(data, where, on_warning)
+
+
+def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
+    """Write records as JSON Lines (UTF-8), atomically: a temporary file beside ``path``, then one rename.
+
+    A failure part-way (a record that cannot be encoded, a full disk) leaves
+    ``path`` as it was. Returns how many records were written.
+    """
+    import tempfile
+
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    count = 0
     try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{name}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
-    return decode_article(data, name, on_warning)
+        with handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return count
 
 
 def read_articles(paths: Sequence[str], *, on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -54,6 +54,11 @@ class Example:
 
     def labels(self) -> tuple:
         return (self.kind, tuple(sorted(self.themes)), self.stance)
+
+
+def source_of(example: Example) -> str:
+    """The label source an example came from: its label file's name without ``.jsonl`` (e.g. ``insightcrime``)."""
+    return Path(example.source).stem
 
 
 #: Notes for the model card that a label directory may keep: intended use, sources, licences, how labeled.
@@ -111,11 +116,14 @@ class CorpusIndex:
             if not fpath.is_file() or Path(file).name != file:
                 raise LabelError(f"corpus file {file!r} not found in {self.dir}", path=path, line=line)
             rows: dict[str, dict] = {}
-            with fpath.open(encoding="utf-8") as fh:
-                for row_line in fh:
-                    if row_line.strip():
-                        row = json.loads(row_line)
-                        rows[row["id"]] = row
+            with fpath.open("rb") as handle:
+                for item in iter_json_lines(handle):
+                    row = item.value
+                    if item.error is None and not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("text"), str)):
+                        item = replace(item, error='expected a JSON object with "id" and "text" strings')
+                    if item.error is not None:
+                        raise LabelError(f"corpus row: {item.error}", path=str(fpath), line=item.line)
+                    rows[row["id"]] = row
             self._rows[file] = rows
         try:
             return self._rows[file][row_id]
@@ -206,8 +214,15 @@ def load_labels(
                         path=example.source,
                         line=example.line,
                     )
-    notes = [(d / CARD_NOTES_FILE).read_text(encoding="utf-8") for d in dirs if (d / CARD_NOTES_FILE).is_file()]
+    notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
     return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes))
+
+
+def _card_notes(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelError(f"cannot read the model card notes ({exc}); save them as UTF-8 text", path=str(path)) from None
 
 
 def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example]:
@@ -219,7 +234,8 @@ def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterato
     with handle:
         for item in iter_json_lines(handle):
             if item.error is not None:
-                raise LabelError(f"{item.error}; each line must be one JSON object", path=where, line=item.line)
+                hint = "; each line must be one JSON object" if item.error.startswith("not valid JSON") else ""
+                raise LabelError(item.error + hint, path=where, line=item.line)
             yield _validate_record(item.value, schema, corpus, where, item.line)
 
 
@@ -237,8 +253,11 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         raise fail(f"{shape} is missing {', '.join(repr(m) for m in missing)}; a {shape} needs {', '.join(required)}")
 
     para = record["para"]
+    # Label files state every field: a null kind or themes is a mistake, not "content" or "none".
     if record["kind"] is None:
         raise fail(f"\"kind\" must be one of {', '.join(KINDS)}, got null")
+    if record["themes"] is None:
+        raise fail("\"themes\" must be a list of theme names (\"themes\": [] for none), got null")
     kind, themes, stance = check_record_labels(record["kind"], record["themes"], record["stance"], schema, fail, labeled=True)
     if para is not None and (not isinstance(para, int) or isinstance(para, bool) or para < 0):
         raise fail(f"\"para\" must be a paragraph index (0 or more) or null, got {para!r}")

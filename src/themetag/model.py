@@ -78,6 +78,8 @@ class Model:
     kind_source: str = "rules"
     default_threshold: float = 0.5
     training: dict = field(default_factory=dict)
+    #: Each side's probability is multiplied by its weight before the likeliest stance is taken (none: plain argmax).
+    stance_weights: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ prediction
 
@@ -107,6 +109,12 @@ class Model:
         if self.stance is None:
             return [self.constant_stance], np.ones((len(rows), 1))
         return list(self.stance.classes), self.stance.probabilities(rows)
+
+    def stance_decisions(self, classes: list[str], proba: np.ndarray) -> list[str]:
+        """The stance of each row: the likeliest after weighting the sides (``stance_weights``)."""
+        if self.stance_weights:
+            proba = proba * np.array([self.stance_weights.get(c, 1.0) for c in classes])
+        return [classes[int(k)] for k in np.argmax(proba, axis=1)] if len(proba) else []
 
     def kind_predictions(self, texts: Sequence[str] | SparseRows) -> list[str]:
         if self.kind is None:
@@ -158,6 +166,8 @@ class Model:
             "kind_source": self.kind_source,
             "default_threshold": self.default_threshold,
             "stemmer": stemmer_fingerprint(),
+            # Written only when set, so that models made before side weights existed keep their hash.
+            **({"stance_weights": dict(self.stance_weights)} if self.stance_weights else {}),
             "arrays": {k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in sorted(arrays.items())},
         }
         settings["sha256"] = content_hash(settings, arrays)
@@ -182,6 +192,7 @@ class Model:
             kind_source=settings["kind_source"],
             default_threshold=float(settings["default_threshold"]),
             training=training or {},
+            stance_weights={k: float(v) for k, v in settings.get("stance_weights", {}).items()},
         )
 
 
@@ -227,6 +238,8 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
             raise ModelError(f"the {name} head has unknown link {head['link']!r}")
     if not set(constant_themes) | set(thresholds) <= set(schema.themes):
         raise ModelError("the model's thresholds name themes the schema does not declare")
+    if not set(settings.get("stance_weights", {})) <= set(schema.stances):
+        raise ModelError("the model's stance weights name stances the schema does not declare")
     if settings.get("stemmer") != stemmer_fingerprint():
         raise ModelError(
             "this model was trained with a stemmer that stems differently from the one installed (snowballstemmer); "

@@ -30,7 +30,6 @@ def register(name: str) -> Callable[[type["ResultWriter"]], type["ResultWriter"]
     """Class decorator: make a writer available as ``--format NAME``."""
 
     def add(cls: type[ResultWriter]) -> type[ResultWriter]:
-        cls.format = name
         WRITERS[name] = cls
         return cls
 
@@ -51,8 +50,6 @@ def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: boo
 
 class ResultWriter:
     """Writes tagged articles to a text stream, flushing after each one."""
-
-    format = ""
 
     def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False):
         self.out = out

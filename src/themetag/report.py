@@ -7,7 +7,6 @@ backend and open figures alone.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,6 +197,7 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
 
 
 def write_predictions(report: "CVReport", path: str | Path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        for row in report.predictions:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    """The out-of-fold predictions, one JSON line per labeled paragraph (written atomically)."""
+    from .io import write_jsonl
+
+    write_jsonl(report.predictions, path)

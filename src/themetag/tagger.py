@@ -240,10 +240,11 @@ class Tagger:
             proba = self.model.theme_probabilities(rows)
             decisions = self.model.theme_decisions(proba)
             classes, stance_p = self.model.stance_probabilities(rows)
+            stances = self.model.stance_decisions(classes, stance_p)
             themes = self.schema.themes
             for row, i in enumerate(content):
                 tagged = [t for j, t in enumerate(themes) if decisions[row, j]]
-                stance = classes[int(np.argmax(stance_p[row]))]
+                stance = stances[row]
                 explanation = None
                 if explain:
                     explanation = {t: self.model.explain(rows, row, "themes", t, explain) for t in tagged}

@@ -28,7 +28,8 @@ from sklearn.model_selection import GroupKFold
 
 from .errors import LabelError
 from .features import FeatureSpace, fit_feature_space
-from .labels import Example
+from .labels import Example, source_of
+from .metrics import stance_scores
 from .model import LinearHead, Model
 from .schema import Schema
 
@@ -50,6 +51,13 @@ class TrainConfig:
     cue_weight: float = 3.0  # chosen by grouped CV (scripts/levers.py): 1 → 3 moved theme micro-F1 0.564 → 0.580
     class_weight: str | None = "balanced"
     default_threshold: float = 0.5
+    #: How a paragraph's stance is decided: "argmax" (the likeliest stance), or "tuned": each side's
+    #: probability is multiplied by a weight chosen on inner out-of-fold predictions to maximise F_avg,
+    #: because a model trained where sides are rare says the null stance too often.
+    stance_decision: str = "argmax"
+    #: Weight of each label source's examples in fitting (source = label file name without .jsonl, as in
+    #: the per-source table), e.g. {"my_outlet": 3.0}; sources not named weigh 1.
+    source_weights: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -83,14 +91,25 @@ def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticReg
     return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed)
 
 
-def fit_theme_head(X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig) -> LinearHead:
+def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarray | None:
+    """Per-example fitting weights from ``config.source_weights`` (None when every example weighs 1)."""
+    if not config.source_weights:
+        return None
+    return np.array([float(config.source_weights.get(source_of(e), 1.0)) for e in examples])
+
+
+def fit_theme_head(X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None) -> LinearHead:
     """One binary regression per theme column of ``Y`` (each column must hold both classes)."""
     coef = np.zeros((X.shape[1], len(themes)))
     intercept = np.zeros(len(themes))
     for j in range(len(themes)):
-        estimator = _logreg(config.theme_c, config, solver="liblinear").fit(X, Y[:, j])
+        estimator = _logreg(config.theme_c, config, solver="liblinear").fit(X, Y[:, j], sample_weight=weights)
         coef[:, j], intercept[j] = estimator.coef_[0], estimator.intercept_[0]
     return LinearHead(list(themes), coef, intercept, "sigmoid")
+
+
+def fit_stance_head(X, stances: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None) -> LinearHead:
+    return LinearHead.from_logistic_regression(_logreg(config.stance_c, config).fit(X, list(stances), sample_weight=weights))
 
 
 def theme_matrix(examples: Sequence[Example], themes: Sequence[str]) -> np.ndarray:
@@ -135,22 +154,21 @@ def fit(
         raise LabelError("no content paragraphs to train on; label some paragraphs as content")
     features = fit_features([e.text for e in content], schema, config)
     X = features.transform([e.text for e in content]).to_scipy()
+    weights = sample_weights(content, config)
     Y = theme_matrix(content, schema.themes)
     constant = {t: int(Y[0, j]) for j, t in enumerate(schema.themes) if len(set(Y[:, j])) < 2}
     learned = [j for j, t in enumerate(schema.themes) if t not in constant]
     theme_head = None
-    chosen: dict[str, float] = {}
     if learned:
-        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config)
-        if thresholds:
-            chosen = _inner_thresholds(content, schema, config, learned)
+        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights)
 
     stances = [e.stance for e in content]
     stance_head, constant_stance = None, None
     if len(set(stances)) > 1:
-        stance_head = LinearHead.from_logistic_regression(_logreg(config.stance_c, config).fit(X, stances))
+        stance_head = fit_stance_head(X, stances, config, weights)
     else:
         constant_stance = stances[0]
+    chosen, stance_weights = _inner_choices(content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None)
 
     kind_head = None
     kinds = [e.kind for e in examples]
@@ -168,27 +186,63 @@ def fit(
         kind=kind_head,
         default_threshold=config.default_threshold,
         training=config.to_dict(),
+        stance_weights=stance_weights,
     )
 
 
-def _inner_thresholds(content: list[Example], schema: Schema, config: TrainConfig, learned: list[int]) -> dict[str, float]:
+#: Side weights tried for ``stance_decision="tuned"``: a side's probability times this, the null stance's times 1.
+SIDE_WEIGHTS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0)
+
+
+def _inner_choices(
+    content: list[Example], schema: Schema, config: TrainConfig, learned: list[int], *, tune_stance: bool
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Theme thresholds and stance side weights, chosen on inner grouped out-of-fold predictions of ``content``."""
+    tune_stance = tune_stance and config.stance_decision == "tuned"
     groups = document_groups(content)
     splits = fold_count(groups, config.inner_folds)
-    if splits < 2:
-        return {}
+    if splits < 2 or not (learned or tune_stance):
+        return {}, {}
     names = [schema.themes[j] for j in learned]
     Y = theme_matrix(content, schema.themes)[:, learned]
     oof = np.full(Y.shape, np.nan)
+    stances = np.array([e.stance for e in content], dtype=object)
+    stance_oof = np.full((len(content), len(schema.stances)), np.nan)
     for train_idx, test_idx in GroupKFold(n_splits=splits).split(content, groups=groups):
+        train = [content[i] for i in train_idx]
+        features = fit_features([e.text for e in train], schema, config)
+        X_train = features.transform([e.text for e in train]).to_scipy()
+        rows = features.transform([content[i].text for i in test_idx])
+        weights = sample_weights(train, config)
         y_train = Y[train_idx]
-        if any(len(set(y_train[:, j])) < 2 for j in range(Y.shape[1])):
-            continue
-        features = fit_features([content[i].text for i in train_idx], schema, config)
-        head = fit_theme_head(features.transform([content[i].text for i in train_idx]).to_scipy(), y_train, names, config)
-        oof[test_idx] = head.probabilities(features.transform([content[i].text for i in test_idx]))
-    out = {}
+        if learned and all(len(set(y_train[:, j])) == 2 for j in range(Y.shape[1])):
+            oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights).probabilities(rows)
+        if tune_stance and len(set(stances[train_idx])) > 1:
+            head = fit_stance_head(X_train, stances[train_idx], config, weights)
+            proba = head.probabilities(rows)
+            for j, c in enumerate(head.classes):
+                stance_oof[test_idx, schema.stances.index(c)] = proba[:, j]
+    thresholds = {}
     for j, name in enumerate(names):
         seen = ~np.isnan(oof[:, j])
         if seen.sum() and Y[seen, j].sum():
-            out[name] = _best_threshold(Y[seen, j], oof[seen, j])
-    return out
+            thresholds[name] = _best_threshold(Y[seen, j], oof[seen, j])
+    side_weights = {}
+    if tune_stance:
+        seen = ~np.isnan(stance_oof).any(axis=1)
+        if seen.sum():
+            side_weights = _best_side_weights(list(stances[seen]), np.nan_to_num(stance_oof[seen]), schema)
+    return thresholds, side_weights
+
+
+def _best_side_weights(truth: list[str], proba: np.ndarray, schema: Schema) -> dict[str, float]:
+    """The side weight (one for all sides) that maximises F_avg of argmax(p × w); ties: the smallest weight."""
+    sides = [s for s in schema.stances if s != schema.null_stance]
+    best, best_score = 1.0, -1.0
+    for weight in SIDE_WEIGHTS:
+        w = np.array([weight if s in sides else 1.0 for s in schema.stances])
+        predicted = [schema.stances[k] for k in np.argmax(proba * w, axis=1)]
+        score = stance_scores(truth, predicted, schema)["f_avg"]
+        if score > best_score + 1e-12:
+            best, best_score = weight, score
+    return {s: best for s in sides} if best != 1.0 else {}

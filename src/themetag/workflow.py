@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Sequence
 
 from .card import model_card
-from .evaluation import CVReport, choose_kind_source, cross_validate, source_of
-from .labels import LabelSet, load_labels
+from .evaluation import CVReport, choose_kind_source, cross_validate
+from .labels import LabelSet, load_labels, source_of
 from .model import Model
 from .tagger import Tagger, build_metadata
 from .training import TrainConfig, fit

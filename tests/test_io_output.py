@@ -1,0 +1,183 @@
+"""The one reader (io.py), the writers (output.py), the one label-rule checker (schema.py), and the card (card.py)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+import themetag
+from themetag.card import model_card
+from themetag.errors import InputError, LabelError
+from themetag.io import Article, iter_json_lines, read_articles, read_json_items, write_jsonl
+from themetag.output import WRITERS, make_writer
+from themetag.schema import Schema, check_record_labels
+
+SCHEMA = Schema(("militarization", "corruption"), ("favor", "against", "neutral"), "neutral")
+
+
+def items(data: bytes):
+    return list(iter_json_lines(io.BytesIO(data), max_line_bytes=100))
+
+
+@pytest.mark.parametrize(
+    "data, lines",
+    [
+        (b'{"a": 1}\n\n{"a": 2}\n', [1, 3]),  # a blank line still counts
+        (b'\xef\xbb\xbf{"a": 1}\r\n{"a": 2}\r\n', [1, 2]),  # BOM and CRLF
+        (b'{"a": 1}\r{"a": 2}\r{"a": 3}', [1, 2, 3]),  # a file with \r line ends only
+        (b'{"a": 1,\r "b": 2}\n{"a": 2}\n', [1, 2]),  # inside a \n-ended line, \r is JSON whitespace
+        ('{"a": "x\u2028y\u0085z"}\n{"a": 2}\n'.encode(), [1, 2]),  # raw line separators inside a string
+    ],
+)
+def test_json_lines_are_numbered_as_an_editor_numbers_them(data, lines):
+    found = items(data)
+    assert [i.line for i in found] == lines and all(i.error is None for i in found)
+
+
+def test_bad_lines_are_items_with_errors_and_the_rest_is_read():
+    found = items(b'{"a": 1}\n{"a": \n\xff\xfe\n' + b'"' + b"x" * 200 + b'"\n{"a": 5}\n')
+    assert [(i.line, (i.error or "")[:16]) for i in found] == [
+        (1, ""), (2, "not valid JSON ("), (3, "not UTF-8 text; "), (4, "line is over the"), (5, ""),
+    ]
+    assert found[-1].value == {"a": 5}
+
+
+def test_a_document_is_an_array_an_object_or_json_lines(tmp_path):
+    array = tmp_path / "a.json"
+    array.write_text('[\n  {"id": 1},\n\n  {"id": 2}\n]\n')
+    found, where = read_json_items(array, expected="tasks")
+    assert [(i.index, i.line, i.value["id"]) for i in found] == [(1, 2, 1), (2, 4, 2)] and where == str(array)
+    one = tmp_path / "o.json"
+    one.write_text('{\n  "id": 7\n}\n')
+    assert [i.value for i in read_json_items(one, expected="x")[0]] == [{"id": 7}]
+    bad = tmp_path / "b.json"
+    bad.write_text('[{"id": 1},\n {"id": 2}\n {"id": 3}]')
+    with pytest.raises(LabelError, match=r"b\.json:3: not valid JSON \(expected ',' or ']' after element 2"):
+        read_json_items(bad, expected="x", error=LabelError)
+    zipped = tmp_path / "z.jsonl"
+    zipped.write_bytes(b"PK\x03\x04\xff\xfe")
+    with pytest.raises(InputError, match="a .zip export must be unpacked first"):
+        read_json_items(zipped, expected="x")
+
+
+def test_read_articles_from_files_folders_jsonl_and_stdin(tmp_path, monkeypatch):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.txt").write_text("The army moved in.")
+    (tmp_path / "empty").mkdir()
+    rows = tmp_path / "r.jsonl"
+    rows.write_text('{"id": "r1", "text": "Coca prices fell.", "date": "2020-01-02", "nested": {"a": 1}}\n{"text": ""}\n')
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("From stdin.".encode())))
+    out = list(read_articles([str(tmp_path / "d"), str(tmp_path / "empty"), str(rows), "-", str(tmp_path / "missing.txt")]))
+    assert [type(a).__name__ for a in out] == ["Article", "InputError", "Article", "InputError", "Article", "InputError"]
+    assert out[0] == Article("x", "The army moved in.", str(tmp_path / "d" / "x.txt"))
+    assert out[2].metadata == {"date": "2020-01-02"}  # scalar fields pass through; nested ones do not
+    assert str(out[3]) == f"{rows}:2: empty text" and out[4].id == "stdin" and out[4].where == "<stdin>"
+    assert "missing.txt: no such file" in str(out[5])
+
+
+def test_write_jsonl_is_atomic(tmp_path):
+    target = tmp_path / "out.jsonl"
+    target.write_text("precious\n")
+    with pytest.raises(UnicodeEncodeError):
+        write_jsonl([{"a": 1}, {"b": "\ud800"}], target)  # a lone surrogate cannot be written as UTF-8
+    assert target.read_text() == "precious\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
+    assert write_jsonl(({"n": i} for i in range(3)), target) == 3
+    assert [json.loads(line)["n"] for line in target.read_text().splitlines()] == [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def articles():
+    tagger = themetag.load()
+    return [
+        tagger.tag("Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.\n\nSHARE", id="a1", metadata={"date": "2020-03-01"}),
+        tagger.tag("SEE ALSO: Coverage of the Shining Path", id="a2"),
+    ]
+
+
+def render(fmt, articles, **options):
+    out = io.StringIO()
+    writer = make_writer(fmt, out, **options)
+    for article in articles:
+        writer.write(article)
+    writer.close()
+    return out.getvalue()
+
+
+def test_every_writer_writes_articles_and_paragraphs(articles):
+    assert set(WRITERS) == {"csv", "json", "jsonl", "table"}
+    assert [json.loads(line)["id"] for line in render("jsonl", articles).splitlines()] == ["a1", "a2"]
+    assert [r["para"] for r in json.loads(render("json", articles, paragraphs=True))] == [0, 1, 2, 0]
+    assert render("json", []) == "[]\n"
+    rows = list(csv.DictReader(io.StringIO(render("csv", articles))))
+    assert [(r["id"], r["date"], r["warning"]) for r in rows] == [("a1", "2020-03-01", ""), ("a2", "", "no_content")]
+    table = render("table", articles, paragraphs=True).splitlines()
+    assert len(table) == 4 and table[1].split()[:3] == ["a1", "#1", "content"]
+
+
+def test_csv_with_explanations_has_one_header_whatever_the_first_paragraph_is(articles):
+    tagger = themetag.load()
+    explained = [tagger.tag("Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.", id="e", explain=2)]
+    rows = list(csv.DictReader(io.StringIO(render("csv", explained, explain=True))))
+    assert rows[0]["kind"] == "heading" and rows[0]["explanation"] == "" and "militarization" in rows[1]["explanation"]
+
+
+def test_a_new_format_is_one_registered_class(articles):
+    from themetag.output import ResultWriter, register
+
+    @register("ids")
+    class IdsWriter(ResultWriter):
+        def write(self, article):
+            self.out.write(f"{article.id}\n")
+
+    try:
+        assert render("ids", articles) == "a1\na2\n"
+    finally:
+        del WRITERS["ids"]
+
+
+def fail(message):
+    return LabelError(message)
+
+
+@pytest.mark.parametrize(
+    "kind, themes, stance, labeled, expected",
+    [
+        ("content", ["corruption", "militarization"], "against", True, ("content", ["militarization", "corruption"], "against")),
+        (None, None, None, False, ("content", [], None)),  # a paragraph still to label
+        ("heading", [], None, True, ("heading", [], None)),
+        ("content", ["anything"], "pro", False, "unknown theme 'anything'"),
+        ("content", [], None, True, "a content paragraph needs a stance (favor, against, neutral)"),
+        ("boilerplate", ["corruption"], None, True, "a boilerplate paragraph carries no themes or stance"),
+        ("caption", [], None, True, "unknown kind 'caption'"),
+        ("content", "militarization", "neutral", True, '"themes" must be a list'),
+        ("content", ["corruption", "corruption"], "neutral", True, "theme listed twice"),
+    ],
+)
+def test_one_label_rule_checker(kind, themes, stance, labeled, expected):
+    if isinstance(expected, tuple):
+        assert check_record_labels(kind, themes, stance, SCHEMA, fail, labeled=labeled) == expected
+    else:
+        with pytest.raises(LabelError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+            check_record_labels(kind, themes, stance, SCHEMA, fail, labeled=labeled)
+    # Without a schema, any names pass; the shape rules still hold.
+    assert check_record_labels("content", ["x"], "y", None, fail, labeled=True) == ("content", ["x"], "y")
+
+
+def test_card_without_evaluation_or_themes_or_notes():
+    metadata = {
+        "schema": {"name": "", "themes": {}, "stances": {"pro": {"description": "for"}, "con": {}, "none": {}}, "null_stance": "none"},
+        "labels": {"examples": 12, "content": 10, "per_stance": {"pro": 3, "con": 2, "none": 5}},
+        "versions": {"themetag": "0.1.0"},
+        "training": {"seed": 0},
+        "model": {"theme_thresholds": {}, "kind_source": "rules"},
+        "cv": None,
+    }
+    card = model_card(metadata)
+    assert card.startswith("# Model card: themetag model\n")
+    assert "Not evaluated" in card and "Themes (any number" not in card and "`pro`: for" in card
+    assert "Stance `con` has only 2 labeled examples" in card
+    assert "About these labels" not in card
+    assert "## About" in model_card(metadata, notes="## About my data\n\nCollected by me.")
