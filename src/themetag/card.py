@@ -102,11 +102,23 @@ def _headline(cv: dict, themes: dict, stances: dict, null_stance: str) -> str:
     if sides:
         parts.append(f"stance F_avg (mean F1 of {'/'.join(sides)}) **{cv['stance_f_avg']:.3f}**")
     parts.append(f"stance macro-F1 **{cv['stance_macro_f1']:.3f}**")
+    text = ""
+    loso = cv.get("leave_one_source_out")
+    if loso:
+        # Out-of-domain first: a user's outlet is never in the training labels.
+        held = "; ".join(_loso_text(source, b, bool(themes)) for source, b in loso.items())
+        text = f"**On a source it never saw** (trained on the other label sources, tested on this one): {held}. "
     return (
-        f"In grouped {cv['folds']}-fold cross-validation on {cv['n_content']} labeled content paragraphs: "
+        text
+        + f"In grouped {cv['folds']}-fold cross-validation on {cv['n_content']} labeled content paragraphs: "
         + ", ".join(parts)
         + ". Check paragraphs that matter by hand."
     )
+
+
+def _loso_text(source: str, scores: dict, themes: bool) -> str:
+    theme = f"theme micro-F1 {scores['theme_micro_f1']:.3f}, " if themes else ""
+    return f"`{source}` {theme}stance F_avg {scores['stance_f_avg']:.3f}"
 
 
 def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:

@@ -172,6 +172,32 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
     return articles if articles and Path(articles).is_dir() else None
 
 
+LEVER_OPTIONS_HELP = {
+    "stance": "argmax (the likeliest stance) or tuned (side weights chosen on inner out-of-fold predictions to maximise F_avg).",
+    "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
+    "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
+}
+
+
+def _train_config(seed: int, stance: str, weights: List[str], **more):
+    from .training import TrainConfig
+
+    if stance not in ("argmax", "tuned"):
+        error(f"--stance-decision must be argmax or tuned, not {stance!r}")
+        raise typer.Exit(EXIT_USAGE)
+    parsed = {}
+    for item in weights:
+        name, _, value = item.partition("=")
+        try:
+            parsed[name] = float(value)
+            if not name or not 0 < parsed[name] < 1e6:
+                raise ValueError
+        except ValueError:
+            error(f"--source-weight takes SOURCE=W with W a positive number, not {item!r}")
+            raise typer.Exit(EXIT_USAGE) from None
+    return TrainConfig(seed=seed, stance_decision=stance, source_weights=parsed or None, **more)
+
+
 @command("train")
 def train_command(
     labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
@@ -182,6 +208,9 @@ def train_command(
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
     changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines)."),
+    stance_decision: str = typer.Option("argmax", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
+    source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
+    loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
 ) -> None:
     """Train a model from labels and save it as a model directory.
 
@@ -193,9 +222,9 @@ def train_command(
     """
     from .labels import load_labels
     from .tagger import load
-    from .training import TrainConfig
     from .workflow import train
 
+    config = _train_config(seed, stance_decision, source_weight)
     previous = None
     if Path(out).exists():
         if not force:
@@ -206,7 +235,7 @@ def train_command(
         except ThemetagError as exc:
             warn(f"the model at {out} cannot be loaded, so there is nothing to compare with ({exc})")
     label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
-    tagger, report = train(label_set, out=out, config=TrainConfig(seed=seed), evaluate=evaluate, progress=_progress, keep_previous=True)
+    tagger, report = train(label_set, out=out, config=config, evaluate=evaluate, loso=loso, progress=_progress, keep_previous=True)
     if report is not None:
         from .report import format_table
 
@@ -234,15 +263,19 @@ def evaluate_command(
     folds: int = typer.Option(5, "--folds", min=2, help="Number of grouped folds."),
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
     report_dir: Optional[str] = typer.Option(None, "--report", help="Write a report page with plots (PNG) into this folder."),
+    stance_decision: str = typer.Option("argmax", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
+    source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
+    loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
+    curve: bool = typer.Option(False, "--learning-curve", help="Also score training on 25%, 50% and 100% of each fold's documents (plotted with --report)."),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
     from .report import format_table, write_predictions, write_report
-    from .training import TrainConfig
     from .workflow import evaluate
 
+    config = _train_config(seed, stance_decision, source_weight, folds=folds)
     report = evaluate(
         labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
-        config=TrainConfig(seed=seed, folds=folds), progress=_progress,
+        config=config, loso=loso, curve=curve, progress=_progress,
     )
     typer.echo(format_table(report))
     if predictions:

@@ -74,6 +74,10 @@ class CVReport:
     baselines: dict[str, dict]
     kind: dict
     predictions: list[dict] = field(default_factory=list)
+    #: Leave-one-source-out scores (:func:`leave_one_source_out`), when computed: source → scores.
+    loso: dict[str, dict] | None = None
+    #: Scores against the number of labeled documents (:func:`learning_curve`), when computed.
+    curve: list[dict] | None = None
 
     def spread(self, *path: str) -> tuple[float, float]:
         values = []
@@ -109,6 +113,18 @@ class CVReport:
                 "theme_macro_f1": self.baselines["majority"]["themes"]["macro_f1"],
                 "stance_f_avg": self.baselines["majority"]["stance"]["f_avg"],
             },
+            **({"leave_one_source_out": {
+                source: {
+                    "documents": block["documents"],
+                    "n_content": block["model"]["n_content"],
+                    "theme_micro_f1": block["model"]["themes"]["micro_f1"],
+                    "stance_f_avg": block["model"]["stance"]["f_avg"],
+                    "keyword_theme_micro_f1": block["keyword"]["themes"]["micro_f1"],
+                    "keyword_stance_f_avg": block["keyword"]["stance"]["f_avg"],
+                }
+                for source, block in self.loso.items()
+            }} if self.loso is not None else {}),
+            **({"learning_curve": self.curve} if self.curve is not None else {}),
         }
 
 @dataclass(frozen=True)
@@ -227,6 +243,79 @@ def cross_validate(labels: LabelSet, config: TrainConfig = TrainConfig(), *, pro
             "documents": len({e.doc for e in part}),
         }
     return CVReport(schema, config, overall, folds, per_source, baselines, _kind_scores(examples, oof, overall), _prediction_rows(examples, oof, schema))
+
+
+def leave_one_source_out(labels: LabelSet, config: TrainConfig = TrainConfig(), *, progress=None) -> dict[str, dict]:
+    """For each label source: train on all the others, test on it — the score on an outlet the model never saw.
+
+    Grouped cross-validation mixes every source into training; a user's own
+    outlet is not there. This is the honest estimate for new outlets.
+    """
+    schema, examples = labels.schema, labels.examples
+    sources = sorted({source_of(e) for e in examples})
+    if len(sources) < 2:
+        raise LabelError(f"leave-one-source-out needs labels from at least 2 sources (label files); these have {sources}")
+    keyword = KeywordBaseline(schema)
+    out = {}
+    for k, source in enumerate(sources):
+        train = [e for e in examples if source_of(e) != source]
+        test = [e for e in examples if source_of(e) == source]
+        if not any(e.kind == "content" for e in train) or not any(e.kind == "content" for e in test):
+            continue
+        if progress:
+            progress(f"leave-one-source-out {k + 1}/{len(sources)}: {source}")
+        predicted = _predict_fold(fit(train, schema, config), train, test, 0, keyword)
+        out[source] = {
+            "documents": len({e.doc for e in test}),
+            **{name: _score(test, predicted, schema, name) for name in ("model", "keyword", "majority")},
+        }
+    return out
+
+
+def learning_curve(
+    labels: LabelSet, config: TrainConfig = TrainConfig(), *, fractions: Sequence[float] = (0.25, 0.5, 1.0), progress=None
+) -> list[dict]:
+    """Grouped cross-validation with only a share of each training part's documents: does labeling more help?
+
+    In each outer fold the training documents are shuffled once (seeded) and
+    the first 25%, 50%, ... of them used, so smaller sets are nested in larger
+    ones. Each point pools the out-of-fold predictions of all folds.
+    """
+    schema, examples = labels.schema, labels.examples
+    groups = document_groups(examples)
+    splits = fold_count(groups, config.folds)
+    if splits < 2:
+        raise LabelError(f"a learning curve needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+    keyword = KeywordBaseline(schema)
+    rng = np.random.default_rng(config.seed)
+    pooled: dict[float, tuple[list[Example], list[OutOfFold], list[int]]] = {f: ([], [], []) for f in fractions}
+    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=splits).split(examples, groups=groups)):
+        docs = sorted({examples[i].doc for i in train_idx})
+        order = [docs[j] for j in rng.permutation(len(docs))]
+        test = [examples[i] for i in test_idx]
+        for fraction in fractions:
+            keep = set(order[: max(2, round(fraction * len(docs)))])
+            train = [examples[i] for i in train_idx if examples[i].doc in keep]
+            if not any(e.kind == "content" for e in train):
+                continue
+            if progress:
+                progress(f"learning curve: fold {k + 1}/{splits}, {fraction:.0%} of the training documents")
+            part_examples, part_oof, sizes = pooled[fraction]
+            part_examples += test
+            part_oof += _predict_fold(fit(train, schema, config), train, test, k, keyword)
+            sizes.append(len(keep))
+    curve = []
+    for fraction in fractions:
+        part_examples, part_oof, sizes = pooled[fraction]
+        if part_examples:
+            scores = _score(part_examples, part_oof, schema, "model")
+            curve.append({
+                "fraction": fraction,
+                "documents": round(float(np.mean(sizes)), 1),
+                "theme_micro_f1": scores["themes"]["micro_f1"],
+                "stance_f_avg": scores["stance"]["f_avg"],
+            })
+    return curve
 
 
 def _kind_scores(examples: Sequence[Example], oof: Sequence[OutOfFold], overall: dict) -> dict:

@@ -55,7 +55,19 @@ def format_table(report: "CVReport") -> str:
         lines.append(f"{'kind accuracy on articles: rules':<38}{_f(kind.get('rules_accuracy')):>9}")
         rb = kind["rules_boilerplate"]
         lines.append(f"{'boilerplate P / R (rules)':<38}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})")
-    lines += ["", "Per source (theme micro-F1 / stance F_avg; model | keyword):"]
+    if report.loso is not None:
+        lines += ["", "Leave one source out: trained on the other sources, tested on this one (an outlet never seen)", "(theme micro-F1 / stance F_avg; model | keyword):"]
+        for source, block in report.loso.items():
+            mm, kw = block["model"], block["keyword"]
+            lines.append(
+                f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  "
+                f"{mm['themes']['micro_f1']:.3f} / {mm['stance']['f_avg']:.3f}  |  {kw['themes']['micro_f1']:.3f} / {kw['stance']['f_avg']:.3f}"
+            )
+    if report.curve:
+        lines += ["", "Learning curve (grouped CV with part of each training fold's documents):"]
+        for point in report.curve:
+            lines.append(f"  {point['fraction']:>5.0%} ({point['documents']:>6.1f} documents): theme micro-F1 {point['theme_micro_f1']:.3f}, stance F_avg {point['stance_f_avg']:.3f}")
+    lines += ["", "Per source, within grouped CV (theme micro-F1 / stance F_avg; model | keyword):"]
     for source, block in report.per_source.items():
         mm, kw = block["model"], block["keyword"]
         lines.append(
@@ -189,6 +201,21 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         fig.tight_layout()
         fig.savefig(out / "reliability.png", dpi=110)
         page += ["![Reliability of theme probabilities](reliability.png)", ""]
+
+    if report.curve:
+        fig = Figure(figsize=(5, 3.5))
+        ax = fig.subplots()
+        xs = [p["documents"] for p in report.curve]
+        ax.plot(xs, [p["theme_micro_f1"] for p in report.curve], marker="o", label="theme micro-F1")
+        ax.plot(xs, [p["stance_f_avg"] for p in report.curve], marker="s", label="stance F_avg")
+        ax.set_xlabel("labeled documents in training")
+        ax.set_ylabel("score (grouped CV)")
+        ax.set_ylim(0, 1)
+        ax.set_title("Learning curve: would more labels help?")
+        ax.legend(loc="upper left", frameon=False)
+        fig.tight_layout()
+        fig.savefig(out / "learning_curve.png", dpi=110)
+        page += ["![Learning curve](learning_curve.png)", ""]
 
     page.append("Out-of-fold predictions: `predictions.jsonl`.")
     (out / "index.md").write_text("\n".join(page) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .card import model_card
-from .evaluation import CVReport, choose_kind_source, cross_validate
+from .evaluation import CVReport, choose_kind_source, cross_validate, leave_one_source_out, learning_curve
 from .labels import LabelSet, load_labels, source_of
 from .model import Model
 from .tagger import Tagger, build_metadata
@@ -22,19 +22,33 @@ from .training import TrainConfig, fit
 LabelDirs = str | Path | Sequence[str | Path]
 
 
-def train_model(labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, progress=None) -> tuple[Model, CVReport | None]:
-    """Cross-validate (optional), then fit on all labels. Returns ``(model, report or None)``.
+def train_model(
+    labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, loso: bool = False, progress=None
+) -> tuple[Model, CVReport | None]:
+    """Cross-validate (optional; with ``loso`` also leave one source out), then fit on all labels.
 
-    Kinds come from the segmenter's rules unless the learned kind model beat
-    them in the cross-validation.
+    Returns ``(model, report or None)``. Kinds come from the segmenter's rules
+    unless the learned kind model beat them in the cross-validation.
     """
-    report = cross_validate(labels, config, progress=progress) if evaluate else None
+    report = evaluate_labels(labels, config, loso=loso, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
     kind_source = choose_kind_source(report)
     model = fit(labels.examples, labels.schema, config, kind_model=kind_source == "model")
     model.kind_source = kind_source
     return model, report
+
+
+def evaluate_labels(
+    labels: LabelSet, config: TrainConfig = TrainConfig(), *, loso: bool = False, curve: bool = False, progress=None
+) -> CVReport:
+    """Grouped cross-validation, and optionally leave-one-source-out and a learning curve, in one report."""
+    report = cross_validate(labels, config, progress=progress)
+    if loso:
+        report.loso = leave_one_source_out(labels, config, progress=progress)
+    if curve:
+        report.curve = learning_curve(labels, config, progress=progress)
+    return report
 
 
 def label_summary(labels: LabelSet) -> dict:
@@ -59,6 +73,7 @@ def train(
     articles_dir: str | Path | None = None,
     config: TrainConfig = TrainConfig(),
     evaluate: bool = True,
+    loso: bool = False,
     progress=None,
     keep_previous: bool = False,
 ) -> tuple[Tagger, CVReport | None]:
@@ -70,7 +85,7 @@ def train(
     >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     """
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
-    model, report = train_model(label_set, config, evaluate=evaluate, progress=progress)
+    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, progress=progress)
     metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else None)
     tagger = Tagger(model, metadata)
     if out is not None:
@@ -84,7 +99,14 @@ def evaluate(
     corpus_dir: str | Path | None = None,
     articles_dir: str | Path | None = None,
     config: TrainConfig = TrainConfig(),
+    loso: bool = False,
+    curve: bool = False,
     progress=None,
 ) -> CVReport:
-    """Grouped cross-validation of training on these labels, beside the two baselines."""
-    return cross_validate(load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir), config, progress=progress)
+    """Grouped cross-validation of training on these labels, beside the two baselines.
+
+    ``loso`` adds leave-one-source-out scores (the estimate for an outlet not
+    in the labels); ``curve`` a learning curve (score against labeled documents).
+    """
+    label_set = load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
+    return evaluate_labels(label_set, config, loso=loso, curve=curve, progress=progress)
