@@ -14,7 +14,7 @@ import dataclasses
 import json
 import time
 
-from themetag import load_labels
+from themetag import Schema, load_labels
 from themetag.evaluation import cross_validate, leave_one_source_out
 from themetag.training import TrainConfig
 
@@ -43,8 +43,14 @@ def main() -> None:
     parser.add_argument("--corpus", default="../shared/corpus")
     parser.add_argument("--loso", action="store_true", help="also leave one source out")
     parser.add_argument("--out", help="append one JSON line per lever here")
+    parser.add_argument("--schema", help="a schema.json to use instead of the labels' own (e.g. with more cue phrases)")
+    parser.add_argument("--tag", default="", help="a suffix for the lever names in the output (e.g. the schema tried)")
     args = parser.parse_args()
     labels = load_labels(args.labels, corpus_dir=args.corpus)
+    if args.schema:  # same names, other cues or descriptions: the labels stay valid
+        schema = Schema.load(args.schema)
+        assert (schema.themes, schema.stances) == (labels.schema.themes, labels.schema.stances), "the schema must name the same themes and stances"
+        labels = dataclasses.replace(labels, schema=schema)
     print("| lever | theme micro-F1 | theme macro-F1 | stance macro-F1 | stance F_avg | LOSO InSight Crime theme / F_avg | LOSO all sources theme / F_avg | seconds |")
     print("|---|---|---|---|---|---|---|---|")
     for name in args.names:
@@ -63,14 +69,14 @@ def main() -> None:
             if loso else "–"
         )
         print(
-            f"| {name} | {s['theme_micro_f1']:.3f} | {s['theme_macro_f1']:.3f} | {s['stance_macro_f1']:.3f} | "
+            f"| {name}{args.tag} | {s['theme_micro_f1']:.3f} | {s['theme_macro_f1']:.3f} | {s['stance_macro_f1']:.3f} | "
             f"{s['stance_f_avg']:.3f} | {ic_text} | {mean} | "
             f"{time.perf_counter() - start:.0f} |",
             flush=True,
         )
         if args.out:
             with open(args.out, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"lever": name, "cv": s, "loso": loso}, default=float) + "\n")
+                handle.write(json.dumps({"lever": name + args.tag, "cv": s, "loso": loso}, default=float) + "\n")
 
 
 if __name__ == "__main__":
