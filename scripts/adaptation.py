@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--ks", default="0,5,10,20")
     parser.add_argument("--weights", default="1,3")
     parser.add_argument("--test-articles", type=int, default=18)
-    parser.add_argument("--stance-decision", default="argmax")
+    parser.add_argument("--stance-decision", default="tuned")
     parser.add_argument("--out")
     args = parser.parse_args()
     config = TrainConfig(stance_decision=args.stance_decision)

@@ -31,8 +31,8 @@ LEVERS = {
     "theme_c_32": dataclasses.replace(BASE, theme_c=32.0),
     "stance_c_1": dataclasses.replace(BASE, stance_c=1.0),
     "stance_c_16": dataclasses.replace(BASE, stance_c=16.0),
-    "stance_tuned": dataclasses.replace(BASE, stance_decision="tuned"),
-    "stance_tuned_c16": dataclasses.replace(BASE, stance_decision="tuned", stance_c=16.0),
+    "stance_argmax": dataclasses.replace(BASE, stance_decision="argmax"),
+    "stance_argmax_c16": dataclasses.replace(BASE, stance_decision="argmax", stance_c=16.0),
 }
 
 

@@ -173,7 +173,7 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
 
 
 LEVER_OPTIONS_HELP = {
-    "stance": "argmax (the likeliest stance) or tuned (side weights chosen on inner out-of-fold predictions to maximise F_avg).",
+    "stance": "tuned (side weights chosen on inner out-of-fold predictions to maximise F_avg) or argmax (the likeliest stance).",
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
 }
@@ -208,7 +208,7 @@ def train_command(
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
     changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines)."),
-    stance_decision: str = typer.Option("argmax", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
+    stance_decision: str = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
     source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
 ) -> None:
@@ -263,7 +263,7 @@ def evaluate_command(
     folds: int = typer.Option(5, "--folds", min=2, help="Number of grouped folds."),
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
     report_dir: Optional[str] = typer.Option(None, "--report", help="Write a report page with plots (PNG) into this folder."),
-    stance_decision: str = typer.Option("argmax", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
+    stance_decision: str = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
     source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help="Also score training on 25%, 50% and 100% of each fold's documents (plotted with --report)."),
