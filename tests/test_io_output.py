@@ -181,3 +181,16 @@ def test_card_without_evaluation_or_themes_or_notes():
     assert "Stance `con` has only 2 labeled examples" in card
     assert "About these labels" not in card
     assert "## About" in model_card(metadata, notes="## About my data\n\nCollected by me.")
+
+
+def test_card_states_out_of_domain_numbers_first_and_warns_when_they_fall():
+    cv = {"folds": 5, "n_content": 100, "theme_micro_f1": 0.6, "stance_f_avg": 0.3, "stance_macro_f1": 0.5,
+          "per_theme_f1": {"a": 0.6}, "baseline_keyword": {"theme_micro_f1": 0.4},
+          "leave_one_source_out": {"outlet": {"theme_micro_f1": 0.42, "stance_f_avg": 0.1}}}
+    metadata = {"schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
+                "labels": {}, "cv": cv, "model": {}}
+    card = model_card(metadata)
+    headline = card.splitlines()[2]
+    assert headline.startswith("**On a source it never saw**") and "`outlet` theme micro-F1 0.420, stance F_avg 0.100" in headline
+    assert headline.index("never saw") < headline.index("cross-validation")
+    assert "On `outlet` held out of training, theme micro-F1 falls to 0.420 (0.600 in cross-validation)" in card
