@@ -32,6 +32,7 @@ LEVERS = {
     "stance_c_1": dataclasses.replace(BASE, stance_c=1.0),
     "stance_c_16": dataclasses.replace(BASE, stance_c=16.0),
     "stance_argmax": dataclasses.replace(BASE, stance_decision="argmax"),
+    "stance_per_side": dataclasses.replace(BASE, stance_decision="tuned_per_side"),
     "stance_argmax_c16": dataclasses.replace(BASE, stance_decision="argmax", stance_c=16.0),
 }
 

@@ -77,3 +77,13 @@ def test_tuned_stance_weights_are_saved_checked_and_used(seed_labels, tmp_path):
     if model.stance_weights:  # the weights change decisions, not probabilities
         plain = fit(labels.examples, labels.schema, TrainConfig(char_ngrams=None, inner_folds=2))
         assert plain.stance_weights == {}
+
+
+def test_per_side_weights_can_differ():
+    schema = Schema((), ("favor", "against", "neutral"), "neutral")
+    truth = ["favor", "against", "neutral", "neutral"]
+    proba = np.array([[0.45, 0.05, 0.5], [0.05, 0.2, 0.75], [0.3, 0.05, 0.65], [0.05, 0.15, 0.8]])
+    # favor needs a little help, against much more; one shared weight cannot give both without errors.
+    assert _best_side_weights(truth, proba, schema, per_side=True) == {"favor": 1.25, "against": 4.0}
+    shared = _best_side_weights(truth, proba, schema)
+    assert len(set(shared.values())) <= 1

@@ -173,7 +173,7 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
 
 
 LEVER_OPTIONS_HELP = {
-    "stance": "tuned (side weights chosen on inner out-of-fold predictions to maximise F_avg) or argmax (the likeliest stance).",
+    "stance": "tuned (one side weight chosen on inner out-of-fold predictions to maximise F_avg), tuned_per_side (one per side) or argmax (the likeliest stance).",
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
 }
@@ -182,8 +182,8 @@ LEVER_OPTIONS_HELP = {
 def _train_config(seed: int, stance: str, weights: List[str], **more):
     from .training import TrainConfig
 
-    if stance not in ("argmax", "tuned"):
-        error(f"--stance-decision must be argmax or tuned, not {stance!r}")
+    if stance not in ("argmax", "tuned", "tuned_per_side"):
+        error(f"--stance-decision must be tuned, tuned_per_side or argmax, not {stance!r}")
         raise typer.Exit(EXIT_USAGE)
     parsed = {}
     for item in weights:

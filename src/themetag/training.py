@@ -54,7 +54,8 @@ class TrainConfig:
     #: How a paragraph's stance is decided: "tuned" (each side's probability is multiplied by a weight
     #: chosen on inner out-of-fold predictions to maximise F_avg, because a model trained where sides are
     #: rare says the null stance too often; grouped CV F_avg 0.348 -> 0.356, leave-one-source-out mean
-    #: 0.193 -> 0.247, scripts/levers.py) or "argmax" (the likeliest stance).
+    #: 0.193 -> 0.247, scripts/levers.py), "tuned_per_side" (a weight for each side) or "argmax" (the
+    #: likeliest stance).
     stance_decision: str = "tuned"
     #: Weight of each label source's examples in fitting (source = label file name without .jsonl, as in
     #: the per-source table), e.g. {"my_outlet": 3.0}; sources not named weigh 1.
@@ -199,7 +200,7 @@ def _inner_choices(
     content: list[Example], schema: Schema, config: TrainConfig, learned: list[int], *, tune_stance: bool
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Theme thresholds and stance side weights, chosen on inner grouped out-of-fold predictions of ``content``."""
-    tune_stance = tune_stance and config.stance_decision == "tuned"
+    tune_stance = tune_stance and config.stance_decision in ("tuned", "tuned_per_side")
     groups = document_groups(content)
     splits = fold_count(groups, config.inner_folds)
     if splits < 2 or not (learned or tune_stance):
@@ -232,18 +233,28 @@ def _inner_choices(
     if tune_stance:
         seen = ~np.isnan(stance_oof).any(axis=1)
         if seen.sum():
-            side_weights = _best_side_weights(list(stances[seen]), np.nan_to_num(stance_oof[seen]), schema)
+            side_weights = _best_side_weights(
+                list(stances[seen]), np.nan_to_num(stance_oof[seen]), schema, per_side=config.stance_decision == "tuned_per_side"
+            )
     return thresholds, side_weights
 
 
-def _best_side_weights(truth: list[str], proba: np.ndarray, schema: Schema) -> dict[str, float]:
-    """The side weight (one for all sides) that maximises F_avg of argmax(p × w); ties: the smallest weight."""
+def _best_side_weights(truth: list[str], proba: np.ndarray, schema: Schema, *, per_side: bool = False) -> dict[str, float]:
+    """The side weights that maximise F_avg of argmax(p × w); ties: the smallest weights.
+
+    One weight shared by all sides, or (``per_side``) one per side, searched
+    over every combination of :data:`SIDE_WEIGHTS`.
+    """
+    from itertools import product
+
     sides = [s for s in schema.stances if s != schema.null_stance]
-    best, best_score = 1.0, -1.0
-    for weight in SIDE_WEIGHTS:
-        w = np.array([weight if s in sides else 1.0 for s in schema.stances])
+    candidates = product(SIDE_WEIGHTS, repeat=len(sides)) if per_side else ((w,) * len(sides) for w in SIDE_WEIGHTS)
+    best, best_score = (1.0,) * len(sides), -1.0
+    for weights in candidates:
+        by_side = dict(zip(sides, weights))
+        w = np.array([by_side.get(s, 1.0) for s in schema.stances])
         predicted = [schema.stances[k] for k in np.argmax(proba * w, axis=1)]
         score = stance_scores(truth, predicted, schema)["f_avg"]
-        if score > best_score + 1e-12:
-            best, best_score = weight, score
-    return {s: best for s in sides} if best != 1.0 else {}
+        if score > best_score + 1e-12 or (abs(score - best_score) <= 1e-12 and sum(weights) < sum(best)):
+            best, best_score = weights, score
+    return {s: w for s, w in zip(sides, best)} if any(w != 1.0 for w in best) else {}
