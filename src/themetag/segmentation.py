@@ -610,20 +610,22 @@ def _ends_open(text: str) -> bool:
 def _classify(units: list[_Unit]) -> list[Kind]:
     kinds: list[Kind] = []
     furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
+    prose = [_prose_words(u, f) for u, f in zip(units, furniture)]
     # Prose still to come after each unit: a share row with more of the article after it than before
     # is the one at the top of the page, not the one that closes the article.
     prose_after = [0] * (len(units) + 1)
     for i in range(len(units) - 1, -1, -1):
-        prose_after[i] = prose_after[i + 1] + _prose_words(units[i], furniture[i])
+        prose_after[i] = prose_after[i + 1] + prose[i]
     prose_before = 0
     in_tail = False
     seen: set[str] = set()
+    repeated: list[bool] = []  # the unit's text (case and spacing aside) stood earlier in the article
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
         key = " ".join(unit.text.lower().split())
-        repeated = key in seen and len(key) > 3
+        repeated.append(key in seen)
         seen.add(key)
-        if in_tail or furniture[i] or repeated:
+        if in_tail or furniture[i] or (repeated[i] and len(key) > 3):
             kinds.append("boilerplate")
         elif unit.heading_like or (i == 0 and len(units) > 1 and _is_title_line(unit.text)):
             kinds.append("heading")
@@ -633,7 +635,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
         # A share row after the article has begun closes it (the one above the lead is the caption's).
         closing_share = furniture[i] == "share" and content_so_far >= 2 and prose_before >= prose_after[i + 1]
         content_so_far += kinds[-1] == "content"
-        prose_before += _prose_words(unit, furniture[i])
+        prose_before += prose[i]
         if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
             in_tail = True
     # A line cut off mid-sentence (around a link) runs on into the next: neither is a heading.
@@ -663,7 +665,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     # Nothing left as content: what only position or shape set aside (not a furniture pattern) is kept,
     # because a short text with no closing punctuation (a tweet, an answer) is the text, not a page's frame.
     if "content" not in kinds:
-        for i, unit in enumerate(units):
-            if not furniture[i] and not (i and " ".join(unit.text.lower().split()) in {" ".join(u.text.lower().split()) for u in units[:i]}):
+        for i in range(len(units)):
+            if not furniture[i] and not repeated[i]:
                 kinds[i] = "content"
     return kinds
