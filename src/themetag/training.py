@@ -211,15 +211,20 @@ def _inner_choices(
     stances = np.array([e.stance for e in content], dtype=object)
     stance_oof = np.full((len(content), len(schema.stances)), np.nan)
     for train_idx, test_idx in GroupKFold(n_splits=splits).split(content, groups=groups):
+        y_train = Y[train_idx]
+        # A fold whose training part lacks a theme's positives (or every side) cannot score that head: skip it.
+        themes_here = bool(learned) and all(len(set(y_train[:, j])) == 2 for j in range(Y.shape[1]))
+        stance_here = tune_stance and len(set(stances[train_idx])) > 1
+        if not (themes_here or stance_here):
+            continue
         train = [content[i] for i in train_idx]
         features = fit_features([e.text for e in train], schema, config)
         X_train = features.transform([e.text for e in train]).to_scipy()
         rows = features.transform([content[i].text for i in test_idx])
         weights = sample_weights(train, config)
-        y_train = Y[train_idx]
-        if learned and all(len(set(y_train[:, j])) == 2 for j in range(Y.shape[1])):
+        if themes_here:
             oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights).probabilities(rows)
-        if tune_stance and len(set(stances[train_idx])) > 1:
+        if stance_here:
             head = fit_stance_head(X_train, stances[train_idx], config, weights)
             proba = head.probabilities(rows)
             for j, c in enumerate(head.classes):
