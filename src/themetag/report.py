@@ -153,9 +153,7 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         ax.set_ylim(0, 1.15)  # room above the bars for the legend
         ax.set_title("Themes: precision and recall (grouped CV)")
         ax.legend(loc="upper center", ncols=2, frameon=False)
-        fig.tight_layout()
-        fig.savefig(out / "themes.png", dpi=110)
-        page += ["![Per-theme precision and recall](themes.png)", ""]
+        page += _save(fig, out / "themes.png", "Per-theme precision and recall")
 
     stances = list(schema.stances)
     cm = np.zeros((len(stances), len(stances)), dtype=int)
@@ -174,9 +172,7 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
     ax.set_xlabel("predicted")
     ax.set_ylabel("labeled")
     ax.set_title("Stance confusion matrix")
-    fig.tight_layout()
-    fig.savefig(out / "stance_confusion.png", dpi=110)
-    page += ["![Stance confusion matrix](stance_confusion.png)", ""]
+    page += _save(fig, out / "stance_confusion.png", "Stance confusion matrix")
 
     if schema.themes:
         fig = Figure(figsize=(4.5, 4))
@@ -198,9 +194,7 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         ax.set_ylabel("observed frequency")
         ax.set_title("Reliability of theme probabilities")
         ax.legend(fontsize=7, loc="upper left")
-        fig.tight_layout()
-        fig.savefig(out / "reliability.png", dpi=110)
-        page += ["![Reliability of theme probabilities](reliability.png)", ""]
+        page += _save(fig, out / "reliability.png", "Reliability of theme probabilities")
 
     if report.curve:
         fig = Figure(figsize=(5, 3.5))
@@ -213,14 +207,19 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         ax.set_ylim(0, 1)
         ax.set_title("Learning curve: would more labels help?")
         ax.legend(loc="upper left", frameon=False)
-        fig.tight_layout()
-        fig.savefig(out / "learning_curve.png", dpi=110)
-        page += ["![Learning curve](learning_curve.png)", ""]
+        page += _save(fig, out / "learning_curve.png", "Learning curve")
 
     page.append("Out-of-fold predictions: `predictions.jsonl`.")
     (out / "index.md").write_text("\n".join(page) + "\n", encoding="utf-8")
     write_predictions(report, out / "predictions.jsonl")
     return out / "index.md"
+
+
+def _save(fig, path: Path, alt: str) -> list[str]:
+    """Write a figure as PNG; return the report page's lines that show it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return [f"![{alt}]({path.name})", ""]
 
 
 def write_predictions(report: "CVReport", path: str | Path) -> None:
