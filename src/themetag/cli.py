@@ -156,6 +156,14 @@ def segment_command(
     _exit_if_failed(unreadable, failed, seen)
 
 
+# The options every command that reads labels takes, declared once.
+LABELS_OPTION = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged).")
+CORPUS_OPTION = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present].")
+ARTICLES_OPTION = typer.Option(
+    "seeds", "--articles", help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds against their labels."
+)
+
+
 def _progress(message: str) -> None:
     typer.echo(f"themetag: {message}", err=True)
 
@@ -177,6 +185,8 @@ LEVER_OPTIONS_HELP = {
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
 }
+STANCE_DECISION_OPTION = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"])
+SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"])
 
 
 def _train_config(seed: int, stance: str, weights: List[str], **more):
@@ -200,16 +210,16 @@ def _train_config(seed: int, stance: str, weights: List[str], **more):
 
 @command("train")
 def train_command(
-    labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
+    labels: List[str] = LABELS_OPTION,
     out: str = typer.Option(..., "--out", "-o", help="Model directory to write (replaced atomically)."),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
-    articles: Optional[str] = typer.Option("seeds", "--articles", help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds."),
+    corpus: Optional[str] = CORPUS_OPTION,
+    articles: Optional[str] = ARTICLES_OPTION,
     seed: int = typer.Option(0, "--seed", help="Random seed (same labels + seed → same model)."),
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
     changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines)."),
-    stance_decision: str = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
-    source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
+    stance_decision: str = STANCE_DECISION_OPTION,
+    source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
 ) -> None:
     """Train a model from labels and save it as a model directory.
@@ -256,15 +266,15 @@ def train_command(
 
 @command("evaluate")
 def evaluate_command(
-    labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
-    articles: Optional[str] = typer.Option("seeds", "--articles", help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds."),
+    labels: List[str] = LABELS_OPTION,
+    corpus: Optional[str] = CORPUS_OPTION,
+    articles: Optional[str] = ARTICLES_OPTION,
     seed: int = typer.Option(0, "--seed"),
     folds: int = typer.Option(5, "--folds", min=2, help="Number of grouped folds."),
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
     report_dir: Optional[str] = typer.Option(None, "--report", help="Write a report page with plots (PNG) into this folder."),
-    stance_decision: str = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"]),
-    source_weight: List[str] = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"]),
+    stance_decision: str = STANCE_DECISION_OPTION,
+    source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help="Also score training on 25%, 50% and 100% of each fold's documents (plotted with --report)."),
 ) -> None:
@@ -287,9 +297,9 @@ def evaluate_command(
 
 @command("evaluate-segmentation")
 def evaluate_segmentation_command(
-    labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
-    articles: Optional[str] = typer.Option("seeds", "--articles", help="Folder of the labeled articles (<doc>.txt) of text records."),
+    labels: List[str] = LABELS_OPTION,
+    corpus: Optional[str] = CORPUS_OPTION,
+    articles: Optional[str] = ARTICLES_OPTION,
     errors: int = typer.Option(0, "--errors", min=0, help="Also list the first N paragraphs the rules got wrong."),
     output: Optional[str] = typer.Option(None, "--output", help="Write the scores (and every error) here as JSON."),
 ) -> None:
@@ -519,9 +529,9 @@ def suggest_command(
 
 @command("check-labels")
 def check_labels_command(
-    labels: List[str] = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged)."),
-    corpus: Optional[str] = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."),
-    articles: Optional[str] = typer.Option("seeds", "--articles", help="Folder of the labeled articles (<doc>.txt)."),
+    labels: List[str] = LABELS_OPTION,
+    corpus: Optional[str] = CORPUS_OPTION,
+    articles: Optional[str] = ARTICLES_OPTION,
     n: int = typer.Option(30, "-n", min=1, help="How many paragraphs to list."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."),
     seed: int = typer.Option(0, "--seed"),

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Sequence
 
 from .card import model_card
-from .evaluation import CVReport, choose_kind_source, cross_validate, leave_one_source_out, learning_curve
+from .evaluation import (
+    CVReport,
+    choose_kind_source,
+    cross_validate,
+    learning_curve,
+    leave_one_source_out,
+)
 from .labels import LabelSet, load_labels, source_of
 from .model import Model
 from .tagger import Tagger, build_metadata
