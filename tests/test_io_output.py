@@ -10,7 +10,7 @@ import pytest
 
 import themetag
 from themetag.card import model_card
-from themetag.errors import InputError, LabelError
+from themetag.errors import InputError, LabelError, OutputError
 from themetag.io import Article, iter_json_lines, read_articles, read_json_items, write_jsonl
 from themetag.output import WRITERS, make_writer
 from themetag.schema import Schema, check_record_labels
@@ -81,7 +81,7 @@ def test_read_articles_from_files_folders_jsonl_and_stdin(tmp_path, monkeypatch)
 def test_write_jsonl_is_atomic(tmp_path):
     target = tmp_path / "out.jsonl"
     target.write_text("precious\n")
-    with pytest.raises(UnicodeEncodeError):
+    with pytest.raises(OutputError, match="record 2"):
         write_jsonl([{"a": 1}, {"b": "\ud800"}], target)  # a lone surrogate cannot be written as UTF-8
     assert target.read_text() == "precious\n" and sorted(p.name for p in tmp_path.iterdir()) == ["out.jsonl"]
     assert write_jsonl(({"n": i} for i in range(3)), target) == 3

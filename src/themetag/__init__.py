@@ -20,7 +20,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from ._version import __version__
-from .errors import InputError, LabelError, ModelError, ThemetagError
+from .errors import InputError, LabelError, ModelError, OutputError, ThemetagError
 
 if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .evaluation import CVReport
@@ -76,6 +76,7 @@ __all__ = [
     "LabelError",
     "LabelSet",
     "ModelError",
+    "OutputError",
     "Paragraph",
     "ParagraphTags",
     "Schema",

@@ -76,10 +76,24 @@ def command(name: str):
             except ThemetagError as exc:
                 error(str(exc))
                 raise typer.Exit(EXIT_INPUT) from None
+            except BrokenPipeError:
+                _reader_went_away()
+                raise typer.Exit(EXIT_OK) from None
 
         return app.command(name, epilog=EXIT_CODES_HELP)(run)
 
     return wrap
+
+
+def _reader_went_away() -> None:
+    """``themetag ... | head`` closed the pipe: a normal end. Point stdout at /dev/null so the final flush is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 # --------------------------------------------------------------------------- commands
@@ -234,12 +248,15 @@ def train_command(
     from .tagger import load
     from .workflow import train
 
+    from .io import check_output_path
+    from .store import check_model_target
+
     config = _train_config(seed, stance_decision, source_weight)
+    check_model_target(Path(out), replace=force, keep_previous=True)
+    if changes:
+        check_output_path(changes)
     previous = None
     if Path(out).exists():
-        if not force:
-            error(f"{out} exists; pass --force to replace it (the old model is kept as {out}.previous)")
-            raise typer.Exit(EXIT_INPUT)
         try:
             previous = load(out)
         except ThemetagError as exc:
@@ -282,7 +299,16 @@ def evaluate_command(
     from .report import format_table, write_predictions, write_report
     from .workflow import evaluate
 
+    from .io import check_output_folder, check_output_path
+    from .report import report_figure_class
+
     config = _train_config(seed, stance_decision, source_weight, folds=folds)
+    # Outputs are checked before the minutes of cross-validation, not after.
+    if predictions:
+        check_output_path(predictions)
+    if report_dir:
+        check_output_folder(report_dir)
+        report_figure_class()
     report = evaluate(
         labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
         config=config, loso=loso, curve=curve, progress=_progress,
@@ -313,6 +339,10 @@ def evaluate_segmentation_command(
     from .labels import load_labels
     from .report import format_segmentation
 
+    from .io import check_output_path, write_text
+
+    if output:
+        check_output_path(output)
     label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
     scores = segmentation_scores(label_set.examples)
     if not scores["overall"]["paragraphs"]:
@@ -320,7 +350,7 @@ def evaluate_segmentation_command(
         raise typer.Exit(EXIT_INPUT)
     typer.echo(format_segmentation(scores, errors))
     if output:
-        Path(output).write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n", output)
 
 
 class Progress:
@@ -435,6 +465,7 @@ def import_labels_command(
     The mapping is in docs/interop.md.
     """
     from .interop import read_doccano, read_label_studio, write_jsonl
+    from .io import check_output_path
     from .schema import Schema
 
     if tool not in LABEL_TOOLS:
@@ -443,6 +474,7 @@ def import_labels_command(
     if Path(out).exists() and not force:
         error(f"{out} exists; pass --force to replace it")
         raise typer.Exit(EXIT_INPUT)
+    check_output_path(out)
     schema = Schema.load(schema_path)
     records = (read_label_studio if tool == "label-studio" else read_doccano)(file, schema)
     unit = "tasks" if tool == "label-studio" else "examples"
@@ -477,6 +509,7 @@ def export_tasks_command(
         to_label_studio,
         write_jsonl,
     )
+    from .io import atomic_output, check_output_path
     from .schema import Schema
 
     if tool not in LABEL_TOOLS:
@@ -488,12 +521,18 @@ def export_tasks_command(
     if existing and not force:
         error(f"{' and '.join(existing)} exist{'s' if len(existing) == 1 else ''}; pass --force to replace")
         raise typer.Exit(EXIT_INPUT)
+    for path in (out_path, config_path):
+        if path is not None:
+            check_output_path(path)
     schema = Schema.load(schema_path)
     records = read_records(file, schema)
     if tool == "label-studio":
         tasks = to_label_studio(records, schema, suggestions=suggestions)
-        out_path.write_text(json.dumps(tasks, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        config_path.write_text(label_studio_config(schema), encoding="utf-8")
+        text, config = json.dumps(tasks, ensure_ascii=False, indent=2) + "\n", label_studio_config(schema)
+        # Both made before either is written; each written atomically.
+        with atomic_output(out_path) as tasks_file, atomic_output(config_path) as config_file:
+            tasks_file.write(text)
+            config_file.write(config)
         predicted = sum(1 for t in tasks if "predictions" in t)
         typer.echo(f"{len(tasks)} tasks ({predicted} with predictions) written to {out}; labeling config: {config_path}", err=True)
     else:
@@ -564,5 +603,5 @@ def main() -> None:
         app()
     except BrokenPipeError:
         # `themetag ... | head` closes the pipe early; that is not an error.
-        sys.stderr.close()
+        _reader_went_away()
         sys.exit(EXIT_OK)

@@ -31,5 +31,9 @@ class LabelError(ThemetagError, ValueError):
     """A label file or schema that does not validate."""
 
 
+class OutputError(ThemetagError):
+    """A file or folder themetag was asked to write and cannot (the path is checked before the work starts)."""
+
+
 class ModelError(ThemetagError):
     """A model directory that is missing, incomplete, or of an unknown format."""

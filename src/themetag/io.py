@@ -19,15 +19,18 @@ Nothing here prints: warnings go to an ``on_warning`` callback.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, BinaryIO, Callable, Iterable, Iterator, Sequence
 
-from .errors import InputError, ThemetagError
+from .errors import InputError, OutputError, ThemetagError
 
 #: Files with these endings are read as one article each (HTML is recognised by its content).
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
@@ -61,13 +64,29 @@ class JsonItem:
     error: str | None = None
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
 def _decode_json(text: str) -> tuple[object, str | None]:
     try:
-        return json.loads(text), None
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits; arrays nested 10,000 deep
-        return None, f"not valid JSON ({type(exc).__name__}: {str(exc)[:200]})"
+    except RecursionError:
+        return None, "not valid JSON we can read: nested too deeply"
+    except ValueError as exc:
+        if "digits" in str(exc):  # Python refuses to convert integers of over 4,300 digits
+            return None, "a number with more than 4,300 digits; write long ids as strings"
+        return None, f"not valid JSON ({str(exc)[:200]})"
+    if _SURROGATE_ESCAPE.search(text):
+        # JSON lets "\ud800" stand alone; Python then holds half a character that no file can store.
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "holds a lone surrogate escape (such as \\ud800): half of a character, not text"
+        except RecursionError:
+            return None, "not valid JSON we can read: nested too deeply"
+    return value, None
 
 
 def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
@@ -136,7 +155,7 @@ def read_json_items(
     JSON Lines). ``"-"`` reads standard input. Problems raise ``error`` with
     the file and line; ``expected`` says what the file should have held.
     """
-    raw, where = _read_bytes(path, error)
+    raw, where = read_bounded(path, error)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -164,18 +183,64 @@ def read_json_items(
     return items, where
 
 
-def _read_bytes(path: str | os.PathLike, error: type[ThemetagError]) -> tuple[bytes, str]:
-    if str(path) == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+def _check_regular(path: str | os.PathLike, error: type[ThemetagError], limit: int | None = None) -> os.stat_result:
+    """Refuse before opening what cannot be read safely: no file, a folder, a pipe or device, a file over ``limit``.
+
+    Opening a FIFO blocks until someone writes to it and ``/dev/zero`` never
+    ends, so only regular files are read (standard input is ``"-"``).
+    """
     where = str(path)
     try:
-        return Path(path).read_bytes(), where
+        info = os.stat(path)
     except FileNotFoundError:
         raise error("no such file", path=where) from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise error(f"cannot read: {getattr(exc, 'strerror', None) or exc}", path=where) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise error("is a directory, not a file", path=where)
+    if not stat.S_ISREG(info.st_mode):
+        raise error("not a regular file (a pipe, device or socket); pass a file, or '-' to read standard input", path=where)
+    if limit is not None and info.st_size > limit:
+        raise error(f"{info.st_size:,} bytes is over the {limit:,}-byte limit; split the file", path=where)
+    return info
+
+
+def open_input(path: str | os.PathLike, error: type[ThemetagError] = InputError) -> BinaryIO:
+    """A regular file opened for reading in binary; anything else raises ``error`` naming it (see :func:`_check_regular`)."""
+    _check_regular(path, error)
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise error(f"cannot read: {exc.strerror}", path=str(path)) from None
+
+
+def read_bounded(path: str | os.PathLike, error: type[ThemetagError] = InputError, limit: int = MAX_FILE_BYTES) -> tuple[bytes, str]:
+    """(bytes, name for messages) of a whole file or of standard input (``"-"``), refused past ``limit`` bytes.
+
+    The size is checked before reading, and reading stops one byte past the
+    limit, so a file that grows (or a stream with no end) costs at most
+    ``limit`` bytes of memory.
+    """
+    if str(path) == "-":
+        try:
+            data = sys.stdin.buffer.read(limit + 1)
+        except (OSError, ValueError, AttributeError):  # stdin closed or not a byte stream
+            raise error("cannot read standard input (is it closed?)", path="<stdin>") from None
+        if len(data) > limit:
+            raise error(f"more than {limit:,} bytes; split the input", path="<stdin>")
+        return data, "<stdin>"
+    where = str(path)
+    _check_regular(path, error, limit)
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
     except IsADirectoryError:
         raise error("is a directory, not a file", path=where) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", path=where) from None
+    if len(data) > limit:
+        raise error(f"over the {limit:,}-byte limit; split the file", path=where)
+    return data, where
 
 
 def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[JsonItem]:
@@ -249,8 +314,19 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
     """
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"{name}: {len(data):,} bytes is over the {MAX_FILE_BYTES:,}-byte limit; split the file")
-    if b"\x00" in data[:65536]:
-        raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not text")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: starts like UTF-16 text (a byte-order mark) but is not valid UTF-16; save it as UTF-8") from None
+        if "\x00" in text:
+            raise InputError(f"{name}: looks like a binary file (it has NUL characters), not text")
+        on_warning(f"{name}: read as UTF-16 (it has a byte-order mark). Save it as UTF-8 to silence this")
+        if not text.strip():
+            raise InputError(f"{name}: empty file (no text to segment)")
+        return text
+    if b"\x00" in data:
+        raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not text; if it is UTF-16 text, save it as UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -288,33 +364,91 @@ def article_id(name: str) -> str:
 
 def read_article_file(name: str, path: str | None, on_warning: Warn = _no_warning) -> str:
     """The text of one article file (``path`` None: standard input)."""
-    data, where = _read_bytes("-" if path is None else path, InputError)
+    data, where = read_bounded("-" if path is None else path, InputError)
     return decode_article(data, where, on_warning)
 
 
-def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
-    """Write records as JSON Lines (UTF-8), atomically: a temporary file beside ``path``, then one rename.
+@contextmanager
+def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[IO]:
+    """A file to write ``path`` through: a temporary file beside it, flushed, synced, then renamed over it.
 
-    A failure part-way (a record that cannot be encoded, a full disk) leaves
-    ``path`` as it was. Returns how many records were written.
+    ``path`` changes only when the ``with`` block ends without an exception:
+    a failure part-way (an unencodable record, a full disk, Ctrl-C) leaves it
+    as it was and removes the temporary file.
     """
     import tempfile
 
     target = Path(path)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    count = 0
+    check_output_path(target)
+    mode = "wb" if binary else "w"
+    options = {} if binary else {"encoding": "utf-8", "newline": "\n"}
+    try:
+        handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False, **options)
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror}", path=str(target)) from None
     try:
         with handle:
-            for record in records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-                count += 1
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)
+        os.chmod(handle.name, 0o644)  # NamedTemporaryFile makes it private; an output is for reading by anyone
         os.replace(handle.name, target)
+    except OSError as exc:
+        Path(handle.name).unlink(missing_ok=True)
+        raise OutputError(f"cannot write: {exc.strerror or exc}; nothing was changed", path=str(target)) from None
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def check_output_path(path: str | os.PathLike) -> None:
+    """Refuse, before any work, an output path that cannot be written: a folder, or in a missing or read-only folder."""
+    target = Path(path)
+    where = str(path)
+    if target.is_dir():
+        raise OutputError("is a directory; name a file to write", path=where)
+    parent = target.parent
+    if not parent.is_dir():
+        raise OutputError(f"folder {str(parent)!r} does not exist; create it first", path=where)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"folder {str(parent)!r} is not writable", path=where)
+
+
+def check_output_folder(path: str | os.PathLike) -> None:
+    """Refuse, before any work, a folder to write into that cannot be: a file, or missing with no writable parent."""
+    folder = Path(path)
+    where = str(path)
+    if folder.exists():
+        if not folder.is_dir():
+            raise OutputError("exists and is not a folder", path=where)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise OutputError("folder is not writable", path=where)
+    else:
+        check_output_path(folder)
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write a text file atomically (see :func:`atomic_output`)."""
+    with atomic_output(path) as handle:
+        handle.write(text)
+
+
+def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
+    """Write records as JSON Lines (UTF-8), atomically (see :func:`atomic_output`). Returns how many were written.
+
+    A record that cannot be stored (say a string holding a lone surrogate)
+    raises :class:`~themetag.errors.OutputError` and leaves ``path`` as it was.
+    """
+    count = 0
+    with atomic_output(path) as handle:
+        for record in records:
+            try:
+                line = json.dumps(record, ensure_ascii=False) + "\n"
+                line.encode("utf-8")
+            except (UnicodeEncodeError, TypeError, ValueError) as exc:
+                raise OutputError(f"record {count + 1} cannot be written as UTF-8 JSON ({type(exc).__name__}); nothing was changed", path=str(path)) from None
+            handle.write(line)
+            count += 1
     return count
 
 
@@ -338,14 +472,20 @@ def read_articles(paths: Sequence[str], *, on_warning: Warn = _no_warning) -> It
             yield exc
 
 
+#: The longest article id accepted (characters).
+MAX_ID_CHARS = 1000
+
+
 def _jsonl_articles(name: str, path: str) -> Iterator[Article | InputError]:
     try:
-        handle = open(path, "rb")
-    except OSError as exc:
-        yield InputError(f"{name}: cannot read ({exc.strerror})")
+        handle = open_input(path)
+    except InputError as exc:
+        yield exc
         return
+    lines = 0
     with handle:
         for item in iter_json_lines(handle):
+            lines += 1
             where = f"{name}:{item.line}"
             if item.error is not None:
                 yield InputError(f"{where}: {item.error}")
@@ -357,8 +497,23 @@ def _jsonl_articles(name: str, path: str) -> Iterator[Article | InputError]:
             if not row["text"].strip():
                 yield InputError(f"{where}: empty text")
                 continue
+            raw_id = row.get("id", f"{Path(name).stem}:{item.line}")
+            # bool is an int to Python but never an id; an id must print as what it is.
+            if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+                yield InputError(f'{where}: "id" must be a string or an integer, not {_json_type(raw_id)}')
+                continue
+            article_id = str(raw_id)
+            if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
+                yield InputError(f'{where}: "id" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
+                continue
             metadata = {k: v for k, v in row.items() if k not in ("id", "text") and (v is None or isinstance(v, (str, int, float, bool)))}
-            yield Article(str(row.get("id", f"{Path(name).stem}:{item.line}")), row["text"], where, metadata)
+            yield Article(article_id, row["text"], where, metadata)
+    if not lines:
+        yield InputError(f"{name}: empty file (no JSON lines)")
+
+
+def _json_type(value: object) -> str:
+    return {dict: "an object", list: "an array", type(None): "null", float: "a number with a fraction", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
 def count_articles(paths: Iterable[str]) -> int | None:
@@ -372,10 +527,10 @@ def count_articles(paths: Iterable[str]) -> int | None:
             return None
         if name.endswith(JSONL_SUFFIX):
             try:
-                with open(path, "rb") as handle:
+                with open_input(path) as handle:
                     total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-            except OSError:
-                total += 1
+            except InputError:
+                total += 1  # reported when read
         else:
             total += 1
     return total

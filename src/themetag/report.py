@@ -128,16 +128,25 @@ def format_comparison(comparison: dict, shown: int = 10) -> str:
     return "\n".join(lines)
 
 
-def write_report(report: "CVReport", directory: str | Path) -> Path:
-    """Write index.md with per-theme precision/recall, the stance confusion matrix and a reliability plot (PNGs)."""
+def report_figure_class():
+    """matplotlib's Figure, or an error saying how to install it (checked before an evaluation starts)."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
         raise ThemetagError("--report needs matplotlib: pip install 'themetag[report]'") from None
+    return Figure
+
+
+def write_report(report: "CVReport", directory: str | Path) -> Path:
+    """Write index.md with per-theme precision/recall, the stance confusion matrix and a reliability plot (PNGs)."""
+    Figure = report_figure_class()
     import numpy as np
 
+    from .io import check_output_folder, write_text
+
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out)
+    out.mkdir(exist_ok=True)
     schema = report.schema
     per = report.overall["themes"]["per_theme"]
     content = [p for p in report.predictions if p["kind"] == "content"]
@@ -210,15 +219,18 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         page += _save(fig, out / "learning_curve.png", "Learning curve")
 
     page.append("Out-of-fold predictions: `predictions.jsonl`.")
-    (out / "index.md").write_text("\n".join(page) + "\n", encoding="utf-8")
+    write_text("\n".join(page) + "\n", out / "index.md")
     write_predictions(report, out / "predictions.jsonl")
     return out / "index.md"
 
 
 def _save(fig, path: Path, alt: str) -> list[str]:
     """Write a figure as PNG; return the report page's lines that show it."""
+    from .io import atomic_output
+
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with atomic_output(path, binary=True) as handle:
+        fig.savefig(handle, dpi=110, format="png")
     return [f"![{alt}]({path.name})", ""]
 
 

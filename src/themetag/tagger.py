@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -31,11 +29,12 @@ from .errors import InputError, LabelError, ModelError
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .schema import KINDS, Schema
 from .segmentation import Paragraph, html_metadata, looks_like_html, segment
+from .store import CARD_FILE, METADATA_FILE, missing_model_hint, write_model_folder
 
+#: The largest metadata.json read (the shipped model's is ~0.1 MB).
+MAX_METADATA_BYTES = 50_000_000
 #: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
 FORMAT_VERSION = 2
-METADATA_FILE = "metadata.json"
-CARD_FILE = "README.md"
 
 
 @dataclass(frozen=True)
@@ -297,43 +296,28 @@ class Tagger:
     # ------------------------------------------------------------------ persistence
 
     def save(self, path: str | os.PathLike, *, card: str | None = None, keep_previous: bool = False) -> Path:
-        """Write the model directory atomically: a temporary sibling, then one rename over the target.
+        """Write the model folder; a model already at ``path`` is replaced only once the new one is complete.
 
-        A model already at ``path`` is replaced only once the new one is
-        complete; with ``keep_previous`` it is kept as ``<path>.previous``
-        (replacing an older one there), else deleted.
+        With ``keep_previous`` the replaced model is kept as ``<path>.previous``
+        (replacing an older model there), else deleted. A ``path`` holding
+        anything but a themetag model is refused, never replaced; see
+        :mod:`themetag.store` for the lock, the swap and recovery.
         """
         target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
-            tmp.chmod(0o755)  # mkdtemp makes it private; a model directory is for reading by anyone
-            settings, arrays = self.model.to_data()
-            self.metadata = {**self.metadata, "model": settings}  # the settings of exactly these arrays
-            write_arrays(tmp / ARRAYS_FILE, arrays)
-            (tmp / METADATA_FILE).write_text(json.dumps(self.metadata, indent=2, default=_json_default) + "\n")  # key order kept: the schema's order is the output's
+        settings, arrays = self.model.to_data()
+        metadata = {**self.metadata, "model": settings}  # the settings of exactly these arrays
+        text = json.dumps(metadata, indent=2, default=_json_default) + "\n"  # key order kept: the schema's order is the output's
+
+        def write(folder: Path) -> None:
+            write_arrays(folder / ARRAYS_FILE, arrays)
+            (folder / METADATA_FILE).write_text(text, encoding="utf-8")
             if card is not None:
-                (tmp / CARD_FILE).write_text(card, encoding="utf-8")
-            if target.exists():
-                backup = previous_path(target)
-                if backup.exists():
-                    shutil.rmtree(backup)
-                target.rename(backup)
-                tmp.rename(target)
-                if not keep_previous:
-                    shutil.rmtree(backup)
-            else:
-                tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+                (folder / CARD_FILE).write_text(card, encoding="utf-8")
+
+        write_model_folder(target, write, keep_previous=keep_previous)
+        self.metadata = metadata
         self.path = target
         return target
-
-
-def previous_path(target: Path) -> Path:
-    """Where ``save(keep_previous=True)`` keeps the model it replaced."""
-    return target.with_name(target.name + ".previous")
 
 
 def _json_default(value):
@@ -366,18 +350,22 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
     then checked against ``metadata.json`` (format version, label names, array
     shapes, content hash, stemmer). Anything that does not fit raises ModelError.
     """
+    from .io import read_bounded
+
     directory = default_model_path() if path is None else Path(path)
     if not directory.is_dir():
-        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE})")
+        hint = missing_model_hint(directory) if not directory.exists() else ""
+        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE}){hint}")
     meta_file = directory / METADATA_FILE
-    if not meta_file.is_file():
+    if not meta_file.exists():
         raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
+    raw, _ = read_bounded(meta_file, ModelError, limit=MAX_METADATA_BYTES)
     try:
-        metadata = json.loads(meta_file.read_text(encoding="utf-8"))
+        metadata = json.loads(raw.decode("utf-8"))
         if not isinstance(metadata, dict):
             raise ValueError("not a JSON object")
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{meta_file}: unreadable metadata ({exc})") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"{meta_file}: unreadable metadata ({type(exc).__name__}: {str(exc)[:200]})") from None
     _check_format(directory, metadata)
     model_file = directory / ARRAYS_FILE
     if not model_file.is_file():
@@ -387,7 +375,7 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
         model = Model.from_data(schema, metadata["model"], read_arrays(model_file), training=metadata.get("training"))
     except (ModelError, LabelError) as exc:
         raise ModelError(f"{directory}: {exc}; retrain it with `themetag train`") from None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
         raise ModelError(f"{meta_file}: not themetag model metadata ({type(exc).__name__}: {exc}); retrain it with `themetag train`") from None
     return Tagger(model, metadata, directory)
 
@@ -396,7 +384,9 @@ def _check_format(directory: Path, metadata: dict) -> None:
     found = metadata.get("format_version")
     if found == FORMAT_VERSION:
         return
-    made_by = (metadata.get("versions") or {}).get("themetag", "an unknown themetag")
+    made_with = metadata.get("versions")
+    made_by = made_with.get("themetag") if isinstance(made_with, dict) else None
+    made_by = made_by if isinstance(made_by, str) else "an unknown themetag"
     if isinstance(found, int) and found > FORMAT_VERSION:
         advice = "upgrade themetag, or retrain the model with this one"
     elif found == 1:

@@ -22,6 +22,7 @@ from .evaluation import (
 )
 from .labels import LabelSet, load_labels, source_of
 from .model import Model
+from .store import check_model_target, output_lock
 from .tagger import Tagger, build_metadata
 from .training import TrainConfig, fit
 
@@ -90,13 +91,23 @@ def train(
 
     >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     """
+    if out is None:
+        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress)
+        return tagger, report
+    target = Path(out)
+    # Checked and locked before the minutes of training, so a wrong --out or a second run fails at once.
+    check_model_target(target, replace=True, keep_previous=keep_previous)
+    with output_lock(target):
+        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress)
+        tagger.save(target, card=card, keep_previous=keep_previous)
+    return tagger, report
+
+
+def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress) -> tuple[Tagger, CVReport | None, str]:
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
     model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, progress=progress)
     metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else None)
-    tagger = Tagger(model, metadata)
-    if out is not None:
-        tagger.save(out, card=model_card(metadata, report, notes=label_set.card_notes), keep_previous=keep_previous)
-    return tagger, report
+    return Tagger(model, metadata), report, model_card(metadata, report, notes=label_set.card_notes)
 
 
 def evaluate(

@@ -1,0 +1,264 @@
+"""Writing a model folder without ever losing one: a lock, a temporary sibling, an atomic swap, recovery.
+
+A model folder is replaced only by a complete new one, and only if it is a
+model folder: a folder holding anything but model files (a thesis, say) is
+refused, never deleted. While a folder ``OUT`` is written:
+
+* ``.OUT.lock`` (beside it) is locked, so a second ``train`` to the same
+  ``OUT`` stops at once instead of racing the first;
+* the new model is written into ``.OUT.new-XXXX`` (beside it);
+* the swap puts the new folder at ``OUT`` in one step where the system can
+  (Linux ``renameat2(RENAME_EXCHANGE)``): at every instant ``OUT`` holds the
+  old model or the new one. Elsewhere it is two renames with the old model
+  parked at ``.OUT.old-XXXX``; an exception between them (Ctrl-C included)
+  renames it back, and a run killed between them is repaired by the next
+  write to ``OUT`` (:func:`recover`), which also removes temporary folders
+  left by killed runs.
+
+Nothing here knows what is inside a model beyond the file names and that
+``metadata.json`` declares a format version.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import OutputError
+from .model import ARRAYS_FILE
+
+METADATA_FILE = "metadata.json"
+CARD_FILE = "README.md"
+#: The only files a model folder holds.
+MODEL_FILES = frozenset({METADATA_FILE, ARRAYS_FILE, CARD_FILE})
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without resolving links, so "." and "models/" have a name to put siblings beside."""
+    return Path(os.path.abspath(path))
+
+
+def previous_path(target: Path) -> Path:
+    """Where a replaced model is kept (``keep_previous``): ``OUT.previous``."""
+    return target.with_name(target.name + ".previous")
+
+
+def is_model_folder(path: Path) -> bool:
+    """A folder holding only model files, whose metadata.json says it is a themetag model (any format version)."""
+    if path.is_symlink() or not path.is_dir():
+        return False
+    try:
+        names = {p.name for p in path.iterdir()}
+        if not names <= MODEL_FILES or METADATA_FILE not in names:
+            return False
+        with open(path / METADATA_FILE, "rb") as handle:
+            metadata = json.loads(handle.read(50_000_000))
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(metadata, dict) and "format_version" in metadata
+
+
+def _only_model_files(path: Path) -> bool:
+    """A folder a killed run left: nothing in it but (some of) the model files."""
+    try:
+        return path.is_dir() and not path.is_symlink() and {p.name for p in path.iterdir()} <= MODEL_FILES
+    except OSError:
+        return False
+
+
+def check_model_target(target: Path, *, replace: bool, keep_previous: bool) -> None:
+    """Refuse, before any work, an output folder that is not ours to write, with what to do instead."""
+    where = str(target)
+    target = _absolute(target)
+    if target.exists() or target.is_symlink():
+        if not replace:
+            raise OutputError(f"exists; pass --force to replace it (the old model is kept as {previous_path(target).name})", path=where)
+        if not is_model_folder(target):
+            what = "a file" if target.is_file() else "a folder that is not a themetag model"
+            raise OutputError(f"is {what}; it is not replaced. Choose another output folder", path=where)
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:  # the model's parent folders are created
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"{str(existing)!r} is a file, so no folder can be made in it", path=where)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(f"folder {str(existing)!r} is not writable", path=where)
+    backup = previous_path(target)
+    if keep_previous and (backup.exists() or backup.is_symlink()) and not is_model_folder(backup):
+        raise OutputError(
+            f"{backup.name} exists and is not a themetag model, so the old model cannot be kept there; move it away", path=where
+        )
+
+
+_HELD: set[str] = set()  # lock files this process holds
+
+
+@contextmanager
+def output_lock(target: Path) -> Iterator[None]:
+    """Hold ``.OUT.lock`` beside ``target`` (creating its parent folders) for the block; another holder makes this raise at once."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, the rest still holds
+        yield
+        return
+    target = _absolute(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)  # a model's parent folders are created, as before
+    except OSError as exc:
+        raise OutputError(f"cannot create its folder: {exc.strerror}", path=str(target)) from None
+    lock_path = target.with_name(f".{target.name}.lock")
+    key = str(lock_path.resolve())
+    if key in _HELD:  # this process holds it already (train holds it while save writes): flock would refuse us
+        yield
+        return
+    try:
+        handle = open(lock_path, "a")
+    except OSError as exc:
+        raise OutputError(f"cannot create the lock file {lock_path.name}: {exc.strerror}", path=str(target)) from None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise OutputError("another themetag run is writing this model folder; wait for it to finish", path=str(target)) from None
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def recover(target: Path) -> list[str]:
+    """Repair what a killed run left beside ``target`` (call with the lock held); returns what was done.
+
+    A model parked at ``.OUT.old-*`` while ``OUT`` is missing goes back to
+    ``OUT``; one parked while ``OUT`` holds the new model is the replaced model,
+    kept as ``OUT.previous`` if that is free. Temporary ``.OUT.new-*`` folders
+    holding only model files are removed. Anything else is left alone.
+    """
+    done = []
+    parked = sorted(target.parent.glob(f".{target.name}.old-*"))
+    for old in parked:
+        if not is_model_folder(old):
+            continue
+        if not target.exists():
+            os.rename(old, target)
+            done.append(f"restored the model an interrupted run had moved to {old.name}")
+        elif not previous_path(target).exists():
+            os.rename(old, previous_path(target))
+            done.append(f"kept the model an interrupted run replaced as {previous_path(target).name}")
+    for new in target.parent.glob(f".{target.name}.new-*"):
+        if _only_model_files(new):
+            shutil.rmtree(new, ignore_errors=True)
+            done.append(f"removed {new.name}, left by an interrupted run")
+    return done
+
+
+def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_previous: bool = False) -> list[str]:
+    """Write a model folder with ``write(folder)`` and swap it in at ``target``; returns what recovery did.
+
+    The old model at ``target`` (refused if ``target`` holds anything else)
+    is kept as ``OUT.previous`` with ``keep_previous`` (replacing an older
+    model there, never anything else), else deleted once the new one is in.
+    """
+    target = _absolute(target)
+    check_model_target(target, replace=True, keep_previous=keep_previous)  # before the lock file is made
+    with output_lock(target):
+        notes = recover(target)
+        check_model_target(target, replace=True, keep_previous=keep_previous)  # what recovery left
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        try:
+            tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for reading by anyone
+            write(tmp)
+            _fsync_folder(tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = _swap_in(tmp, target)
+        if old is not None:
+            if keep_previous:
+                backup = previous_path(target)
+                if backup.exists():
+                    shutil.rmtree(backup)  # an older model (checked above): the one just replaced takes its place
+                os.rename(old, backup)
+            else:
+                shutil.rmtree(old)
+        _fsync_folder(target.parent)
+    return notes
+
+
+def _swap_in(new: Path, target: Path) -> Path | None:
+    """Put the folder ``new`` at ``target``; return where the replaced model now is (None if there was none).
+
+    On any exception (Ctrl-C included) ``target`` holds the old model and ``new`` is removed.
+    """
+    try:
+        if not target.exists():
+            os.rename(new, target)
+            return None
+        if _exchange(new, target):
+            return new  # one step: ``new`` now holds the old model
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+    except BaseException:
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    try:
+        os.rename(new, target)
+    except BaseException:
+        # Ctrl-C or an error between the two renames: put the old model back before anything else.
+        if not target.exists():
+            os.rename(old, target)
+        shutil.rmtree(new, ignore_errors=True)
+        raise
+    return old
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
+        return False  # a file system or kernel without it: two renames instead
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _fsync_folder(path: Path) -> None:
+    """Make renames inside ``path`` durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def missing_model_hint(target: Path) -> str:
+    """For a model folder that is not there: where an interrupted run may have left it."""
+    parked = sorted(target.parent.glob(f".{target.name}.old-*")) if target.parent.is_dir() else []
+    parked = [p for p in parked if is_model_folder(p)]
+    if parked:
+        return f"; an interrupted training left the previous model in {parked[0]} (training to {target} again restores it)"
+    return ""
+
