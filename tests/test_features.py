@@ -76,3 +76,15 @@ def test_fitting_on_texts_without_words_gives_an_empty_space():
     space = fit_feature_space(["123", "456"])
     assert space.n_features == 0
     assert len(space.transform(["anything"])) == 1
+
+
+def test_a_giant_word_costs_bounded_work():
+    """A 5 MB "word" is cut to MAX_WORD_CHARS for character n-grams and not stemmed (it would make millions of strings)."""
+    from themetag.features import MAX_WORD_CHARS
+
+    giant = "ab" * 2_500_000
+    grams = char_terms(giant, (3, 5))
+    assert len(grams) == sum(MAX_WORD_CHARS + 3 - n for n in (3, 4, 5)) and grams[:2] == [" ab", "aba"]
+    assert tokenize(giant) == [giant[:MAX_WORD_CHARS]]
+    space = fit_feature_space(["the army and the troops", "troops in the valley", giant])
+    assert len(space.transform([giant, "troops"])) == 2

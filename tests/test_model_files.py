@@ -140,6 +140,51 @@ def test_a_tampered_model_is_refused(copy, arrays, settings, rehash, message):
     assert "retrain it with `themetag train`" in str(caught.value)
 
 
+def _set(path: str, value):
+    def change(meta):
+        *parents, last = path.split(".")
+        node = meta["model"]
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return change
+
+
+def _nan_weight(arrays):
+    arrays["stance_coef"][3, 1] = np.nan
+
+
+@pytest.mark.parametrize(
+    "arrays, settings, message",
+    [
+        (None, _set("features.word_ngrams", [1, 3000]), "word_ngrams must be"),
+        (None, _set("features.char_ngrams", [0, 5]), "char_ngrams must be"),
+        (None, _set("theme_thresholds.militarization", -1), "threshold of theme 'militarization' must be"),
+        (None, _set("theme_thresholds.militarization", float("nan")), "threshold of theme 'militarization' must be"),
+        (None, _set("stance_weights", {"favor": 0}), "weight of stance 'favor'"),
+        (None, _set("kind_source", "oracle"), "kind_source must be"),
+        (_nan_weight, None, "not finite"),
+    ],
+    ids=["word n-grams 1-3000", "char n-grams from 0", "threshold -1", "threshold NaN", "stance weight 0", "unknown kind source", "NaN weight"],
+)
+def test_a_model_with_a_valid_hash_but_impossible_settings_is_refused(copy, arrays, settings, message):
+    """What a forger who knows the format (and rewrites the hash) could write: refused before any tagging."""
+    _edit(copy, arrays, settings, rehash=True)
+    with pytest.raises(ModelError, match=message):
+        load(copy)
+
+
+def test_malformed_metadata_is_refused_in_one_message(copy):
+    meta = json.loads((copy / "metadata.json").read_text())
+    (copy / "metadata.json").write_text(json.dumps({**meta, "format_version": 7, "versions": ["not", "a", "dict"]}))
+    with pytest.raises(ModelError, match="made by themetag an unknown themetag"):
+        load(copy)
+    (copy / "metadata.json").write_text("[" * 100_000)
+    with pytest.raises(ModelError, match="unreadable metadata"):
+        load(copy)
+
+
 def test_a_truncated_or_foreign_model_file_is_refused(copy, tmp_path):
     data = (copy / "model.npz").read_bytes()
     (copy / "model.npz").write_bytes(data[: len(data) // 2])

@@ -30,8 +30,15 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("english")
 
 # Caches are bounded so that memory stays flat however many distinct words a
-# long stream of articles brings.
+# long stream of articles brings: at most this many words, each at most
+# _CACHED_WORD_CHARS long (longer ones are rare and computed each time).
 _CACHE_WORDS = 200_000
+_CACHED_WORD_CHARS = 64
+#: A whitespace-separated "word" longer than this (a table rule, a data blob) gives character n-grams
+#: of its first this-many characters only, and a letter run this long is not stemmed: one hostile 19 MB
+#: "word" would otherwise make tens of millions of strings. Real words are far shorter (the longest
+#: letter run in the labels is 23, the longest whitespace-separated token 1,597: an ASCII table rule).
+MAX_WORD_CHARS = 2_000
 
 #: Words whose stems fingerprint the stemmer: a model records them, and refuses
 #: to load where the stemmer would give different features.
@@ -44,8 +51,15 @@ STEMMER_PROBE = (
 
 
 @lru_cache(maxsize=_CACHE_WORDS)
-def stem(word: str) -> str:
+def _cached_stem(word: str) -> str:
     return _STEMMER.stemWord(word)
+
+
+def stem(word: str) -> str:
+    """The Snowball English stem of a lower-cased word (words over ``MAX_WORD_CHARS`` are cut, not stemmed)."""
+    if len(word) <= _CACHED_WORD_CHARS:
+        return _cached_stem(word)
+    return _STEMMER.stemWord(word) if len(word) <= MAX_WORD_CHARS else word[:MAX_WORD_CHARS]
 
 
 def stemmer_fingerprint() -> str:
@@ -70,8 +84,13 @@ def _word_ngrams(tokens: list[str], ngrams: tuple[int, int]) -> list[str]:
     return terms
 
 
-@lru_cache(maxsize=_CACHE_WORDS)
 def _char_ngrams_of_word(word: str, low: int, high: int) -> tuple[str, ...]:
+    if len(word) <= _CACHED_WORD_CHARS:
+        return _cached_char_ngrams(word, low, high)
+    return _char_ngrams_uncached(word[:MAX_WORD_CHARS], low, high)
+
+
+def _char_ngrams_uncached(word: str, low: int, high: int) -> tuple[str, ...]:
     # scikit-learn's "char_wb": n-grams inside one space-padded word.
     padded = f" {word} "
     out = []
@@ -84,6 +103,9 @@ def _char_ngrams_of_word(word: str, low: int, high: int) -> tuple[str, ...]:
         if offset == 0:  # the word is shorter than n: one n-gram, the whole padded word
             break
     return tuple(out)
+
+
+_cached_char_ngrams = lru_cache(maxsize=_CACHE_WORDS)(_char_ngrams_uncached)
 
 
 def char_terms(text: str, ngrams: tuple[int, int] = (3, 5)) -> list[str]:
@@ -161,13 +183,13 @@ class FeatureSpace:
         self._word_index = {t: i for i, t in enumerate(self.word_vocabulary)}
         self._char_index = {t: i for i, t in enumerate(self.char_vocabulary)}
         self._cue_patterns = [cue_pattern(p) for p in self.cues.values()]
-        self._char_indices_of_word = lru_cache(maxsize=_CACHE_WORDS)(self._char_indices_uncached)
+        self._cached_char_indices = lru_cache(maxsize=_CACHE_WORDS)(self._char_indices_uncached)
 
     @property
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    _DERIVED = ("_word_index", "_char_index", "_cue_patterns", "_char_indices_of_word")
+    _DERIVED = ("_word_index", "_char_index", "_cue_patterns", "_cached_char_indices")
 
     def __getstate__(self) -> dict:
         # The per-instance lru_cache cannot be pickled; a worker process rebuilds it (and the indexes) on arrival.
@@ -177,10 +199,13 @@ class FeatureSpace:
         self.__dict__.update(state)
         self._build_lookups()
 
-    def _char_indices_uncached(self, word: str) -> tuple[int, ...]:
-        # Columns already offset past the word block.
+    def _char_indices_uncached(self, word: str) -> array:
+        # Columns already offset past the word block; an int32 array is a seventh of a tuple's memory in the cache.
         index, offset = self._char_index, len(self.word_vocabulary)
-        return tuple(offset + index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index)
+        return array("i", [offset + index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index])
+
+    def _char_indices_of_word(self, word: str) -> array:
+        return self._cached_char_indices(word) if len(word) <= _CACHED_WORD_CHARS else self._char_indices_uncached(word)
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
         """Feature rows for a batch of texts.

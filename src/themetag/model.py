@@ -240,11 +240,57 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
         raise ModelError("the model's thresholds name themes the schema does not declare")
     if not set(settings.get("stance_weights", {})) <= set(schema.stances):
         raise ModelError("the model's stance weights name stances the schema does not declare")
+    _check_values(schema, settings, arrays)
     if settings.get("stemmer") != stemmer_fingerprint():
         raise ModelError(
             "this model was trained with a stemmer that stems differently from the one installed (snowballstemmer); "
             "its features would differ: retrain it with `themetag train`"
         )
+
+
+#: The widest n-gram ranges a model may ask for: beyond these, features cost memory for nothing.
+MAX_WORD_NGRAM = 6
+MAX_CHAR_NGRAM = 10
+
+
+def _check_values(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Refuse settings no training run writes: n-gram ranges that would exhaust memory, cut-offs and weights that
+    are not finite numbers in range (a NaN threshold would silently tag nothing)."""
+
+    def number(value: object, what: str, low: float, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ModelError(f"{what} must be a number from {low:g} to {high:g}, not {value!r}")
+        return float(value)
+
+    def ngram_range(value: object, what: str, high: int) -> None:
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                and 1 <= value[0] <= value[1] <= high):
+            raise ModelError(f"{what} must be [low, high] with 1 <= low <= high <= {high}, not {value!r}")
+
+    features = settings["features"]
+    ngram_range(features.get("word_ngrams"), "features.word_ngrams", MAX_WORD_NGRAM)
+    if features.get("char_ngrams") is not None:
+        ngram_range(features["char_ngrams"], "features.char_ngrams", MAX_CHAR_NGRAM)
+    number(features.get("cue_weight", 1.0), "features.cue_weight", 0, 1e3)
+    cues = features.get("cues", {})
+    if not isinstance(cues, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in cues.values()):
+        raise ModelError("features.cues must map names to lists of phrases")
+    for theme, cut in settings["theme_thresholds"].items():
+        number(cut, f"the threshold of theme {theme!r}", 0, 1)
+    number(settings.get("default_threshold"), "default_threshold", 0, 1)
+    for theme, value in settings["constant_themes"].items():
+        if value not in (0, 1) or isinstance(value, bool):
+            raise ModelError(f"constant theme {theme!r} must be 0 or 1, not {value!r}")
+    for stance, weight in settings.get("stance_weights", {}).items():
+        number(weight, f"the weight of stance {stance!r}", 1e-6, 1e6)
+    constant = settings.get("constant_stance")
+    if constant is not None and constant not in schema.stances:
+        raise ModelError(f"constant_stance {constant!r} is not a stance of the schema")
+    if settings.get("kind_source") not in ("rules", "model"):
+        raise ModelError(f"kind_source must be 'rules' or 'model', not {settings.get('kind_source')!r}")
+    for name, values in arrays.items():
+        if values.dtype.kind == "f" and not np.isfinite(values).all():
+            raise ModelError(f"array {name!r} holds values that are not finite numbers (NaN or infinity)")
 
 
 def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
