@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .errors import LabelError
-from .io import iter_json_lines
+from .errors import InputError, LabelError
+from .io import iter_json_lines, open_input, read_article_file, read_bounded
 from .schema import KINDS, SCHEMA_FILE, Schema, check_record_labels, text_hash
 from .segmentation import segment
 
@@ -100,7 +100,14 @@ class CorpusIndex:
         key = ("<articles>", doc)
         if key not in self._segments:
             path = self.articles_dir / f"{doc}.txt"
-            self._segments[key] = segment(path.read_text(encoding="utf-8")) if path.is_file() else None
+            if path.is_file():
+                try:
+                    text = read_article_file(str(path), str(path))  # not UTF-8: read as cp1252, as predict does
+                except InputError as exc:
+                    raise LabelError(f"labeled article: {exc}") from None
+                self._segments[key] = segment(text)
+            else:
+                self._segments[key] = None
         return self._segments[key]
 
     def row(self, file: str, row_id: str, *, path: str, line: int) -> dict:
@@ -116,7 +123,7 @@ class CorpusIndex:
             if not fpath.is_file() or Path(file).name != file:
                 raise LabelError(f"corpus file {file!r} not found in {self.dir}", path=path, line=line)
             rows: dict[str, dict] = {}
-            with fpath.open("rb") as handle:
+            with open_input(fpath, LabelError) as handle:
                 for item in iter_json_lines(handle):
                     row = item.value
                     if item.error is None and not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("text"), str)):
@@ -219,19 +226,16 @@ def load_labels(
 
 
 def _card_notes(path: Path) -> str:
+    raw, where = read_bounded(path, LabelError, limit=1_000_000)
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LabelError(f"cannot read the model card notes ({exc}); save them as UTF-8 text", path=str(path)) from None
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LabelError("the model card notes are not UTF-8 text; save them as UTF-8", path=where) from None
 
 
 def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example]:
     where = str(path)
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise LabelError(f"cannot read: {exc.strerror}", path=where) from None
-    with handle:
+    with open_input(path, LabelError) as handle:
         for item in iter_json_lines(handle):
             if item.error is not None:
                 hint = "; each line must be one JSON object" if item.error.startswith("not valid JSON") else ""

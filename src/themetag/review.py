@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
+from .errors import ThemetagError
 from .labels import LabelSet
 from .tagger import ParagraphTags, Tagger
 
@@ -172,14 +173,21 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
     from .evaluation import cross_validate
     from .training import TrainConfig
 
-    stored = previous.metadata.get("cv")
-    same_labels = previous.metadata.get("labels", {}).get("sha256") == labels.fingerprint()
-    if stored and same_labels:
-        previous_cv, how = stored, "stored in the previous model (trained on these same labels)"
+    stored = previous.metadata.get("cv") if isinstance(previous.metadata.get("cv"), dict) else None
+    trained_on = previous.metadata.get("labels")
+    same_labels = isinstance(trained_on, dict) and trained_on.get("sha256") == labels.fingerprint()
+    try:
+        config = TrainConfig.from_dict(previous.metadata.get("training") or {})
+    except (ThemetagError, TypeError, ValueError) as exc:
+        config, unreadable = None, str(exc)
+    if stored and (same_labels or config is None):
+        how = "stored in the previous model (trained on " + ("these same labels)" if same_labels else f"other labels; {unreadable})")
+        previous_cv = stored
+    elif config is None:
+        previous_cv, how = {}, f"not available ({unreadable})"
     else:
         if progress:
             progress("cross-validating the previous model's configuration on these labels")
-        config = TrainConfig.from_dict(previous.metadata.get("training") or {})
         previous_cv, how = cross_validate(labels, config).summary(), "its configuration cross-validated on these labels"
     changes = changed_predictions(previous, new, labels)
     return {

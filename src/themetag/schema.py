@@ -22,6 +22,8 @@ from typing import Callable
 from .errors import LabelError
 
 SCHEMA_FILE = "schema.json"
+#: The largest schema.json read.
+MAX_SCHEMA_BYTES = 5_000_000
 #: What a paragraph of an article is; only ``content`` paragraphs carry themes and a stance.
 KINDS = ("content", "heading", "boilerplate")
 HASH_CHARS = 16
@@ -76,7 +78,12 @@ class Schema:
         if not stances:
             raise LabelError("\"stances\" needs at least one value", path=path)
         null_stance = data.get("null_stance", "neutral" if "neutral" in stances else None)
-        if null_stance not in stances:
+        if null_stance is None:
+            raise LabelError(
+                f"no stance is called \"neutral\": name the one that takes no side, e.g. \"null_stance\": {json.dumps(next(iter(stances)))}",
+                path=path,
+            )
+        if not isinstance(null_stance, str) or null_stance not in stances:
             raise LabelError(
                 f"\"null_stance\" must be one of the stances {sorted(stances)}, got {null_stance!r}", path=path
             )
@@ -92,22 +99,33 @@ class Schema:
             theme_cues={t: tuple(v.get("cues", ())) for t, v in themes.items()},
             stance_cues={s: tuple(v.get("cues", ())) for s, v in stances.items()},
             descriptions=descriptions,
-            name=str(data.get("name", "")),
+            name=_name(data.get("name", ""), path),
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Schema":
         """Read a ``schema.json`` (or the one in a folder)."""
+        from .io import read_bounded
+
         path = Path(path)
         if path.is_dir():
             path = path / SCHEMA_FILE
+        if not path.exists():
+            raise LabelError(f"no schema file; write a {SCHEMA_FILE} (see labels/{SCHEMA_FILE})", path=str(path))
+        raw, _ = read_bounded(path, LabelError, limit=MAX_SCHEMA_BYTES)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise LabelError(f"no schema file; write a {SCHEMA_FILE} (see labels/{SCHEMA_FILE})", path=str(path)) from None
+            data = json.loads(raw.decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise LabelError(f"schema is not valid UTF-8 JSON: {exc}", path=str(path)) from None
+        except (ValueError, RecursionError) as exc:
+            raise LabelError(f"schema is not JSON themetag can read ({type(exc).__name__}: {str(exc)[:100]})", path=str(path)) from None
         return cls.from_dict(data, path=str(path))
+
+
+def _name(value: object, path: str) -> str:
+    if not isinstance(value, str):
+        raise LabelError("\"name\" must be a string", path=path)
+    return value
 
 
 def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
@@ -124,6 +142,8 @@ def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
         cues = spec.get("cues", [])
         if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
             raise LabelError(f"cues of {name!r} must be a list of non-empty strings", path=path)
+        if not isinstance(spec.get("description", ""), str):
+            raise LabelError(f"the description of {name!r} must be a string", path=path)
     return value
 
 

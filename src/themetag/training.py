@@ -66,6 +66,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
+        """Settings as stored in metadata.json; keys this version does not know raise LabelError naming them."""
+        from dataclasses import fields
+
+        if not isinstance(data, dict):
+            raise LabelError(f"training settings must be a JSON object, not {type(data).__name__}")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise LabelError(f"training settings this themetag does not know: {', '.join(map(str, unknown))}")
         data = dict(data)
         for key in ("word_ngrams", "char_ngrams"):
             if data.get(key) is not None:
