@@ -3,14 +3,16 @@
 Library errors (:class:`~themetag.errors.ThemetagError`) become one line
 ``Error: ...`` on stderr here, and nowhere else.
 
-Exit codes: 0 success; 1 an input or label file was bad (the others were
-still processed); 2 usage error (bad option or argument).
+Exit codes: 0 success; 1 an input, label or output file was bad (the others
+were still processed); 2 usage error (bad option or argument); 3 internal
+error (a bug: one line, THEMETAG_DEBUG=1 for the traceback); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -28,8 +30,10 @@ DEFAULT_CORPUS = "../shared/corpus"
 EXIT_OK = 0
 EXIT_INPUT = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3  # a bug in themetag: reported in one line (THEMETAG_DEBUG=1 for the traceback)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
-EXIT_CODES_HELP = "Exit codes: 0 success; 1 some input could not be processed (the rest was); 2 usage error."
+EXIT_CODES_HELP = "Exit codes: 0 success; 1 some input or output could not be processed (the rest was); 2 usage error; 3 internal error; 130 interrupted."
 
 app = typer.Typer(
     rich_markup_mode=None,  # help texts use [brackets] literally (defaults, option values)
@@ -79,6 +83,23 @@ def command(name: str):
             except BrokenPipeError:
                 _reader_went_away()
                 raise typer.Exit(EXIT_OK) from None
+            except OSError as exc:  # a full disk, /dev/full, a folder that vanished: one line, not a traceback
+                # Without a file name the failed write was to standard output (files are named by the library).
+                error(f"{exc.filename or 'standard output'}: {exc.strerror or exc}")
+                raise typer.Exit(EXIT_INPUT) from None
+            except KeyboardInterrupt:
+                error("interrupted; files being written were left as they were")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            except MemoryError:
+                error("out of memory; tag fewer or smaller articles at a time")
+                raise typer.Exit(EXIT_INPUT) from None
+            except Exception as exc:
+                # typer's (or click's) own ends -- Exit, Abort, usage errors -- and THEMETAG_DEBUG pass through.
+                if type(exc).__module__.split(".")[0] in ("typer", "click") or os.environ.get("THEMETAG_DEBUG"):
+                    raise
+                error(f"internal error ({type(exc).__name__}: {str(exc)[:300]}); please report it with the command "
+                      "that caused it (THEMETAG_DEBUG=1 shows the traceback)")
+                raise typer.Exit(EXIT_INTERNAL) from None
 
         return app.command(name, epilog=EXIT_CODES_HELP)(run)
 
@@ -87,8 +108,6 @@ def command(name: str):
 
 def _reader_went_away() -> None:
     """``themetag ... | head`` closed the pipe: a normal end. Point stdout at /dev/null so the final flush is quiet."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -599,6 +618,11 @@ def check_labels_command(
 
 
 def main() -> None:
+    if sys.stdout is None:
+        # Started with standard output closed (`themetag ... >&-`): Python leaves it None.
+        if sys.stderr is not None:
+            sys.stderr.write("Error: standard output is closed; redirect it (to a file, or /dev/null)\n")
+        sys.exit(EXIT_USAGE)
     try:
         app()
     except BrokenPipeError:

@@ -172,11 +172,17 @@ def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_prev
     with output_lock(target):
         notes = recover(target)
         check_model_target(target, replace=True, keep_previous=keep_previous)  # what recovery left
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        try:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        except OSError as exc:
+            raise OutputError(f"cannot write beside it: {exc.strerror or exc}", path=str(target)) from None
         try:
             tmp.chmod(0o755)  # mkdtemp makes it private; a model folder is for reading by anyone
             write(tmp)
             _fsync_folder(tmp)
+        except OSError as exc:  # a full disk, say
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(f"cannot write the model: {exc.strerror or exc}; nothing at this path was changed", path=str(target)) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
