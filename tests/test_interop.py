@@ -391,6 +391,7 @@ def doccano_error(tmp_path, schema, lines):
         (json.dumps({"id": 2, "text": P1, "label": [[0, 9, "militarization"]]}), "sequence-labeling export"),
         ('{"id": 2, "text": "unterminated', "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
+        (doccano_line(1, P1, ["stance:favor"]), "id 1 was already used at line 1 by an item without a \"doc\""),
     ],
 )
 def test_doccano_errors_name_file_and_line(tmp_path, schema, bad, message):

@@ -192,11 +192,20 @@ class _Collector:
         self.records = ImportedRecords()
         self._seen: dict[tuple[str, int], tuple[dict, int]] = {}
         self._paras: dict[str, set[int]] = {}
+        self._derived: dict[str, int] = {}  # documents named after an item's id: first line
 
     def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail) -> None:
         doc = _as_doc(fields.get("doc"), fail)
         if doc is None:
+            # Without a "doc", each item is its own document, named by its id: an id seen twice would silently
+            # merge two items into one document (and one cross-validation group), so it is refused.
             doc = f"{self.doc_prefix}{fallback_id if fallback_id is not None else f'item{item.index}'}"
+            if doc in self._derived:
+                raise fail(
+                    f"id {fallback_id!r} was already used at line {self._derived[doc]} by an item without a \"doc\"; "
+                    "ids must be unique (or give the items a \"doc\" field naming their article)"
+                )
+            self._derived[doc] = item.line
         para = _as_para(fields.get("para"), fail)
         used = self._paras.setdefault(doc, set())
         if para is None:
