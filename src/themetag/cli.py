@@ -217,6 +217,7 @@ LEVER_OPTIONS_HELP = {
     "stance": "tuned (one side weight chosen on inner out-of-fold predictions to maximise F_avg), tuned_per_side (one per side) or argmax (the likeliest stance).",
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
+    "curve": "Also score training on 25%, 50% and 100% of each fold's documents: would more labels help? (3 more cross-validations.)",
 }
 STANCE_DECISION_OPTION = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"])
 SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"])
@@ -254,6 +255,7 @@ def train_command(
     stance_decision: str = STANCE_DECISION_OPTION,
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
+    curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Goes into the model card."),
 ) -> None:
     """Train a model from labels and save it as a model directory.
 
@@ -281,7 +283,7 @@ def train_command(
         except ThemetagError as exc:
             warn(f"the model at {out} cannot be loaded, so there is nothing to compare with ({exc})")
     label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
-    tagger, report = train(label_set, out=out, config=config, evaluate=evaluate, loso=loso, progress=_progress, keep_previous=True)
+    tagger, report = train(label_set, out=out, config=config, evaluate=evaluate, loso=loso, curve=curve, progress=_progress, keep_previous=True)
     if report is not None:
         from .report import format_table
 
@@ -312,7 +314,7 @@ def evaluate_command(
     stance_decision: str = STANCE_DECISION_OPTION,
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
-    curve: bool = typer.Option(False, "--learning-curve", help="Also score training on 25%, 50% and 100% of each fold's documents (plotted with --report)."),
+    curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Plotted with --report."),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
     from .report import format_table, write_predictions, write_report

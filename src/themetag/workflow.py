@@ -30,14 +30,14 @@ LabelDirs = str | Path | Sequence[str | Path]
 
 
 def train_model(
-    labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, loso: bool = False, progress=None
+    labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, loso: bool = False, curve: bool = False, progress=None
 ) -> tuple[Model, CVReport | None]:
-    """Cross-validate (optional; with ``loso`` also leave one source out), then fit on all labels.
+    """Cross-validate (optional; with ``loso`` also leave one source out, with ``curve`` a learning curve), then fit on all labels.
 
     Returns ``(model, report or None)``. Kinds come from the segmenter's rules
     unless the learned kind model beat them in the cross-validation.
     """
-    report = evaluate_labels(labels, config, loso=loso, progress=progress) if evaluate else None
+    report = evaluate_labels(labels, config, loso=loso, curve=curve, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
     kind_source = choose_kind_source(report)
@@ -81,31 +81,34 @@ def train(
     config: TrainConfig = TrainConfig(),
     evaluate: bool = True,
     loso: bool = False,
+    curve: bool = False,
     progress=None,
     keep_previous: bool = False,
 ) -> tuple[Tagger, CVReport | None]:
     """Train a Tagger from label directories (or a loaded LabelSet); with ``out``, save it there (atomically).
 
     Returns ``(tagger, report)``; ``report`` is the grouped cross-validation
-    (None with ``evaluate=False``). A failed run leaves ``out`` as it was.
+    (None with ``evaluate=False``; ``loso`` and ``curve`` add leave-one-source-out
+    scores and a learning curve to it, and so to the model card). A failed run
+    leaves ``out`` as it was.
 
     >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     """
     if out is None:
-        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress)
+        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress)
         return tagger, report
     target = Path(out)
     # Checked and locked before the minutes of training, so a wrong --out or a second run fails at once.
     check_model_target(target, replace=True, keep_previous=keep_previous)
     with output_lock(target):
-        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress)
+        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress)
         tagger.save(target, card=card, keep_previous=keep_previous)
     return tagger, report
 
 
-def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, progress) -> tuple[Tagger, CVReport | None, str]:
+def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress) -> tuple[Tagger, CVReport | None, str]:
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
-    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, progress=progress)
+    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, curve=curve, progress=progress)
     metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else None)
     return Tagger(model, metadata), report, model_card(metadata, report, notes=label_set.card_notes)
 
