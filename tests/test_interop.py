@@ -448,7 +448,7 @@ def test_cli_import_label_studio(tmp_path, schema_file):
     result = run("import-labels", export, "--from", "label-studio", "--schema", schema_file, "--out", out)
     assert result.exit_code == 0, result.output
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == LABELED
-    assert "skipped 2 tasks with no annotation (task 5 (id 105), task 6 (id 106))" in result.stderr
+    assert "skipped 2 tasks with no labels (task 5 (id 105), task 6 (id 106))" in result.stderr
     assert "4 labeled paragraphs written" in result.stderr
     # No overwrite without --force.
     again = run("import-labels", export, "--from", "label-studio", "--schema", schema_file, "--out", out)
@@ -467,13 +467,14 @@ def test_cli_import_doccano_and_bad_input(tmp_path, schema_file):
     result = run("import-labels", bad, "--from", "doccano", "--schema", schema_file, "--out", tmp_path / "x.jsonl")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}:1: example 1 (id 1): unknown stance 'maybe'")
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines[1:] == [f"Error: {bad}: nothing written: 1 examples could not be imported (named above)"] and "Traceback" not in result.output
     assert not (tmp_path / "x.jsonl").exists()
 
     assert run("import-labels", good, "--from", "prodigy", "--schema", schema_file, "--out", out).exit_code == 2
     empty = write(tmp_path / "none.jsonl", doccano_line(1, P1, []) + "\n")
     result = run("import-labels", empty, "--from", "doccano", "--schema", schema_file, "--out", tmp_path / "y.jsonl")
-    assert result.exit_code == 1 and "no annotated examples" in result.stderr
+    assert result.exit_code == 1 and "nothing written: no labeled examples" in result.stderr
 
 
 def test_cli_export_label_studio_from_segment_output(tmp_path, schema_file):

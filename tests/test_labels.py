@@ -44,7 +44,8 @@ def test_blank_lines_are_skipped(tmp_path):
     [
         ('{"doc": "a1", "para": 0,', r"labels\.jsonl:2: not valid JSON"),
         ("[1, 2]", r"labels\.jsonl:2: expected a JSON object, got list"),
-        ({k: v for k, v in GOOD.items() if k != "stance"}, r"labels\.jsonl:2: text record is missing 'stance'"),
+        ({k: v for k, v in GOOD.items() if k != "stance"}, r"labels\.jsonl:2: a content paragraph needs a stance"),
+        ({"doc": "a1", "para": 1}, r"labels\.jsonl:2: text record is missing 'text'"),
         (dict(GOOD, kind="article"), r"labels\.jsonl:2: unknown kind 'article'; use one of content, heading, boilerplate"),
         (dict(GOOD, themes=["policing"]), r"labels\.jsonl:2: unknown theme 'policing'; the schema's themes are militarization, development"),
         (dict(GOOD, themes="militarization"), r"labels\.jsonl:2: \"themes\" must be a list"),
@@ -207,3 +208,26 @@ def test_a_broken_corpus_line_names_the_corpus_file_and_line(tmp_path):
         handle.write('{"id": "p/9", "text": \n')
     with pytest.raises(LabelError, match=r"c\.jsonl:3: corpus row: not valid JSON"):
         load_labels(write_dir(tmp_path, [corpus_record()]), corpus_dir=corpus)
+
+
+def test_short_records_take_defaults_and_unlabeled_ones_are_counted(tmp_path):
+    """Only text and the labels are needed: no doc makes a document of its own, no kind means content."""
+    d = write_dir(tmp_path, [
+        {"text": "Troops burned the fields.", "themes": ["militarization"], "stance": "neutral"},
+        {"text": "Peace talks went on.", "stance": "against"},
+        {"doc": "a1", "para": 3, "text": "Not labeled yet.", "kind": "content", "themes": [], "stance": None, "suggested": {}},
+    ])
+    labels = load_labels(d)
+    first, second = labels.examples
+    assert (first.kind, first.themes, second.themes) == ("content", ("militarization",), ())
+    assert first.doc != second.doc and first.doc.endswith(":1")
+    assert labels.unlabeled == [f"{d / 'labels.jsonl'}:3"]
+
+
+def test_a_theme_only_schema_needs_no_stance(tmp_path):
+    d = tmp_path / "l"
+    d.mkdir()
+    (d / "schema.json").write_text(json.dumps({"themes": ["economy", "security"], "stances": ["none"], "null_stance": "none"}))
+    (d / "l.jsonl").write_text(json.dumps({"text": "Prices rose.", "themes": ["economy"]}) + "\n")
+    [example] = load_labels(d).examples
+    assert (example.themes, example.stance) == (("economy",), "none")

@@ -99,9 +99,10 @@ def _headline(cv: dict, themes: dict, stances: dict, null_stance: str) -> str:
     if themes:
         parts.append(f"theme micro-F1 **{cv['theme_micro_f1']:.3f}**")
     sides = [s for s in stances if s != null_stance]
-    if sides:
+    if sides and "stance_f_avg" in cv:
         parts.append(f"stance F_avg (mean F1 of {'/'.join(sides)}) **{cv['stance_f_avg']:.3f}**")
-    parts.append(f"stance macro-F1 **{cv['stance_macro_f1']:.3f}**")
+    if "stance_macro_f1" in cv:
+        parts.append(f"stance macro-F1 **{cv['stance_macro_f1']:.3f}**")
     text = ""
     loso = cv.get("leave_one_source_out")
     if loso:
@@ -117,8 +118,10 @@ def _headline(cv: dict, themes: dict, stances: dict, null_stance: str) -> str:
 
 
 def _loso_text(source: str, scores: dict, themes: bool) -> str:
-    theme = f"theme micro-F1 {scores['theme_micro_f1']:.3f}, " if themes else ""
-    return f"`{source}` {theme}stance F_avg {scores['stance_f_avg']:.3f}"
+    parts = [f"theme micro-F1 {scores['theme_micro_f1']:.3f}"] if themes and "theme_micro_f1" in scores else []
+    if "stance_f_avg" in scores:
+        parts.append(f"stance F_avg {scores['stance_f_avg']:.3f}")
+    return f"`{source}` " + ", ".join(parts)
 
 
 def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:

@@ -39,7 +39,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # help texts use [brackets] literally (defaults, option values)
     add_completion=False,
     no_args_is_help=True,
-    help=f"Tag drug-policy news paragraphs with themes and stance.\n\n{EXIT_CODES_HELP}",
+    help=f"Tag news paragraphs with themes and stance: drug policy with the shipped model, or your own labels and schema.\n\n{EXIT_CODES_HELP}",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -54,7 +54,7 @@ def _version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
 ) -> None:
-    """Tag drug-policy news paragraphs with themes and stance."""
+    """Tag news paragraphs with themes and stance: drug policy with the shipped model, or your own labels and schema."""
 
 
 def error(message: str) -> None:
@@ -213,6 +213,17 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
     return articles if articles and Path(articles).is_dir() else None
 
 
+def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[str]):
+    """The label set of the --labels folders, with a warning counting records not labeled yet (they are left out)."""
+    from .labels import load_labels
+
+    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    if label_set.unlabeled:
+        first = ", ".join(label_set.unlabeled[:3]) + (", ..." if len(label_set.unlabeled) > 3 else "")
+        warn(f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}")
+    return label_set
+
+
 LEVER_OPTIONS_HELP = {
     "stance": "tuned (one side weight chosen on inner out-of-fold predictions to maximise F_avg), tuned_per_side (one per side) or argmax (the likeliest stance).",
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
@@ -265,7 +276,6 @@ def train_command(
     beside the new one: grouped-CV metrics on the same labels, and the labeled
     paragraphs whose predicted tags changed.
     """
-    from .labels import load_labels
     from .tagger import load
     from .workflow import train
 
@@ -282,7 +292,7 @@ def train_command(
             previous = load(out)
         except ThemetagError as exc:
             warn(f"the model at {out} cannot be loaded, so there is nothing to compare with ({exc})")
-    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    label_set = _load_labels(labels, corpus, articles)
     tagger, report = train(label_set, out=out, config=config, evaluate=evaluate, loso=loso, curve=curve, progress=_progress, keep_previous=True)
     if report is not None:
         from .report import format_table
@@ -315,26 +325,28 @@ def evaluate_command(
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Plotted with --report."),
+    output: Optional[str] = typer.Option(None, "--output", help="Write the headline metrics here as JSON (what a trained model stores in metadata.json \"cv\")."),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
-    from .report import format_table, write_predictions, write_report
-    from .workflow import evaluate
-
     from .io import check_output_folder, check_output_path
-    from .report import report_figure_class
+    from .report import format_table, report_figure_class, write_predictions, write_report
+    from .workflow import evaluate_labels
 
     config = _train_config(seed, stance_decision, source_weight, folds=folds)
     # Outputs are checked before the minutes of cross-validation, not after.
-    if predictions:
-        check_output_path(predictions)
+    for path in (predictions, output):
+        if path:
+            check_output_path(path)
     if report_dir:
         check_output_folder(report_dir)
         report_figure_class()
-    report = evaluate(
-        labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
-        config=config, loso=loso, curve=curve, progress=_progress,
-    )
+    label_set = _load_labels(labels, corpus, articles)
+    report = evaluate_labels(label_set, config, loso=loso, curve=curve, progress=_progress)
     typer.echo(format_table(report))
+    if output:
+        from .io import write_text
+
+        write_text(json.dumps({**report.summary(), "labels_sha256": label_set.fingerprint(), "training": config.to_dict()}, indent=2, default=float) + "\n", output)
     if predictions:
         write_predictions(report, predictions)
     if report_dir:
@@ -357,14 +369,13 @@ def evaluate_segmentation_command(
     model is trained.
     """
     from .evaluation import segmentation_scores
-    from .labels import load_labels
     from .report import format_segmentation
 
     from .io import check_output_path, write_text
 
     if output:
         check_output_path(output)
-    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    label_set = _load_labels(labels, corpus, articles)
     scores = segmentation_scores(label_set.examples)
     if not scores["overall"]["paragraphs"]:
         error("no labeled article paragraphs to score: pass --articles DIR (the <doc>.txt files) or corpus records of whole articles")
@@ -470,51 +481,93 @@ def predict_command(
 
 
 LABEL_TOOLS = ("label-studio", "doccano")
+TABLE_FORMATS = ("csv", "tsv", "jsonl")
+SCHEMA_HELP = "The label schema (schema.json, or its folder) [default: labels/schema.json if present, else the shipped model's]."
+
+
+def _schema(path: Optional[str]):
+    """The schema a command checks labels against: the one named, else ./labels/schema.json, else the shipped model's."""
+    from .schema import Schema
+
+    if path is not None:
+        return Schema.load(path)
+    if Path("labels/schema.json").is_file():
+        return Schema.load("labels/schema.json")
+    from .tagger import shipped_schema
+
+    return shipped_schema()
 
 
 @command("import-labels")
 def import_labels_command(
-    file: str = typer.Argument(..., help="A Label Studio JSON export, or a doccano JSONL export (text classification)."),
-    tool: str = typer.Option(..., "--from", help="The tool that exported FILE: label-studio or doccano."),
-    schema_path: str = typer.Option("labels/schema.json", "--schema", "-s", help="The label schema (schema.json, or its folder)."),
+    file: str = typer.Argument(..., help="A Label Studio JSON export, a doccano export (JSONL or its .zip), or a table of labeled texts (CSV, TSV, JSON Lines)."),
+    tool: str = typer.Option(..., "--from", help="What FILE is: label-studio, doccano, csv, tsv or jsonl (a table with named columns)."),
+    schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     out: str = typer.Option(..., "--out", "-o", help="Label file to write (JSON Lines of text records)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    text_column: str = typer.Option("text", "--text-column", help="Tables: the column holding the text."),
+    doc_column: str = typer.Option("doc", "--doc-column", help="Tables: the column naming each text's article (cross-validation groups); without it each row is its own document."),
+    themes_column: str = typer.Option("themes", "--themes-column", help="Tables: the column of themes (several separated by ';', ',' or '|')."),
+    stance_column: str = typer.Option("stance", "--stance-column", help="Tables: the column of stances."),
+    id_column: str = typer.Option("id", "--id-column", help="Tables: a column of row ids (names a row's document when there is no doc column)."),
+    where: List[str] = typer.Option([], "--where", help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target."),
 ) -> None:
-    """Convert labels exported by Label Studio or doccano into a themetag label file.
+    """Convert labels from Label Studio, doccano or a table (CSV/TSV/JSON Lines) into a themetag label file.
 
-    Tasks with no annotation (or only skipped ones) are left out and counted.
-    The mapping is in docs/interop.md.
+    Items with no labels (Label Studio tasks with no annotation, doccano
+    examples without labels, table rows with neither themes nor stance) are
+    left out and counted. Every bad item is named on stderr (file:line) and the
+    good ones are still written; the exit code is then 1. Table cells match
+    the schema's names ignoring case (FAVOR -> favor). The mapping for the
+    tools is in docs/interop.md.
     """
-    from .interop import read_doccano, read_label_studio, write_jsonl
+    from .interop import TableColumns, read_doccano, read_label_studio, read_table, write_jsonl
     from .io import check_output_path
-    from .schema import Schema
 
-    if tool not in LABEL_TOOLS:
-        error(f"--from must be label-studio or doccano, not {tool!r}")
+    if tool not in LABEL_TOOLS + TABLE_FORMATS:
+        error(f"--from must be one of {', '.join(LABEL_TOOLS + TABLE_FORMATS)}, not {tool!r}")
         raise typer.Exit(EXIT_USAGE)
+    filters = {}
+    for item in where:
+        column, sep, value = item.partition("=")
+        if not sep or not column:
+            error(f"--where takes COLUMN=VALUE, not {item!r}")
+            raise typer.Exit(EXIT_USAGE)
+        filters[column] = value
     if Path(out).exists() and not force:
         error(f"{out} exists; pass --force to replace it")
         raise typer.Exit(EXIT_INPUT)
     check_output_path(out)
-    schema = Schema.load(schema_path)
-    records = (read_label_studio if tool == "label-studio" else read_doccano)(file, schema)
-    unit = "tasks" if tool == "label-studio" else "examples"
+    schema = _schema(schema_path)
+    if tool in TABLE_FORMATS:
+        columns = TableColumns(text=text_column, doc=doc_column, themes=themes_column, stance=stance_column, id=id_column, where=filters)
+        records = read_table(file, schema, columns=columns, format=tool, errors="collect")
+        unit = "rows"
+    else:
+        records = (read_label_studio if tool == "label-studio" else read_doccano)(file, schema, errors="collect")
+        unit = "tasks" if tool == "label-studio" else "examples"
+    for problem in records.problems:
+        error(str(problem))
     skipped = records.skipped
     if skipped:
         listed = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
-        warn(f"{file}: skipped {len(skipped)} {unit} with no annotation ({listed})")
+        warn(f"{file}: skipped {len(skipped)} {unit} with no labels ({listed})")
     if not records:
-        error(f"{file}: no annotated {unit}; nothing written")
+        why = f"{len(records.problems)} {unit} could not be imported (named above)" if records.problems else f"no labeled {unit}"
+        error(f"{file}: nothing written: {why}")
         raise typer.Exit(EXIT_INPUT)
     write_jsonl(records, out)
     typer.echo(f"{len(records)} labeled paragraphs written to {out}", err=True)
+    if records.problems:
+        error(f"{len(records.problems)} {unit} could not be imported (named above); fix them and import again")
+        raise typer.Exit(EXIT_INPUT)
 
 
 @command("export-tasks")
 def export_tasks_command(
     file: str = typer.Argument(..., help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin."),
     tool: str = typer.Option(..., "--to", help="label-studio (a JSON list of tasks) or doccano (JSON Lines)."),
-    schema_path: str = typer.Option("labels/schema.json", "--schema", "-s", help="The label schema (schema.json, or its folder)."),
+    schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     out: str = typer.Option(..., "--out", "-o", help="File to write; for label-studio the labeling config goes beside it as <stem>.label_config.xml."),
     suggestions: bool = typer.Option(True, "--suggestions/--no-suggestions", help="Pre-fill the records' kind, themes and stance (Label Studio: as predictions; doccano: as labels)."),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
@@ -531,7 +584,6 @@ def export_tasks_command(
         write_jsonl,
     )
     from .io import atomic_output, check_output_path
-    from .schema import Schema
 
     if tool not in LABEL_TOOLS:
         error(f"--to must be label-studio or doccano, not {tool!r}")
@@ -545,7 +597,7 @@ def export_tasks_command(
     for path in (out_path, config_path):
         if path is not None:
             check_output_path(path)
-    schema = Schema.load(schema_path)
+    schema = _schema(schema_path)
     records = read_records(file, schema)
     if tool == "label-studio":
         tasks = to_label_studio(records, schema, suggestions=suggestions)
@@ -602,7 +654,6 @@ def check_labels_command(
     paragraph is judged by a model that never saw its article.
     """
     from .evaluation import cross_validate
-    from .labels import load_labels
     from .review import check_labels
     from .training import TrainConfig
 
@@ -610,7 +661,7 @@ def check_labels_command(
     if fmt not in ("table", "jsonl"):
         error(f"--format must be table or jsonl, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
-    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    label_set = _load_labels(labels, corpus, articles)
     report = cross_validate(label_set, TrainConfig(seed=seed), progress=_progress)
     for row in check_labels(label_set, report.predictions, n=n):
         if fmt == "jsonl":

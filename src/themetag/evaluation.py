@@ -89,43 +89,49 @@ class CVReport:
         return (statistics.mean(values), statistics.pstdev(values)) if values else (float("nan"), float("nan"))
 
     def summary(self) -> dict:
-        """The headline numbers, as stored in a model's metadata.json."""
-        m = self.overall
-        return {
-            "folds": len(self.folds),
-            "n_content": m["n_content"],
-            "theme_micro_f1": m["themes"]["micro_f1"],
-            "theme_macro_f1": m["themes"]["macro_f1"],
-            "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
-            "stance_macro_f1": m["stance"]["macro_f1"],
-            "stance_f_avg": m["stance"]["f_avg"],
-            "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
-            "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
-            "kind_accuracy_model": self.kind.get("model_accuracy"),
-            "kind_accuracy_rules": self.kind.get("rules_accuracy"),
-            "baseline_keyword": {
-                "theme_micro_f1": self.baselines["keyword"]["themes"]["micro_f1"],
-                "theme_macro_f1": self.baselines["keyword"]["themes"]["macro_f1"],
-                "stance_f_avg": self.baselines["keyword"]["stance"]["f_avg"],
-            },
-            "baseline_majority": {
-                "theme_micro_f1": self.baselines["majority"]["themes"]["micro_f1"],
-                "theme_macro_f1": self.baselines["majority"]["themes"]["macro_f1"],
-                "stance_f_avg": self.baselines["majority"]["stance"]["f_avg"],
-            },
-            **({"leave_one_source_out": {
+        """The headline numbers, as stored in a model's metadata.json (and written by ``evaluate --output``).
+
+        Theme numbers appear only for a schema with themes, stance numbers only
+        for one with more than one stance, kind numbers only when some labels
+        are not content: no rows of zeros for what the schema does not have.
+        """
+        m, schema = self.overall, self.schema
+        has_themes, has_stance = bool(schema.themes), len(schema.stances) > 1
+        out: dict = {"folds": len(self.folds), "n_content": m["n_content"]}
+        if has_themes:
+            out.update({
+                "theme_micro_f1": m["themes"]["micro_f1"],
+                "theme_macro_f1": m["themes"]["macro_f1"],
+                "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
+                "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
+            })
+        if has_stance:
+            out.update({
+                "stance_macro_f1": m["stance"]["macro_f1"],
+                "stance_f_avg": m["stance"]["f_avg"],
+                "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
+            })
+        if self.kind.get("model_accuracy") is not None or self.kind.get("rules_accuracy") is not None:
+            out.update({"kind_accuracy_model": self.kind.get("model_accuracy"), "kind_accuracy_rules": self.kind.get("rules_accuracy")})
+        for name in ("keyword", "majority"):
+            b = self.baselines[name]
+            out[f"baseline_{name}"] = {
+                **({"theme_micro_f1": b["themes"]["micro_f1"], "theme_macro_f1": b["themes"]["macro_f1"]} if has_themes else {}),
+                **({"stance_f_avg": b["stance"]["f_avg"]} if has_stance else {}),
+            }
+        if self.loso is not None:
+            out["leave_one_source_out"] = {
                 source: {
                     "documents": block["documents"],
                     "n_content": block["model"]["n_content"],
-                    "theme_micro_f1": block["model"]["themes"]["micro_f1"],
-                    "stance_f_avg": block["model"]["stance"]["f_avg"],
-                    "keyword_theme_micro_f1": block["keyword"]["themes"]["micro_f1"],
-                    "keyword_stance_f_avg": block["keyword"]["stance"]["f_avg"],
+                    **({"theme_micro_f1": block["model"]["themes"]["micro_f1"], "keyword_theme_micro_f1": block["keyword"]["themes"]["micro_f1"]} if has_themes else {}),
+                    **({"stance_f_avg": block["model"]["stance"]["f_avg"], "keyword_stance_f_avg": block["keyword"]["stance"]["f_avg"]} if has_stance else {}),
                 }
                 for source, block in self.loso.items()
-            }} if self.loso is not None else {}),
-            **({"learning_curve": self.curve} if self.curve is not None else {}),
-        }
+            }
+        if self.curve is not None:
+            out["learning_curve"] = self.curve
+        return out
 
 @dataclass(frozen=True)
 class Answer:
@@ -320,7 +326,9 @@ def learning_curve(
 
 def _kind_scores(examples: Sequence[Example], oof: Sequence[OutOfFold], overall: dict) -> dict:
     """The learned kind model's accuracy, and on labeled article paragraphs the segmenter's rules beside it."""
-    kind = {"model_accuracy": overall.get("kind_accuracy")}
+    # With every paragraph labeled content there is no kind to learn: an accuracy of 1.000 would say nothing.
+    only_content = all(e.kind == "content" for e in examples)
+    kind = {"model_accuracy": None if only_content else overall.get("kind_accuracy")}
     judged = [(e, o) for e, o in zip(examples, oof) if e.rule_kind is not None]
     if judged:
         truth = [e.kind for e, _ in judged]

@@ -1,4 +1,5 @@
-"""Label Studio and doccano: export paragraphs to label, import the labels back.
+"""Labels from elsewhere: Label Studio and doccano (export paragraphs to label, import the labels back), and
+tables of labeled texts (CSV, TSV, JSON Lines with named columns: :func:`read_table`).
 
 themetag's label format is JSON Lines of *text records* (see
 :mod:`themetag.labels`)::
@@ -97,8 +98,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable
 
 from .errors import LabelError
@@ -107,10 +111,12 @@ from .schema import KINDS, Fail, Schema, check_record_labels
 
 __all__ = [
     "ImportedRecords",
+    "TableColumns",
     "label_studio_config",
     "read_doccano",
     "read_label_studio",
     "read_records",
+    "read_table",
     "to_doccano",
     "to_label_studio",
     "write_jsonl",
@@ -139,6 +145,8 @@ class ImportedRecords(list):
     def __init__(self, records: Iterable[dict] = (), skipped: Iterable[str] = ()):
         super().__init__(records)
         self.skipped: list[str] = list(skipped)
+        #: With ``errors="collect"``: one LabelError per item that could not be imported (the rest were).
+        self.problems: list[LabelError] = []
 
 
 # --------------------------------------------------------------------------- items of an export file
@@ -159,6 +167,46 @@ def _items(path: str | os.PathLike, expected: str) -> tuple[list[JsonItem], str]
 
 
 # --------------------------------------------------------------------------- building and checking records
+
+
+def _each(items: list[JsonItem], one, collector: "_Collector", errors: str) -> None:
+    """``one(item)`` for every item; a LabelError it raises ends the import (``errors="raise"``) or is kept in
+    ``collector.records.problems`` while the next item is read (``"collect"``)."""
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    for item in items:
+        try:
+            one(item)
+        except LabelError as exc:
+            if errors == "raise":
+                raise
+            collector.records.problems.append(exc)
+
+
+def _doccano_items(path: str | os.PathLike) -> tuple[list[JsonItem], str]:
+    """doccano's download is a .zip holding one JSONL file per user (or all.jsonl); read the one JSONL inside."""
+    import zipfile
+
+    where = str(path)
+    if str(path) != "-" and zipfile.is_zipfile(path):
+        from .io import read_bounded
+
+        read_bounded(path, LabelError)  # the size and file-type checks every input gets
+        with zipfile.ZipFile(path) as archive:
+            inside = [n for n in archive.namelist() if n.endswith((".jsonl", ".json")) and not n.startswith("__MACOSX")]
+            if len(inside) != 1:
+                raise LabelError(f"the zip holds {len(inside)} JSON/JSONL files ({', '.join(inside) or 'none'}); unpack it and import one", path=where)
+            info = archive.getinfo(inside[0])
+            if info.file_size > MAX_TABLE_BYTES:
+                raise LabelError(f"{inside[0]} is {info.file_size:,} bytes unpacked, over the {MAX_TABLE_BYTES:,}-byte limit", path=where)
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as folder:
+                unpacked = Path(folder) / Path(inside[0]).name
+                unpacked.write_bytes(archive.read(inside[0]))
+                items, _ = _items(unpacked, "a doccano JSONL export")
+        return items, f"{where}:{inside[0]}"
+    return _items(path, "a doccano JSONL export")
 
 
 def _as_doc(value: object, fail: Fail) -> str | None:
@@ -289,16 +337,17 @@ def _label_studio_choices(result: object, fail: Fail) -> tuple[object, object, o
     return kind, chosen.get(THEMES_CONTROL), stance
 
 
-def read_label_studio(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
+def read_label_studio(path: str | os.PathLike, schema: Schema, *, errors: str = "raise") -> ImportedRecords:
     """A Label Studio JSON export (a list of tasks; or JSON Lines of tasks) → themetag text records.
 
     Returns the records in task order; ``.skipped`` lists the tasks without a
-    (non-cancelled) annotation. Raises :class:`LabelError` naming the file,
-    line and task on the first problem.
+    (non-cancelled) annotation. A problem is a :class:`LabelError` naming the
+    file, line and task: raised at the first (``errors="raise"``), or with
+    ``errors="collect"`` kept in ``.problems`` while the other tasks are read.
     """
     items, where = _items(path, "a Label Studio JSON export (a list of tasks)")
     collector = _Collector(where, LABEL_STUDIO_DOC_PREFIX)
-    for item in items:
+    def one(item: JsonItem) -> None:
         fail = _failer(item, where, "task")
         task = item.value
         if not isinstance(task, dict):
@@ -316,10 +365,12 @@ def read_label_studio(path: str | os.PathLike, schema: Schema) -> ImportedRecord
         annotation = _pick_annotation(task.get("annotations"), fail)
         if annotation is None:
             collector.skip(_describe(item, "task"))
-            continue
+            return
         kind, themes, stance = _label_studio_choices(annotation.get("result"), fail)
         labels = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         collector.add(data, task.get("id"), item, paragraph, labels, fail)
+
+    _each(items, one, collector, errors)
     return collector.records
 
 
@@ -522,15 +573,16 @@ def _doccano_labels(labels: list, schema: Schema, fail: Fail) -> tuple[object, l
     return (kinds or [None])[0], themes, (stances or [None])[0]
 
 
-def read_doccano(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
-    """A doccano text-classification export (JSONL, or the JSON array format) → themetag text records.
+def read_doccano(path: str | os.PathLike, schema: Schema, *, errors: str = "raise") -> ImportedRecords:
+    """A doccano text-classification export (JSONL, the JSON array format, or the .zip doccano downloads) → text records.
 
-    Returns the records in file order; ``.skipped`` lists examples without labels.
+    Returns the records in file order; ``.skipped`` lists examples without
+    labels; ``errors`` as in :func:`read_label_studio`.
     """
-    items, where = _items(path, "a doccano JSONL export")
+    items, where = _doccano_items(path)
     _check_doccano_names(schema, lambda m: LabelError(m, path=where))
     collector = _Collector(where, DOCCANO_DOC_PREFIX)
-    for item in items:
+    def one(item: JsonItem) -> None:
         fail = _failer(item, where, "example")
         example = item.value
         if not isinstance(example, dict):
@@ -545,12 +597,14 @@ def read_doccano(path: str | os.PathLike, schema: Schema) -> ImportedRecords:
             raise fail(f"\"label\" must be a list of label names, got {labels!r}")
         if not labels:
             collector.skip(_describe(item, "example"))
-            continue
+            return
         kind, themes, stance = _doccano_labels(labels, schema, fail)
         checked = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         meta = example.get("meta", example.get("metadata"))
         fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para") if k in example}}
         collector.add(fields, example.get("id"), item, paragraph, checked, fail)
+
+    _each(items, one, collector, errors)
     return collector.records
 
 
@@ -600,3 +654,168 @@ def read_records(path: str | os.PathLike, schema: Schema | None = None) -> list[
         _export_record(item.value, schema, fail)
         records.append(item.value)
     return records
+
+
+# --------------------------------------------------------------------------- tables: CSV, TSV, JSON Lines
+
+#: The largest label table read (a table of short texts is a few MB).
+MAX_TABLE_BYTES = 200_000_000
+#: Separators of several themes in one cell: "militarization;corruption", "a, b", "a|b".
+THEME_SEPARATORS = re.compile(r"\s*[;,|]\s*")
+
+
+@dataclass(frozen=True)
+class TableColumns:
+    """Which column holds what. ``doc`` and ``para`` are optional: without ``doc``, each row is its own document
+    (its ``id`` column if there is one); ``themes`` may be absent for a stance-only schema, ``stance`` for a
+    theme-only one; ``kind`` absent means every row is content. ``where`` keeps only rows whose column has the
+    value (e.g. ``{"Target": "Atheism"}``: one model per target)."""
+
+    text: str = "text"
+    doc: str = "doc"
+    para: str = "para"
+    themes: str = "themes"
+    stance: str = "stance"
+    kind: str = "kind"
+    id: str = "id"
+    where: dict = field(default_factory=dict)
+
+
+def read_table(
+    path: str | os.PathLike,
+    schema: Schema,
+    *,
+    columns: TableColumns = TableColumns(),
+    format: str | None = None,
+    errors: str = "raise",
+) -> ImportedRecords:
+    """A table of labeled texts (CSV, TSV, or JSON Lines of objects) → themetag text records.
+
+    ``format`` is ``csv``, ``tsv`` or ``jsonl`` (default: from the file's
+    ending). Themes in one cell are separated by ``;``, ``,`` or ``|`` (a JSON
+    list in JSON Lines); stance and theme values match the schema's names,
+    ignoring case when that is unambiguous (``FAVOR`` → ``favor``). Rows with
+    neither themes nor stance are skipped and counted as unlabeled.
+    ``errors="collect"`` imports every good row and lists each bad one in
+    ``.problems``; ``"raise"`` stops at the first.
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "tweets.tsv"
+    >>> _ = f.write_text("id\\tTweet\\tStance\\n1\\tTroops out now\\tAGAINST\\n", encoding="utf-8")
+    >>> schema = Schema((), ("favor", "against", "none"), "none")
+    >>> read_table(f, schema, columns=TableColumns(text="Tweet", stance="Stance"))
+    [{'doc': '1', 'para': 0, 'text': 'Troops out now', 'kind': 'content', 'themes': [], 'stance': 'against'}]
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    fmt = format or {".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(Path(str(path)).suffix.lower())
+    if fmt not in ("csv", "tsv", "jsonl"):
+        raise LabelError("cannot tell the table's format from its name; say csv, tsv or jsonl", path=str(path))
+    rows, where = (_json_rows if fmt == "jsonl" else _delimited_rows)(path, "\t" if fmt == "tsv" else ",")
+    collector = _Collector(where, "")
+    names = _Names(schema)
+    for line, row in rows:
+        fail = lambda message, line=line: LabelError(message, path=where, line=line)  # noqa: E731
+        try:
+            if isinstance(row, LabelError):
+                raise row
+            if any(str(row.get(k, "")) != str(v) for k, v in columns.where.items()):
+                continue
+            text = row.get(columns.text)
+            if not isinstance(text, str) or not text.strip():
+                raise fail(f"no text in column {columns.text!r}" + _known_columns(row))
+            themes = names.themes(row.get(columns.themes), fail)
+            stance = names.stance(row.get(columns.stance), fail)
+            kind = row.get(columns.kind) or None
+            if kind is None and not themes and stance is None:
+                collector.skip(f"line {line} (no labels)")
+                continue
+            labels = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
+            doc = row.get(columns.doc)
+            ident = row.get(columns.id)
+            fields = {"doc": doc if doc not in (None, "") else None, "para": row.get(columns.para)}
+            collector.add(fields, ident if ident not in (None, "") else f"line{line}", JsonItem(line, line), text, labels, fail)
+        except LabelError as exc:
+            if errors == "raise":
+                raise
+            collector.records.problems.append(exc)
+    return collector.records
+
+
+def _known_columns(row: dict) -> str:
+    return f" (the columns are {', '.join(map(repr, row))})" if row else ""
+
+
+class _Names:
+    """Cell values → schema names: exact, else the one name equal ignoring case."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.theme_names = {t.casefold(): t for t in schema.themes}
+        self.stance_names = {s.casefold(): s for s in schema.stances}
+
+    def _name(self, value: str, names: dict, exact: tuple) -> str:
+        return value if value in exact else names.get(value.casefold(), value)  # unknown names are reported by the checker
+
+    def themes(self, cell: object, fail: Fail) -> list[str]:
+        if cell is None or cell == "":
+            return []
+        if isinstance(cell, str):
+            cell = [t for t in THEME_SEPARATORS.split(cell.strip()) if t]
+        if not isinstance(cell, list) or not all(isinstance(t, str) for t in cell):
+            raise fail(f"themes must be names separated by ';' (or a JSON list), got {cell!r}")
+        return [self._name(t.strip(), self.theme_names, self.schema.themes) for t in cell]
+
+    def stance(self, cell: object, fail: Fail) -> str | None:
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            return None
+        if not isinstance(cell, str):
+            raise fail(f"stance must be a name, got {cell!r}")
+        return self._name(cell.strip(), self.stance_names, self.schema.stances)
+
+
+def _delimited_rows(path: str | os.PathLike, delimiter: str):
+    """(line, {column: cell}) per record of a CSV/TSV file with a header row (UTF-8; else cp1252 with a note)."""
+    import csv
+    import io as _io
+
+    from .io import read_bounded
+
+    raw, where = read_bounded(path, LabelError, limit=MAX_TABLE_BYTES)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")  # SemEval-style files are often Windows-1252
+    if "\x00" in text:
+        raise LabelError("looks like a binary file (NUL bytes), not a table", path=where)
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = []
+    try:
+        header = next(reader, None)
+        if not header or not any(h.strip() for h in header):
+            raise LabelError("empty table: the first row must name the columns", path=where, line=1)
+        header = [h.strip() for h in header]
+        previous_end = reader.line_num
+        for cells in reader:
+            line = previous_end + 1
+            previous_end = reader.line_num
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) > len(header):
+                rows.append((line, LabelError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)))
+                continue
+            rows.append((line, dict(zip(header, cells))))
+    except csv.Error as exc:
+        raise LabelError(f"not a valid table: {exc}", path=where, line=reader.line_num) from None
+    return rows, where
+
+
+def _json_rows(path: str | os.PathLike, _delimiter: str):
+    items, where = _items(path, "JSON Lines of objects, one labeled text each")
+    rows = []
+    for item in items:
+        if isinstance(item.value, dict):
+            rows.append((item.line, item.value))
+        else:
+            rows.append((item.line, LabelError(f"expected a JSON object, got {type(item.value).__name__}", path=where, line=item.line)))
+    return rows, where

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -72,6 +72,8 @@ class LabelSet:
     schema: Schema
     examples: list[Example]
     card_notes: str = ""
+    #: ``file:line`` of each record left out because nothing in it is labeled yet (``themetag suggest`` output).
+    unlabeled: list[str] = field(default_factory=list)
 
     def content(self) -> list[Example]:
         return [e for e in self.examples if e.kind == "content"]
@@ -144,7 +146,7 @@ class CorpusIndex:
         return self._segments[key]
 
 
-_TEXT_FIELDS = ("doc", "para", "text", "kind", "themes", "stance")
+_TEXT_FIELDS = ("text",)  # doc, para, kind, themes and stance may be left out (see _validate_record)
 _CORPUS_FIELDS = ("corpus", "id", "para", "text_sha256", "kind", "themes", "stance")
 
 
@@ -204,12 +206,16 @@ def load_labels(
     corpus = CorpusIndex(corpus_dir, articles_dir)
     seen: dict[str, Example] = {}
     examples: list[Example] = []
+    unlabeled: list[str] = []
     for d in dirs:
         files = label_files(d)
         if not files:
             raise LabelError("no *.jsonl label files here", path=str(d))
         for f in files:
             for example in _read_label_file(f, schema, corpus):
+                if isinstance(example, str):
+                    unlabeled.append(example)
+                    continue
                 previous = seen.get(example.uid)
                 if previous is None:
                     seen[example.uid] = example
@@ -222,7 +228,7 @@ def load_labels(
                         line=example.line,
                     )
     notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
-    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes))
+    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled)
 
 
 def _card_notes(path: Path) -> str:
@@ -233,14 +239,31 @@ def _card_notes(path: Path) -> str:
         raise LabelError("the model card notes are not UTF-8 text; save them as UTF-8", path=where) from None
 
 
-def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example]:
+def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example | str]:
+    """The file's examples; ``"file:line"`` in place of a record with nothing labeled yet."""
     where = str(path)
     with open_input(path, LabelError) as handle:
         for item in iter_json_lines(handle):
             if item.error is not None:
                 hint = "; each line must be one JSON object" if item.error.startswith("not valid JSON") else ""
                 raise LabelError(item.error + hint, path=where, line=item.line)
+            if _is_unlabeled(item.value, schema):
+                yield f"{where}:{item.line}"
+                continue
             yield _validate_record(item.value, schema, corpus, where, item.line)
+
+
+def _is_unlabeled(record: object, schema: Schema) -> bool:
+    """A paragraph still to label, as ``segment`` and ``suggest`` write it: content, no themes, no stance."""
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("text"), str)
+        and "corpus" not in record
+        and record.get("kind", "content") == "content"
+        and record.get("stance") is None
+        and not record.get("themes")
+        and len(schema.stances) > 1
+    )
 
 
 def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where: str, lineno: int) -> Example:
@@ -256,13 +279,16 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         shape = "corpus record" if is_corpus else "text record"
         raise fail(f"{shape} is missing {', '.join(repr(m) for m in missing)}; a {shape} needs {', '.join(required)}")
 
-    para = record["para"]
-    # Label files state every field: a null kind or themes is a mistake, not "content" or "none".
-    if record["kind"] is None:
+    para = record.get("para")
+    # Left out, kind means content and themes none; stated as null, they are a mistake, not a default.
+    if "kind" in record and record["kind"] is None:
         raise fail(f"\"kind\" must be one of {', '.join(KINDS)}, got null")
-    if record["themes"] is None:
+    if "themes" in record and record["themes"] is None:
         raise fail("\"themes\" must be a list of theme names (\"themes\": [] for none), got null")
-    kind, themes, stance = check_record_labels(record["kind"], record["themes"], record["stance"], schema, fail, labeled=True)
+    stance = record.get("stance")
+    if stance is None and len(schema.stances) == 1 and record.get("kind", "content") == "content":
+        stance = schema.null_stance  # a theme-only schema: the one stance goes without saying
+    kind, themes, stance = check_record_labels(record.get("kind"), record.get("themes", []), stance, schema, fail, labeled=True)
     if para is not None and (not isinstance(para, int) or isinstance(para, bool) or para < 0):
         raise fail(f"\"para\" must be a paragraph index (0 or more) or null, got {para!r}")
 
@@ -287,7 +313,10 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
             )
         doc = str(row.get("doc", row_id))
     else:
-        doc, text = record["doc"], record["text"]
+        # Without a doc, a record is a document of its own (a tweet, an answer): its own cross-validation group.
+        doc, text = record.get("doc", f"{Path(where).stem}:{lineno}"), record["text"]
+        if isinstance(doc, int) and not isinstance(doc, bool):
+            doc = str(doc)
         if not isinstance(doc, str) or not doc:
             raise fail("\"doc\" must be a non-empty string (the article's file name without extension)")
         if not isinstance(text, str) or not text.strip():

@@ -36,18 +36,22 @@ def format_table(report: "CVReport") -> str:
             f"{name:<38}{_f(value_of(m)):>9}{'± ' + format(mean_sd[1], '.3f'):>11}{_f(value_of(base['keyword'])):>9}{_f(value_of(base['majority'])):>10}"
         )
 
+    has_themes, has_stance = bool(schema.themes), len(schema.stances) > 1
     for t in schema.themes:
         for metric in ("precision", "recall", "f1"):
             row(f"theme {t} {metric}", ("themes", "per_theme", t, metric), lambda b, t=t, metric=metric: b["themes"]["per_theme"][t][metric])
-    row("theme micro-F1", ("themes", "micro_f1"), lambda b: b["themes"]["micro_f1"])
-    row("theme macro-F1", ("themes", "macro_f1"), lambda b: b["themes"]["macro_f1"])
-    for s in schema.stances:
-        row(f"stance {s} F1", ("stance", "per_stance", s, "f1"), lambda b, s=s: b["stance"]["per_stance"][s]["f1"])
-    row("stance macro-F1", ("stance", "macro_f1"), lambda b: b["stance"]["macro_f1"])
-    sides = "/".join(s for s in schema.stances if s != schema.null_stance)
-    row(f"stance F_avg (mean F1 {sides})", ("stance", "f_avg"), lambda b: b["stance"]["f_avg"])
+    if has_themes:
+        row("theme micro-F1", ("themes", "micro_f1"), lambda b: b["themes"]["micro_f1"])
+        row("theme macro-F1", ("themes", "macro_f1"), lambda b: b["themes"]["macro_f1"])
+    if has_stance:
+        for s in schema.stances:
+            row(f"stance {s} F1", ("stance", "per_stance", s, "f1"), lambda b, s=s: b["stance"]["per_stance"][s]["f1"])
+        row("stance macro-F1", ("stance", "macro_f1"), lambda b: b["stance"]["macro_f1"])
+        sides = "/".join(s for s in schema.stances if s != schema.null_stance)
+        row(f"stance F_avg (mean F1 {sides})", ("stance", "f_avg"), lambda b: b["stance"]["f_avg"])
     kind = report.kind
-    lines.append(f"{'kind accuracy (learned model)':<38}{_f(kind.get('model_accuracy')):>9}")
+    if kind.get("model_accuracy") is not None:
+        lines.append(f"{'kind accuracy (learned model)':<38}{_f(kind.get('model_accuracy')):>9}")
     if kind.get("rules_accuracy") is not None:
         lines.append(
             f"{'kind accuracy on articles: model':<38}{_f(kind.get('model_accuracy_on_articles')):>9}   ({kind['articles_paragraphs']} paragraphs of labeled articles)"
@@ -55,25 +59,28 @@ def format_table(report: "CVReport") -> str:
         lines.append(f"{'kind accuracy on articles: rules':<38}{_f(kind.get('rules_accuracy')):>9}")
         rb = kind["rules_boilerplate"]
         lines.append(f"{'boilerplate P / R (rules)':<38}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})")
+    measures = " / ".join(name for name, shown in (("theme micro-F1", has_themes), ("stance F_avg", has_stance)) if shown)
+
+    def pair(block: dict) -> str:
+        return " / ".join(f"{value:.3f}" for value, shown in ((block["themes"]["micro_f1"], has_themes), (block["stance"]["f_avg"], has_stance)) if shown)
+
     if report.loso is not None:
-        lines += ["", "Leave one source out: trained on the other sources, tested on this one (an outlet never seen)", "(theme micro-F1 / stance F_avg; model | keyword):"]
+        lines += ["", "Leave one source out: trained on the other sources, tested on this one (an outlet never seen)", f"({measures}; model | keyword):"]
         for source, block in report.loso.items():
             mm, kw = block["model"], block["keyword"]
-            lines.append(
-                f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  "
-                f"{mm['themes']['micro_f1']:.3f} / {mm['stance']['f_avg']:.3f}  |  {kw['themes']['micro_f1']:.3f} / {kw['stance']['f_avg']:.3f}"
-            )
+            lines.append(f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}")
     if report.curve:
         lines += ["", "Learning curve (grouped CV with part of each training fold's documents):"]
         for point in report.curve:
-            lines.append(f"  {point['fraction']:>5.0%} ({point['documents']:>6.1f} documents): theme micro-F1 {point['theme_micro_f1']:.3f}, stance F_avg {point['stance_f_avg']:.3f}")
-    lines += ["", "Per source, within grouped CV (theme micro-F1 / stance F_avg; model | keyword):"]
-    for source, block in report.per_source.items():
-        mm, kw = block["model"], block["keyword"]
-        lines.append(
-            f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  "
-            f"{mm['themes']['micro_f1']:.3f} / {mm['stance']['f_avg']:.3f}  |  {kw['themes']['micro_f1']:.3f} / {kw['stance']['f_avg']:.3f}"
-        )
+            scores = ", ".join(
+                f"{name} {point[key]:.3f}" for name, key, shown in (("theme micro-F1", "theme_micro_f1", has_themes), ("stance F_avg", "stance_f_avg", has_stance)) if shown
+            )
+            lines.append(f"  {point['fraction']:>5.0%} ({point['documents']:>6.1f} documents): {scores}")
+    if len(report.per_source) > 1:
+        lines += ["", f"Per source, within grouped CV ({measures}; model | keyword):"]
+        for source, block in report.per_source.items():
+            mm, kw = block["model"], block["keyword"]
+            lines.append(f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}")
     return "\n".join(lines)
 
 

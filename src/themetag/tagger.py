@@ -413,6 +413,14 @@ def build_metadata(model: Model, *, labels: dict, cv_summary: dict | None) -> di
     }
 
 
+def shipped_schema() -> Schema:
+    """The shipped model's label schema, read from its metadata.json (the model's arrays are not loaded)."""
+    from .io import read_bounded
+
+    raw, _ = read_bounded(default_model_path() / METADATA_FILE, ModelError, limit=MAX_METADATA_BYTES)
+    return Schema.from_dict(json.loads(raw)["schema"])
+
+
 _cached_default: Tagger | None = None
 
 

@@ -1,0 +1,110 @@
+"""Retraining for someone else's labels and schema, the way users bring them: a TSV, a stance-only schema, the CLI.
+
+The texts are the project's real labeled seed paragraphs, re-shaped as a stance data set would come (one text
+per row, stances FAVOR / AGAINST / NONE, no themes) — real published text, labels mapped, nothing invented.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import themetag
+from themetag.errors import LabelError
+from themetag.interop import TableColumns, read_table
+from themetag.schema import Schema
+
+REPO = Path(__file__).resolve().parent.parent
+STANCE_SCHEMA = {"name": "stance toward militarized drug policy", "themes": {}, "stances": ["favor", "against", "none"], "null_stance": "none"}
+
+
+def run(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "themetag", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def stance_table(tmp_path_factory) -> tuple[Path, list[dict]]:
+    """seeds.jsonl's content paragraphs as a TSV: ID, Target, Tweet, Stance (upper case, "NONE" for neutral)."""
+    folder = tmp_path_factory.mktemp("stance")
+    rows = []
+    for line in (REPO / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["kind"] == "content":
+            stance = {"neutral": "NONE"}.get(record["stance"], record["stance"].upper())
+            rows.append({"ID": f"{record['doc']}-{record['para']}", "Target": "militarized drug policy", "Tweet": record["text"], "Stance": stance})
+    path = folder / "stance.tsv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
+        writer.writeheader()
+        writer.writerows(rows)
+    (folder / "schema.json").write_text(json.dumps(STANCE_SCHEMA), encoding="utf-8")
+    return path, rows
+
+
+def test_a_stance_only_tsv_trains_and_tags_through_the_cli_alone(stance_table, tmp_path):
+    table, rows = stance_table
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "schema.json").write_text(json.dumps(STANCE_SCHEMA), encoding="utf-8")
+    imported = run("import-labels", table, "--from", "tsv", "--schema", labels, "--text-column", "Tweet",
+                   "--stance-column", "Stance", "--id-column", "ID", "--out", labels / "stance.jsonl", cwd=tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert f"{len(rows)} labeled paragraphs written" in imported.stderr
+
+    evaluated = run("evaluate", "--labels", labels, "--folds", "3", "--output", tmp_path / "metrics.json", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "theme" not in evaluated.stdout.lower()  # no rows of zeros for themes the schema does not have
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0 <= metrics["stance_f_avg"] <= 1 and "theme_micro_f1" not in metrics
+
+    trained = run("train", "--labels", labels, "--out", tmp_path / "model", "--no-evaluate", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text("".join(json.dumps({"id": r["ID"], "text": r["Tweet"]}) + "\n" for r in rows), encoding="utf-8")
+    predicted = run("predict", texts, "--model", tmp_path / "model", "--unit", "paragraph", "-f", "jsonl", cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr
+    results = [json.loads(line) for line in predicted.stdout.splitlines()]
+    assert [r["id"] for r in results] == [r["ID"] for r in rows]
+    assert all(r["paragraphs"][0]["stance"] in ("favor", "against", "none") for r in results)  # 0 left untagged
+
+    tagger = themetag.load(tmp_path / "model")
+    for row, result in zip(rows, results):
+        assert tagger.tag(row["Tweet"], unit="paragraph").paragraphs[0].stance == result["paragraphs"][0]["stance"]
+
+
+def test_table_import_reports_every_bad_row_and_keeps_the_good_ones(tmp_path):
+    schema = Schema.from_dict(STANCE_SCHEMA)
+    table = tmp_path / "t.csv"
+    table.write_text("id,text,stance\n1,Troops left the valley.,favor\n2,,against\n3,Talks resumed.,maybe\n4,Nothing labeled.,\n5,\"Quoted, with a comma.\",AGAINST\n", encoding="utf-8")
+    records = read_table(table, schema, errors="collect")
+    assert [(r["text"], r["stance"]) for r in records] == [("Troops left the valley.", "favor"), ("Quoted, with a comma.", "against")]
+    assert [(p.line, str(p).split(": ", 1)[1].split(";")[0]) for p in records.problems] == [
+        (3, "no text in column 'text' (the columns are 'id', 'text', 'stance')"),
+        (4, "unknown stance 'maybe'"),
+    ]
+    assert records.skipped == ["line 5 (no labels)"]
+    with pytest.raises(LabelError, match=r"t\.csv:3: no text"):
+        read_table(table, schema)
+
+
+def test_table_import_with_themes_docs_and_a_filter(tmp_path):
+    schema = Schema.load(REPO / "labels")
+    table = tmp_path / "t.jsonl"
+    rows = [
+        {"article": "a", "text": "First paragraph.", "tags": "militarization; corruption", "side": "Neutral", "Target": "x"},
+        {"article": "a", "text": "Second paragraph.", "tags": ["development"], "side": "favor", "Target": "x"},
+        {"article": "b", "text": "Other target.", "tags": "", "side": "against", "Target": "y"},
+    ]
+    table.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    columns = TableColumns(doc="article", themes="tags", stance="side", where={"Target": "x"})
+    records = read_table(table, schema, columns=columns)
+    assert [(r["doc"], r["para"], r["themes"], r["stance"]) for r in records] == [
+        ("a", 0, ["militarization", "corruption"], "neutral"),
+        ("a", 1, ["development"], "favor"),
+    ]
