@@ -108,3 +108,70 @@ def test_table_import_with_themes_docs_and_a_filter(tmp_path):
         ("a", 0, ["militarization", "corruption"], "neutral"),
         ("a", 1, ["development"], "favor"),
     ]
+
+
+# --------------------------------------------------------------------------- the training configuration file
+
+
+def test_init_config_writes_every_setting_and_train_reads_it_back(tmp_path, stance_table):
+    from themetag.config import load_config
+    from themetag.training import TrainConfig
+
+    made = run("init-config", tmp_path / "train.toml", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert load_config(tmp_path / "train.toml") == TrainConfig()
+    again = run("init-config", tmp_path / "train.toml", cwd=tmp_path)
+    assert again.returncode == 1 and "exists; pass --force" in again.stderr
+
+    text = (tmp_path / "train.toml").read_text().replace('classifier = "logistic"', 'classifier = "svm"').replace("# my_outlet = 3.0", "stance = 2.0")
+    (tmp_path / "train.toml").write_text(text)
+    assert load_config(tmp_path / "train.toml") == TrainConfig(classifier="svm", source_weights={"stance": 2.0})
+
+    table, _ = stance_table
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "schema.json").write_text(json.dumps(STANCE_SCHEMA))
+    assert run("import-labels", table, "--from", "tsv", "--schema", labels, "--text-column", "Tweet", "--stance-column", "Stance",
+               "--out", labels / "stance.jsonl", cwd=tmp_path).returncode == 0
+    trained = run("train", "--labels", labels, "--out", tmp_path / "m", "--no-evaluate", "--config", tmp_path / "train.toml", "--seed", "7", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    stored = themetag.load(tmp_path / "m").metadata["training"]
+    assert (stored["classifier"], stored["source_weights"], stored["seed"]) == ("svm", {"stance": 2.0}, 7)  # the option won over the file
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ('clasifier = "svm"', "does not know: clasifier"),
+        ('folds = "5"', "'folds' must be an integer from 2 to 100"),
+        ("word_ngrams = [1, 3000]", "'word_ngrams' must be \\[low, high\\]"),
+        ('classifier = "forest"', "'classifier' must be \"logistic\" or \"svm\""),
+        ("theme_c = -1", "'theme_c' must be a number"),
+        ("seed = ", "not valid TOML"),
+    ],
+)
+def test_a_bad_config_file_is_refused_naming_the_setting(tmp_path, line, message):
+    from themetag.config import load_config
+
+    path = tmp_path / "bad.toml"
+    path.write_text(line + "\n")
+    with pytest.raises(LabelError, match=message) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}: ")
+
+
+def test_the_svm_head_is_calibrated_linear_and_survives_saving(tmp_path):
+    """A linear SVM with Platt scaling folded into its weights: probabilities that sum to 1, saved and loaded as data."""
+    from themetag.training import TrainConfig
+
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for name in ("schema.json", "seeds.jsonl"):
+        (folder / name).write_bytes((REPO / "labels" / name).read_bytes())
+    tagger, _ = themetag.train(folder, out=tmp_path / "svm", config=TrainConfig(classifier="svm"), evaluate=False)
+    assert tagger.model.stance.link == "ovr" and tagger.model.themes.link == "sigmoid"
+    texts = [json.loads(line)["text"] for line in (folder / "seeds.jsonl").read_text().splitlines()[:40]]
+    tags = [tagger.tag(t, unit="paragraph").paragraphs[0] for t in texts]
+    assert all(abs(sum(p.stance_scores.values()) - 1) < 1e-3 for p in tags)
+    loaded = themetag.load(tmp_path / "svm")
+    assert [loaded.tag(t, unit="paragraph").paragraphs[0] for t in texts] == tags

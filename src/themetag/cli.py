@@ -230,14 +230,21 @@ LEVER_OPTIONS_HELP = {
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
     "curve": "Also score training on 25%, 50% and 100% of each fold's documents: would more labels help? (3 more cross-validations.)",
 }
-STANCE_DECISION_OPTION = typer.Option("tuned", "--stance-decision", help=LEVER_OPTIONS_HELP["stance"])
+STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + " [default: tuned]")
 SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"])
 
 
-def _train_config(seed: int, stance: str, weights: List[str], **more):
+CONFIG_OPTION = typer.Option(None, "--config", "-c", help="A training configuration file (themetag init-config writes one); options given here win over it.")
+
+
+def _train_config(config_path: Optional[str], seed: Optional[int], stance: Optional[str], weights: List[str], **more):
+    """The training settings: the config file's (or the defaults), with the options the user gave on top."""
+    from dataclasses import replace
+
+    from .config import load_config
     from .training import TrainConfig
 
-    if stance not in ("argmax", "tuned", "tuned_per_side"):
+    if stance is not None and stance not in ("argmax", "tuned", "tuned_per_side"):
         error(f"--stance-decision must be tuned, tuned_per_side or argmax, not {stance!r}")
         raise typer.Exit(EXIT_USAGE)
     parsed = {}
@@ -250,7 +257,32 @@ def _train_config(seed: int, stance: str, weights: List[str], **more):
         except ValueError:
             error(f"--source-weight takes SOURCE=W with W a positive number, not {item!r}")
             raise typer.Exit(EXIT_USAGE) from None
-    return TrainConfig(seed=seed, stance_decision=stance, source_weights=parsed or None, **more)
+    config = load_config(config_path) if config_path else TrainConfig()
+    given = {"seed": seed, "stance_decision": stance, **more}
+    if parsed:
+        given["source_weights"] = {**(config.source_weights or {}), **parsed}
+    return replace(config, **{k: v for k, v in given.items() if v is not None})
+
+
+@command("init-config")
+def init_config_command(
+    file: str = typer.Argument(..., help="The configuration file to write (TOML), e.g. train.toml."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+) -> None:
+    """Write a training configuration file with every setting, its default and what it does.
+
+    Edit it, then: themetag train --labels DIR --out MODEL --config FILE (or
+    evaluate --config FILE). The settings a model was trained with are also
+    in its metadata.json ("training").
+    """
+    from .config import config_text
+    from .io import write_text
+
+    if Path(file).exists() and not force:
+        error(f"{file} exists; pass --force to replace it")
+        raise typer.Exit(EXIT_INPUT)
+    write_text(config_text(), file)
+    typer.echo(f"training configuration written to {file}", err=True)
 
 
 @command("train")
@@ -259,7 +291,8 @@ def train_command(
     out: str = typer.Option(..., "--out", "-o", help="Model directory to write (replaced atomically)."),
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: int = typer.Option(0, "--seed", help="Random seed (same labels + seed → same model)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same labels + seed → same model) [default: 0]."),
+    config_path: Optional[str] = CONFIG_OPTION,
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
     changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines)."),
@@ -282,7 +315,7 @@ def train_command(
     from .io import check_output_path
     from .store import check_model_target
 
-    config = _train_config(seed, stance_decision, source_weight)
+    config = _train_config(config_path, seed, stance_decision, source_weight)
     check_model_target(Path(out), replace=force, keep_previous=True)
     if changes:
         check_output_path(changes)
@@ -317,8 +350,9 @@ def evaluate_command(
     labels: List[str] = LABELS_OPTION,
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: int = typer.Option(0, "--seed"),
-    folds: int = typer.Option(5, "--folds", min=2, help="Number of grouped folds."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed [default: 0]."),
+    folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Number of grouped folds [default: 5]."),
+    config_path: Optional[str] = CONFIG_OPTION,
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
     report_dir: Optional[str] = typer.Option(None, "--report", help="Write a report page with plots (PNG) into this folder."),
     stance_decision: str = STANCE_DECISION_OPTION,
@@ -332,7 +366,7 @@ def evaluate_command(
     from .report import format_table, report_figure_class, write_predictions, write_report
     from .workflow import evaluate_labels
 
-    config = _train_config(seed, stance_decision, source_weight, folds=folds)
+    config = _train_config(config_path, seed, stance_decision, source_weight, folds=folds)
     # Outputs are checked before the minutes of cross-validation, not after.
     for path in (predictions, output):
         if path:
@@ -646,7 +680,8 @@ def check_labels_command(
     articles: Optional[str] = ARTICLES_OPTION,
     n: int = typer.Option(30, "-n", min=1, help="How many paragraphs to list."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed [default: 0]."),
+    config_path: Optional[str] = CONFIG_OPTION,
 ) -> None:
     """List labeled paragraphs whose out-of-fold predictions disagree most with their label: likely label errors.
 
@@ -655,14 +690,13 @@ def check_labels_command(
     """
     from .evaluation import cross_validate
     from .review import check_labels
-    from .training import TrainConfig
 
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
     if fmt not in ("table", "jsonl"):
         error(f"--format must be table or jsonl, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
     label_set = _load_labels(labels, corpus, articles)
-    report = cross_validate(label_set, TrainConfig(seed=seed), progress=_progress)
+    report = cross_validate(label_set, _train_config(config_path, seed, None, []), progress=_progress)
     for row in check_labels(label_set, report.predictions, n=n):
         if fmt == "jsonl":
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -38,7 +38,7 @@ class LinearHead:
     classes: list[str]
     coef: np.ndarray  # (n_features, n_classes)
     intercept: np.ndarray  # (n_classes,)
-    link: str  # "sigmoid" or "softmax"
+    link: str  # "sigmoid" (themes), "softmax" (logistic regression) or "ovr" (calibrated one-vs-rest SVM)
 
     @classmethod
     def from_logistic_regression(cls, estimator, classes: Sequence[str] | None = None) -> "LinearHead":
@@ -58,6 +58,10 @@ class LinearHead:
         z = self.scores(rows)
         if self.link == "sigmoid":
             return 1.0 / (1.0 + np.exp(-z))
+        if self.link == "ovr":
+            # One-vs-rest: a calibrated sigmoid per class (a linear SVM with Platt scaling), normalised to sum to 1.
+            p = 1.0 / (1.0 + np.exp(-z))
+            return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-300)
         z = z - z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
@@ -234,7 +238,7 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
         coef, intercept = arrays[f"{name}_coef"], arrays[f"{name}_intercept"]
         if coef.shape != (n_features, len(head["classes"])) or intercept.shape != (len(head["classes"]),):
             raise ModelError(f"the {name} head's weights have shape {coef.shape}, expected {(n_features, len(head['classes']))}")
-        if head["link"] not in ("sigmoid", "softmax"):
+        if head["link"] not in ("sigmoid", "softmax", "ovr"):
             raise ModelError(f"the {name} head has unknown link {head['link']!r}")
     if not set(constant_themes) | set(thresholds) <= set(schema.themes):
         raise ModelError("the model's thresholds name themes the schema does not declare")

@@ -60,6 +60,59 @@ class TrainConfig:
     #: Weight of each label source's examples in fitting (source = label file name without .jsonl, as in
     #: the per-source table), e.g. {"my_outlet": 3.0}; sources not named weigh 1.
     source_weights: dict | None = None
+    #: "logistic" (logistic regression) or "svm" (a linear SVM whose scores are made probabilities by Platt
+    #: scaling on grouped out-of-fold decision values). theme_c and stance_c are the C of either.
+    classifier: str = "logistic"
+
+    def __post_init__(self):
+        self.check()
+
+    def check(self) -> None:
+        """Refuse settings no run could use, with the setting's name (a config file is written by hand)."""
+        def fail(name: str, expected: str) -> LabelError:
+            return LabelError(f"training setting {name!r} must be {expected}, not {getattr(self, name)!r}")
+
+        def integer(name: str, low: int, high: int) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise fail(name, f"an integer from {low} to {high}")
+
+        def number(name: str, low: float, high: float) -> None:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise fail(name, f"a number from {low:g} to {high:g}")
+
+        def ngrams(name: str, high: int, optional: bool) -> None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return
+            if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                    and 1 <= value[0] <= value[1] <= high):
+                raise fail(name, f"[low, high] with 1 <= low <= high <= {high}" + (" (or absent)" if optional else ""))
+
+        integer("seed", 0, 2**32 - 1)
+        integer("folds", 2, 100)
+        integer("inner_folds", 2, 100)
+        integer("min_df", 1, 1_000_000)
+        for name in ("theme_c", "stance_c", "kind_c"):
+            number(name, 1e-6, 1e6)
+        number("cue_weight", 0, 1e3)
+        number("default_threshold", 0, 1)
+        ngrams("word_ngrams", 6, optional=False)
+        ngrams("char_ngrams", 10, optional=True)
+        if not isinstance(self.use_cues, bool):
+            raise fail("use_cues", "true or false")
+        if self.class_weight not in (None, "balanced"):
+            raise fail("class_weight", '"balanced" or absent')
+        if self.stance_decision not in ("tuned", "tuned_per_side", "argmax"):
+            raise fail("stance_decision", '"tuned", "tuned_per_side" or "argmax"')
+        if self.classifier not in ("logistic", "svm"):
+            raise fail("classifier", '"logistic" or "svm"')
+        if self.source_weights is not None and not (
+            isinstance(self.source_weights, dict)
+            and all(isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < 1e6 for k, v in self.source_weights.items())
+        ):
+            raise fail("source_weights", "a table of label-file names to positive numbers")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,8 +161,12 @@ def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarr
     return np.array([float(config.source_weights.get(source_of(e), 1.0)) for e in examples])
 
 
-def fit_theme_head(X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None) -> LinearHead:
-    """One binary regression per theme column of ``Y`` (each column must hold both classes)."""
+def fit_theme_head(
+    X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None, groups: np.ndarray | None = None
+) -> LinearHead:
+    """One binary classifier per theme column of ``Y`` (each column must hold both classes)."""
+    if config.classifier == "svm":
+        return _calibrated_svm(X, Y, list(themes), config.theme_c, config, weights, groups, link="sigmoid")
     coef = np.zeros((X.shape[1], len(themes)))
     intercept = np.zeros(len(themes))
     for j in range(len(themes)):
@@ -118,8 +175,51 @@ def fit_theme_head(X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig,
     return LinearHead(list(themes), coef, intercept, "sigmoid")
 
 
-def fit_stance_head(X, stances: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None) -> LinearHead:
+def fit_stance_head(
+    X, stances: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None, groups: np.ndarray | None = None
+) -> LinearHead:
+    if config.classifier == "svm":
+        classes = sorted(set(stances))
+        Y = np.array([[s == c for c in classes] for s in stances], dtype=int)
+        return _calibrated_svm(X, Y, classes, config.stance_c, config, weights, groups, link="ovr")
     return LinearHead.from_logistic_regression(_logreg(config.stance_c, config).fit(X, list(stances), sample_weight=weights))
+
+
+def _calibrated_svm(X, Y: np.ndarray, classes: list[str], c: float, config: TrainConfig, weights, groups, *, link: str) -> LinearHead:
+    """A linear SVM per column of ``Y`` (one class against the rest), its margin made a probability by Platt scaling.
+
+    The sigmoid p = σ(a·f + b) is fitted on out-of-fold decision values f
+    (folds grouped by document where ``groups`` is given, so a paragraph's
+    calibration never saw its article) and folded into the weights: the head
+    stays linear, scored by the same code as logistic regression.
+    """
+    from sklearn.svm import LinearSVC
+
+    def svm() -> LinearSVC:
+        return LinearSVC(C=c, class_weight=config.class_weight, random_state=config.seed, max_iter=20000)
+
+    n = X.shape[0]
+    splits = None
+    if groups is not None and fold_count(groups, config.inner_folds) >= 2:
+        splits = list(GroupKFold(n_splits=fold_count(groups, config.inner_folds)).split(np.zeros(n), groups=groups))
+    coef = np.zeros((X.shape[1], Y.shape[1]))
+    intercept = np.zeros(Y.shape[1])
+    for j in range(Y.shape[1]):
+        y = Y[:, j]
+        final = svm().fit(X, y, sample_weight=weights)
+        margin = np.full(n, np.nan)
+        for train_idx, test_idx in splits or []:
+            if len(set(y[train_idx])) == 2:
+                fold_weights = None if weights is None else weights[train_idx]
+                margin[test_idx] = svm().fit(X[train_idx], y[train_idx], sample_weight=fold_weights).decision_function(X[test_idx])
+        seen = ~np.isnan(margin)
+        if seen.sum() < 2 or len(set(y[seen])) < 2:
+            margin, seen = final.decision_function(X), np.ones(n, dtype=bool)  # too few documents: calibrate in-sample
+        platt = LogisticRegression(C=1e4, max_iter=1000).fit(margin[seen].reshape(-1, 1), y[seen])
+        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+        coef[:, j] = a * final.coef_[0]
+        intercept[j] = a * final.intercept_[0] + b
+    return LinearHead(classes, coef, intercept, link)
 
 
 def theme_matrix(examples: Sequence[Example], themes: Sequence[str]) -> np.ndarray:
@@ -170,12 +270,12 @@ def fit(
     learned = [j for j, t in enumerate(schema.themes) if t not in constant]
     theme_head = None
     if learned:
-        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights)
+        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content))
 
     stances = [e.stance for e in content]
     stance_head, constant_stance = None, None
     if len(set(stances)) > 1:
-        stance_head = fit_stance_head(X, stances, config, weights)
+        stance_head = fit_stance_head(X, stances, config, weights, document_groups(content))
     else:
         constant_stance = stances[0]
     chosen, stance_weights = _inner_choices(content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None)
@@ -231,9 +331,9 @@ def _inner_choices(
         rows = features.transform([content[i].text for i in test_idx])
         weights = sample_weights(train, config)
         if themes_here:
-            oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights).probabilities(rows)
+            oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights, groups[train_idx]).probabilities(rows)
         if stance_here:
-            head = fit_stance_head(X_train, stances[train_idx], config, weights)
+            head = fit_stance_head(X_train, stances[train_idx], config, weights, groups[train_idx])
             proba = head.probabilities(rows)
             for j, c in enumerate(head.classes):
                 stance_oof[test_idx, schema.stances.index(c)] = proba[:, j]
