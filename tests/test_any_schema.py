@@ -175,3 +175,20 @@ def test_the_svm_head_is_calibrated_linear_and_survives_saving(tmp_path):
     assert all(abs(sum(p.stance_scores.values()) - 1) < 1e-3 for p in tags)
     loaded = themetag.load(tmp_path / "svm")
     assert [loaded.tag(t, unit="paragraph").paragraphs[0] for t in texts] == tags
+
+
+def test_train_reuses_the_metrics_evaluate_wrote_and_refuses_stale_ones(tmp_path, seed_labels):
+    metrics = tmp_path / "metrics.json"
+    assert run("evaluate", "--labels", seed_labels, "--folds", "3", "--output", metrics, cwd=tmp_path).returncode == 0
+    trained = run("train", "--labels", seed_labels, "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
+    # evaluate ran 3 folds, train's settings say 5: the settings differ, so the stored metrics are refused
+    assert trained.returncode == 1 and "other training settings" in trained.stderr and not (tmp_path / "m").exists()
+    config = tmp_path / "c.toml"
+    assert run("init-config", config, cwd=tmp_path).returncode == 0
+    config.write_text(config.read_text().replace("folds = 5", "folds = 3"))
+    assert run("evaluate", "--labels", seed_labels, "--config", config, "--output", metrics, cwd=tmp_path).returncode == 0
+    trained = run("train", "--labels", seed_labels, "--config", config, "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr
+    assert "fold 1/" not in trained.stderr  # no cross-validation was run again
+    stored = json.loads(metrics.read_text())
+    assert themetag.load(tmp_path / "m").metadata["cv"]["stance_f_avg"] == stored["stance_f_avg"]

@@ -264,6 +264,24 @@ def _train_config(config_path: Optional[str], seed: Optional[int], stance: Optio
     return replace(config, **{k: v for k, v in given.items() if v is not None})
 
 
+def _stored_metrics(path: str, label_set, config) -> dict:
+    """The summary `evaluate --output` wrote, if it was computed on exactly these labels and settings."""
+    from .io import read_bounded
+
+    raw, where = read_bounded(path, ThemetagError, limit=50_000_000)
+    try:
+        stored = json.loads(raw.decode("utf-8"))
+        if not isinstance(stored, dict):
+            raise ValueError
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ThemetagError("not the JSON that `themetag evaluate --output` writes", path=where) from None
+    if stored.get("labels_sha256") != label_set.fingerprint():
+        raise ThemetagError("these metrics were computed on other labels; run `themetag evaluate --output` again", path=where)
+    if stored.get("training") != json.loads(json.dumps(config.to_dict())):
+        raise ThemetagError("these metrics were computed with other training settings; run `themetag evaluate --output` again with these", path=where)
+    return {k: v for k, v in stored.items() if k not in ("labels_sha256", "training")}
+
+
 @command("init-config")
 def init_config_command(
     file: str = typer.Argument(..., help="The configuration file to write (TOML), e.g. train.toml."),
@@ -300,6 +318,7 @@ def train_command(
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Goes into the model card."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Use the cross-validation that `evaluate --output FILE` wrote (same labels and settings, checked) instead of running it again."),
 ) -> None:
     """Train a model from labels and save it as a model directory.
 
@@ -326,7 +345,14 @@ def train_command(
         except ThemetagError as exc:
             warn(f"the model at {out} cannot be loaded, so there is nothing to compare with ({exc})")
     label_set = _load_labels(labels, corpus, articles)
-    tagger, report = train(label_set, out=out, config=config, evaluate=evaluate, loso=loso, curve=curve, progress=_progress, keep_previous=True)
+    cv_summary = None
+    if metrics:
+        cv_summary = _stored_metrics(metrics, label_set, config)
+        evaluate = False
+    tagger, report = train(
+        label_set, out=out, config=config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary,
+        progress=_progress, keep_previous=True,
+    )
     if report is not None:
         from .report import format_table
 

@@ -113,6 +113,8 @@ class CVReport:
             })
         if self.kind.get("model_accuracy") is not None or self.kind.get("rules_accuracy") is not None:
             out.update({"kind_accuracy_model": self.kind.get("model_accuracy"), "kind_accuracy_rules": self.kind.get("rules_accuracy")})
+            if self.kind.get("model_accuracy_on_articles") is not None:
+                out["kind_accuracy_model_on_articles"] = self.kind["model_accuracy_on_articles"]
         for name in ("keyword", "majority"):
             b = self.baselines[name]
             out[f"baseline_{name}"] = {
@@ -367,11 +369,17 @@ def _binary_prf(y_true: list[bool], y_pred: list[bool]) -> dict:
 # --------------------------------------------------------------------------- kind: the segmenter's rules or the learned model
 
 
-def choose_kind_source(report: CVReport | None) -> str:
-    """Rules or model for kind: whichever scored better on labeled article paragraphs (rules on a tie)."""
+def choose_kind_source(report: CVReport | dict | None) -> str:
+    """Rules or model for kind: whichever scored better on labeled article paragraphs (rules on a tie).
+
+    Takes a CVReport or its :meth:`~CVReport.summary` (as ``evaluate --output`` writes it).
+    """
     if report is None:
         return "rules"
-    rules, model = report.kind.get("rules_accuracy"), report.kind.get("model_accuracy_on_articles")
+    if isinstance(report, dict):
+        rules, model = report.get("kind_accuracy_rules"), report.get("kind_accuracy_model_on_articles")
+    else:
+        rules, model = report.kind.get("rules_accuracy"), report.kind.get("model_accuracy_on_articles")
     if rules is None or model is None:
         return "rules"
     return "model" if model > rules else "rules"

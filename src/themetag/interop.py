@@ -514,9 +514,9 @@ def label_studio_config(schema: Schema) -> str:
     view = ET.Element("View")
     ET.SubElement(view, "Text", name=TEXT_OBJECT, value=f"${TEXT_OBJECT}")
 
-    def choices(header: str, name: str, mode: str, values: Iterable[tuple[str, str]]) -> None:
+    def choices(header: str, name: str, mode: str, values: Iterable[tuple[str, str]], **more: str) -> None:
         ET.SubElement(view, "Header", value=header)
-        control = ET.SubElement(view, "Choices", name=name, toName=TEXT_OBJECT, choice=mode, showInline="true")
+        control = ET.SubElement(view, "Choices", name=name, toName=TEXT_OBJECT, choice=mode, showInline="true", **more)
         for value, hint in values:
             attributes = {"value": value}
             if hint:
@@ -528,9 +528,13 @@ def label_studio_config(schema: Schema) -> str:
         "Themes (any; content only)", THEMES_CONTROL, "multiple",
         ((t, schema.descriptions.get(t, "")) for t in schema.themes),
     )
+    # Required, so a content paragraph cannot be submitted without a stance (the import would refuse it);
+    # hidden, and so not required, once the paragraph is marked a heading or boilerplate.
     choices(
         "Stance (one; content only)", STANCE_CONTROL, "single",
         ((s, schema.descriptions.get(f"stance:{s}", "")) for s in schema.stances),
+        required="true", requiredMessage="Choose a stance (or mark the paragraph a heading or boilerplate)",
+        visibleWhen="choice-unselected", whenTagName=KIND_CONTROL, whenChoiceValue="heading,boilerplate",
     )
     ET.indent(view)
     return ET.tostring(view, encoding="unicode") + "\n"

@@ -110,15 +110,18 @@ def format_segmentation(scores: dict, errors: int = 0) -> str:
 
 def format_comparison(comparison: dict, shown: int = 10) -> str:
     """The previous and the new model side by side (review.compare_with_previous), and what changed."""
+    stored = comparison.get("stored_differs")
     lines = [
         "",
         f"Previous model vs new, grouped CV on the same labels (previous: {comparison['previous_metrics_from']})",
-        f"{'metric':<22}{'previous':>10}{'new':>10}{'change':>10}",
+        f"{'metric':<22}{'previous':>10}{'new':>10}{'change':>10}" + (f"{'previous, as stored':>22}" if stored else ""),
     ]
     for name, pair in comparison["metrics"].items():
         old, new = pair["previous"], pair["new"]
         change = f"{new - old:+.3f}" if old is not None and new is not None else "  –"
-        lines.append(f"{name:<22}{_f(old):>10}{_f(new):>10}{change:>10}")
+        lines.append(f"{name:<22}{_f(old):>10}{_f(new):>10}{change:>10}" + (f"{_f(pair.get('previous_stored')):>22}" if stored else ""))
+    if stored:
+        lines.append("(previous, as stored: its own cross-validation on the labels it was trained on, which differ from these)")
     summary = comparison["summary"]
     lines += [
         "",

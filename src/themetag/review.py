@@ -191,7 +191,13 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
         previous_cv, how = cross_validate(labels, config).summary(), "its configuration cross-validated on these labels"
     changes = changed_predictions(previous, new, labels)
     return {
-        "metrics": {k: {"previous": previous_cv.get(k), "new": (new_cv or {}).get(k)} for k in HEADLINE},
+        "metrics": {
+            k: {"previous": previous_cv.get(k), "new": (new_cv or {}).get(k), "previous_stored": (stored or {}).get(k)}
+            for k in HEADLINE
+            if k in previous_cv or k in (new_cv or {}) or k in (stored or {})
+        },
+        # The previous model's own numbers, on the labels it was trained on: beside the re-run when labels changed.
+        "stored_differs": bool(stored) and not same_labels,
         "previous_metrics_from": how,
         "changes": changes,
         "summary": agreement_with_labels(changes),

@@ -125,11 +125,15 @@ class ArticleTags:
         return None
 
     def paragraph_records(self) -> list[dict]:
-        """One JSON-ready record per paragraph, keyed like a label record: the article's id, then ``para``."""
+        """One JSON-ready record per paragraph, keyed like a label record: ``doc`` (the article's id, also as ``id``), ``para``.
+
+        So ``predict --paragraphs`` output goes to ``export-tasks`` and comes
+        back as labels grouped by article, as cross-validation needs.
+        """
         records = []
         for p in self.paragraphs:
             record = p.to_dict()
-            records.append({"id": self.id, "para": record.pop("index"), **record})
+            records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record})
         return records
 
     def row(self) -> dict:

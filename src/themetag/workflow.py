@@ -30,17 +30,25 @@ LabelDirs = str | Path | Sequence[str | Path]
 
 
 def train_model(
-    labels: LabelSet, config: TrainConfig = TrainConfig(), *, evaluate: bool = True, loso: bool = False, curve: bool = False, progress=None
+    labels: LabelSet,
+    config: TrainConfig = TrainConfig(),
+    *,
+    evaluate: bool = True,
+    loso: bool = False,
+    curve: bool = False,
+    cv_summary: dict | None = None,
+    progress=None,
 ) -> tuple[Model, CVReport | None]:
     """Cross-validate (optional; with ``loso`` also leave one source out, with ``curve`` a learning curve), then fit on all labels.
 
     Returns ``(model, report or None)``. Kinds come from the segmenter's rules
-    unless the learned kind model beat them in the cross-validation.
+    unless the learned kind model beat them in the cross-validation (or, with
+    ``evaluate=False``, in ``cv_summary``: an earlier evaluation's numbers).
     """
     report = evaluate_labels(labels, config, loso=loso, curve=curve, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
-    kind_source = choose_kind_source(report)
+    kind_source = choose_kind_source(report if report is not None else cv_summary)
     model = fit(labels.examples, labels.schema, config, kind_model=kind_source == "model")
     model.kind_source = kind_source
     return model, report
@@ -82,6 +90,7 @@ def train(
     evaluate: bool = True,
     loso: bool = False,
     curve: bool = False,
+    cv_summary: dict | None = None,
     progress=None,
     keep_previous: bool = False,
 ) -> tuple[Tagger, CVReport | None]:
@@ -89,27 +98,29 @@ def train(
 
     Returns ``(tagger, report)``; ``report`` is the grouped cross-validation
     (None with ``evaluate=False``; ``loso`` and ``curve`` add leave-one-source-out
-    scores and a learning curve to it, and so to the model card). A failed run
-    leaves ``out`` as it was.
+    scores and a learning curve to it, and so to the model card). With
+    ``evaluate=False``, ``cv_summary`` (an earlier :meth:`CVReport.summary` of
+    these labels and settings, e.g. ``evaluate --output``) is stored instead of
+    running the cross-validation again. A failed run leaves ``out`` as it was.
 
     >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     """
     if out is None:
-        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress)
+        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress)
         return tagger, report
     target = Path(out)
     # Checked and locked before the minutes of training, so a wrong --out or a second run fails at once.
     check_model_target(target, replace=True, keep_previous=keep_previous)
     with output_lock(target):
-        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress)
+        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress)
         tagger.save(target, card=card, keep_previous=keep_previous)
     return tagger, report
 
 
-def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, progress) -> tuple[Tagger, CVReport | None, str]:
+def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress) -> tuple[Tagger, CVReport | None, str]:
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
-    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, curve=curve, progress=progress)
-    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else None)
+    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary, progress=progress)
+    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else cv_summary)
     return Tagger(model, metadata), report, model_card(metadata, report, notes=label_set.card_notes)
 
 
