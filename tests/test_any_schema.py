@@ -178,15 +178,13 @@ def test_the_svm_head_is_calibrated_linear_and_survives_saving(tmp_path):
 
 
 def test_train_reuses_the_metrics_evaluate_wrote_and_refuses_stale_ones(tmp_path, seed_labels):
-    metrics = tmp_path / "metrics.json"
-    assert run("evaluate", "--labels", seed_labels, "--folds", "3", "--output", metrics, cwd=tmp_path).returncode == 0
-    trained = run("train", "--labels", seed_labels, "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
-    # evaluate ran 3 folds, train's settings say 5: the settings differ, so the stored metrics are refused
-    assert trained.returncode == 1 and "other training settings" in trained.stderr and not (tmp_path / "m").exists()
-    config = tmp_path / "c.toml"
+    config, metrics = tmp_path / "c.toml", tmp_path / "metrics.json"
     assert run("init-config", config, cwd=tmp_path).returncode == 0
-    config.write_text(config.read_text().replace("folds = 5", "folds = 3"))
+    config.write_text(config.read_text().replace("folds = 5", "folds = 2").replace("inner_folds = 4", "inner_folds = 2"))
     assert run("evaluate", "--labels", seed_labels, "--config", config, "--output", metrics, cwd=tmp_path).returncode == 0
+    # other settings (here the seed) than the evaluation's: the stored metrics are refused, nothing is written
+    stale = run("train", "--labels", seed_labels, "--config", config, "--seed", "1", "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
+    assert stale.returncode == 1 and "other training settings" in stale.stderr and not (tmp_path / "m").exists()
     trained = run("train", "--labels", seed_labels, "--config", config, "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
     assert "fold 1/" not in trained.stderr  # no cross-validation was run again

@@ -266,6 +266,10 @@ def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[Json
                 raise error(f"not valid JSON ({exc.msg} at column {exc.colno})", path=where, line=exc.lineno) from None
             except (ValueError, RecursionError) as exc:
                 raise error(f"not valid JSON ({type(exc).__name__})", path=where, line=line_at(pos)) from None
+            if _SURROGATE_ESCAPE.search(text, pos, end):
+                _, problem = _decode_json(text[pos:end])
+                if problem is not None:
+                    raise error(problem, path=where, line=line_at(pos))
             items.append(JsonItem(len(items) + 1, line_at(pos), value))
             pos = _WS.match(text, end).end()
             if text.startswith(",", pos):
