@@ -68,7 +68,8 @@ def stemmer_fingerprint() -> str:
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased, stemmed word tokens: "Eradicating coca" → ["erad", "coca"]."""
-    return [stem(w) for w in _WORD.findall(text.lower())]
+    cached = _cached_stem  # the common case inlined: this runs for every token of every paragraph
+    return [cached(w) if len(w) <= _CACHED_WORD_CHARS else stem(w) for w in _WORD.findall(text.lower())]
 
 
 def word_terms(text: str, ngrams: tuple[int, int] = (1, 2)) -> list[str]:
@@ -82,12 +83,6 @@ def _word_ngrams(tokens: list[str], ngrams: tuple[int, int]) -> list[str]:
     for n in range(max(low, 2), high + 1):
         terms.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return terms
-
-
-def _char_ngrams_of_word(word: str, low: int, high: int) -> tuple[str, ...]:
-    if len(word) <= _CACHED_WORD_CHARS:
-        return _cached_char_ngrams(word, low, high)
-    return _char_ngrams_uncached(word[:MAX_WORD_CHARS], low, high)
 
 
 def _char_ngrams_uncached(word: str, low: int, high: int) -> tuple[str, ...]:
@@ -110,9 +105,14 @@ _cached_char_ngrams = lru_cache(maxsize=_CACHE_WORDS)(_char_ngrams_uncached)
 
 def char_terms(text: str, ngrams: tuple[int, int] = (3, 5)) -> list[str]:
     """Character n-grams within words (scikit-learn's ``char_wb``) of the lower-cased text."""
+    # The training analyzer: training texts are the user's own labels, so every word up to the cut is cached
+    # (tables of dashes recur across paragraphs). Tagging goes through FeatureSpace's own bounded cache.
+    low, high = ngrams
+    cached = _cached_char_ngrams
     out: list[str] = []
+    extend = out.extend
     for word in text.lower().split():
-        out.extend(_char_ngrams_of_word(word, *ngrams))
+        extend(cached(word[:MAX_WORD_CHARS], low, high))
     return out
 
 
@@ -202,7 +202,8 @@ class FeatureSpace:
     def _char_indices_uncached(self, word: str) -> array:
         # Columns already offset past the word block; an int32 array is a seventh of a tuple's memory in the cache.
         index, offset = self._char_index, len(self.word_vocabulary)
-        return array("i", [offset + index[g] for g in _char_ngrams_of_word(word, *self.char_ngrams) if g in index])
+        # Not through the n-gram strings cache: this result is cached itself (as ints), and only words up to 64 characters.
+        return array("i", [offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index])
 
     def _char_indices_of_word(self, word: str) -> array:
         return self._cached_char_indices(word) if len(word) <= _CACHED_WORD_CHARS else self._char_indices_uncached(word)
@@ -228,7 +229,8 @@ class FeatureSpace:
             tokens = tokenize(text)
             word_columns = [word_index[t] for t in _word_ngrams(tokens, self.word_ngrams) if t in word_index]
             if self.char_ngrams:
-                found = Counter(chain(word_columns, *map(self._char_indices_of_word, text.lower().split())))
+                cached, uncached = self._cached_char_indices, self._char_indices_uncached
+                found = Counter(chain(word_columns, *[cached(w) if len(w) <= _CACHED_WORD_CHARS else uncached(w) for w in text.lower().split()]))
             else:
                 found = Counter(word_columns)
             rows.extend(repeat(row, len(found)))
