@@ -190,3 +190,31 @@ def test_train_reuses_the_metrics_evaluate_wrote_and_refuses_stale_ones(tmp_path
     assert "fold 1/" not in trained.stderr  # no cross-validation was run again
     stored = json.loads(metrics.read_text())
     assert themetag.load(tmp_path / "m").metadata["cv"]["stance_f_avg"] == stored["stance_f_avg"]
+
+
+@pytest.mark.parametrize("kind", ["stance-only", "theme-only"])
+def test_one_sided_schemas_get_reports_and_cards_without_empty_parts(tmp_path, kind):
+    """No theme rows for a stance-only schema, no stance rows or confusion matrix for a theme-only one."""
+    import dataclasses
+
+    from themetag import load_labels
+    from themetag.report import format_table, write_report
+    from themetag.training import TrainConfig
+
+    labels = load_labels(REPO / "labels" / "seeds.jsonl", schema=Schema.load(REPO / "labels"))
+    if kind == "stance-only":
+        schema = Schema((), ("favor", "against", "none"), "none")
+        examples = [dataclasses.replace(e, themes=(), stance={"neutral": "none"}.get(e.stance, e.stance)) for e in labels.examples]
+    else:
+        schema = Schema(labels.schema.themes, ("none",), "none")
+        examples = [dataclasses.replace(e, stance="none" if e.kind == "content" else None) for e in labels.examples]
+    _, report = themetag.train(dataclasses.replace(labels, schema=schema, examples=examples), out=tmp_path / "m", config=TrainConfig(folds=2, inner_folds=2))
+    table, card = format_table(report), (tmp_path / "m" / "README.md").read_text()
+    files = sorted(p.name for p in write_report(report, tmp_path / "r").parent.iterdir())
+    summary = report.summary()
+    if kind == "stance-only":
+        assert "theme" not in table and "theme micro-F1" not in card and "theme_micro_f1" not in summary
+        assert "stance_confusion.png" in files and "themes.png" not in files
+    else:
+        assert "stance" not in table and "Stance (one per" not in card and "stance_f_avg" not in summary
+        assert "stance_confusion.png" not in files and "themes.png" in files

@@ -74,9 +74,11 @@ class ModelCard:
             lines.append("Themes (any number per content paragraph):")
             lines += [f"- `{t}`" + (f": {d}" if d else "") for t, d in self.themes.items()]
             lines.append("")
-        lines.append(f"Stance (one per content paragraph; `{self.null_stance}` takes no side):")
-        lines += [f"- `{s}`" + (f": {d}" if d else "") for s, d in self.stances.items()]
-        lines += ["", "## Training data", ""]
+        if len(self.stances) > 1:  # a theme-only schema has one stance, which says nothing
+            lines.append(f"Stance (one per content paragraph; `{self.null_stance}` takes no side):")
+            lines += [f"- `{s}`" + (f": {d}" if d else "") for s, d in self.stances.items()]
+            lines.append("")
+        lines += ["## Training data", ""]
         lines += _label_lines(self.labels, self.themes, self.stances)
         if self.notes:
             lines += ["", self.notes]

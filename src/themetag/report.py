@@ -174,24 +174,25 @@ def write_report(report: "CVReport", directory: str | Path) -> Path:
         ax.legend(loc="upper center", ncols=2, frameon=False)
         page += _save(fig, out / "themes.png", "Per-theme precision and recall")
 
-    stances = list(schema.stances)
-    cm = np.zeros((len(stances), len(stances)), dtype=int)
-    for p in content:
-        cm[stances.index(p["stance"]), stances.index(p["stance_pred"])] += 1
-    fig = Figure(figsize=(4.5, 4))
-    ax = fig.subplots()
-    ax.imshow(cm, cmap="Blues")
-    for i in range(len(stances)):
-        for j in range(len(stances)):
-            # White on the dark cells, black on the light ones: readable at every count.
-            color = "white" if cm[i, j] > cm.max() / 2 else "black"
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color)
-    ax.set_xticks(range(len(stances)), stances)
-    ax.set_yticks(range(len(stances)), stances)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("labeled")
-    ax.set_title("Stance confusion matrix")
-    page += _save(fig, out / "stance_confusion.png", "Stance confusion matrix")
+    if len(schema.stances) > 1:  # a theme-only schema has no stance to confuse
+        stances = list(schema.stances)
+        cm = np.zeros((len(stances), len(stances)), dtype=int)
+        for p in content:
+            cm[stances.index(p["stance"]), stances.index(p["stance_pred"])] += 1
+        fig = Figure(figsize=(4.5, 4))
+        ax = fig.subplots()
+        ax.imshow(cm, cmap="Blues")
+        for i in range(len(stances)):
+            for j in range(len(stances)):
+                # White on the dark cells, black on the light ones: readable at every count.
+                color = "white" if cm[i, j] > cm.max() / 2 else "black"
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=color)
+        ax.set_xticks(range(len(stances)), stances)
+        ax.set_yticks(range(len(stances)), stances)
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("labeled")
+        ax.set_title("Stance confusion matrix")
+        page += _save(fig, out / "stance_confusion.png", "Stance confusion matrix")
 
     if schema.themes:
         fig = Figure(figsize=(4.5, 4))
