@@ -17,10 +17,8 @@ from __future__ import annotations
 import hashlib
 import re
 from array import array
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import chain, repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -218,24 +216,24 @@ class FeatureSpace:
             raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
         n_words, n_chars = len(self.word_vocabulary), len(self.char_vocabulary)
         word_index = self._word_index
-        # array('q') grows in C and hands NumPy its buffer without a copy.
-        rows, columns, counts = array("q"), array("q"), array("q")
+        # Every text's feature columns, one after another, with how many each has; NumPy counts them below.
+        # array('i') grows in C and hands NumPy its buffer without a copy.
+        found, lengths = array("i"), array("q")
+        extend = found.extend
+        cached, uncached = self._cached_char_indices, self._char_indices_uncached
         cue_rows: list[int] = []
         cue_columns: list[int] = []
         cue_counts: list[int] = []
         n_texts = 0
         for row, text in enumerate(texts):
             n_texts += 1
+            before = len(found)
             tokens = tokenize(text)
-            word_columns = [word_index[t] for t in _word_ngrams(tokens, self.word_ngrams) if t in word_index]
+            extend([word_index[t] for t in _word_ngrams(tokens, self.word_ngrams) if t in word_index])
             if self.char_ngrams:
-                cached, uncached = self._cached_char_indices, self._char_indices_uncached
-                found = Counter(chain(word_columns, *[cached(w) if len(w) <= _CACHED_WORD_CHARS else uncached(w) for w in text.lower().split()]))
-            else:
-                found = Counter(word_columns)
-            rows.extend(repeat(row, len(found)))
-            columns.extend(found.keys())
-            counts.extend(found.values())
+                for word in text.lower().split():
+                    extend(cached(word) if len(word) <= _CACHED_WORD_CHARS else uncached(word))
+            lengths.append(len(found) - before)
             if self._cue_patterns:
                 stemmed = " ".join(tokens)
                 for j, pattern in enumerate(self._cue_patterns):
@@ -244,10 +242,14 @@ class FeatureSpace:
                         cue_rows.append(row)
                         cue_columns.append(n_words + n_chars + j)
                         cue_counts.append(count)
-        row_of = np.frombuffer(rows, dtype=np.int64)
-        column = np.frombuffer(columns, dtype=np.int64)
+        # Term counts per (row, column): sort the pairs as one integer key and count the runs.
+        keys = np.repeat(np.arange(n_texts, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)) * self.n_features
+        keys += np.frombuffer(found, dtype=np.int32)
+        keys, term_counts = np.unique(keys, return_counts=True)
+        rows, columns = np.divmod(keys, self.n_features)
+        row_of, column = rows, columns
         idf = np.concatenate([self.word_idf, self.char_idf])
-        values = (1.0 + np.log(np.frombuffer(counts, dtype=np.int64))) * idf[column]
+        values = (1.0 + np.log(term_counts)) * idf[column]
         # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
         block = row_of * 2 + (column >= n_words)
         norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n_texts))
