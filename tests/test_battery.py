@@ -202,7 +202,7 @@ CASES = {
             write("L/x.jsonl", json.dumps({"doc": "x", "para": 0, "text": "Caf\u00e9 owners protested against the troops in the square today.", "kind": "content", "themes": [], "stance": "against"}) + "\n"),
             write("arts/x.txt", "Caf\xe9 owners protested against the troops in the square today.\n".encode("cp1252")),
         ),
-        ["evaluate-segmentation", "--labels", "L", "--articles", "arts"], 0, stdout_has=["content recall"],
+        ["evaluate-segmentation", "--labels", "L", "--articles", "arts"], 0, ["arts/x.txt: not valid UTF-8; read as Windows-1252"], ["content recall"],
     ),
     "a broken corpus line": Case(
         in_order(write("L/schema.json", SCHEMA), write("L/c.jsonl", '{"corpus": "c.jsonl", "id": "a", "para": null, "text_sha256": "x", "kind": "content", "themes": [], "stance": "neutral"}\n'),

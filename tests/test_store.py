@@ -81,26 +81,34 @@ def test_an_unrelated_previous_folder_is_never_deleted(tagger, tmp_path):
     assert (mine / "notes.txt").read_text() == "mine" and is_model_folder(target)
 
 
+@pytest.mark.parametrize("keep_previous", [True, False], ids=["keep_previous", "no_previous"])
 @pytest.mark.parametrize("exchange", [True, False], ids=["one_step_swap", "two_renames"])
-def test_ctrl_c_during_the_swap_leaves_a_model_at_the_target(tmp_path, monkeypatch, exchange):
+@pytest.mark.parametrize("k", range(1, 5))
+def test_ctrl_c_at_any_rename_leaves_the_old_or_new_model_and_keeps_the_previous(tmp_path, monkeypatch, exchange, keep_previous, k):
+    """Ctrl-C injected at the k-th rename of a replacement (with an older OUT.previous there too)."""
     target = fake_model(tmp_path / "m", "old")
+    fake_model(tmp_path / "m.previous", "older")
     if not exchange:
         monkeypatch.setattr(store, "_exchange", lambda a, b: False)
-    real_rename = os.rename
+    real_rename, calls = os.rename, []
 
     def rename(src, dst):
-        # The last rename of each path: the new model moving into place (two renames), or the old one
-        # moving to m.previous after the one-step swap.
-        if Path(dst) in (target, previous_path(target)) and Path(src).name.startswith(".m.new-"):
+        calls.append(1)
+        if len(calls) == k:
             raise KeyboardInterrupt
         real_rename(src, dst)
 
     monkeypatch.setattr(store.os, "rename", rename)
-    with pytest.raises(KeyboardInterrupt):
-        write_model_folder(target, writer("new"), keep_previous=True)
-    assert (target / "model.npz").read_bytes() == (b"new" if exchange else b"old")
-    if not exchange:
-        assert not [p for p in tmp_path.iterdir() if p.name.startswith((".m.new-", ".m.old-"))]
+    try:
+        write_model_folder(target, writer("new"), keep_previous=keep_previous)
+    except KeyboardInterrupt:
+        pass
+    now = (target / "model.npz").read_bytes()
+    assert now in (b"old", b"new")
+    if now == b"new" and keep_previous:
+        assert (previous_path(target) / "model.npz").read_bytes() == b"old"  # the replaced model is kept, as promised
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith(".m") and p.name != ".m.lock"]
+    assert not left, left
 
 
 def test_a_run_killed_between_the_renames_is_repaired_by_the_next(tmp_path, monkeypatch):

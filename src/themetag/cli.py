@@ -218,6 +218,8 @@ def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[st
     from .labels import load_labels
 
     label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    for message in label_set.warnings:
+        warn(message)
     if label_set.unlabeled:
         first = ", ".join(label_set.unlabeled[:3]) + (", ..." if len(label_set.unlabeled) > 3 else "")
         warn(f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}")

@@ -74,6 +74,8 @@ class LabelSet:
     card_notes: str = ""
     #: ``file:line`` of each record left out because nothing in it is labeled yet (``themetag suggest`` output).
     unlabeled: list[str] = field(default_factory=list)
+    #: Things worth telling the user that did not stop loading (an article read as Windows-1252, say).
+    warnings: list[str] = field(default_factory=list)
 
     def content(self) -> list[Example]:
         return [e for e in self.examples if e.kind == "content"]
@@ -94,6 +96,7 @@ class CorpusIndex:
         self.articles_dir = Path(articles_dir) if articles_dir is not None else None
         self._rows: dict[str, dict[str, dict]] = {}
         self._segments: dict[tuple[str, str], list] = {}
+        self.warnings: list[str] = []
 
     def article_paragraphs(self, doc: str) -> list | None:
         """The segmentation of ``<articles_dir>/<doc>.txt``, or None where there is no such article."""
@@ -104,7 +107,7 @@ class CorpusIndex:
             path = self.articles_dir / f"{doc}.txt"
             if path.is_file():
                 try:
-                    text = read_article_file(str(path), str(path))  # not UTF-8: read as cp1252, as predict does
+                    text = read_article_file(str(path), str(path), on_warning=self.warnings.append)  # cp1252 etc., as predict reads
                 except InputError as exc:
                     raise LabelError(f"labeled article: {exc}") from None
                 self._segments[key] = segment(text)
@@ -228,7 +231,7 @@ def load_labels(
                         line=example.line,
                     )
     notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
-    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled)
+    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled, warnings=corpus.warnings)
 
 
 def _card_notes(path: Path) -> str:

@@ -11,9 +11,10 @@ refused, never deleted. While a folder ``OUT`` is written:
   (Linux ``renameat2(RENAME_EXCHANGE)``): at every instant ``OUT`` holds the
   old model or the new one. Elsewhere it is two renames with the old model
   parked at ``.OUT.old-XXXX``; an exception between them (Ctrl-C included)
-  renames it back, and a run killed between them is repaired by the next
-  write to ``OUT`` (:func:`recover`), which also removes temporary folders
-  left by killed runs.
+  renames it back. After any exception the replaced model is where it was
+  promised (``OUT.previous`` with ``keep_previous``) and no temporary folder is
+  left; a run killed outright is repaired by the next write to ``OUT``
+  (:func:`recover`).
 
 Nothing here knows what is inside a model beyond the file names and that
 ``metadata.json`` declares a format version.
@@ -139,25 +140,53 @@ def recover(target: Path) -> list[str]:
 
     A model parked at ``.OUT.old-*`` while ``OUT`` is missing goes back to
     ``OUT``; one parked while ``OUT`` holds the new model is the replaced model,
-    kept as ``OUT.previous`` if that is free. Temporary ``.OUT.new-*`` folders
-    holding only model files are removed. Anything else is left alone.
+    kept as ``OUT.previous`` if that is free. A complete model in
+    ``.OUT.new-*`` older than the one at ``OUT`` is a replaced model too (a run
+    killed just after the one-step swap); any other ``.OUT.new-*`` folder
+    holding only model files is an unfinished or undelivered write, and is
+    removed, as are ``.OUT.previous.trash-*`` folders. Anything else is left alone.
     """
     done = []
-    parked = sorted(target.parent.glob(f".{target.name}.old-*"))
-    for old in parked:
+    backup = previous_path(target)
+
+    def keep_as_previous(folder: Path, why: str) -> None:
+        if not backup.exists():
+            os.rename(folder, backup)
+            done.append(f"kept {why} as {backup.name}")
+
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
         if not is_model_folder(old):
             continue
         if not target.exists():
             os.rename(old, target)
             done.append(f"restored the model an interrupted run had moved to {old.name}")
-        elif not previous_path(target).exists():
-            os.rename(old, previous_path(target))
-            done.append(f"kept the model an interrupted run replaced as {previous_path(target).name}")
-    for new in target.parent.glob(f".{target.name}.new-*"):
-        if _only_model_files(new):
+        else:
+            keep_as_previous(old, "the model an interrupted run replaced")
+    for new in sorted(target.parent.glob(f".{target.name}.new-*")):
+        if not _only_model_files(new):
+            continue
+        if is_model_folder(new) and is_model_folder(target) and _mtime(new) < _mtime(target):
+            keep_as_previous(new, "the model an interrupted run replaced")
+            if new.exists():
+                continue  # OUT.previous is taken: leave it for the user
+        else:
             shutil.rmtree(new, ignore_errors=True)
             done.append(f"removed {new.name}, left by an interrupted run")
+    for trash in target.parent.glob(f".{backup.name}.trash-*"):
+        if _only_model_files(trash):
+            shutil.rmtree(trash, ignore_errors=True)
     return done
+
+
+def _mtime(folder: Path) -> float:
+    return (folder / METADATA_FILE).stat().st_mtime
+
+
+def _unused_name(path: Path, what: str) -> Path:
+    """A fresh hidden sibling name ``.NAME.what-XXXX`` (made and removed, so nothing else takes it meanwhile)."""
+    name = Path(tempfile.mkdtemp(prefix=f".{path.name}.{what}-", dir=path.parent))
+    os.rmdir(name)
+    return name
 
 
 def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_previous: bool = False) -> list[str]:
@@ -166,6 +195,8 @@ def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_prev
     The old model at ``target`` (refused if ``target`` holds anything else)
     is kept as ``OUT.previous`` with ``keep_previous`` (replacing an older
     model there, never anything else), else deleted once the new one is in.
+    An exception at any point (Ctrl-C included) leaves a model at ``target``
+    and, with ``keep_previous``, the replaced one at ``OUT.previous``.
     """
     target = _absolute(target)
     check_model_target(target, replace=True, keep_previous=keep_previous)  # before the lock file is made
@@ -186,45 +217,71 @@ def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_prev
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        old = _swap_in(tmp, target)
-        if old is not None:
-            if keep_previous:
-                backup = previous_path(target)
-                if backup.exists():
-                    shutil.rmtree(backup)  # an older model (checked above): the one just replaced takes its place
-                os.rename(old, backup)
-            else:
-                shutil.rmtree(old)
+        new_inode = os.stat(tmp).st_ino  # the exchange swaps names, not folders: the inode says which is which
+        parked = _unused_name(target, "old")
+        try:
+            if _swap_in(tmp, target, parked):
+                _keep_or_drop(parked, target, keep_previous)
+        except BaseException:
+            _tidy_after_interrupt(tmp, parked, target, new_inode, keep_previous)
+            raise
         _fsync_folder(target.parent)
     return notes
 
 
-def _swap_in(new: Path, target: Path) -> Path | None:
-    """Put the folder ``new`` at ``target``; return where the replaced model now is (None if there was none).
-
-    On any exception (Ctrl-C included) ``target`` holds the old model and ``new`` is removed.
-    """
-    try:
-        if not target.exists():
-            os.rename(new, target)
-            return None
-        if _exchange(new, target):
-            return new  # one step: ``new`` now holds the old model
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rmdir(old)
-        os.rename(target, old)
-    except BaseException:
-        shutil.rmtree(new, ignore_errors=True)
-        raise
+def _swap_in(new: Path, target: Path, parked: Path) -> bool:
+    """Put the folder ``new`` at ``target``; True when a replaced model was moved to ``parked``."""
+    if not target.exists():
+        os.rename(new, target)
+        return False
+    if _exchange(new, target):
+        os.rename(new, parked)  # ``new`` now names the old model
+        return True
+    os.rename(target, parked)
     try:
         os.rename(new, target)
     except BaseException:
-        # Ctrl-C or an error between the two renames: put the old model back before anything else.
-        if not target.exists():
-            os.rename(old, target)
-        shutil.rmtree(new, ignore_errors=True)
+        if not target.exists():  # Ctrl-C or an error between the two renames: the old model goes back first
+            os.rename(parked, target)
         raise
-    return old
+    return True
+
+
+def _keep_or_drop(parked: Path, target: Path, keep_previous: bool) -> None:
+    if not keep_previous:
+        shutil.rmtree(parked)
+        return
+    backup = previous_path(target)
+    if backup.exists():  # an older model (checked before): set it aside, then put the replaced one in its place
+        trash = _unused_name(backup, "trash")
+        os.rename(backup, trash)
+        os.rename(parked, backup)
+        shutil.rmtree(trash)
+    else:
+        os.rename(parked, backup)
+
+
+def _tidy_after_interrupt(tmp: Path, parked: Path, target: Path, new_inode: int, keep_previous: bool) -> None:
+    """After an exception during the swap: a model at ``target``, the replaced one kept as promised, no debris."""
+    if not target.exists() and parked.exists():
+        os.rename(parked, target)
+    if tmp.exists():
+        if os.stat(tmp).st_ino == new_inode:
+            shutil.rmtree(tmp, ignore_errors=True)  # the new model never went in
+        elif not parked.exists():
+            os.rename(tmp, parked)  # interrupted just after the exchange: ``tmp`` names the old model
+    backup = previous_path(target)
+    if parked.exists() and target.exists():
+        if keep_previous:
+            if is_model_folder(backup):
+                shutil.rmtree(backup)  # the older model this run was replacing anyway
+            if not backup.exists():
+                os.rename(parked, backup)
+        else:
+            shutil.rmtree(parked, ignore_errors=True)
+    for trash in target.parent.glob(f".{backup.name}.trash-*"):
+        if _only_model_files(trash):
+            shutil.rmtree(trash, ignore_errors=True)
 
 
 def _exchange(a: Path, b: Path) -> bool:
