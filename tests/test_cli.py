@@ -245,3 +245,34 @@ def test_an_empty_folder_among_inputs_is_reported_and_the_others_still_tagged(ar
     assert result.exit_code == 1
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["a1", "b2"]
     assert "empty: directory has no" in result.stderr and "1 of 3 inputs failed" in result.stderr
+
+
+def test_predict_keeps_only_one_kind_of_paragraph(article):
+    result = run("predict", article, "--kind", "content", "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["doc"], r["para"], r["kind"]) for r in rows] == [("a1", 1, "content"), ("a1", 2, "content")]
+    assert run("predict", article, "--kind", "caption").exit_code == 2
+
+
+def test_json_lines_fields_can_be_named(tmp_path):
+    source = tmp_path / "rows.jsonl"
+    source.write_text(json.dumps({"url": "https://x/1", "body": "The army will eradicate coca in the VRAEM.", "date": "2020-03-01"}) + "\n")
+    refused = run("predict", source, "-f", "jsonl")
+    assert refused.exit_code == 1 and 'expected a JSON object with a "text" string (its fields: url, body, date' in refused.stderr
+    result = run("predict", source, "--id-field", "url", "--text-field", "body", "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert (row["id"], row["metadata"]) == ("https://x/1", {"date": "2020-03-01"})
+
+
+def test_tag_many_takes_pairs_and_dicts_and_refuses_anything_else():
+    import themetag
+
+    tagger = themetag.load()
+    tags = list(tagger.tag_many([("a", "The army will eradicate coca."), {"id": 7, "text": "Farmers plant cacao.", "title": "T"}, "Bribes."]))
+    assert [(t.id, t.metadata) for t in tags] == [("a", {}), ("7", {"title": "T"}), (None, {})]
+    with pytest.raises(themetag.InputError, match="article 1 must be a text"):
+        list(tagger.tag_many(["ok", 5]))
+    with pytest.raises(themetag.InputError, match="single str"):
+        list(tagger.tag_many("one article"))

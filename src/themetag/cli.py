@@ -118,9 +118,9 @@ def _reader_went_away() -> None:
 # --------------------------------------------------------------------------- commands
 
 
-def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None):
+def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None, id_field: str = "id", text_field: str = "text"):
     """The readable articles among the inputs; each unreadable one is reported on stderr and kept in ``failures``."""
-    for item in read_articles(paths, on_warning=warn):
+    for item in read_articles(paths, on_warning=warn, id_field=id_field, text_field=text_field):
         if isinstance(item, ThemetagError):
             error(str(item))
             failures.append(item)
@@ -489,6 +489,9 @@ def predict_command(
     explain: int = typer.Option(0, "--explain", "-e", min=0, max=50, help="Show the N features (n-grams, cues) that weighed most in each theme and stance decision (coefficient × feature value). Implies --paragraphs.", show_default=False),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only paragraphs of this kind (content, heading or boilerplate); implies --paragraphs."),
+    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
+    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text (e.g. body)."),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
@@ -509,17 +512,20 @@ def predict_command(
         error(f"--format must be one of {', '.join(sorted(WRITERS))}, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
     unit = _unit_option(unit)
+    if kind is not None and kind not in ("content", "heading", "boilerplate"):
+        error(f"--kind must be content, heading or boilerplate, not {kind!r}")
+        raise typer.Exit(EXIT_USAGE)
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
-    writer = make_writer(fmt, sys.stdout, paragraphs=paragraphs, explain=explain > 0)
+    writer = make_writer(fmt, sys.stdout, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None)
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     flagged: dict[str, int] = {}
     seen = 0
     try:
-        for article in _articles(paths, unreadable, on_failure=bar.advance):
+        for article in _articles(paths, unreadable, on_failure=bar.advance, id_field=id_field, text_field=text_field):
             seen += 1
             try:
                 tags = tagger.tag(article.text, id=article.id, unit=unit, metadata=article.metadata, explain=explain)

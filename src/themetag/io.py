@@ -456,11 +456,14 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
     return count
 
 
-def read_articles(paths: Sequence[str], *, on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:
+def read_articles(
+    paths: Sequence[str], *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text"
+) -> Iterator[Article | InputError]:
     """Articles from files, folders, ``"-"`` and JSON Lines files, one at a time, in order.
 
     An input that cannot be read yields an :class:`InputError` naming it
     (``file:line`` inside JSON Lines) in its place; the others are still read.
+    JSON Lines rows hold the id and text under ``id_field`` and ``text_field``.
     """
     for entry in iter_input_paths(paths):
         if isinstance(entry, InputError):
@@ -468,7 +471,7 @@ def read_articles(paths: Sequence[str], *, on_warning: Warn = _no_warning) -> It
             continue
         name, path = entry
         if path is not None and name.endswith(JSONL_SUFFIX):
-            yield from _jsonl_articles(name, path)
+            yield from _jsonl_articles(name, path, id_field, text_field)
             continue
         try:
             yield Article(article_id(name), read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
@@ -480,7 +483,7 @@ def read_articles(paths: Sequence[str], *, on_warning: Warn = _no_warning) -> It
 MAX_ID_CHARS = 1000
 
 
-def _jsonl_articles(name: str, path: str) -> Iterator[Article | InputError]:
+def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str = "text") -> Iterator[Article | InputError]:
     try:
         handle = open_input(path)
     except InputError as exc:
@@ -495,23 +498,24 @@ def _jsonl_articles(name: str, path: str) -> Iterator[Article | InputError]:
                 yield InputError(f"{where}: {item.error}")
                 continue
             row = item.value
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                yield InputError(f'{where}: expected a JSON object with a "text" string')
+            if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
+                fields = f" (its fields: {', '.join(list(row)[:10])}; --text-field names another)" if isinstance(row, dict) else ""
+                yield InputError(f'{where}: expected a JSON object with a "{text_field}" string{fields}')
                 continue
-            if not row["text"].strip():
+            if not row[text_field].strip():
                 yield InputError(f"{where}: empty text")
                 continue
-            raw_id = row.get("id", f"{Path(name).stem}:{item.line}")
+            raw_id = row.get(id_field, f"{Path(name).stem}:{item.line}")
             # bool is an int to Python but never an id; an id must print as what it is.
             if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-                yield InputError(f'{where}: "id" must be a string or an integer, not {_json_type(raw_id)}')
+                yield InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
                 continue
             article_id = str(raw_id)
             if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
-                yield InputError(f'{where}: "id" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
+                yield InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
                 continue
-            metadata = {k: v for k, v in row.items() if k not in ("id", "text") and (v is None or isinstance(v, (str, int, float, bool)))}
-            yield Article(article_id, row["text"], where, metadata)
+            metadata = {k: v for k, v in row.items() if k not in (id_field, text_field) and (v is None or isinstance(v, (str, int, float, bool)))}
+            yield Article(article_id, row[text_field], where, metadata)
     if not lines:
         yield InputError(f"{name}: empty file (no JSON lines)")
 

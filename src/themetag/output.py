@@ -36,25 +36,30 @@ def register(name: str) -> Callable[[type["ResultWriter"]], type["ResultWriter"]
     return add
 
 
-def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False) -> "ResultWriter":
+def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None) -> "ResultWriter":
     """The writer for a format name; ``paragraphs`` writes one row per paragraph instead of one per article.
 
     ``explain``: the articles carry explanations (``tag(..., explain=N)``), to be shown.
+    ``kinds``: write only paragraphs of these kinds (e.g. ``("content",)``); implies ``paragraphs``.
     """
     try:
         cls = WRITERS[fmt]
     except KeyError:
         raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(WRITERS)}") from None
-    return cls(out, paragraphs=paragraphs or explain, explain=explain)
+    return cls(out, paragraphs=paragraphs or explain or kinds is not None, explain=explain, kinds=kinds)
 
 
 class ResultWriter:
     """Writes tagged articles to a text stream, flushing after each one."""
 
-    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False):
+    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None):
         self.out = out
         self.paragraphs = paragraphs
         self.explain = explain
+        self.kinds = kinds
+
+    def _keep(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
 
     def write(self, article: "ArticleTags") -> None:
         raise NotImplementedError
@@ -64,7 +69,7 @@ class ResultWriter:
         self.out.flush()
 
     def _records(self, article: "ArticleTags") -> list[dict]:
-        return article.paragraph_records() if self.paragraphs else [article.to_dict()]
+        return [r for r in article.paragraph_records() if self._keep(r["kind"])] if self.paragraphs else [article.to_dict()]
 
 
 @register("jsonl")
@@ -105,7 +110,8 @@ class CsvWriter(ResultWriter):
         self._csv: csv.DictWriter | None = None
 
     def write(self, article: "ArticleTags") -> None:
-        for row in article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]:
+        rows = [r for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"])] if self.paragraphs else [article.row()]
+        for row in rows:
             if self._csv is None:
                 self._csv = csv.DictWriter(self.out, fieldnames=list(row))
                 self._csv.writeheader()
@@ -126,6 +132,8 @@ class TableWriter(ResultWriter):
             )
         else:
             for row, p in zip(article.paragraph_rows(explanation=self.explain), article.paragraphs):
+                if not self._keep(p.kind):
+                    continue
                 text = p.text.replace("\n", " ")
                 out.write(f"{article.id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text[:70]}\n")
                 if row.get("explanation"):

@@ -279,12 +279,31 @@ class Tagger:
             metadata = {**html_metadata(text), **(metadata or {})}
         return summarize(self.tag_article_paragraphs(text, unit=unit, explain=explain), self.schema, id, metadata)
 
-    def tag_many(self, texts: Iterable[str], *, unit: str = "article") -> Iterator[ArticleTags]:
-        """Tag articles one at a time as they come: an iterator in, an iterator out (memory flat in corpus size)."""
-        if isinstance(texts, str):
-            raise InputError("tag_many() takes an iterable of texts, got a single str; use tag() for one article")
-        for text in texts:
-            yield self.tag(text, unit=unit)
+    def tag_many(self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article") -> Iterator[ArticleTags]:
+        """Tag articles one at a time as they come: an iterator in, an iterator out (memory flat in corpus size).
+
+        Each article is a text, an ``(id, text)`` pair, or a dict with
+        ``"text"`` (and ``"id"``; its other scalar fields, such as title and
+        date, become the result's metadata).
+
+        >>> import themetag
+        >>> rows = [{"id": "a1", "date": "2020-03-01", "text": "Troops burned coca fields."}, ("a2", "Farmers planted cacao.")]
+        >>> [(t.id, t.metadata) for t in themetag.load().tag_many(rows)]
+        [('a1', {'date': '2020-03-01'}), ('a2', {})]
+        """
+        if isinstance(articles, (str, bytes)):
+            raise InputError("tag_many() takes an iterable of articles, got a single str; use tag() for one article")
+        for k, item in enumerate(articles):
+            if isinstance(item, str):
+                yield self.tag(item, unit=unit)
+            elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+                yield self.tag(item[1], id=None if item[0] is None else str(item[0]), unit=unit)
+            elif isinstance(item, dict) and isinstance(item.get("text"), str):
+                metadata = {k: v for k, v in item.items() if k not in ("id", "text") and (v is None or isinstance(v, (str, int, float, bool)))}
+                ident = item.get("id")
+                yield self.tag(item["text"], id=None if ident is None else str(ident), unit=unit, metadata=metadata)
+            else:
+                raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair or a dict with \"text\", got {type(item).__name__}")
 
     def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:
         """Segment a text (see :meth:`tag` for ``unit``) and tag its paragraphs."""
