@@ -194,3 +194,16 @@ def test_card_states_out_of_domain_numbers_first_and_warns_when_they_fall():
     assert headline.startswith("**On a source it never saw**") and "`outlet` theme micro-F1 0.420, stance F_avg 0.100" in headline
     assert headline.index("never saw") < headline.index("cross-validation")
     assert "On `outlet` held out of training, theme micro-F1 falls to 0.420 (0.600 in cross-validation)" in card
+
+
+def test_results_as_data_frames(articles):
+    pd = pytest.importorskip("pandas")
+    by_article = themetag.to_frame(articles)
+    assert list(by_article["id"]) == ["a1", "a2"] and by_article.loc[0, "date"] == "2020-03-01"
+    assert {"share_militarization", "stance_against", "content_paragraphs", "warning"} <= set(by_article.columns)
+    by_paragraph = themetag.to_frame(articles, level="paragraph")
+    assert len(by_paragraph) == sum(len(a.paragraphs) for a in articles)
+    assert by_paragraph["p_militarization"].dtype == float
+    set_aside = by_paragraph["kind"] != "content"
+    assert by_paragraph.loc[set_aside, "p_neutral"].isna().all() and by_paragraph.loc[~set_aside, "p_neutral"].notna().all()
+    pd.testing.assert_frame_equal(articles[0].to_frame(), by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True))

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .segmentation import Paragraph, segment
     from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
     from .training import TrainConfig
+    from .output import to_frame
     from .workflow import evaluate, train
 
 #: Public name → the module that defines it.
@@ -48,6 +49,7 @@ _PUBLIC = {
     "TrainConfig": "training",
     "evaluate": "workflow",
     "train": "workflow",
+    "to_frame": "output",
 }
 
 
@@ -89,5 +91,6 @@ __all__ = [
     "load_labels",
     "segment",
     "tag",
+    "to_frame",
     "train",
 ]

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import TYPE_CHECKING, Callable, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+
+from .errors import ThemetagError
 
 if TYPE_CHECKING:
     from .tagger import ArticleTags
@@ -139,3 +141,40 @@ class TableWriter(ResultWriter):
                 if row.get("explanation"):
                     out.write(f"      because  {row['explanation']}\n")
         out.flush()
+
+
+def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
+    """Tagged articles as a pandas DataFrame: one row per article, or (``level="paragraph"``) per paragraph.
+
+    Article rows are the CSV's columns (id, title, date, author, url,
+    dominant themes, stance, ``share_<theme>``, ``stance_<stance>`` counts,
+    content paragraphs, warning) plus every other metadata field; paragraph
+    rows are id, para, kind, themes, stance, ``p_<theme>``/``p_<stance>``
+    probabilities (NaN where the paragraph was set aside) and text, plus the
+    article's metadata. pandas is optional: ``pip install 'themetag[frames]'``.
+
+    >>> import themetag
+    >>> tags = themetag.load().tag_many([{"id": "a1", "date": "2020-03-01", "text": "Troops burned coca fields."}])
+    >>> themetag.to_frame(tags, level="paragraph")[["id", "date", "kind", "stance"]]  # doctest: +NORMALIZE_WHITESPACE
+       id        date     kind   stance
+    0  a1  2020-03-01  content  neutral
+    """
+    if level not in ("article", "paragraph"):
+        raise ValueError(f"level must be 'article' or 'paragraph', not {level!r}")
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ThemetagError("to_frame() needs pandas: pip install 'themetag[frames]'") from None
+    rows = []
+    for article in articles:
+        if level == "article":
+            row = article.row()
+            rows.append({**row, **{k: v for k, v in article.metadata.items() if k not in row}})
+        else:
+            for row in article.paragraph_rows():
+                rows.append({**row, **{k: v for k, v in article.metadata.items() if k not in row}})
+    frame = pd.DataFrame(rows)
+    scores = [c for c in frame.columns if c.startswith("p_")]
+    if scores:
+        frame[scores] = frame[scores].replace("", float("nan")).astype(float)
+    return frame

@@ -136,6 +136,12 @@ class ArticleTags:
             records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record})
         return records
 
+    def to_frame(self, level: str = "paragraph"):
+        """This article as a pandas DataFrame (see :func:`themetag.output.to_frame`): its paragraphs, or one article row."""
+        from .output import to_frame
+
+        return to_frame([self], level=level)
+
     def row(self) -> dict:
         """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
         return {
@@ -144,19 +150,25 @@ class ArticleTags:
             "dominant_themes": ";".join(self.dominant_themes),
             "stance": self.stance or "",
             **{f"share_{t}": v for t, v in self.theme_shares.items()},
+            **{f"stance_{s}": n for s, n in self.stance_counts.items()},
             "content_paragraphs": self.counts["content"],
             "warning": self.warning or "",
         }
 
     def paragraph_rows(self, *, explanation: bool = False) -> list[dict]:
-        """One flat row per paragraph: id, para, kind, themes (``;``-joined), stance, text.
+        """One flat row per paragraph: id, para, kind, themes (``;``-joined), stance, the probabilities
+        (``p_<theme>``, ``p_<stance>``; empty for paragraphs set aside), text.
 
         With ``explanation``, every row also has an ``explanation`` column
         (empty for paragraphs that were not explained), so all rows share one header.
         """
         rows = []
+        themes, stances = list(self.theme_shares), list(self.stance_counts)
         for p in self.paragraphs:
-            row = {"id": self.id, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or "", "text": p.text}
+            row = {"id": self.id, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
+            row.update({f"p_{t}": p.theme_scores.get(t, "") for t in themes})
+            row.update({f"p_{s}": p.stance_scores.get(s, "") for s in stances})
+            row["text"] = p.text
             if explanation:
                 row["explanation"] = explanation_text(p.explanation) if p.explanation else ""
             rows.append(row)
