@@ -276,3 +276,14 @@ def test_tag_many_takes_pairs_and_dicts_and_refuses_anything_else():
         list(tagger.tag_many(["ok", 5]))
     with pytest.raises(themetag.InputError, match="single str"):
         list(tagger.tag_many("one article"))
+
+
+def test_files_of_the_same_name_keep_different_ids(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / "in" / folder).mkdir(parents=True)
+        (tmp_path / "in" / folder / "x.txt").write_text(ARTICLE, encoding="utf-8")
+    walked = run("predict", tmp_path / "in", "-f", "jsonl")
+    assert [json.loads(line)["id"] for line in walked.stdout.splitlines()] == ["a/x", "b/x"]
+    named = run("predict", tmp_path / "in" / "a" / "x.txt", tmp_path / "in" / "b" / "x.txt", "-f", "jsonl")
+    ids = [json.loads(line)["id"] for line in named.stdout.splitlines()]
+    assert ids[0] == "x" and ids[1] == (tmp_path / "in" / "b" / "x").as_posix()

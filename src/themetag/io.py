@@ -341,14 +341,18 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
     return text
 
 
-def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None] | InputError]:
-    """(name, path) for each input — None as the path for ``"-"`` (stdin) — with folders walked for text files.
+def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:
+    """(name, path, id) for each input — None as the path for ``"-"`` (stdin) — with folders walked for text files.
 
-    A folder without article files comes out as an InputError in its place.
+    The id is the file name without its extension; for a file found in a
+    folder, its path inside that folder without the extension (``sub/x`` for
+    ``folder/sub/x.txt``), so files of the same name in different subfolders
+    keep different ids. A folder without article files comes out as an
+    InputError in its place.
     """
     for raw in paths:
         if raw == "-":
-            yield "-", None
+            yield "-", None, "stdin"
             continue
         path = Path(raw)
         if path.is_dir():
@@ -356,14 +360,9 @@ def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None] | 
             if not found:
                 yield InputError(f"{raw}: directory has no {', '.join(TEXT_SUFFIXES)} files")
             for p in found:
-                yield str(p), str(p)
+                yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix()
         else:
-            yield raw, raw
-
-
-def article_id(name: str) -> str:
-    """The id of an article read from a file: its name without folder or extension (``stdin`` for ``-``)."""
-    return "stdin" if name == "-" else Path(name).stem
+            yield raw, raw, path.stem
 
 
 def read_article_file(name: str, path: str | None, on_warning: Warn = _no_warning) -> str:
@@ -465,16 +464,22 @@ def read_articles(
     (``file:line`` inside JSON Lines) in its place; the others are still read.
     JSON Lines rows hold the id and text under ``id_field`` and ``text_field``.
     """
+    seen: dict[str, str | None] = {}  # id → the file it was given to
     for entry in iter_input_paths(paths):
         if isinstance(entry, InputError):
             yield entry
             continue
-        name, path = entry
+        name, path, ident = entry
         if path is not None and name.endswith(JSONL_SUFFIX):
             yield from _jsonl_articles(name, path, id_field, text_field)
             continue
+        real = os.path.realpath(path) if path is not None else None
+        if real is not None and seen.get(ident, real) != real:
+            # Two files named alike (a/x.txt and b/x.txt): the later one is known by its path as given.
+            ident = Path(name).with_suffix("").as_posix()
+        seen.setdefault(ident, real)
         try:
-            yield Article(article_id(name), read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
+            yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
         except InputError as exc:
             yield exc
 
@@ -530,7 +535,7 @@ def count_articles(paths: Iterable[str]) -> int | None:
     for entry in iter_input_paths(list(paths)):
         if isinstance(entry, InputError):
             continue
-        name, path = entry
+        name, path, _ = entry
         if path is None:
             return None
         if name.endswith(JSONL_SUFFIX):
