@@ -155,7 +155,7 @@ def _unit_option(unit: str) -> str:
 
 @command("segment")
 def segment_command(
-    files: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
+    files: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
     kind: Optional[str] = typer.Option(
         None, "--kind", help="Only paragraphs of this kind: content, heading or boilerplate."
     ),
@@ -190,7 +190,7 @@ def segment_command(
 
 
 # The options every command that reads labels takes, declared once.
-LABELS_OPTION = typer.Option(["labels"], "--labels", "-l", help="Label directory (repeatable; merged).")
+LABELS_OPTION = typer.Option(["labels"], "--labels", "-l", metavar="DIR", help="Label directory (repeatable; merged).")
 CORPUS_OPTION = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present].")
 ARTICLES_OPTION = typer.Option(
     "seeds", "--articles", help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds against their labels."
@@ -233,7 +233,7 @@ LEVER_OPTIONS_HELP = {
     "curve": "Also score training on 25%, 50% and 100% of each fold's documents: would more labels help? (3 more cross-validations.)",
 }
 STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + " [default: tuned]")
-SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", help=LEVER_OPTIONS_HELP["weight"])
+SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", metavar="SOURCE=W", help=LEVER_OPTIONS_HELP["weight"])
 
 
 CONFIG_OPTION = typer.Option(None, "--config", "-c", help="A training configuration file (themetag init-config writes one); options given here win over it.")
@@ -286,7 +286,7 @@ def _stored_metrics(path: str, label_set, config) -> dict:
 
 @command("init-config")
 def init_config_command(
-    file: str = typer.Argument(..., help="The configuration file to write (TOML), e.g. train.toml."),
+    file: str = typer.Argument(..., metavar="FILE", help="The configuration file to write (TOML), e.g. train.toml."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
     """Write a training configuration file with every setting, its default and what it does.
@@ -482,7 +482,7 @@ class Progress:
 
 @command("predict")
 def predict_command(
-    paths: List[str] = typer.Argument(..., help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
+    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{', '.join(sorted(WRITERS))} [default: table on a terminal, jsonl when piped]."),
     paragraphs: bool = typer.Option(False, "--paragraphs", "-p", help="One row per paragraph instead of one per article."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
@@ -568,7 +568,7 @@ def _schema(path: Optional[str]):
 
 @command("import-labels")
 def import_labels_command(
-    file: str = typer.Argument(..., help="A Label Studio JSON export, a doccano export (JSONL or its .zip), or a table of labeled texts (CSV, TSV, JSON Lines)."),
+    file: str = typer.Argument(..., metavar="FILE", help="A Label Studio JSON export, a doccano export (JSONL or its .zip), or a table of labeled texts (CSV, TSV, JSON Lines)."),
     tool: str = typer.Option(..., "--from", help="What FILE is: label-studio, doccano, csv, tsv or jsonl (a table with named columns)."),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     out: str = typer.Option(..., "--out", "-o", help="Label file to write (JSON Lines of text records)."),
@@ -578,7 +578,7 @@ def import_labels_command(
     themes_column: str = typer.Option("themes", "--themes-column", help="Tables: the column of themes (several separated by ';', ',' or '|')."),
     stance_column: str = typer.Option("stance", "--stance-column", help="Tables: the column of stances."),
     id_column: str = typer.Option("id", "--id-column", help="Tables: a column of row ids (names a row's document when there is no doc column)."),
-    where: List[str] = typer.Option([], "--where", help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target."),
+    where: List[str] = typer.Option([], "--where", metavar="COLUMN=VALUE", help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target."),
 ) -> None:
     """Convert labels from Label Studio, doccano or a table (CSV/TSV/JSON Lines) into a themetag label file.
 
@@ -633,7 +633,7 @@ def import_labels_command(
 
 @command("export-tasks")
 def export_tasks_command(
-    file: str = typer.Argument(..., help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin."),
+    file: str = typer.Argument(..., metavar="FILE", help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin."),
     tool: str = typer.Option(..., "--to", help="label-studio (a JSON list of tasks) or doccano (JSON Lines)."),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     out: str = typer.Option(..., "--out", "-o", help="File to write; for label-studio the labeling config goes beside it as <stem>.label_config.xml."),
@@ -684,7 +684,7 @@ def export_tasks_command(
 
 @command("suggest")
 def suggest_command(
-    paths: List[str] = typer.Argument(..., help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
+    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     n: int = typer.Option(50, "-n", min=1, help="How many paragraphs to suggest."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
