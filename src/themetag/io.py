@@ -78,15 +78,22 @@ def _decode_json(text: str) -> tuple[object, str | None]:
         if "digits" in str(exc):  # Python refuses to convert integers of over 4,300 digits
             return None, "a number with more than 4,300 digits; write long ids as strings"
         return None, f"not valid JSON ({str(exc)[:200]})"
-    if _SURROGATE_ESCAPE.search(text):
-        # JSON lets "\ud800" stand alone; Python then holds half a character that no file can store.
-        try:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            return None, "holds a lone surrogate escape (such as \\ud800): half of a character, not text"
-        except RecursionError:
-            return None, "not valid JSON we can read: nested too deeply"
-    return value, None
+    problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text) else None
+    return (None, problem) if problem else (value, None)
+
+
+def _unstorable(value: object) -> str | None:
+    """Why a decoded JSON value cannot be written back as UTF-8, or None.
+
+    JSON lets "\ud800" stand alone; Python then holds half a character that no file can store.
+    """
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "holds a lone surrogate escape (such as \\ud800): half of a character, not text"
+    except RecursionError:
+        return "not valid JSON we can read: nested too deeply"
+    return None
 
 
 def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
@@ -205,9 +212,10 @@ def _check_regular(path: str | os.PathLike, error: type[ThemetagError], limit: i
     return info
 
 
-def open_input(path: str | os.PathLike, error: type[ThemetagError] = InputError) -> BinaryIO:
-    """A regular file opened for reading in binary; anything else raises ``error`` naming it (see :func:`_check_regular`)."""
-    _check_regular(path, error)
+def open_input(path: str | os.PathLike, error: type[ThemetagError] = InputError, limit: int | None = None) -> BinaryIO:
+    """A regular file (of at most ``limit`` bytes) opened for reading in binary; anything else raises ``error``
+    naming it (see :func:`_check_regular`)."""
+    _check_regular(path, error, limit)
     try:
         return open(path, "rb")
     except OSError as exc:
@@ -230,14 +238,11 @@ def read_bounded(path: str | os.PathLike, error: type[ThemetagError] = InputErro
             raise error(f"more than {limit:,} bytes; split the input", path="<stdin>")
         return data, "<stdin>"
     where = str(path)
-    _check_regular(path, error, limit)
-    try:
-        with open(path, "rb") as handle:
+    with open_input(path, error, limit) as handle:
+        try:
             data = handle.read(limit + 1)
-    except IsADirectoryError:
-        raise error("is a directory, not a file", path=where) from None
-    except OSError as exc:
-        raise error(f"cannot read: {exc.strerror}", path=where) from None
+        except OSError as exc:
+            raise error(f"cannot read: {exc.strerror}", path=where) from None
     if len(data) > limit:
         raise error(f"over the {limit:,}-byte limit; split the file", path=where)
     return data, where
@@ -266,10 +271,9 @@ def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[Json
                 raise error(f"not valid JSON ({exc.msg} at column {exc.colno})", path=where, line=exc.lineno) from None
             except (ValueError, RecursionError) as exc:
                 raise error(f"not valid JSON ({type(exc).__name__})", path=where, line=line_at(pos)) from None
-            if _SURROGATE_ESCAPE.search(text, pos, end):
-                _, problem = _decode_json(text[pos:end])
-                if problem is not None:
-                    raise error(problem, path=where, line=line_at(pos))
+            problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text, pos, end) else None
+            if problem is not None:
+                raise error(problem, path=where, line=line_at(pos))
             items.append(JsonItem(len(items) + 1, line_at(pos), value))
             pos = _WS.match(text, end).end()
             if text.startswith(",", pos):
@@ -445,12 +449,10 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
     count = 0
     with atomic_output(path) as handle:
         for record in records:
-            try:
-                line = json.dumps(record, ensure_ascii=False) + "\n"
-                line.encode("utf-8")
+            try:  # the file encodes as it writes: a lone surrogate fails here, before the rename
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             except (UnicodeEncodeError, TypeError, ValueError) as exc:
                 raise OutputError(f"record {count + 1} cannot be written as UTF-8 JSON ({type(exc).__name__}); nothing was changed", path=str(path)) from None
-            handle.write(line)
             count += 1
     return count
 
@@ -519,10 +521,14 @@ def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str 
             if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
                 yield InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
                 continue
-            metadata = {k: v for k, v in row.items() if k not in (id_field, text_field) and (v is None or isinstance(v, (str, int, float, bool)))}
-            yield Article(article_id, row[text_field], where, metadata)
+            yield Article(article_id, row[text_field], where, scalar_fields(row, skip=(id_field, text_field)))
     if not lines:
         yield InputError(f"{name}: empty file (no JSON lines)")
+
+
+def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:
+    """A row's fields that travel as an article's metadata: the scalar ones (title, date, url, ...), less ``skip``."""
+    return {k: v for k, v in row.items() if k not in skip and (v is None or isinstance(v, (str, int, float, bool)))}
 
 
 def _json_type(value: object) -> str:

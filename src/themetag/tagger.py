@@ -311,9 +311,10 @@ class Tagger:
             elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
                 yield self.tag(item[1], id=None if item[0] is None else str(item[0]), unit=unit)
             elif isinstance(item, dict) and isinstance(item.get("text"), str):
-                metadata = {k: v for k, v in item.items() if k not in ("id", "text") and (v is None or isinstance(v, (str, int, float, bool)))}
+                from .io import scalar_fields
+
                 ident = item.get("id")
-                yield self.tag(item["text"], id=None if ident is None else str(ident), unit=unit, metadata=metadata)
+                yield self.tag(item["text"], id=None if ident is None else str(ident), unit=unit, metadata=scalar_fields(item))
             else:
                 raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair or a dict with \"text\", got {type(item).__name__}")
 
