@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -122,6 +123,11 @@ def cue_pattern(cues: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\S)(?:" + "|".join(re.escape(p) for p in phrases) + r")(?!\S)")
 
 
+#: Rows scored so far in this process, and from how many on scoring goes through SciPy (see SparseRows.dot).
+_rows_scored = 0
+_SCIPY_AFTER_ROWS = 5_000
+
+
 @dataclass(frozen=True)
 class SparseRows:
     """A batch of feature vectors in CSR form (the layout scipy.sparse.csr_matrix takes)."""
@@ -135,11 +141,26 @@ class SparseRows:
         return len(self.indptr) - 1
 
     def dot(self, weights: np.ndarray) -> np.ndarray:
-        """``rows @ weights`` for a dense (n_features, k) matrix, without SciPy."""
+        """``rows @ weights`` for a dense (n_features, k) matrix.
+
+        Each output is summed in stored order, one product at a time, by NumPy
+        (``bincount``) for the first few thousand rows a process scores, then by
+        SciPy's sparse product, which is eight times faster but costs a tenth of
+        a second to import: worth it for a collection, not for one article. The
+        two give the same bits (``tests/test_fast_path.py``), so a paragraph's
+        scores never depend on what it was batched with.
+        """
+        global _rows_scored
+        _rows_scored += len(self)
+        if _rows_scored > _SCIPY_AFTER_ROWS and len(self.data):
+            try:
+                return np.asarray(self.to_scipy() @ weights, dtype=np.float64)
+            except ImportError:  # scikit-learn brings SciPy, but a tagging-only install might not have it
+                pass
         rows = np.repeat(np.arange(len(self)), np.diff(self.indptr))
         out = np.empty((len(self), weights.shape[1]))
-        for k, column in enumerate(np.ascontiguousarray(weights.T)):
-            out[:, k] = np.bincount(rows, weights=self.data * column[self.indices], minlength=len(self))
+        for k in range(weights.shape[1]):
+            out[:, k] = np.bincount(rows, weights=self.data * weights[:, k].take(self.indices), minlength=len(self))
         return out
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -150,6 +171,84 @@ class SparseRows:
         from scipy import sparse
 
         return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
+
+
+class _NgramTable:
+    """Sequences of n stem ids, found in a batch's token stream with NumPy.
+
+    Each sequence is one 64-bit key (the ids as digits in base ``n_stems + 1``,
+    wrapping past 64 bits), looked up by binary search among the sorted keys of
+    the table; a found key is then checked id by id, so a wrapped key that
+    collides can never make a false match (and the table's own keys are made
+    distinct by choosing another multiplier).
+    """
+
+    def __init__(self, sequences: list[tuple[int, ...]], values: np.ndarray, base: int, multiplier: int | None = None):
+        self.n = len(sequences[0])
+        ids = np.array(sequences, dtype=np.uint64).reshape(len(sequences), self.n)
+        multiplier = base if multiplier is None else multiplier  # (another only in tests, to make keys wrap)
+        while True:
+            keys = self._keys_of(ids, multiplier)
+            if len(np.unique(keys)) == len(keys):
+                break
+            multiplier = (multiplier * 6364136223846793005 + 1442695040888963407) % 2**64 | 1  # another odd multiplier
+        self.multiplier = np.uint64(multiplier)
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.ids, self.values = keys[order], ids[order].astype(np.int64), values[order]
+        # Cheap tests before the binary search: most windows fail on their first or last id.
+        self.first, self.last = np.zeros(base, dtype=bool), np.zeros(base, dtype=bool)
+        self.first[self.ids[:, 0]] = True
+        self.last[self.ids[:, -1]] = True
+
+    def _keys_of(self, columns: np.ndarray, multiplier) -> np.ndarray:
+        keys = np.zeros(len(columns), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for k in range(self.n):
+                keys = keys * np.uint64(multiplier) + columns[:, k]
+        return keys
+
+    def find(self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start positions, table values) of every window of n known tokens, within one text, that is in the table."""
+        n, m = self.n, len(tokens) - self.n + 1
+        if m <= 0:
+            return np.zeros(0, dtype=np.int64), self.values[:0]
+        # (an unknown id, -1, reads the last slot of first/last: never set, as no sequence holds the id base - 1)
+        ok = self.first[tokens[:m]] & self.last[tokens[n - 1 :]] & (token_text[:m] == token_text[n - 1 :])
+        for k in range(1, n - 1):
+            ok &= known[k : k + m]
+        starts = np.flatnonzero(ok)
+        windows = np.stack([tokens[starts + k] for k in range(n)], axis=1) if len(starts) else np.zeros((0, n), np.int64)
+        keys = self._keys_of(windows.astype(np.uint64), self.multiplier)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[at] == keys
+        hit[hit] = (self.ids[at[hit]] == windows[hit]).all(axis=1)
+        return starts[hit], self.values[at[hit]]
+
+
+#: Put between lower-cased texts to split them into words in one call: an upper-case letter is never a word of a
+#: lower-cased text.
+_SEPARATOR = "A"
+
+
+class _WordTable:
+    """Distinct words seen while tagging, each with its stem ids and character-n-gram columns (CSR-like, growing)."""
+
+    def __init__(self) -> None:
+        # Row 0 is the separator put between texts: it has no stems and no character n-grams.
+        self.rows: dict[str, int] = {_SEPARATOR: 0}
+        self.stems, self.stem_ptr = array("i"), array("q", [0, 0])
+        self.chars, self.char_ptr = array("i"), array("q", [0, 0])
+
+
+def _gather(ptr: array, values: array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The values of the given table rows, one after another, and for each value the position of its row in ``rows``."""
+    ptr_view = np.frombuffer(ptr, dtype=np.int64)
+    starts = ptr_view[rows]
+    lengths = ptr_view[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), lengths)
+    # Position of each value: its row's start plus its offset within the row.
+    offsets = np.arange(len(owner), dtype=np.int64) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.frombuffer(values, dtype=np.int32)[starts[owner] + offsets].astype(np.int64), owner
 
 
 @dataclass
@@ -178,89 +277,221 @@ class FeatureSpace:
 
     def _build_lookups(self) -> None:
         """Indexes and caches derived from the vocabularies: rebuilt, never stored or pickled."""
-        self._word_index = {t: i for i, t in enumerate(self.word_vocabulary)}
         self._char_index = {t: i for i, t in enumerate(self.char_vocabulary)}
-        self._cue_patterns = [cue_pattern(p) for p in self.cues.values()]
-        self._cached_char_indices = lru_cache(maxsize=_CACHE_WORDS)(self._char_indices_uncached)
+        # Every stem that occurs in a word n-gram or a cue phrase gets an integer id; any other stem is -1 and
+        # can be part of no feature. The tables below are indexed by id, with one extra slot at the end that
+        # index -1 reaches, holding "nothing".
+        stem_id: dict[str, int] = {}
+        grams = [term.split(" ") for term in self.word_vocabulary]
+        for tokens in grams:
+            for token in tokens:
+                stem_id.setdefault(token, len(stem_id))
+        cue_phrases = [sorted({tuple(tokenize(c)) for c in phrases if tokenize(c)}, key=lambda p: -len(" ".join(p)))
+                       for phrases in self.cues.values()]
+        for phrases in cue_phrases:
+            for phrase in phrases:
+                for token in phrase:
+                    stem_id.setdefault(token, len(stem_id))
+        self._stem_id = stem_id
+        n_stems = len(stem_id)
+        base = n_stems + 1
+        self._unigram_column = np.full(base, -1, dtype=np.int64)
+        by_length: dict[int, tuple[list[tuple[int, ...]], list[int]]] = {}
+        for column, tokens in enumerate(grams):
+            ids = tuple(stem_id[t] for t in tokens)
+            if len(ids) == 1:
+                self._unigram_column[ids[0]] = column
+            else:
+                by_length.setdefault(len(ids), ([], []))
+                by_length[len(ids)][0].append(ids)
+                by_length[len(ids)][1].append(column)
+        self._ngram_tables = [_NgramTable(ids, np.asarray(columns, dtype=np.int64), base) for _, (ids, columns) in sorted(by_length.items())]
+        # Cue phrases: one-token phrases by table (stem id → which cues), longer ones by n-gram table
+        # (value: the phrase's row in _cue_membership, which says which cues hold it).
+        self._n_cues = len(cue_phrases)
+        self._single_cues = np.zeros((base, max(self._n_cues, 1)), dtype=bool)
+        longer: dict[tuple[int, ...], set[int]] = {}
+        for j, phrases in enumerate(cue_phrases):
+            for phrase in phrases:
+                ids = tuple(stem_id[t] for t in phrase)
+                if len(ids) == 1:
+                    self._single_cues[ids[0], j] = True
+                else:
+                    longer.setdefault(ids, set()).add(j)
+        phrases_by_length: dict[int, list[tuple[int, ...]]] = {}
+        for ids in longer:
+            phrases_by_length.setdefault(len(ids), []).append(ids)
+        self._cue_membership = np.zeros((len(longer), max(self._n_cues, 1)), dtype=bool)
+        self._cue_tables = []
+        row = 0
+        for length, phrases in sorted(phrases_by_length.items()):  # shortest first, so that a longer match overrides
+            for k, ids in enumerate(phrases):
+                self._cue_membership[row + k, sorted(longer[ids])] = True
+            self._cue_tables.append(_NgramTable(phrases, np.arange(row, row + len(phrases)), base))
+            row += len(phrases)
+        self._words = _WordTable()
+        self._lock = threading.Lock()
 
     @property
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    _DERIVED = ("_word_index", "_char_index", "_cue_patterns", "_cached_char_indices")
+    _DERIVED = ("_char_index", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
+                "_cue_tables", "_words", "_lock")
 
     def __getstate__(self) -> dict:
-        # The per-instance lru_cache cannot be pickled; a worker process rebuilds it (and the indexes) on arrival.
+        # The word table and the lock cannot (or need not) travel: a worker process rebuilds them on arrival.
         return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._build_lookups()
 
-    def _char_indices_uncached(self, word: str) -> array:
-        # Columns already offset past the word block; an int32 array is a seventh of a tuple's memory in the cache.
+    def _char_indices_uncached(self, word: str) -> list[int]:
+        # Columns already offset past the word block.
         index, offset = self._char_index, len(self.word_vocabulary)
-        # Not through the n-gram strings cache: this result is cached itself (as ints), and only words up to 64 characters.
-        return array("i", [offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index])
+        return [offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index]
 
-    def _char_indices_of_word(self, word: str) -> array:
-        return self._cached_char_indices(word) if len(word) <= _CACHED_WORD_CHARS else self._char_indices_uncached(word)
+    def _add_word(self, word: str) -> int:
+        """Compute a new word's stem ids and character columns into the word table; return its row there."""
+        table = self._words
+        found = table.rows.get(word)
+        if found is None:  # (a word seen twice in one text is added once)
+            stem_id = self._stem_id
+            # tokenize()'s rule, word by word: the word pattern never crosses whitespace, so this is exact.
+            table.stems.extend([stem_id.get(stem(token), -1) for token in _WORD.findall(word)])
+            table.stem_ptr.append(len(table.stems))
+            if self.char_ngrams:
+                table.chars.extend(self._char_indices_uncached(word))
+            table.char_ptr.append(len(table.chars))
+            found = table.rows[word] = len(table.rows)
+        return found
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
         """Feature rows for a batch of texts.
 
-        Python counts terms (per text); NumPy does the arithmetic for the whole
-        batch at once, which is most of the speed.
+        Each distinct whitespace-separated word is analysed once (its stem ids and
+        character-n-gram columns are kept in a bounded table); a text is then a list
+        of word rows, and NumPy does everything else for the whole batch at once:
+        gathering, word n-gram lookup, counting, TF-IDF, norms. The result equals
+        scikit-learn's (``tests/test_features.py``) and the plain per-text
+        computation (``tests/test_fast_path.py``).
         """
         if isinstance(texts, str):
             raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
-        n_words, n_chars = len(self.word_vocabulary), len(self.char_vocabulary)
-        word_index = self._word_index
-        # Every text's feature columns, one after another, with how many each has; NumPy counts them below.
-        # array('i') grows in C and hands NumPy its buffer without a copy.
-        found, lengths = array("i"), array("q")
-        extend = found.extend
-        cached, uncached = self._cached_char_indices, self._char_indices_uncached
-        cue_rows: list[int] = []
-        cue_columns: list[int] = []
-        cue_counts: list[int] = []
-        n_texts = 0
-        for row, text in enumerate(texts):
-            n_texts += 1
-            before = len(found)
-            tokens = tokenize(text)
-            extend([word_index[t] for t in _word_ngrams(tokens, self.word_ngrams) if t in word_index])
-            if self.char_ngrams:
-                for word in text.lower().split():
-                    extend(cached(word) if len(word) <= _CACHED_WORD_CHARS else uncached(word))
-            lengths.append(len(found) - before)
-            if self._cue_patterns:
-                stemmed = " ".join(tokens)
-                for j, pattern in enumerate(self._cue_patterns):
-                    count = len(pattern.findall(stemmed)) if pattern is not None else 0
-                    if count:
-                        cue_rows.append(row)
-                        cue_columns.append(n_words + n_chars + j)
-                        cue_counts.append(count)
-        # Term counts per (row, column): sort the pairs as one integer key and count the runs.
-        keys = np.repeat(np.arange(n_texts, dtype=np.int64), np.frombuffer(lengths, dtype=np.int64)) * self.n_features
-        keys += np.frombuffer(found, dtype=np.int32)
-        keys, term_counts = np.unique(keys, return_counts=True)
-        rows, columns = np.divmod(keys, self.n_features)
-        row_of, column = rows, columns
+        # One thread at a time: the word table grows as texts come (Dask's threaded scheduler shares one model).
+        with self._lock:
+            return self._transform(texts)
+
+    def _transform(self, texts: Sequence[str]) -> SparseRows:
+        if len(self._words.rows) > _CACHE_WORDS:
+            self._words = _WordTable()  # memory stays bounded however many distinct words a stream brings
+        table = self._words
+        lookup = table.rows.get
+        add = self._add_word
+        texts = [text.lower() for text in texts]
+        n_texts = len(texts)
+        words = f" {_SEPARATOR} ".join(texts).split()
+        rows = list(map(lookup, words))
+        if None in rows:
+            rows = [add(w) if r is None else r for w, r in zip(words, rows)]
+        word_rows = np.array(rows, dtype=np.int32)
+        is_separator = word_rows == 0
+        text_of_word = np.cumsum(is_separator)
+        n_words, n_chars, n_features = len(self.word_vocabulary), len(self.char_vocabulary), self.n_features
+        tokens, token_word = _gather(table.stem_ptr, table.stems, word_rows)
+        token_text = text_of_word[token_word]
+        # Word n-grams: unigrams by table, longer ones by key; a window may not cross texts or hold an unknown stem.
+        term_text, term_column = [], []
+        low, high = self.word_ngrams
+        if low == 1:
+            columns = self._unigram_column[tokens]
+            hit = columns >= 0
+            term_text.append(token_text[hit])
+            term_column.append(columns[hit])
+        known = tokens >= 0
+        for table_n in self._ngram_tables:
+            if low <= table_n.n <= high:
+                starts, columns = table_n.find(tokens, token_text, known)
+                term_text.append(token_text[starts])
+                term_column.append(columns)
+        if self.char_ngrams:
+            chars, char_word = _gather(table.char_ptr, table.chars, word_rows)
+            term_text.append(text_of_word[char_word])
+            term_column.append(chars.astype(np.int64))
+        # Term counts per (text, column): sort the pairs as one integer key and count the runs.
+        # 32-bit keys where they fit (they sort twice as fast); np.unique does more than this needs.
+        key_type = np.int32 if n_texts * max(n_features, 1) < 2**31 else np.int64
+        keys = np.concatenate(term_text).astype(key_type) * key_type(max(n_features, 1)) + np.concatenate(term_column).astype(key_type) if term_text else np.zeros(0, key_type)
+        keys.sort()
+        first = np.empty(len(keys), dtype=bool)
+        first[:1] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        term_counts = np.diff(np.append(starts, len(keys)))
+        row_of, column = np.divmod(keys[starts].astype(np.int64), max(n_features, 1))
         idf = np.concatenate([self.word_idf, self.char_idf])
         values = (1.0 + np.log(term_counts)) * idf[column]
         # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
         block = row_of * 2 + (column >= n_words)
         norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n_texts))
         values /= norms[block]
-        row_of = np.concatenate([row_of, np.asarray(cue_rows, dtype=np.int64)])
-        column = np.concatenate([column, np.asarray(cue_columns, dtype=np.int64)])
-        values = np.concatenate([values, np.log1p(np.asarray(cue_counts, dtype=np.float64)) * self.cue_weight])
-        order = np.lexsort((column, row_of))
+        per_row = np.bincount(row_of, minlength=n_texts)
         indptr = np.zeros(n_texts + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row_of, minlength=n_texts), out=indptr[1:])
-        return SparseRows(indptr, column[order], values[order], self.n_features)
+        if not self._n_cues:
+            np.cumsum(per_row, out=indptr[1:])
+            return SparseRows(indptr, column, values, n_features)
+        cue_row, cue_column, cue_values = self._cue_counts(tokens, token_text, known, n_words + n_chars)
+        cues_per_row = np.bincount(cue_row, minlength=n_texts)
+        np.cumsum(per_row + cues_per_row, out=indptr[1:])
+        # Each row: its terms in column order, then its cues (whose columns come last).
+        term_position = indptr[row_of] + np.arange(len(row_of)) - (np.cumsum(per_row) - per_row)[row_of]
+        cue_position = indptr[cue_row] + per_row[cue_row] + np.arange(len(cue_row)) - (np.cumsum(cues_per_row) - cues_per_row)[cue_row]
+        indices = np.empty(indptr[-1], dtype=np.int64)
+        data = np.empty(indptr[-1], dtype=np.float64)
+        indices[term_position], data[term_position] = column, values
+        indices[cue_position], data[cue_position] = cue_column, cue_values
+        return SparseRows(indptr, indices, data, n_features)
+
+    def _cue_counts(self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray, first_column: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cue phrase matches as (row, column, value), sorted by row then column.
+
+        The same counts as :func:`cue_pattern`'s regex on the stemmed text: at each token, the longest phrase
+        of a cue that starts there; one cue's matches do not overlap; a phrase does not run across texts.
+        """
+        # longest[j, p]: the length of cue j's longest phrase starting at token p (0: none).
+        longest = np.zeros((self._n_cues, len(tokens)), dtype=np.int64)
+        longest[:] = self._single_cues[tokens][:, : self._n_cues].T
+        for table in self._cue_tables:  # shortest phrases first: a longer match at the same token wins
+            starts, phrases = table.find(tokens, token_text, known)
+            members = self._cue_membership[phrases][:, : self._n_cues].T
+            longest[:, starts] = np.where(members, table.n, longest[:, starts])
+        rows, columns, counts = [], [], []
+        for j in range(self._n_cues):
+            at = np.flatnonzero(longest[j])
+            lengths = longest[j, at]
+            if len(at) and lengths.max() > 1:
+                # A phrase of several tokens hides the matches that start inside it. Those phrases are few:
+                # take them left to right (one may hide another), then drop what the kept ones hide.
+                multi, hidden_multi, free_from = np.flatnonzero(lengths > 1), [], 0
+                for k, p, length in zip(multi.tolist(), at[multi].tolist(), lengths[multi].tolist()):
+                    if p >= free_from:
+                        free_from = p + length
+                    else:
+                        hidden_multi.append(k)
+                hidden = np.zeros(len(tokens) + 1, dtype=np.int64)
+                shown = np.setdiff1d(multi, hidden_multi)
+                np.add.at(hidden, at[shown] + 1, 1)
+                np.add.at(hidden, at[shown] + lengths[shown], -1)
+                at = at[np.cumsum(hidden)[at] == 0]
+            found = np.bincount(token_text[at], minlength=1)
+            hit = np.flatnonzero(found)
+            rows.append(hit)
+            columns.append(np.full(len(hit), first_column + j, dtype=np.int64))
+            counts.append(found[hit])
+        rows, columns, counts = np.concatenate(rows), np.concatenate(columns), np.concatenate(counts)
+        order = np.lexsort((columns, rows))
+        return rows[order], columns[order], np.log1p(counts[order].astype(np.float64)) * self.cue_weight
 
     # ------------------------------------------------------------------ storage as data
 

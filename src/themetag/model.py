@@ -55,7 +55,10 @@ class LinearHead:
         return rows.dot(self.coef) + self.intercept
 
     def probabilities(self, rows: SparseRows) -> np.ndarray:
-        z = self.scores(rows)
+        return self.link_function(self.scores(rows))
+
+    def link_function(self, z: np.ndarray) -> np.ndarray:
+        """Probabilities from scores (rows × classes)."""
         if self.link == "sigmoid":
             return 1.0 / (1.0 + np.exp(-z))
         if self.link == "ovr":
@@ -85,6 +88,10 @@ class Model:
     #: Each side's probability is multiplied by its weight before the likeliest stance is taken (none: plain argmax).
     stance_weights: dict[str, float] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict:
+        # The stacked weights are derived (a copy of the heads' weights): rebuilt where the model arrives.
+        return {k: v for k, v in self.__dict__.items() if k != "_stacked"}
+
     # ------------------------------------------------------------------ prediction
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
@@ -101,6 +108,34 @@ class Model:
         for t, value in self.constant_themes.items():
             out[:, themes.index(t)] = float(value)
         return out
+
+    def theme_and_stance_probabilities(self, rows: SparseRows) -> tuple[np.ndarray, list[str], np.ndarray]:
+        """(theme probabilities, stance classes, stance probabilities): both heads scored in one pass over the rows."""
+        heads = [h for h in (self.themes, self.stance) if h is not None]
+        if len(heads) < 2 or not len(rows):
+            classes, stance = self.stance_probabilities(rows)
+            return self.theme_probabilities(rows), classes, stance
+        stacked = getattr(self, "_stacked", None)
+        if stacked is None or stacked[0] != (id(self.themes.coef), id(self.stance.coef)):
+            # Both heads' weights side by side, C-ordered: each feature's weights are one contiguous row to gather.
+            stacked = self._stacked = (
+                (id(self.themes.coef), id(self.stance.coef)),
+                np.ascontiguousarray(np.hstack([h.coef for h in heads])),
+                np.concatenate([h.intercept for h in heads]),
+            )
+        z = rows.dot(stacked[1]) + stacked[2]
+        k = len(self.themes.classes)
+        theme_p = self.themes.link_function(z[:, :k])
+        themes = self.schema.themes
+        if list(self.themes.classes) == themes and not self.constant_themes:
+            out = theme_p
+        else:
+            out = np.zeros((len(rows), len(themes)))
+            for j, t in enumerate(self.themes.classes):
+                out[:, themes.index(t)] = theme_p[:, j]
+            for t, value in self.constant_themes.items():
+                out[:, themes.index(t)] = float(value)
+        return out, list(self.stance.classes), self.stance.link_function(z[:, k:])
 
     def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
         return (proba >= self.thresholds()).astype(int)

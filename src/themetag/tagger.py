@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import platform
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -207,6 +207,20 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
     return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}))
 
 
+def _article_parts(k: int, item) -> tuple:
+    """(id, text, metadata) of one of tag_many's articles: a text, an (id, text) pair, or a dict with "text"."""
+    if isinstance(item, str):
+        return None, item, None
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+        return (None if item[0] is None else str(item[0])), item[1], None
+    if isinstance(item, dict) and isinstance(item.get("text"), str):
+        from .io import scalar_fields
+
+        ident = item.get("id")
+        return (None if ident is None else str(ident)), item["text"], scalar_fields(item)
+    raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair or a dict with \"text\", got {type(item).__name__}")
+
+
 def default_model_path() -> Path:
     """The model shipped inside the package."""
     return Path(str(resources.files("themetag") / "models" / "default"))
@@ -242,36 +256,40 @@ class Tagger:
         texts = list(texts)
         if not all(isinstance(t, str) for t in texts):
             raise InputError("tag_paragraphs() takes paragraph texts as str")
+        if kinds is not None and len(kinds) != len(texts):
+            raise InputError(f"got {len(kinds)} kinds for {len(texts)} paragraphs")
+        return self._tag_texts(texts, kinds, [None] * len(texts), explain)
+
+    def _tag_texts(self, texts: list[str], kinds: Sequence[str] | None, indices: Sequence[int | None], explain: int) -> list[ParagraphTags]:
         if kinds is None:
             kinds = self._predict_kinds(texts)
-        elif len(kinds) != len(texts):
-            raise InputError(f"got {len(kinds)} kinds for {len(texts)} paragraphs")
-        out: list[ParagraphTags] = [ParagraphTags(text=t, kind=k) for t, k in zip(texts, kinds)]
+        out: list[ParagraphTags] = [ParagraphTags(t, k, [], {}, None, {}, i) for t, k, i in zip(texts, kinds, indices)]
         content_all = [i for i, k in enumerate(kinds) if k == "content"]
+        model, themes = self.model, self.schema.themes
         # Batches bound the feature arrays' memory however long the article (a 10 MB one has ~10,000 paragraphs).
         for start in range(0, len(content_all), BATCH_PARAGRAPHS):
             content = content_all[start : start + BATCH_PARAGRAPHS]
-            rows = self.model.transform([texts[i] for i in content])
-            proba = self.model.theme_probabilities(rows)
-            decisions = self.model.theme_decisions(proba)
-            classes, stance_p = self.model.stance_probabilities(rows)
-            stances = self.model.stance_decisions(classes, stance_p)
-            themes = self.schema.themes
-            for row, i in enumerate(content):
-                tagged = [t for j, t in enumerate(themes) if decisions[row, j]]
+            rows = model.transform([texts[i] for i in content])
+            proba, classes, stance_p = model.theme_and_stance_probabilities(rows)
+            decisions = model.theme_decisions(proba).tolist()
+            stances = model.stance_decisions(classes, stance_p)
+            # Python floats rounded once per batch row (tolist is far cheaper than float() per value).
+            for row, (i, theme_row, stance_row, decided) in enumerate(zip(content, proba.tolist(), stance_p.tolist(), decisions)):
+                tagged = [t for t, d in zip(themes, decided) if d]
                 stance = stances[row]
                 explanation = None
                 if explain:
-                    explanation = {t: self.model.explain(rows, row, "themes", t, explain) for t in tagged}
-                    explanation[f"stance:{stance}"] = self.model.explain(rows, row, "stance", stance, explain)
+                    explanation = {t: model.explain(rows, row, "themes", t, explain) for t in tagged}
+                    explanation[f"stance:{stance}"] = model.explain(rows, row, "stance", stance, explain)
                 out[i] = ParagraphTags(
-                    text=texts[i],
-                    kind="content",
-                    themes=tagged,
-                    theme_scores={t: round(float(proba[row, j]), 4) for j, t in enumerate(themes)},
-                    stance=stance,
-                    stance_scores={c: round(float(stance_p[row, j]), 4) for j, c in enumerate(classes)},
-                    explanation=explanation,
+                    texts[i],
+                    "content",
+                    tagged,
+                    {t: round(v, 4) for t, v in zip(themes, theme_row)},
+                    stance,
+                    {c: round(v, 4) for c, v in zip(classes, stance_row)},
+                    indices[i],
+                    explanation,
                 )
         return out
 
@@ -287,16 +305,22 @@ class Tagger:
         """
         if not isinstance(text, str):
             raise InputError(f"tag() takes the article as str, got {type(text).__name__}")
-        if unit == "article" and looks_like_html(text):
-            metadata = {**html_metadata(text), **(metadata or {})}
-        return summarize(self.tag_article_paragraphs(text, unit=unit, explain=explain), self.schema, id, metadata)
+        return next(self._tag_segmented([self._segmented(id, text, metadata, unit)], unit, explain))
 
-    def tag_many(self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article") -> Iterator[ArticleTags]:
-        """Tag articles one at a time as they come: an iterator in, an iterator out (memory flat in corpus size).
+    def tag_many(
+        self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article", explain: int = 0, errors: str = "raise"
+    ) -> Iterator[ArticleTags]:
+        """Tag articles as they come: an iterator in, an iterator out, in the same order (memory flat in corpus size).
 
         Each article is a text, an ``(id, text)`` pair, or a dict with
         ``"text"`` (and ``"id"``; its other scalar fields, such as title and
-        date, become the result's metadata).
+        date, become the result's metadata). Articles are read a few dozen
+        ahead, so that their paragraphs are scored together (NumPy pays off on
+        batches of a few hundred). An article that cannot be tagged (not a
+        text, too long) raises :class:`~themetag.errors.InputError` where it
+        stands, after the articles before it; with ``errors="yield"`` the
+        error comes out in its place instead (with ``.index``, the article's
+        position) and the rest are still tagged.
 
         >>> import themetag
         >>> rows = [{"id": "a1", "date": "2020-03-01", "text": "Troops burned coca fields."}, ("a2", "Farmers planted cacao.")]
@@ -305,26 +329,52 @@ class Tagger:
         """
         if isinstance(articles, (str, bytes)):
             raise InputError("tag_many() takes an iterable of articles, got a single str; use tag() for one article")
+        if errors not in ("raise", "yield"):
+            raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
+        pending: list = []
+        waiting = 0  # paragraphs in pending that the models will score
         for k, item in enumerate(articles):
-            if isinstance(item, str):
-                yield self.tag(item, unit=unit)
-            elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
-                yield self.tag(item[1], id=None if item[0] is None else str(item[0]), unit=unit)
-            elif isinstance(item, dict) and isinstance(item.get("text"), str):
-                from .io import scalar_fields
+            try:
+                article = self._segmented(*_article_parts(k, item), unit)
+            except InputError as exc:
+                exc.index = k
+                pending.append(exc)
+                continue
+            pending.append(article)
+            waiting += len(article[3])
+            if waiting >= BATCH_PARAGRAPHS or len(pending) >= BATCH_PARAGRAPHS:
+                yield from self._tag_segmented(pending, unit, explain, errors)
+                pending, waiting = [], 0
+        yield from self._tag_segmented(pending, unit, explain, errors)
 
-                ident = item.get("id")
-                yield self.tag(item["text"], id=None if ident is None else str(ident), unit=unit, metadata=scalar_fields(item))
-            else:
-                raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair or a dict with \"text\", got {type(item).__name__}")
+    def _segmented(self, id, text: str, metadata: dict | None, unit: str) -> tuple:
+        """(id, metadata, paragraphs, their texts) of an article: the work before the models."""
+        if unit == "article" and looks_like_html(text):
+            metadata = {**html_metadata(text), **(metadata or {})}
+        paragraphs: list[Paragraph] = segment(text, unit=unit)
+        return id, metadata, paragraphs, [p.text for p in paragraphs]
+
+    def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise") -> Iterator[ArticleTags]:
+        """Tag the paragraphs of several segmented articles together; yield each article's tags in order."""
+        texts = [t for a in articles if not isinstance(a, Exception) for t in a[3]]
+        use_rules = self.model.kind_source == "rules" or unit != "article"
+        paragraphs = [p for a in articles if not isinstance(a, Exception) for p in a[2]]
+        kinds = [p.kind for p in paragraphs] if use_rules else None
+        tags = self._tag_texts(texts, kinds, [p.index for p in paragraphs], explain)
+        at = 0
+        for article in articles:
+            if isinstance(article, Exception):
+                if errors == "raise":
+                    raise article
+                yield article
+                continue
+            id, metadata, found, _ = article
+            yield summarize(tags[at : at + len(found)], self.schema, id, metadata)
+            at += len(found)
 
     def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:
         """Segment a text (see :meth:`tag` for ``unit``) and tag its paragraphs."""
-        paragraphs: list[Paragraph] = segment(text, unit=unit)
-        texts = [p.text for p in paragraphs]
-        kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" or unit != "article" else None
-        tags = self.tag_paragraphs(texts, kinds=kinds, explain=explain)
-        return [replace(t, index=p.index) for t, p in zip(tags, paragraphs)]
+        return self.tag(text, unit=unit, explain=explain).paragraphs
 
     def _predict_kinds(self, texts: list[str]) -> list[str]:
         return self.model.kind_predictions(texts) if texts else []

@@ -1,0 +1,187 @@
+"""The fast tagging path gives exactly what the plain per-text computation gives.
+
+``FeatureSpace.transform`` analyses each distinct word once and does the rest
+with NumPy over a whole batch; ``SparseRows.dot`` switches to SciPy after a few
+thousand rows. Here a plain reference, one text at a time with Counter and the
+cue regexes (the analyzers that tests/test_features.py checks against
+scikit-learn), must give the same feature rows (same columns, same bits) and
+the same tags, on real paragraphs and on edge cases.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import themetag
+from themetag import features
+from themetag.features import MAX_WORD_CHARS, FeatureSpace, char_terms, cue_pattern, fit_feature_space, tokenize, word_terms
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def reference_rows(space: FeatureSpace, texts: list[str]) -> list[dict[int, float]]:
+    """Feature rows as {column: value}, computed text by text the plain way."""
+    n_words, n_chars = len(space.word_vocabulary), len(space.char_vocabulary)
+    word_index = {t: i for i, t in enumerate(space.word_vocabulary)}
+    char_index = {t: i for i, t in enumerate(space.char_vocabulary)}
+    patterns = [cue_pattern(p) for p in space.cues.values()]
+    rows = []
+    for text in texts:
+        row: dict[int, float] = {}
+        counts = Counter(word_index[t] for t in word_terms(text, space.word_ngrams) if t in word_index)
+        if space.char_ngrams:
+            counts.update(n_words + char_index[g] for g in char_terms(text, space.char_ngrams) if g in char_index)
+        idf = np.concatenate([space.word_idf, space.char_idf])
+        for block in (range(0, n_words), range(n_words, n_words + n_chars)):
+            values = {c: (1.0 + math.log(k)) * idf[c] for c, k in counts.items() if c in block}
+            norm = math.sqrt(sum(v * v for v in values.values()))
+            row.update({c: v / norm for c, v in values.items()})
+        stemmed = " ".join(tokenize(text))
+        for j, pattern in enumerate(patterns):
+            found = len(pattern.findall(stemmed)) if pattern is not None else 0
+            if found:
+                row[n_words + n_chars + j] = math.log1p(found) * space.cue_weight
+        rows.append(row)
+    return rows
+
+
+def assert_same_rows(space: FeatureSpace, texts: list[str]) -> None:
+    fast = space.transform(texts)
+    expected = reference_rows(space, texts)
+    assert len(fast) == len(texts)
+    for i, want in enumerate(expected):
+        columns, values = fast.row(i)
+        assert columns.tolist() == sorted(want), f"text {i}: other columns"
+        # The same arithmetic in another order can differ in the last bit; 1e-12 is far below the 4 decimals shown.
+        np.testing.assert_allclose(values, [want[c] for c in sorted(want)], rtol=0, atol=1e-12, err_msg=f"text {i}")
+
+
+def seed_paragraphs() -> list[str]:
+    rows = [json.loads(line) for line in (REPO / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [r["text"] for r in rows]
+
+
+EDGE = [
+    "",
+    "   \n\t ",
+    "Army",
+    "coca",
+    "1234 5678 — !!",
+    "Лидеры картелей арестованы армией",  # Cyrillic
+    "ΣΟΦΟΣ σοφος ΟΔΟΣ",  # Greek final sigma: lower() depends on the letter's place
+    "军队在山谷里铲除了古柯",  # Chinese: one "word", no spaces
+    "قوات الجيش دمرت حقول الكوكا",  # Arabic
+    "İstanbul ǅemal ﬁnal Straße",  # letters whose lower case is longer, titlecase digraphs, ligatures
+    "Ñandú — ¿qué? 🌿 coca-growers self-defense don’t U.S.-backed",
+    "human rights violations human rights human rights abuses rights",  # overlapping multi-word cue phrases
+    "The army and the army and the ARMY",
+    "A a A a",  # the upper-case letter the fast path puts between texts
+    "x" * (MAX_WORD_CHARS + 500),  # one over-long word: cut for character n-grams, not stemmed
+    "troops " + "ab" * 5000 + " troops",
+]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return themetag.load()
+
+
+def test_shipped_features_equal_the_reference_on_real_and_edge_paragraphs(shipped):
+    texts = seed_paragraphs() + EDGE
+    long_one = " ".join(seed_paragraphs()[:200])  # a very long paragraph (tens of thousands of characters)
+    assert len(long_one) > 20_000
+    assert_same_rows(shipped.model.features, texts + [long_one])
+    # Batch composition does not matter: one at a time gives the same rows.
+    for text in EDGE:
+        assert_same_rows(shipped.model.features, [text])
+
+
+def test_custom_spaces_with_longer_ngrams_and_overlapping_cues_equal_the_reference():
+    train = seed_paragraphs()
+    cues = {
+        "stance:against": ("human rights", "human rights violations", "rights", "has failed", "not"),
+        "theme:militarization": ("army", "armed forces", "troops", "military operation"),
+        "theme:empty": ("1234",),  # a phrase with no words: matches nothing
+    }
+    for word_ngrams, char_ngrams in (((1, 3), (2, 4)), ((2, 2), None), ((1, 1), (3, 5))):
+        space = fit_feature_space(train[::2], cues=cues, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5)
+        assert_same_rows(space, train[1::2] + EDGE)
+
+
+def test_the_word_table_is_bounded_and_a_reset_changes_nothing(shipped, monkeypatch):
+    space = fit_feature_space(seed_paragraphs())
+    texts = seed_paragraphs()[:60] + EDGE
+    before = space.transform(texts)
+    monkeypatch.setattr(features, "_CACHE_WORDS", 50)
+    space.transform(texts)  # fills the table past the cap
+    assert len(space._words.rows) > 50
+    after = space.transform(texts)  # starts with a fresh table
+    assert len(space._words.rows) <= len({w for t in texts for w in t.lower().split()}) + 1
+    np.testing.assert_array_equal(after.indices, before.indices)
+    np.testing.assert_array_equal(after.data, before.data)
+
+
+def test_ngram_tables_are_exact_when_keys_wrap_past_64_bits():
+    """With a base so large that keys wrap (and may collide), a found key is still checked id by id."""
+    rng = np.random.default_rng(0)
+    sequences = sorted({tuple(int(x) for x in rng.integers(0, 50, 3)) for _ in range(300)})
+    table = features._NgramTable(sequences, np.arange(len(sequences)), 51, multiplier=2**40)  # keys wrap: 2**120 > 2**64
+    tokens = rng.integers(-1, 50, 5_000)
+    text = np.repeat(np.arange(50), 100)
+    starts, values = table.find(tokens, text, tokens >= 0)
+    index = {s: k for k, s in enumerate(sequences)}
+    expected = [(p, index[tuple(tokens[p : p + 3].tolist())]) for p in range(len(tokens) - 2)
+                if text[p] == text[p + 2] and tuple(tokens[p : p + 3].tolist()) in index]
+    assert list(zip(starts.tolist(), values.tolist())) == expected
+
+
+def test_numpy_and_scipy_scoring_give_the_same_bits(shipped, monkeypatch):
+    rows = shipped.model.transform(seed_paragraphs()[:300] + EDGE)
+    weights = np.random.default_rng(1).normal(size=(rows.n_features, 7))
+    monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", 10**12)
+    by_numpy = rows.dot(weights)
+    monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", -1)
+    by_scipy = rows.dot(weights)
+    np.testing.assert_array_equal(by_numpy, by_scipy)
+    np.testing.assert_allclose(by_numpy, rows.to_scipy().toarray() @ weights, rtol=0, atol=1e-12)
+
+
+def test_tags_equal_those_of_the_reference_features_and_a_dense_product(shipped):
+    """Tags from the fast path equal tags computed from the reference rows with plain dense NumPy."""
+    model = shipped.model
+    texts = seed_paragraphs() + EDGE
+    tags = shipped.tag_paragraphs(texts, kinds=["content"] * len(texts))
+    dense = np.zeros((len(texts), model.features.n_features))
+    for i, row in enumerate(reference_rows(model.features, texts)):
+        for c, v in row.items():
+            dense[i, c] = v
+    theme_p = 1.0 / (1.0 + np.exp(-(dense @ model.themes.coef + model.themes.intercept)))
+    z = dense @ model.stance.coef + model.stance.intercept
+    stance_p = model.stance.link_function(z)
+    thresholds = model.thresholds()
+    for i, tag in enumerate(tags):
+        expected_themes = [t for j, t in enumerate(model.themes.classes) if theme_p[i, j] >= thresholds[model.schema.themes.index(t)]]
+        assert tag.themes == expected_themes, texts[i][:60]
+        assert tag.stance == model.stance_decisions(list(model.stance.classes), stance_p[i : i + 1])[0], texts[i][:60]
+        assert tag.theme_scores == pytest.approx(dict(zip(model.themes.classes, theme_p[i])), abs=1e-4)
+
+
+def test_tag_many_batches_across_articles_and_keeps_each_articles_tags(shipped):
+    """Articles scored together give what each gives alone, in order, with ids, metadata and errors in place."""
+    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    articles = [{"id": p.stem, "date": "2020-01-0%d" % (k + 1), "text": p.read_text(encoding="utf-8")} for k, p in enumerate(seeds)]
+    articles = articles * 20 + ["", ("short", "Soldiers burned the coca fields.")]
+    together = [t.to_dict() for t in shipped.tag_many(articles)]
+    alone = [shipped.tag(a["text"], id=a["id"], metadata={"date": a["date"]}).to_dict() if isinstance(a, dict)
+             else shipped.tag(a[1], id=a[0]).to_dict() if isinstance(a, tuple) else shipped.tag(a).to_dict() for a in articles]
+    assert together == alone
+    out = list(shipped.tag_many(["Troops arrived.", 42, "Farmers planted cacao."], errors="yield"))
+    assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags"] and out[1].index == 1
+    with pytest.raises(themetag.InputError):
+        list(shipped.tag_many(["Troops arrived.", 42]))
