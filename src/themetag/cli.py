@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import sys
+from collections import deque
 from pathlib import Path
 from typing import List, Optional
 
@@ -495,8 +496,8 @@ def predict_command(
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
-    Reads and writes one article at a time, so memory stays flat however many
-    articles come in. Results go to stdout; errors, warnings and the progress
+    Reads a few dozen articles ahead and scores their paragraphs together, so
+    memory stays flat however many articles come in. Results go to stdout; errors, warnings and the progress
     bar to stderr. Text that is not UTF-8 is read as Windows-1252 with a warning.
     An article with no paragraph kept as content, or with most of its text set
     aside as page furniture, is named in a warning and counted at the end; its
@@ -524,18 +525,24 @@ def predict_command(
     failed: list[ThemetagError] = []
     flagged: dict[str, int] = {}
     seen = 0
-    try:
+    wheres: deque[str] = deque()  # where each article in flight came from: tag_many gives them back in order
+
+    def articles():
         for article in _articles(paths, unreadable, on_failure=bar.advance, id_field=id_field, text_field=text_field):
+            wheres.append(article.where)
+            yield {**article.metadata, "id": article.id, "text": article.text}
+
+    try:
+        for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield"):
+            where = wheres.popleft()
             seen += 1
-            try:
-                tags = tagger.tag(article.text, id=article.id, unit=unit, metadata=article.metadata, explain=explain)
-            except ThemetagError as exc:
-                error(f"{article.where}: {exc}")
-                failed.append(exc)
+            if isinstance(tags, ThemetagError):
+                error(f"{where}: {tags}")
+                failed.append(tags)
             else:
                 writer.write(tags)
                 if tags.warning:
-                    warn(f"{article.where}: {tags.warning_text()}")
+                    warn(f"{where}: {tags.warning_text()}")
                     flagged[tags.warning] = flagged.get(tags.warning, 0) + 1
             bar.advance()
     finally:
