@@ -185,3 +185,14 @@ def test_tag_many_batches_across_articles_and_keeps_each_articles_tags(shipped):
     assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags"] and out[1].index == 1
     with pytest.raises(themetag.InputError):
         list(shipped.tag_many(["Troops arrived.", 42]))
+
+
+def test_pystemmer_gives_the_same_stems_as_the_pure_python_stemmer():
+    """The 'fast' extra swaps in the C stemmer; a model's stemmer fingerprint would refuse it if stems differed."""
+    stemmer_c = pytest.importorskip("Stemmer").Stemmer("english")
+    from snowballstemmer.english_stemmer import EnglishStemmer
+
+    words = sorted({w for t in seed_paragraphs() for w in features._WORD.findall(t.lower())} | set(features.STEMMER_PROBE))
+    assert len(words) > 1000
+    pure = EnglishStemmer()
+    assert [stemmer_c.stemWord(w) for w in words] == [pure.stemWord(w) for w in words]
