@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from typer.testing import CliRunner
 from themetag.cli import app
 
 runner = CliRunner()
+REPO = Path(__file__).resolve().parent.parent
 ARTICLE = "Peru Sends Troops to the Valley\n\nThe army will eradicate coca in the VRAEM.\n\nFarmers ask for alternative crops.\n"
 
 
@@ -287,3 +289,27 @@ def test_files_of_the_same_name_keep_different_ids(tmp_path):
     named = run("predict", tmp_path / "in" / "a" / "x.txt", tmp_path / "in" / "b" / "x.txt", "-f", "jsonl")
     ids = [json.loads(line)["id"] for line in named.stdout.splitlines()]
     assert ids[0] == "x" and ids[1] == (tmp_path / "in" / "b" / "x").as_posix()
+
+
+def test_predict_out_writes_a_file_whose_suffix_sets_the_format_and_never_replaces_one_silently(tmp_path):
+    article = REPO / "seeds" / "002_b13f9584dabc5cc1.txt"
+    target = tmp_path / "tags.csv"
+    assert run("predict", article, "--out", target).exit_code == 0
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert [r["id"] for r in rows] == ["002_b13f9584dabc5cc1"]
+    again = run("predict", article, "--out", target)
+    assert again.exit_code == 1 and "--force" in again.output
+    assert run("predict", article, "--paragraphs", "--out", target, "--force").exit_code == 0
+    assert len(list(csv.DictReader(target.open(encoding="utf-8")))) == 49
+    refused = run("predict", article, "--format", "parquet")
+    assert refused.exit_code == 2 and "--out" in refused.output
+    assert run("predict", article, "--out", tmp_path / "missing" / "x.csv").exit_code == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tags.csv"]  # no temporary file left behind
+
+
+def test_predict_out_parquet(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    target = tmp_path / "tags.parquet"
+    assert run("predict", REPO / "seeds", "--kind", "content", "--out", target).exit_code == 0
+    table = pq.read_table(target)
+    assert set(table.column("kind").to_pylist()) == {"content"} and table.num_rows > 50

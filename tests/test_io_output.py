@@ -107,14 +107,40 @@ def render(fmt, articles, **options):
 
 
 def test_every_writer_writes_articles_and_paragraphs(articles):
-    assert set(WRITERS) == {"csv", "json", "jsonl", "table"}
+    assert set(WRITERS) == {"csv", "json", "jsonl", "table", "parquet"}
     assert [json.loads(line)["id"] for line in render("jsonl", articles).splitlines()] == ["a1", "a2"]
     assert [r["para"] for r in json.loads(render("json", articles, paragraphs=True))] == [0, 1, 2, 0]
     assert render("json", []) == "[]\n"
     rows = list(csv.DictReader(io.StringIO(render("csv", articles))))
     assert [(r["id"], r["date"], r["warning"]) for r in rows] == [("a1", "2020-03-01", ""), ("a2", "", "no_content")]
     table = render("table", articles, paragraphs=True).splitlines()
-    assert len(table) == 4 and table[1].split()[:3] == ["a1", "#1", "content"]
+    assert table[0].split() == ["id", "para", "kind", "stance", "themes", "text"]  # one header row, then the paragraphs
+    assert len(table) == 5 and table[2].split()[:3] == ["a1", "#1", "content"]
+
+
+def test_parquet_has_typed_columns_and_nulls_for_empty_cells(articles):
+    pq = pytest.importorskip("pyarrow.parquet")
+    for paragraphs in (False, True):
+        out = io.BytesIO()
+        writer = make_writer("parquet", out, paragraphs=paragraphs)
+        for article in articles:
+            writer.write(article)
+        writer.close()
+        table = pq.read_table(io.BytesIO(out.getvalue()))
+        rows = table.to_pylist()
+        csv_rows = list(csv.DictReader(io.StringIO(render("csv", articles, paragraphs=paragraphs))))
+        assert table.column_names == list(csv_rows[0])  # the CSV's columns, in its order
+        assert [r["id"] for r in rows] == [r["id"] for r in csv_rows]
+        if paragraphs:
+            assert str(table.schema.field("p_militarization").type) == "double" and str(table.schema.field("para").type) == "int64"
+            assert rows[1]["kind"] == "content" and 0 <= rows[1]["p_militarization"] <= 1
+            assert rows[0]["p_militarization"] is None  # set aside: no probability, not an empty string
+        else:
+            assert str(table.schema.field("stance_favor").type) == "int64" and str(table.schema.field("share_militarization").type) == "double"
+            assert rows[0]["date"] == "2020-03-01" and rows[1]["date"] is None and rows[1]["warning"] == "no_content"
+    empty = io.BytesIO()
+    make_writer("parquet", empty).close()
+    assert pq.read_table(io.BytesIO(empty.getvalue())).num_rows == 0
 
 
 def test_csv_with_explanations_has_one_header_whatever_the_first_paragraph_is(articles):

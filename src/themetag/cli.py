@@ -10,6 +10,7 @@ error (a bug: one line, THEMETAG_DEBUG=1 for the traceback); 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -474,6 +475,12 @@ class Progress:
         sys.stderr.write(f"\rtagging {bar} {self.unit} ({rate:,.0f}/s)")
         sys.stderr.flush()
 
+    def clear(self) -> None:
+        """Wipe the drawn line (before something else is written to the terminal); the next advance redraws it."""
+        if self.enabled and self._drawn:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
     def close(self) -> None:
         if self.enabled and self.done:
             self._draw()
@@ -493,6 +500,8 @@ def predict_command(
     kind: Optional[str] = typer.Option(None, "--kind", help="Only paragraphs of this kind (content, heading or boilerplate); implies --paragraphs."),
     id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
     text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text (e.g. body)."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
@@ -503,15 +512,27 @@ def predict_command(
     aside as page furniture, is named in a warning and counted at the end; its
     output says why ("warning").
     """
-    from .io import count_articles
+    from .io import atomic_output, count_articles
     from .output import make_writer
     from .tagger import load
 
+    if fmt is None and out is not None:
+        fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
-        fmt = "table" if sys.stdout.isatty() else "jsonl"
+        fmt = "table" if sys.stdout.isatty() and out is None else "jsonl"
     if fmt not in WRITERS:
         error(f"--format must be one of {', '.join(sorted(WRITERS))}, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
+    if getattr(WRITERS[fmt], "binary", False) and out is None:
+        error(f"--format {fmt} writes a file, not a stream: name it with --out FILE")
+        raise typer.Exit(EXIT_USAGE)
+    if out is not None:
+        from .io import check_output_path
+
+        if Path(out).exists() and not force:
+            error(f"{out} exists; pass --force to replace it")
+            raise typer.Exit(EXIT_INPUT)
+        check_output_path(out)
     unit = _unit_option(unit)
     if kind is not None and kind not in ("content", "heading", "boilerplate"):
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
@@ -520,7 +541,46 @@ def predict_command(
     tagger = load(model)
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
-    writer = make_writer(fmt, sys.stdout, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None)
+    with contextlib.ExitStack() as files:
+        stream = sys.stdout if out is None else files.enter_context(atomic_output(out, binary=getattr(WRITERS[fmt], "binary", False)))
+        writer = make_writer(fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None)
+        # Results on a terminal: the progress line is wiped before each one, so they never run into each other.
+        if out is None and sys.stdout.isatty():
+            writer = _ClearingWriter(writer, bar)
+        try:
+            seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field)
+        finally:
+            if out is None:  # stdout: a JSON array is closed even after Ctrl-C
+                writer.close()
+        if out is not None:  # a file is finished only after success; otherwise it is never put in place
+            writer.close()
+    if flagged:
+        counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
+        counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
+        warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
+    _exit_if_failed(unreadable, failed, seen)
+
+
+class _ClearingWriter:
+    """A result writer that wipes the progress line off the terminal before each write."""
+
+    def __init__(self, writer, bar: "Progress"):
+        self._writer, self._bar = writer, bar
+
+    def write(self, tags) -> None:
+        self._bar.clear()
+        self._writer.write(tags)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+#: --out suffixes that say the format.
+OUT_SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field):
+    """Tag every input article and write it; (articles seen, failed, unreadable, warnings by kind)."""
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     flagged: dict[str, int] = {}
@@ -547,12 +607,7 @@ def predict_command(
             bar.advance()
     finally:
         bar.close()
-        writer.close()
-    if flagged:
-        counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
-        counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
-        warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
-    _exit_if_failed(unreadable, failed, seen)
+    return seen, failed, unreadable, flagged
 
 
 LABEL_TOOLS = ("label-studio", "doccano")

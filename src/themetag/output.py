@@ -10,7 +10,7 @@ registered under its name::
         def write(self, article): ...
 
 >>> sorted(WRITERS)
-['csv', 'json', 'jsonl', 'table']
+['csv', 'json', 'jsonl', 'parquet', 'table']
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: boo
 
 class ResultWriter:
     """Writes tagged articles to a text stream, flushing after each one."""
+
+    #: True for a format written to a binary file (Parquet), which cannot go to stdout.
+    binary = False
 
     def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None):
         self.out = out
@@ -123,7 +126,11 @@ class CsvWriter(ResultWriter):
 
 @register("table")
 class TableWriter(ResultWriter):
-    """Aligned text for reading on a terminal; long paragraphs cut at 70 characters."""
+    """Aligned text for reading on a terminal (paragraphs under a header row); long paragraphs cut at 70 characters."""
+
+    def __init__(self, out: TextIO, **options):
+        super().__init__(out, **options)
+        self._header_written = False
 
     def write(self, article: "ArticleTags") -> None:
         out = self.out
@@ -136,11 +143,81 @@ class TableWriter(ResultWriter):
             for row, p in zip(article.paragraph_rows(explanation=self.explain), article.paragraphs):
                 if not self._keep(p.kind):
                     continue
+                if not self._header_written:
+                    out.write(f"{'id':<{len(str(article.id))}}  {'para':<4} {'kind':<11} {'stance':<8} {'themes':<40} text\n")
+                    self._header_written = True
                 text = p.text.replace("\n", " ")
                 out.write(f"{article.id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text[:70]}\n")
                 if row.get("explanation"):
                     out.write(f"      because  {row['explanation']}\n")
         out.flush()
+
+
+@register("parquet")
+class ParquetWriter(ResultWriter):
+    """Apache Parquet, for pandas, R (arrow), DuckDB or Spark: the CSV's columns, typed (probabilities and
+    shares as floats, counts as integers, empty cells such as a missing date or a set-aside paragraph's probabilities as nulls), written in row
+    groups of 10,000 rows so memory stays flat. Needs pyarrow (``pip install 'themetag[parquet]'``) and a
+    file to write (``--out``): Parquet is not a stream.
+    """
+
+    binary = True
+    ROWS_PER_GROUP = 10_000
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        try:
+            import pyarrow  # noqa: F401
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise ThemetagError("--format parquet needs pyarrow: pip install 'themetag[parquet]'") from None
+        self._rows: list[dict] = []
+        self._writer = None
+
+    def write(self, article: "ArticleTags") -> None:
+        if self.paragraphs:
+            self._rows.extend(r for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"]))
+        else:
+            self._rows.append(article.row())
+        if len(self._rows) >= self.ROWS_PER_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not self._rows:
+            return
+        if self._writer is None:
+            schema = pa.schema([(name, arrow_type(name)) for name in self._rows[0]])
+            self._writer = pq.ParquetWriter(self.out, schema)
+        schema = self._writer.schema
+        # An empty cell of the CSV (no date, no probability for a set-aside paragraph) is a null here.
+        columns = {name: [None if row.get(name) == "" else row.get(name) for row in self._rows] for name in schema.names}
+        self._writer.write_table(pa.table(columns, schema=schema))
+        self._rows = []
+
+    def close(self) -> None:
+        self._flush()
+        if self._writer is None:  # nothing was tagged: still a valid (empty) Parquet file
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            pq.write_table(pa.table({}), self.out)
+        else:
+            self._writer.close()
+        self.out.flush()
+
+
+def arrow_type(column: str):
+    """The Arrow type of an output column, by its name: probabilities and shares are floats, counts integers."""
+    import pyarrow as pa
+
+    if column.startswith(("p_", "share_")):
+        return pa.float64()
+    if column.startswith("stance_") or column in ("para", "content_paragraphs"):
+        return pa.int64()
+    return pa.string()
 
 
 def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):

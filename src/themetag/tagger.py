@@ -156,16 +156,18 @@ class ArticleTags:
         }
 
     def paragraph_rows(self, *, explanation: bool = False) -> list[dict]:
-        """One flat row per paragraph: id, para, kind, themes (``;``-joined), stance, the probabilities
-        (``p_<theme>``, ``p_<stance>``; empty for paragraphs set aside), text.
+        """One flat row per paragraph: id, the article's title, date, author and url, para, kind, themes
+        (``;``-joined), stance, the probabilities (``p_<theme>``, ``p_<stance>``; empty for paragraphs set
+        aside), text.
 
         With ``explanation``, every row also has an ``explanation`` column
         (empty for paragraphs that were not explained), so all rows share one header.
         """
         rows = []
         themes, stances = list(self.theme_shares), list(self.stance_counts)
+        about = {name: self.metadata.get(name, "") for name in METADATA_COLUMNS}
         for p in self.paragraphs:
-            row = {"id": self.id, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
+            row = {"id": self.id, **about, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
             row.update({f"p_{t}": p.theme_scores.get(t, "") for t in themes})
             row.update({f"p_{s}": p.stance_scores.get(s, "") for s in stances})
             row["text"] = p.text
