@@ -502,6 +502,7 @@ def predict_command(
     text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text (e.g. body)."),
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR. Workers need the input files and the model at the same paths. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
@@ -516,6 +517,9 @@ def predict_command(
     from .output import make_writer
     from .tagger import load
 
+    if scheduler is not None:
+        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field)
+        return
     if fmt is None and out is not None:
         fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
     if fmt is None:
@@ -559,6 +563,57 @@ def predict_command(
         counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
         warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
     _exit_if_failed(unreadable, failed, seen)
+
+
+def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field) -> None:
+    """predict --scheduler: tag on Dask into a folder of Parquet files (one per partition), put in place when complete."""
+    import shutil
+    import tempfile
+
+    if out is None:
+        error("--scheduler writes a folder of Parquet files: name it with --out DIR")
+        raise typer.Exit(EXIT_USAGE)
+    target = Path(out)
+    if target.exists():
+        error(f"{out} exists; name a new folder (nothing is replaced)")
+        raise typer.Exit(EXIT_INPUT)
+    from .io import check_output_path
+
+    check_output_path(target)
+    try:
+        import dask
+        import dask.dataframe as dd
+
+        from . import cluster
+    except ImportError:
+        error("--scheduler needs Dask: pip install 'themetag[dask]'")
+        raise typer.Exit(EXIT_USAGE) from None
+    level = "paragraph" if paragraphs or kind else "article"
+    kinds = (kind,) if kind else None
+    parquet = [p for p in paths if p.endswith((".parquet", ".pq"))]
+    if parquet and len(parquet) != len(paths):
+        error("give either Parquet files or article files, not both")
+        raise typer.Exit(EXIT_USAGE)
+    with cluster.client(scheduler) as dask_client:
+        if parquet:
+            results = cluster.tag_frame(dd.read_parquet(parquet), text=text_field, id=id_field, model=model, unit=unit, level=level, kinds=kinds)
+        else:
+            results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=id_field, text_field=text_field)
+        workers = len(dask_client.scheduler_info().get("workers", {}))
+        folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        try:
+            # One pass: the Parquet files and the count of failed articles come from the same tasks.
+            _, rows, failures = dask.compute(results.to_parquet(folder, compute=False, write_index=False), results.shape[0], results["error"].notnull().sum())
+            failed_rows = results[results["error"].notnull()][["id", "error"]].compute() if failures else None
+            os.rename(folder, target)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+    for row in (failed_rows.itertuples() if failed_rows is not None else ()):
+        error(str(row.error) if row.id is None or str(row.id) == "<NA>" or row.id != row.id else f"{row.id}: {row.error}")
+    typer.echo(f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {failures} failed", err=True)
+    if failures:
+        raise typer.Exit(EXIT_INPUT)
 
 
 class _ClearingWriter:

@@ -25,9 +25,9 @@ import os
 import re
 import stat
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from contextlib import contextmanager
 from typing import IO, BinaryIO, Callable, Iterable, Iterator, Sequence
 
 from .errors import InputError, OutputError, ThemetagError
@@ -466,24 +466,44 @@ def read_articles(
     (``file:line`` inside JSON Lines) in its place; the others are still read.
     JSON Lines rows hold the id and text under ``id_field`` and ``text_field``.
     """
+    for entry in input_entries(paths):
+        if isinstance(entry, InputError):
+            yield entry
+        else:
+            yield from read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field)
+
+
+def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:
+    """(name, path, id) of each input file, folders walked, ids made unique; nothing is read yet.
+
+    Two files named alike given apart (a/x.txt and b/x.txt) keep their names' stems only once: the later one
+    is known by its path as given. A Dask worker reads each entry with :func:`read_entry`.
+    """
     seen: dict[str, str | None] = {}  # id → the file it was given to
     for entry in iter_input_paths(paths):
         if isinstance(entry, InputError):
             yield entry
             continue
         name, path, ident = entry
-        if path is not None and name.endswith(JSONL_SUFFIX):
-            yield from _jsonl_articles(name, path, id_field, text_field)
-            continue
-        real = os.path.realpath(path) if path is not None else None
-        if real is not None and seen.get(ident, real) != real:
-            # Two files named alike (a/x.txt and b/x.txt): the later one is known by its path as given.
-            ident = Path(name).with_suffix("").as_posix()
-        seen.setdefault(ident, real)
-        try:
-            yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
-        except InputError as exc:
-            yield exc
+        if path is None or not name.endswith(JSONL_SUFFIX):
+            real = os.path.realpath(path) if path is not None else None
+            if real is not None and seen.get(ident, real) != real:
+                ident = Path(name).with_suffix("").as_posix()
+            seen.setdefault(ident, real)
+        yield name, path, ident
+
+
+def read_entry(
+    name: str, path: str | None, ident: str, *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text"
+) -> Iterator[Article | InputError]:
+    """The articles of one input entry (a file, stdin, or every line of a JSON Lines file), errors in place."""
+    if path is not None and name.endswith(JSONL_SUFFIX):
+        yield from _jsonl_articles(name, path, id_field, text_field)
+        return
+    try:
+        yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
+    except InputError as exc:
+        yield exc
 
 
 #: The longest article id accepted (characters).
