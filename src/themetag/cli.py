@@ -799,6 +799,38 @@ def export_tasks_command(
         typer.echo(f"{len(examples)} examples written to {out}", err=True)
 
 
+@command("plot")
+def plot_command(
+    results: str = typer.Argument(..., metavar="RESULTS", help="Article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler)."),
+    out: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for the pictures (PNG) and their numbers (CSV); made if missing."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]."),
+    period: str = typer.Option("auto", "--period", help="Time step: month, quarter, year, or auto (months up to three years of dates, else years)."),
+) -> None:
+    """Draw a tagged collection: theme shares and stance counts over time (by the 'date' field) and by outlet.
+
+    Writes over_time.png/.csv and by_outlet.png/.csv into DIR (a view is left
+    out when its column is missing). A theme's share is the share of content
+    paragraphs carrying it. Needs pandas and matplotlib (pip install 'themetag[frames,report]').
+    """
+    from .collection import plot_collection, read_results
+    from .io import check_output_folder
+
+    if period not in ("auto", "month", "quarter", "year"):
+        error(f"--period must be auto, month, quarter or year, not {period!r}")
+        raise typer.Exit(EXIT_USAGE)
+    check_output_folder(out)
+    try:
+        frame = read_results(results)
+    except ImportError:
+        error("plot needs pandas: pip install 'themetag[frames,report]'")
+        raise typer.Exit(EXIT_USAGE) from None
+    except (OSError, ValueError) as exc:
+        error(f"{results}: cannot read ({exc})")
+        raise typer.Exit(EXIT_INPUT) from None
+    for path in plot_collection(frame, out, by=by, period=period):
+        typer.echo(str(path))
+
+
 @command("suggest")
 def suggest_command(
     paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
