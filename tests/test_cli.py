@@ -336,7 +336,7 @@ def test_plot_draws_a_collection_over_time_and_by_outlet_from_any_results_format
         tables[suffix] = list(csv.DictReader((out / "over_time.csv").open(encoding="utf-8")))
     over_time = tables[".jsonl"]
     assert tables[".csv"] == over_time  # the same numbers whichever format predict wrote
-    assert [r["date"] for r in over_time] == ["2012", "2013", "2014"] and sum(int(r["articles"]) for r in over_time) == 12
+    assert [r["date"] for r in over_time] == ["2012-03", "2013-03", "2014-03"] and sum(int(r["articles"]) for r in over_time) == 12
     # A share is the share of content paragraphs carrying the theme, weighted by the articles' content paragraphs.
     tags = [themetag_load().tag(r["text"]) for r in rows if r["date"].startswith("2012")]
     expected = sum(t.theme_shares["militarization"] * t.counts["content"] for t in tags) / sum(t.counts["content"] for t in tags)
