@@ -343,24 +343,24 @@ class Tagger:
                 pending.append(exc)
                 continue
             pending.append(article)
-            waiting += len(article[3])
+            waiting += len(article[2])
             if waiting >= BATCH_PARAGRAPHS or len(pending) >= BATCH_PARAGRAPHS:
                 yield from self._tag_segmented(pending, unit, explain, errors)
                 pending, waiting = [], 0
         yield from self._tag_segmented(pending, unit, explain, errors)
 
     def _segmented(self, id, text: str, metadata: dict | None, unit: str) -> tuple:
-        """(id, metadata, paragraphs, their texts) of an article: the work before the models."""
+        """(id, metadata, paragraphs) of an article: the work before the models."""
         if unit == "article" and looks_like_html(text):
             metadata = {**html_metadata(text), **(metadata or {})}
         paragraphs: list[Paragraph] = segment(text, unit=unit)
-        return id, metadata, paragraphs, [p.text for p in paragraphs]
+        return id, metadata, paragraphs
 
     def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise") -> Iterator[ArticleTags]:
         """Tag the paragraphs of several segmented articles together; yield each article's tags in order."""
-        texts = [t for a in articles if not isinstance(a, Exception) for t in a[3]]
-        use_rules = self.model.kind_source == "rules" or unit != "article"
         paragraphs = [p for a in articles if not isinstance(a, Exception) for p in a[2]]
+        texts = [p.text for p in paragraphs]
+        use_rules = self.model.kind_source == "rules" or unit != "article"
         kinds = [p.kind for p in paragraphs] if use_rules else None
         tags = self._tag_texts(texts, kinds, [p.index for p in paragraphs], explain)
         at = 0
@@ -370,7 +370,7 @@ class Tagger:
                     raise article
                 yield article
                 continue
-            id, metadata, found, _ = article
+            id, metadata, found = article
             yield summarize(tags[at : at + len(found)], self.schema, id, metadata)
             at += len(found)
 
