@@ -645,7 +645,7 @@ def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field):
     def articles():
         for article in _articles(paths, unreadable, on_failure=bar.advance, id_field=id_field, text_field=text_field):
             wheres.append(article.where)
-            yield {**article.metadata, "id": article.id, "text": article.text}
+            yield article.record()
 
     try:
         for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield"):

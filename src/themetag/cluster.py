@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import InputError, ThemetagError
+from .output import column_type
 from .tagger import ArticleTags, Tagger, load
 
 #: Each worker process's loaded models, by folder (None: the shipped model).
@@ -69,9 +70,10 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
             rows.extend({**result.metadata, **row} for row in result.paragraph_rows() if kinds is None or row["kind"] in kinds)
     frame = pd.DataFrame(rows, columns=names)
     for name in names:
-        if name.startswith(("p_", "share_")):
+        kind = column_type(name)
+        if kind == "float":
             frame[name] = pd.to_numeric(frame[name].replace("", None), errors="coerce").astype("float64")
-        elif name.startswith("stance_") or name in ("para", "content_paragraphs"):
+        elif kind == "int":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
         else:
             frame[name] = frame[name].astype("string")
@@ -119,7 +121,7 @@ def _tag_entries(entries: list[tuple[str, str | None, str]], model: str | None, 
     tagger = worker_tagger(model)
     found = [a for entry in entries for a in read_entry(*entry, id_field=id_field, text_field=text_field)]
     readable = [a for a in found if not isinstance(a, ThemetagError)]
-    tagged = iter(tagger.tag_many(({**a.metadata, "id": a.id, "text": a.text} for a in readable), unit=unit, errors="yield"))
+    tagged = iter(tagger.tag_many((a.record() for a in readable), unit=unit, errors="yield"))
     out = []
     for a in found:
         out.append((getattr(a, "where", None), a if isinstance(a, ThemetagError) else next(tagged)))

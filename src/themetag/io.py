@@ -310,6 +310,10 @@ class Article:
     #: Fields that came with the text (a JSON Lines row's other scalar fields: title, date, url, ...).
     metadata: dict = field(default_factory=dict)
 
+    def record(self) -> dict:
+        """The article as :meth:`Tagger.tag_many` takes it: its metadata, id and text in one dict."""
+        return {**self.metadata, "id": self.id, "text": self.text}
+
 
 def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> str:
     """Bytes of an article file → text. UTF-8 (with or without BOM); else cp1252 with a warning.

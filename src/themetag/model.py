@@ -99,10 +99,16 @@ class Model:
 
     def theme_probabilities(self, texts: Sequence[str] | SparseRows) -> np.ndarray:
         rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
+        proba = self.themes.probabilities(rows) if self.themes is not None and len(rows) else None
+        return self._in_schema_order(proba, len(rows))
+
+    def _in_schema_order(self, proba: np.ndarray | None, n_rows: int) -> np.ndarray:
+        """The theme head's probabilities (None: no head) as columns in the schema's theme order, constants filled in."""
         themes = self.schema.themes
-        out = np.zeros((len(rows), len(themes)))
-        if self.themes is not None and len(rows):
-            proba = self.themes.probabilities(rows)
+        if proba is not None and list(self.themes.classes) == themes and not self.constant_themes:
+            return proba
+        out = np.zeros((n_rows, len(themes)))
+        if proba is not None:
             for j, t in enumerate(self.themes.classes):
                 out[:, themes.index(t)] = proba[:, j]
         for t, value in self.constant_themes.items():
@@ -125,17 +131,8 @@ class Model:
             )
         z = rows.dot(stacked[1]) + stacked[2]
         k = len(self.themes.classes)
-        theme_p = self.themes.link_function(z[:, :k])
-        themes = self.schema.themes
-        if list(self.themes.classes) == themes and not self.constant_themes:
-            out = theme_p
-        else:
-            out = np.zeros((len(rows), len(themes)))
-            for j, t in enumerate(self.themes.classes):
-                out[:, themes.index(t)] = theme_p[:, j]
-            for t, value in self.constant_themes.items():
-                out[:, themes.index(t)] = float(value)
-        return out, list(self.stance.classes), self.stance.link_function(z[:, k:])
+        theme_p = self._in_schema_order(self.themes.link_function(z[:, :k]), len(rows))
+        return theme_p, list(self.stance.classes), self.stance.link_function(z[:, k:])
 
     def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
         return (proba >= self.thresholds()).astype(int)

@@ -209,15 +209,20 @@ class ParquetWriter(ResultWriter):
         self.out.flush()
 
 
+def column_type(column: str) -> str:
+    """What an output column holds, by its name: "float" (probabilities, shares), "int" (counts) or "string"."""
+    if column.startswith(("p_", "share_")):
+        return "float"
+    if column.startswith("stance_") or column in ("para", "content_paragraphs"):
+        return "int"
+    return "string"
+
+
 def arrow_type(column: str):
-    """The Arrow type of an output column, by its name: probabilities and shares are floats, counts integers."""
+    """The Arrow type of an output column (see :func:`column_type`)."""
     import pyarrow as pa
 
-    if column.startswith(("p_", "share_")):
-        return pa.float64()
-    if column.startswith("stance_") or column in ("para", "content_paragraphs"):
-        return pa.int64()
-    return pa.string()
+    return {"float": pa.float64(), "int": pa.int64(), "string": pa.string()}[column_type(column)]
 
 
 def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
