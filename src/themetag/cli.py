@@ -602,14 +602,15 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         workers = len(dask_client.scheduler_info().get("workers", {}))
         folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
         try:
-            # One pass: the Parquet files and the count of failed articles come from the same tasks.
-            _, rows, failures = dask.compute(results.to_parquet(folder, compute=False, write_index=False), results.shape[0], results["error"].notnull().sum())
-            failed_rows = results[results["error"].notnull()][["id", "error"]].compute() if failures else None
+            # One pass: the Parquet files, the row count and the failed articles come from the same tasks.
+            _, rows, failed_rows = dask.compute(results.to_parquet(folder, compute=False, write_index=False), results.shape[0],
+                                                results[results["error"].notnull()][["id", "error"]])
+            failures = len(failed_rows)
             os.rename(folder, target)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-    for row in (failed_rows.itertuples() if failed_rows is not None else ()):
+    for row in failed_rows.itertuples():
         error(str(row.error) if row.id is None or str(row.id) == "<NA>" or row.id != row.id else f"{row.id}: {row.error}")
     typer.echo(f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {failures} failed", err=True)
     if failures:

@@ -109,7 +109,7 @@ def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.Path
         if name not in frame.columns:
             raise InputError(f"no column {name!r} in the frame (its columns: {', '.join(map(str, frame.columns))})")
     key = _model_key(model)
-    names = columns(load(key) if key is not None else worker_tagger(None), level, [c for c in frame.columns if c not in (text, id)])
+    names = columns(worker_tagger(key), level, [c for c in frame.columns if c not in (text, id)])
     meta = rows_frame([], names)
     return frame.map_partitions(_tag_records, key, text, id, unit, level, kinds, names, meta=meta)
 
@@ -147,7 +147,7 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
         raise ValueError(f"level must be 'article' or 'paragraph', not {level!r}")
     entries = list(input_entries(list(paths)))
     key = _model_key(model)
-    names = columns(load(key) if key is not None else worker_tagger(None), level)
+    names = columns(worker_tagger(key), level)
     failed_early = [e for e in entries if isinstance(e, InputError)]
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
