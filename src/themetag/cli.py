@@ -825,7 +825,9 @@ def plot_command(
     except ImportError:
         error("plot needs pandas: pip install 'themetag[frames,report]'")
         raise typer.Exit(EXIT_USAGE) from None
-    except (OSError, ValueError) as exc:
+    except ThemetagError:  # already names the file (and line)
+        raise
+    except (OSError, ValueError) as exc:  # pandas' readers (CSV, Parquet)
         error(f"{results}: cannot read ({exc})")
         raise typer.Exit(EXIT_INPUT) from None
     for path in plot_collection(frame, out, by=by, period=period):

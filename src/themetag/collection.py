@@ -12,7 +12,6 @@ are paragraph counts per stance.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .errors import InputError, ThemetagError
@@ -31,17 +30,16 @@ def read_results(path: str | Path):
     elif path.suffix.lower() == ".csv":
         frame = pd.read_csv(path, dtype={"id": str, "date": str})
     elif path.suffix.lower() in (".jsonl", ".json"):
+        from .io import iter_json_lines, open_input
+
         rows = []
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except ValueError as exc:
-                    raise InputError(f"{path}:{number}: not JSON ({exc})") from None
-                if "theme_shares" not in record:
-                    raise InputError(f"{path}:{number}: not an article record of `themetag predict` (use article level, not --paragraphs)")
+        with open_input(path) as handle:
+            for item in iter_json_lines(handle):
+                if item.error is not None:
+                    raise InputError(f"{path}:{item.line}: {item.error}")
+                record = item.value
+                if not isinstance(record, dict) or "theme_shares" not in record:
+                    raise InputError(f"{path}:{item.line}: not an article record of `themetag predict` (use article level, not --paragraphs)")
                 rows.append({"id": record.get("id"), **record.get("metadata", {}),
                              **{f"share_{t}": v for t, v in record["theme_shares"].items()},
                              **{f"stance_{s}": n for s, n in record.get("stance_counts", {}).items()},
