@@ -329,19 +329,18 @@ def test_plot_draws_a_collection_over_time_and_by_outlet_from_any_results_format
         out = tmp_path / f"plots{suffix}"
         result = run("plot", results, "--out", out)
         assert result.exit_code == 0, result.output
-        # CSV keeps title, date, author and url of the metadata, so "outlet" only reaches plot from JSON Lines.
-        views = ["by_outlet", "over_time"] if suffix == ".jsonl" else ["over_time"]
+        # Every metadata field reaches the results, in CSV too: "outlet" gives the by-outlet view.
+        views = ["by_outlet", "over_time"]
         assert sorted(p.name for p in out.iterdir()) == sorted(f"{v}.{e}" for v in views for e in ("csv", "png"))
         assert (out / "over_time.png").read_bytes()[:4] == b"\x89PNG"
-        tables[suffix] = list(csv.DictReader((out / "over_time.csv").open(encoding="utf-8")))
-    over_time = tables[".jsonl"]
-    assert tables[".csv"] == over_time  # the same numbers whichever format predict wrote
+        tables[suffix] = [list(csv.DictReader((out / f"{v}.csv").open(encoding="utf-8"))) for v in views]
+    by_outlet, over_time = tables[".jsonl"]
+    assert tables[".csv"] == [by_outlet, over_time]  # the same numbers whichever format predict wrote
     assert [r["date"] for r in over_time] == ["2012-03", "2013-03", "2014-03"] and sum(int(r["articles"]) for r in over_time) == 12
     # A share is the share of content paragraphs carrying the theme, weighted by the articles' content paragraphs.
     tags = [themetag_load().tag(r["text"]) for r in rows if r["date"].startswith("2012")]
     expected = sum(t.theme_shares["militarization"] * t.counts["content"] for t in tags) / sum(t.counts["content"] for t in tags)
     assert float(over_time[0]["share_militarization"]) == pytest.approx(expected, abs=1e-4)
-    by_outlet = list(csv.DictReader((tmp_path / "plots.jsonl" / "by_outlet.csv").open(encoding="utf-8")))
     assert [r["outlet"] for r in by_outlet] == ["A", "B"]
     bad = run("plot", source, "--out", tmp_path / "x")  # articles, not results
     assert bad.exit_code == 1 and "predict" in bad.output

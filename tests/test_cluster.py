@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,34 @@ def test_files_on_dask_get_the_ids_predict_gives(dask_client, tmp_path):
     got = cluster.tag_files([str(tmp_path)], files_per_partition=1).compute()
     assert sorted(got["id"].dropna()) == ["a/x", "b/x"]
     assert got["error"].notna().sum() == 1 and "empty" in got["error"].dropna().iloc[0]
+
+
+def test_a_big_json_lines_shard_is_tagged_in_pieces_with_every_field(dask_client, tmp_path):
+    rows = records()[:-1]
+    lines = []
+    for k, row in enumerate(rows):
+        row = dict(row)
+        if k % 3 == 0:
+            del row["id"]  # then the id is the file's stem and the line number, as predict makes it
+        if k == 1:
+            row["stance"] = "against"  # a coder's own field named like a result column
+        if k == len(rows) - 1:
+            row["section"] = "world"  # a field only the last line has
+        lines.append(json.dumps(row))
+    lines.insert(4, "not json")
+    shard = tmp_path / "shard.jsonl"
+    shard.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    pieces = cluster.tag_files([str(shard)], bytes_per_partition=shard.stat().st_size // 6)
+    assert pieces.npartitions >= 4  # pieces cut at line ends, about a sixth of the file each
+    got = pieces.compute().reset_index(drop=True)
+    whole = cluster.tag_files([str(shard)]).compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, whole)
+    assert got["id"].tolist()[:2] == [f"{shard.stem}:1", rows[1]["id"]]
+    assert got["error"].notna().sum() == 1 and f"{shard.name}:5" in got["error"].dropna().iloc[0]
+    assert got["input_stance"].dropna().tolist() == ["against"] and got["section"].dropna().tolist() == ["world"]
+    assert got["outlet"].notna().sum() == len(rows)
+    tagged = themetag.load().tag_many(r["text"] for r in rows)
+    assert got["stance"].dropna().tolist() == [t.stance for t in tagged]
 
 
 def test_predict_with_a_scheduler_writes_partitioned_parquet(tmp_path):

@@ -143,6 +143,95 @@ def test_parquet_has_typed_columns_and_nulls_for_empty_cells(articles):
     assert pq.read_table(io.BytesIO(empty.getvalue())).num_rows == 0
 
 
+@pytest.fixture(scope="module")
+def varied():
+    """Articles whose metadata fields differ: one only in the last article, one named like a result column."""
+    rows = [{"id": f"a{k}", "outlet": "El Tiempo", "text": "The army will eradicate coca in the VRAEM."} for k in range(6)]
+    rows[2]["stance"] = "against"  # a coder's own stance: kept beside themetag's, not over it
+    rows[-1]["section"] = "world"
+    rows[-1]["pages"] = 3
+    return list(themetag.load().tag_many(rows))
+
+
+class Pipe(io.StringIO):
+    """stdout as a writer sees it: cannot be read back."""
+
+    def seekable(self):
+        return False
+
+
+@pytest.mark.parametrize("lookahead", [100, 1])  # the header made from every row, or completed on close
+@pytest.mark.parametrize("paragraphs", [False, True])
+def test_csv_to_a_file_keeps_every_metadata_field_however_late_it_appears(varied, lookahead, paragraphs, monkeypatch, tmp_path):
+    from themetag.io import atomic_output
+    from themetag.output import CsvWriter
+
+    monkeypatch.setattr(CsvWriter, "LOOKAHEAD_ROWS", lookahead)
+    with atomic_output(tmp_path / "out.csv") as handle:
+        writer = make_writer("csv", handle, paragraphs=paragraphs)
+        for article in varied:
+            writer.write(article)
+        writer.close()
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as handle:
+        table = list(csv.reader(handle))
+    header, rows = table[0], table[1:]
+    assert header[-4:] == ["outlet", "input_stance", "section", "pages"]
+    assert all(len(row) == len(header) for row in rows)  # early rows padded to the full header
+    found = [dict(zip(header, row)) for row in rows]
+    assert [r["outlet"] for r in found] == ["El Tiempo"] * len(found)
+    assert [r["input_stance"] for r in found if r["id"] == "a2"][0] == "against" and all(r["stance"] == "neutral" for r in found if r["kind" if paragraphs else "id"] in ("content", "a2"))
+    assert [(r["section"], r["pages"]) for r in found if r["id"] == "a5"][0] == ("world", "3")
+    assert {r["section"] for r in found if r["id"] != "a5"} == {""}
+
+
+def test_csv_to_a_stream_names_what_it_leaves_out(varied, monkeypatch):
+    from themetag.output import CsvWriter
+
+    def to_stdout():
+        out, said = Pipe(), []
+        writer = make_writer("csv", out, on_warning=said.append)
+        for article in varied:
+            writer.write(article)
+        writer.close()
+        return list(csv.DictReader(io.StringIO(out.getvalue()))), said
+
+    monkeypatch.setattr(CsvWriter, "LOOKAHEAD_ROWS", 1)
+    rows, said = to_stdout()
+    assert len(rows) == len(varied) and list(rows[0])[-1] == "outlet"
+    assert len(said) == 2 and "input_stance" in said[0] and "section, pages" in said[1] and said[1].startswith("a5:")
+    monkeypatch.undo()  # looking the usual 1,000 rows ahead, nothing is left out of a stream either
+    rows, said = to_stdout()
+    assert list(rows[0])[-2:] == ["section", "pages"] and rows[-1]["pages"] == "3" and not said
+
+
+@pytest.mark.parametrize("group", [10_000, 2])  # one row group, or columns grown in a later group (merged on close)
+def test_parquet_keeps_every_metadata_field_however_late_it_appears(varied, group, monkeypatch, tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from themetag.io import atomic_output
+    from themetag.output import ParquetWriter
+
+    monkeypatch.setattr(ParquetWriter, "ROWS_PER_GROUP", group)
+    monkeypatch.setattr(ParquetWriter, "LOOKAHEAD_ROWS", group)
+    with atomic_output(tmp_path / "out.parquet", binary=True) as handle:
+        writer = make_writer("parquet", handle)
+        for article in varied:
+            writer.write(article)
+        writer.close()
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column_names == list(csv.DictReader(io.StringIO(render("csv", varied))).fieldnames)
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [a.id for a in varied]
+    assert [r["pages"] for r in rows] == [None] * 5 + ["3"] and rows[2]["input_stance"] == "against"
+    assert str(table.schema.field("stance_favor").type) == "int64"
+
+
+def test_frames_keep_a_metadata_field_named_like_a_result_column(varied):
+    pytest.importorskip("pandas")
+    frame = themetag.to_frame(varied)
+    assert frame.loc[2, "input_stance"] == "against" and frame.loc[2, "stance"] == "neutral"
+    assert frame["outlet"].tolist() == ["El Tiempo"] * 6
+
+
 def test_csv_with_explanations_has_one_header_whatever_the_first_paragraph_is(articles):
     tagger = themetag.load()
     explained = [tagger.tag("Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.", id="e", explain=2)]

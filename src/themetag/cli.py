@@ -547,7 +547,7 @@ def predict_command(
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
     with contextlib.ExitStack() as files:
         stream = sys.stdout if out is None else files.enter_context(atomic_output(out, binary=getattr(WRITERS[fmt], "binary", False)))
-        writer = make_writer(fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None)
+        writer = make_writer(fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None, on_warning=warn)
         # Results on a terminal: the progress line is wiped before each one, so they never run into each other.
         if out is None and sys.stdout.isatty():
             writer = _ClearingWriter(writer, bar)

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from .errors import InputError, ThemetagError
-from .output import column_type
+from .output import column_type, flat_row
+from .segmentation import METADATA_COLUMNS
 from .tagger import ArticleTags, Tagger, load
 
 #: Each worker process's loaded models, by folder (None: the shipped model).
@@ -43,12 +44,16 @@ def _model_key(model: str | os.PathLike | None) -> str | None:
 
 
 def columns(tagger: Tagger, level: str, extra: Sequence[str] = ()) -> list[str]:
-    """The columns of tag_frame's output: the CSV's, then the input's other columns, then ``error``."""
+    """The columns of the output: the CSV's, then the input's other fields (named as :func:`~themetag.output.flat_row`
+    names them), then ``error``."""
+    return list(flat_row(_empty_row(tagger, level), dict.fromkeys(extra))) + ["error"]
+
+
+def _empty_row(tagger: Tagger, level: str) -> dict:
     from .tagger import ParagraphTags, summarize
 
     sample = summarize([ParagraphTags("", "content")], tagger.schema)
-    fixed = list(sample.row()) if level == "article" else list(sample.paragraph_rows()[0])
-    return fixed + [c for c in extra if c not in fixed and c != "error"] + ["error"]
+    return dict.fromkeys(sample.row() if level == "article" else sample.paragraph_rows()[0])
 
 
 def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str], *, level: str = "article", kinds: tuple[str, ...] | None = None,
@@ -61,13 +66,19 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
     import pandas as pd
 
     rows = []
+    # The result's own columns end with warning (articles) or text (paragraphs); a failed row's metadata is
+    # named after them as a tagged row's is.
+    own = None
     for k, result in enumerate(results):
         if isinstance(result, ThemetagError):
-            rows.append({**(metadata[k] if metadata else {}), "id": None if ids is None else ids[k], "error": str(result)})
+            own = own or dict.fromkeys(names[: names.index("warning" if level == "article" else "text") + 1])
+            about = metadata[k] if metadata else {}
+            row = {**flat_row(own, about), **{c: about.get(c) for c in METADATA_COLUMNS}}
+            rows.append({**row, "id": None if ids is None else ids[k], "error": str(result)})
         elif level == "article":
-            rows.append({**result.metadata, **result.row()})
+            rows.append(flat_row(result.row(), result.metadata))
         else:
-            rows.extend({**result.metadata, **row} for row in result.paragraph_rows() if kinds is None or row["kind"] in kinds)
+            rows.extend(flat_row(row, result.metadata) for row in result.paragraph_rows() if kinds is None or row["kind"] in kinds)
     frame = pd.DataFrame(rows, columns=names)
     for name in names:
         kind = column_type(name)
@@ -114,57 +125,112 @@ def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.Path
     return frame.map_partitions(_tag_records, key, text, id, unit, level, kinds, names, meta=meta)
 
 
-def _tag_entries(entries: list[tuple[str, str | None, str]], model: str | None, unit: str, id_field: str, text_field: str):
-    """Read and tag a few input files (runs on a worker): each article's result, or the error in its place."""
+#: A unit of work of tag_files: (name, path, id, span): a file, or a piece of a big JSON Lines file (span, else None).
+Unit = tuple[str, str, str, "tuple[int, int, int] | None"]
+
+
+def _read_units(units: list[Unit], id_field: str, text_field: str):
     from .io import read_entry
 
+    for name, path, ident, span in units:
+        yield from read_entry(name, path, ident, id_field=id_field, text_field=text_field, span=span)
+
+
+def _tag_units(units: list[Unit], model: str | None, unit: str, id_field: str, text_field: str):
+    """Read and tag a few input files or pieces (runs on a worker): (where, metadata, result or error) in input order."""
     tagger = worker_tagger(model)
-    found = [a for entry in entries for a in read_entry(*entry, id_field=id_field, text_field=text_field)]
+    found = list(_read_units(units, id_field, text_field))
     readable = [a for a in found if not isinstance(a, ThemetagError)]
     tagged = iter(tagger.tag_many((a.record() for a in readable), unit=unit, errors="yield"))
-    out = []
-    for a in found:
-        out.append((getattr(a, "where", None), a if isinstance(a, ThemetagError) else next(tagged)))
-    return out
+    return [(None, {}, a) if isinstance(a, ThemetagError) else (a.where, a.metadata, next(tagged)) for a in found]
+
+
+def _fields_of(units: list[Unit], id_field: str, text_field: str) -> list[str]:
+    """The metadata fields of the articles in some JSON Lines files (runs on a worker), in order of appearance."""
+    return list(dict.fromkeys(k for a in _read_units(units, id_field, text_field) if not isinstance(a, ThemetagError) for k in a.metadata))
 
 
 def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, unit: str = "article", level: str = "article",
-              kinds: tuple[str, ...] | None = None, id_field: str = "id", text_field: str = "text", files_per_partition: int = 64):
+              kinds: tuple[str, ...] | None = None, id_field: str = "id", text_field: str = "text", fields: Sequence[str] | None = None,
+              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20):
     """Tag article files (text, HTML, JSON Lines; folders walked) as a Dask DataFrame of results.
 
-    Ids are made on the client exactly as ``themetag predict`` makes them; a
-    partition is ``files_per_partition`` files (a JSON Lines file is read
-    whole by one task: shard big collections into files). Unreadable files and
-    articles that cannot be tagged are rows with ``error`` set (the id is then
-    where it came from).
+    Ids are made on the client exactly as ``themetag predict`` makes them. A
+    partition holds at most ``files_per_partition`` files and about
+    ``bytes_per_partition`` bytes of input: a bigger JSON Lines file is read in
+    pieces cut at line ends (counted once on the client), so a worker's memory
+    does not grow with the size of a shard. Unreadable files and articles that
+    cannot be tagged are rows with ``error`` set (the id is then where it came
+    from).
+
+    The output's columns include every metadata field of the JSON Lines
+    inputs: found by a first pass over them on the workers (reading, not
+    tagging), or named with ``fields`` to skip that pass (other fields are then
+    left out).
     """
     import dask
     import dask.dataframe as dd
 
-    from .io import input_entries
+    from .io import JSONL_SUFFIX, input_entries, jsonl_spans
 
     if level not in LEVELS:
         raise ValueError(f"level must be 'article' or 'paragraph', not {level!r}")
     entries = list(input_entries(list(paths)))
     key = _model_key(model)
-    names = columns(worker_tagger(key), level)
     failed_early = [e for e in entries if isinstance(e, InputError)]
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
+    groups = _partitions(readable, files_per_partition, bytes_per_partition, jsonl_spans)
+    if fields is None:
+        jsonl = [[u for u in group if u[0].endswith(JSONL_SUFFIX)] for group in groups]
+        found = dask.compute(*[dask.delayed(_fields_of)(g, id_field, text_field) for g in jsonl if g])
+        fields = list(dict.fromkeys(k for keys in found for k in keys))
+    names = columns(worker_tagger(key), level, fields)
 
     def partition(group, first: bool):
         import pandas as pd
 
-        results = _tag_entries(group, key, unit, id_field, text_field) if group else []
-        frame = rows_frame([r for _, r in results], names, level=level, kinds=kinds, ids=[w for w, _ in results])
+        results = _tag_units(group, key, unit, id_field, text_field) if group else []
+        frame = rows_frame([r for _, _, r in results], names, level=level, kinds=kinds, ids=[w for w, _, _ in results],
+                           metadata=[m for _, m, _ in results])
         if first and failed_early:  # folders without article files: reported in the first partition
-            frame = pd.concat([rows_frame(failed_early, names, ids=[None] * len(failed_early)), frame], ignore_index=True)
+            frame = pd.concat([rows_frame(failed_early, names, level=level, ids=[None] * len(failed_early)), frame], ignore_index=True)
         return frame
 
-    groups = [readable[i : i + files_per_partition] for i in range(0, len(readable), files_per_partition)] or [[]]
-    parts = [dask.delayed(partition)(group, k == 0) for k, group in enumerate(groups)]
+    parts = [dask.delayed(partition)(group, k == 0) for k, group in enumerate(groups or [[]])]
     return dd.from_delayed(parts, meta=rows_frame([], names), verify_meta=False)
+
+
+def _partitions(entries, files_per_partition: int, bytes_per_partition: int, spans) -> list[list[Unit]]:
+    """Input files grouped into partitions of at most so many files and about so many bytes; big JSON Lines
+    files cut into pieces (``spans``: :func:`~themetag.io.jsonl_spans`)."""
+    from .io import JSONL_SUFFIX
+
+    groups: list[list[Unit]] = []
+    group: list[Unit] = []
+    size = 0
+    for name, path, ident in entries:
+        try:
+            length = os.stat(path).st_size
+        except OSError:
+            length = 0  # the worker that reads it reports why it cannot
+        pieces = [None]
+        if name.endswith(JSONL_SUFFIX) and length > bytes_per_partition:
+            try:
+                pieces = spans(path, bytes_per_partition)
+            except ThemetagError:
+                pass  # unreadable: read whole by one task, which reports it
+        for span in pieces:
+            piece = length if span is None else span[1] - span[0]
+            if group and (len(group) >= files_per_partition or size + piece > bytes_per_partition):
+                groups.append(group)
+                group, size = [], 0
+            group.append((name, path, ident, span))
+            size += piece
+    if group:
+        groups.append(group)
+    return groups
 
 
 def client(scheduler: str):

@@ -96,10 +96,15 @@ def _unstorable(value: object) -> str | None:
     return None
 
 
-def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int, bytes | None]]:
-    """(line number, bytes without the line end) for each line; None for a line over the limit (skipped unread)."""
-    lineno = 0
+def _physical_lines(handle: BinaryIO, max_line_bytes: int, first_line: int = 1, end: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes without the line end) for each line; None for a line over the limit (skipped unread).
+
+    ``first_line`` numbers the line the handle is at; with ``end``, lines that start at or after that byte are not read.
+    """
+    lineno = first_line - 1
     while True:
+        if end is not None and handle.tell() >= end:
+            return
         raw = handle.readline(max_line_bytes + 1)
         if not raw:
             return
@@ -124,15 +129,17 @@ def _physical_lines(handle: BinaryIO, max_line_bytes: int) -> Iterator[tuple[int
         yield lineno, raw
 
 
-def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES) -> Iterator[JsonItem]:
+def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES, first_line: int = 1, end: int | None = None) -> Iterator[JsonItem]:
     """JSON Lines from a binary file, one :class:`JsonItem` per non-blank line, read as it goes.
 
     UTF-8 only (a byte-order mark on the first line is allowed). A line that
     is not UTF-8, not JSON, or longer than ``max_line_bytes`` comes out as an
-    item with ``error`` set; the lines after it are still read.
+    item with ``error`` set; the lines after it are still read. A piece of a
+    file (see :func:`jsonl_spans`): the handle is at its start, ``first_line``
+    is that line's number, and lines starting at ``end`` or later are left.
     """
     index = 1
-    for lineno, raw in _physical_lines(handle, max_line_bytes):
+    for lineno, raw in _physical_lines(handle, max_line_bytes, first_line, end):
         if raw is None:
             yield JsonItem(index, lineno, error=f"line is over the {max_line_bytes:,}-byte limit")
             index += 1
@@ -391,7 +398,8 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
 
     target = Path(path)
     check_output_path(target)
-    mode = "wb" if binary else "w"
+    # Readable too: a table writer may read back what it wrote to complete its header (output.CsvWriter).
+    mode = "w+b" if binary else "w+"
     options = {} if binary else {"encoding": "utf-8", "newline": "\n"}
     try:
         handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False, **options)
@@ -498,11 +506,15 @@ def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] 
 
 
 def read_entry(
-    name: str, path: str | None, ident: str, *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text"
+    name: str, path: str | None, ident: str, *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
+    span: tuple[int, int, int] | None = None,
 ) -> Iterator[Article | InputError]:
-    """The articles of one input entry (a file, stdin, or every line of a JSON Lines file), errors in place."""
+    """The articles of one input entry (a file, stdin, or every line of a JSON Lines file), errors in place.
+
+    ``span``: only this piece of a JSON Lines file (one of :func:`jsonl_spans`).
+    """
     if path is not None and name.endswith(JSONL_SUFFIX):
-        yield from _jsonl_articles(name, path, id_field, text_field)
+        yield from _jsonl_articles(name, path, id_field, text_field, span)
         return
     try:
         yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
@@ -514,15 +526,49 @@ def read_entry(
 MAX_ID_CHARS = 1000
 
 
-def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str = "text") -> Iterator[Article | InputError]:
+def jsonl_spans(path: str | os.PathLike, span_bytes: int) -> list[tuple[int, int, int]]:
+    r"""Pieces of a JSON Lines file of about ``span_bytes`` each, cut where lines start:
+    (start byte, end byte, number of the first line), for readers that share a big file (Dask tasks).
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.jsonl"
+    >>> _ = path.write_bytes(b'{"text": "one"}\n{"text": "two"}\n{"text": "three"}\n')
+    >>> jsonl_spans(path, 20)
+    [(0, 32, 1), (32, 50, 3)]
+    """
+    size = os.stat(path).st_size
+    starts = [(0, 1)]
+    target, lines, offset = span_bytes, 0, 0
+    with open_input(path) as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            at = max(target - offset, 0)
+            while at < len(chunk):
+                cut = chunk.find(b"\n", at)
+                if cut < 0:
+                    break
+                start = offset + cut + 1
+                if start < size:
+                    starts.append((start, lines + chunk.count(b"\n", 0, cut + 1) + 1))
+                target = start + span_bytes
+                at = target - offset
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+    ends = [start for start, _ in starts[1:]] + [size]
+    return [(start, end, line) for (start, line), end in zip(starts, ends)]
+
+
+def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str = "text",
+                    span: tuple[int, int, int] | None = None) -> Iterator[Article | InputError]:
     try:
         handle = open_input(path)
     except InputError as exc:
         yield exc
         return
     lines = 0
+    start, end, first_line = span or (0, None, 1)
     with handle:
-        for item in iter_json_lines(handle):
+        handle.seek(start)
+        for item in iter_json_lines(handle, first_line=first_line, end=end):
             lines += 1
             where = f"{name}:{item.line}"
             if item.error is not None:
@@ -546,8 +592,8 @@ def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str 
                 yield InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
                 continue
             yield Article(article_id, row[text_field], where, scalar_fields(row, skip=(id_field, text_field)))
-    if not lines:
-        yield InputError(f"{name}: empty file (no JSON lines)")
+    if not lines and start == 0:
+        yield InputError(f"{name}: empty file (no JSON lines)" if span is None or end == os.stat(path).st_size else f"{name}: no JSON lines in its first {end:,} bytes")
 
 
 def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:

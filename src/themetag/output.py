@@ -17,9 +17,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
+import warnings
 from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 
 from .errors import ThemetagError
+from .segmentation import METADATA_COLUMNS
 
 if TYPE_CHECKING:
     from .tagger import ArticleTags
@@ -38,17 +42,54 @@ def register(name: str) -> Callable[[type["ResultWriter"]], type["ResultWriter"]
     return add
 
 
-def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None) -> "ResultWriter":
+def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None,
+                on_warning: Callable[[str], None] | None = None) -> "ResultWriter":
     """The writer for a format name; ``paragraphs`` writes one row per paragraph instead of one per article.
 
     ``explain``: the articles carry explanations (``tag(..., explain=N)``), to be shown.
     ``kinds``: write only paragraphs of these kinds (e.g. ``("content",)``); implies ``paragraphs``.
+    ``on_warning``: called with a one-line message when something cannot be written as asked
+    (a metadata field a CSV stream's header no longer has room for); default :func:`warnings.warn`.
     """
     try:
         cls = WRITERS[fmt]
     except KeyError:
         raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(WRITERS)}") from None
-    return cls(out, paragraphs=paragraphs or explain or kinds is not None, explain=explain, kinds=kinds)
+    return cls(out, paragraphs=paragraphs or explain or kinds is not None, explain=explain, kinds=kinds, on_warning=on_warning)
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, stacklevel=3)
+
+
+def flat_row(row: dict, metadata: dict) -> dict:
+    """A table row (an article's :meth:`~themetag.tagger.ArticleTags.row` or a paragraph row) with the article's
+    other metadata fields (outlet, section, ...) after its own columns.
+
+    Title, date, author and url are columns of the row already. A field named like
+    one of the row's columns (a coder's own ``stance``, say) or ``error`` comes out
+    as ``input_<name>``: metadata is never dropped and never overwrites a result.
+
+    >>> flat_row({"id": "a1", "stance": "favor"}, {"outlet": "El Tiempo", "stance": "against", "date": "2020-01-02"})
+    {'id': 'a1', 'stance': 'favor', 'outlet': 'El Tiempo', 'input_stance': 'against'}
+    """
+    out = dict(row)
+    for key, value in metadata.items():
+        if key in METADATA_COLUMNS:
+            continue
+        name = key
+        while name in out or name == "error":
+            name = f"input_{name}"
+        out[name] = value
+    return out
+
+
+def _rewindable(out) -> bool:
+    """True for a stream that can be read back and rewritten (a file, not a pipe or stdout)."""
+    try:
+        return bool(out.seekable() and out.readable())
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 class ResultWriter:
@@ -57,11 +98,13 @@ class ResultWriter:
     #: True for a format written to a binary file (Parquet), which cannot go to stdout.
     binary = False
 
-    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None):
+    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None,
+                 on_warning: Callable[[str], None] | None = None):
         self.out = out
         self.paragraphs = paragraphs
         self.explain = explain
         self.kinds = kinds
+        self.on_warning = on_warning or _warn
 
     def _keep(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -75,6 +118,87 @@ class ResultWriter:
 
     def _records(self, article: "ArticleTags") -> list[dict]:
         return [r for r in article.paragraph_records() if self._keep(r["kind"])] if self.paragraphs else [article.to_dict()]
+
+    def _flat_rows(self, article: "ArticleTags") -> list[dict]:
+        """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata."""
+        if not self.paragraphs:
+            return [flat_row(article.row(), article.metadata)]
+        return [flat_row(r, article.metadata) for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"])]
+
+
+class _FlatTableWriter(ResultWriter):
+    """A table with one header (CSV, Parquet) whose columns include every metadata field of the input.
+
+    The first ``LOOKAHEAD_ROWS`` rows are held so that their fields make the
+    header. A field can first appear later: written to a file, the table then
+    grows a column and is rewritten with the full header when closed
+    (streaming, a block of rows at a time); written to a stream that cannot be
+    read back (stdout), the field is left out with a warning naming it (JSON
+    Lines keeps every field).
+    """
+
+    LOOKAHEAD_ROWS = 1000
+
+    def __init__(self, out, **options):
+        super().__init__(out, **options)
+        self.columns: list[str] | None = None
+        self._held: list[dict] = []
+        self._grown = False
+        self._left_out: set[str] = set()
+
+    def write(self, article: "ArticleTags") -> None:
+        rows = self._flat_rows(article)
+        if self.columns is None:
+            self._held.extend(rows)
+            if len(self._held) >= self.LOOKAHEAD_ROWS:
+                self._start()
+            return
+        self._append(self._fitted(rows, article))
+
+    def _start(self) -> None:
+        rows, self._held = self._held, []
+        self.columns = list(dict.fromkeys(name for row in rows for name in row))
+        self._begin()
+        if rows:
+            self._append(rows)
+
+    def _fitted(self, rows: list[dict], article: "ArticleTags") -> list[dict]:
+        """Rows whose new fields became columns (a file) or were left out with a warning (a stream)."""
+        new = [name for name in dict.fromkeys(n for row in rows for n in row) if name not in self.columns]
+        if not new:
+            return rows
+        if _rewindable(self.out):
+            self.columns.extend(new)
+            self._grown = True
+            self._columns_grew(new)
+            return rows
+        unseen = [name for name in new if name not in self._left_out]
+        if unseen:
+            self._left_out.update(unseen)
+            self.on_warning(
+                f"{article.id}: metadata field(s) {', '.join(unseen)} first appear after the table's header was written "
+                "and are left out of this stream; write to a file (--out) or JSON Lines to keep them"
+            )
+        return [{k: v for k, v in row.items() if k in self.columns} for row in rows]
+
+    def close(self) -> None:
+        if self.columns is None:
+            self._start()
+        self._finish()
+        self.out.flush()
+
+    # The format's part: open the table, add rows, react to new columns, finish (rewriting if they grew).
+    def _begin(self) -> None:
+        raise NotImplementedError
+
+    def _append(self, rows: list[dict]) -> None:
+        raise NotImplementedError
+
+    def _columns_grew(self, new: list[str]) -> None:
+        pass
+
+    def _finish(self) -> None:
+        raise NotImplementedError
 
 
 @register("jsonl")
@@ -107,21 +231,36 @@ class JsonWriter(ResultWriter):
 
 
 @register("csv")
-class CsvWriter(ResultWriter):
-    """Comma-separated rows with a header: themes joined by ``;``, theme shares as ``share_<theme>`` columns."""
+class CsvWriter(_FlatTableWriter):
+    """Comma-separated rows with a header: themes joined by ``;``, theme shares as ``share_<theme>`` columns,
+    then the input's other metadata fields (see :class:`_FlatTableWriter` for fields that appear late)."""
 
-    def __init__(self, out: TextIO, **options):
-        super().__init__(out, **options)
-        self._csv: csv.DictWriter | None = None
+    def _begin(self) -> None:
+        if self.columns:
+            csv.writer(self.out).writerow(self.columns)
 
-    def write(self, article: "ArticleTags") -> None:
-        rows = [r for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"])] if self.paragraphs else [article.row()]
-        for row in rows:
-            if self._csv is None:
-                self._csv = csv.DictWriter(self.out, fieldnames=list(row))
-                self._csv.writeheader()
-            self._csv.writerow(row)
+    def _append(self, rows: list[dict]) -> None:
+        # Rows written before a column grew are short; the header is completed (and they are padded) on close.
+        csv.DictWriter(self.out, fieldnames=self.columns).writerows(rows)
         self.out.flush()
+
+    def _finish(self) -> None:
+        if not self._grown:
+            return
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as copy:
+            self.out.flush()
+            self.out.seek(0)
+            shutil.copyfileobj(self.out, copy)
+            copy.seek(0)
+            self.out.seek(0)
+            self.out.truncate()
+            rows = csv.reader(copy)
+            next(rows)  # the old header
+            table = csv.writer(self.out)
+            table.writerow(self.columns)
+            width = len(self.columns)
+            for row in rows:
+                table.writerow(row + [""] * (width - len(row)))
 
 
 @register("table")
@@ -154,15 +293,16 @@ class TableWriter(ResultWriter):
 
 
 @register("parquet")
-class ParquetWriter(ResultWriter):
+class ParquetWriter(_FlatTableWriter):
     """Apache Parquet, for pandas, R (arrow), DuckDB or Spark: the CSV's columns, typed (probabilities and
-    shares as floats, counts as integers, empty cells such as a missing date or a set-aside paragraph's probabilities as nulls), written in row
-    groups of 10,000 rows so memory stays flat. Needs pyarrow (``pip install 'themetag[parquet]'``) and a
-    file to write (``--out``): Parquet is not a stream.
+    shares as floats, counts as integers, other metadata as text; empty cells such as a missing date or a
+    set-aside paragraph's probabilities as nulls), written in row groups of 10,000 rows so memory stays flat.
+    Needs pyarrow (``pip install 'themetag[parquet]'``) and a file to write (``--out``): Parquet is not a stream.
     """
 
     binary = True
     ROWS_PER_GROUP = 10_000
+    LOOKAHEAD_ROWS = ROWS_PER_GROUP
 
     def __init__(self, out, **options):
         super().__init__(out, **options)
@@ -171,42 +311,93 @@ class ParquetWriter(ResultWriter):
             import pyarrow.parquet  # noqa: F401
         except ImportError:
             raise ThemetagError("--format parquet needs pyarrow: pip install 'themetag[parquet]'") from None
-        self._rows: list[dict] = []
+        self._group: list[dict] = []
         self._writer = None
+        # Row groups written after the columns grew: temporary Parquet files, merged into the output on close.
+        self._later: list = []
 
-    def write(self, article: "ArticleTags") -> None:
-        if self.paragraphs:
-            self._rows.extend(r for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"]))
-        else:
-            self._rows.append(article.row())
-        if len(self._rows) >= self.ROWS_PER_GROUP:
-            self._flush()
+    def _schema(self):
+        import pyarrow as pa
 
-    def _flush(self) -> None:
+        return pa.schema([(name, arrow_type(name)) for name in self.columns])
+
+    def _begin(self) -> None:
+        import pyarrow.parquet as pq
+
+        if self.columns:  # else nothing was tagged: close() writes an empty table
+            self._writer = pq.ParquetWriter(self.out, self._schema())
+
+    def _append(self, rows: list[dict]) -> None:
+        self._group.extend(rows)
+        if len(self._group) >= self.ROWS_PER_GROUP:
+            self._write_group()
+
+    def _write_group(self) -> None:
+        import pyarrow as pa
+
+        rows, self._group = self._group, []
+        if rows:
+            names = self._writer.schema.names
+            columns = {name: [_arrow_value(row.get(name), column_type(name)) for row in rows] for name in names}
+            self._writer.write_table(pa.table(columns, schema=self._writer.schema))
+
+    def _columns_grew(self, new: list[str]) -> None:
+        import pyarrow.parquet as pq
+
+        # A Parquet file's columns are fixed when it starts: what is written so far stays as it is, the rest
+        # (from the rows held for the next group on) goes to a temporary file with the grown columns, and
+        # close() merges them.
+        self._writer.close()
+        later = tempfile.TemporaryFile()
+        self._later.append(later)
+        self._writer = pq.ParquetWriter(later, self._schema())
+
+    def _finish(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if not self._rows:
-            return
-        if self._writer is None:
-            schema = pa.schema([(name, arrow_type(name)) for name in self._rows[0]])
-            self._writer = pq.ParquetWriter(self.out, schema)
-        schema = self._writer.schema
-        # An empty cell of the CSV (no date, no probability for a set-aside paragraph) is a null here.
-        columns = {name: [None if row.get(name) == "" else row.get(name) for row in self._rows] for name in schema.names}
-        self._writer.write_table(pa.table(columns, schema=schema))
-        self._rows = []
-
-    def close(self) -> None:
-        self._flush()
-        if self._writer is None:  # nothing was tagged: still a valid (empty) Parquet file
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-
+        if not self.columns:  # nothing was tagged: still a valid (empty) Parquet file
             pq.write_table(pa.table({}), self.out)
-        else:
-            self._writer.close()
-        self.out.flush()
+            return
+        self._write_group()
+        self._writer.close()
+        try:
+            if self._later:
+                self._merge()
+        finally:
+            for part in self._later:
+                part.close()
+
+    def _merge(self) -> None:
+        """Rewrite the output with every column: its own row groups, then the later files', a group at a time."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = self._schema()
+        with tempfile.TemporaryFile() as first:
+            self.out.flush()
+            self.out.seek(0)
+            shutil.copyfileobj(self.out, first)
+            self.out.seek(0)
+            self.out.truncate()
+            with pq.ParquetWriter(self.out, schema) as merged:
+                for part in (first, *self._later):
+                    part.seek(0)
+                    groups = pq.ParquetFile(part)
+                    for k in range(groups.num_row_groups):
+                        table = groups.read_row_group(k)
+                        for field in schema:
+                            if field.name not in table.column_names:
+                                table = table.append_column(field, pa.nulls(len(table), field.type))
+                        merged.write_table(table.select(schema.names))
+
+
+def _arrow_value(value, kind: str):
+    # An empty cell of the CSV (no date, no probability for a set-aside paragraph) is a null here;
+    # metadata given as numbers or true/false goes to a text column as it would print in the CSV.
+    if value == "" or value is None:
+        return None
+    return str(value) if kind == "string" and not isinstance(value, str) else value
 
 
 def column_type(column: str) -> str:
@@ -250,11 +441,9 @@ def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
     rows = []
     for article in articles:
         if level == "article":
-            row = article.row()
-            rows.append({**row, **{k: v for k, v in article.metadata.items() if k not in row}})
+            rows.append(flat_row(article.row(), article.metadata))
         else:
-            for row in article.paragraph_rows():
-                rows.append({**row, **{k: v for k, v in article.metadata.items() if k not in row}})
+            rows.extend(flat_row(row, article.metadata) for row in article.paragraph_rows())
     frame = pd.DataFrame(rows)
     scores = [c for c in frame.columns if c.startswith("p_")]
     if scores:

@@ -441,6 +441,9 @@ _META_KEYS = {
     "url": ("og:url",),
 }
 _META_NAMES = {key: field for field, keys in _META_KEYS.items() for key in keys}
+
+#: The metadata a page states and every output table has a column for: title, date, author, url.
+METADATA_COLUMNS = tuple(_META_KEYS)
 _METADATA_SCAN_CHARS = 500_000  # metadata lives in the <head>: never parse a whole huge page for it
 
 

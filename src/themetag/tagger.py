@@ -28,7 +28,7 @@ import numpy as np
 from .errors import InputError, LabelError, ModelError
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .schema import KINDS, Schema
-from .segmentation import Paragraph, html_metadata, looks_like_html, segment
+from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment
 from .store import CARD_FILE, METADATA_FILE, missing_model_hint, write_model_folder
 
 #: The largest metadata.json read (the shipped model's is ~0.1 MB).
@@ -184,10 +184,6 @@ def explanation_text(explanation: dict[str, list[tuple[str, float]]]) -> str:
 
 #: An article is flagged when more than this share of its characters was set aside.
 MOSTLY_SET_ASIDE = 0.5
-
-#: Metadata fields that every flat row (CSV) carries, empty where unknown.
-METADATA_COLUMNS = ("title", "date", "author", "url")
-
 
 def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None) -> ArticleTags:
     content = [p for p in paragraphs if p.kind == "content"]
