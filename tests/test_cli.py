@@ -307,6 +307,15 @@ def test_predict_out_writes_a_file_whose_suffix_sets_the_format_and_never_replac
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tags.csv"]  # no temporary file left behind
 
 
+def test_named_id_and_text_fields_leave_the_inputs_own_id_and_text_as_metadata(tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"doc_id": "d1", "id": "orig-7", "body": "Troops burned coca fields.", "text": "a caption", "outlet": "X"}) + "\n", encoding="utf-8")
+    result = run("predict", source, "--format", "csv", "--id-field", "doc_id", "--text-field", "body")
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(io.StringIO(result.stdout)))
+    assert (row["id"], row["input_id"], row["text"], row["outlet"]) == ("d1", "orig-7", "a caption", "X")
+
+
 def test_predict_out_parquet(tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     target = tmp_path / "tags.parquet"

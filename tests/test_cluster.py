@@ -95,6 +95,18 @@ def test_a_big_json_lines_shard_is_tagged_in_pieces_with_every_field(dask_client
     assert got["stance"].dropna().tolist() == [t.stance for t in tagged]
 
 
+def test_dask_metadata_is_text_as_it_prints_and_pieces_of_blank_lines_are_no_error(dask_client, tmp_path):
+    shard = tmp_path / "lead.jsonl"
+    rows = [{"id": "a", "text": "Troops burned coca fields.", "tweet_id": 1234567890123456789, "p_value": "low", "para": "intro"},
+            {"id": "b", "text": "Police arrested farmers."}]
+    shard.write_bytes(b"\n" * 64 + b"".join(json.dumps(r).encode() + b"\n" for r in rows))
+    got = cluster.tag_files([str(shard)], bytes_per_partition=32).compute().reset_index(drop=True)
+    assert got["error"].isna().all() and got["id"].tolist() == ["a", "b"]  # no "empty" piece reported
+    assert got["tweet_id"].tolist()[0] == "1234567890123456789" and got["p_value"].tolist()[0] == "low" and got["para"].tolist()[0] == "intro"
+    frame = dd.from_pandas(pd.DataFrame({"id": ["a"], "text": ["Troops burned coca."], "published": pd.to_datetime(["2020-03-01"])}), npartitions=1)
+    assert cluster.tag_frame(frame).compute()["published"].tolist() == ["2020-03-01T00:00:00"]
+
+
 def test_predict_with_a_scheduler_writes_partitioned_parquet(tmp_path):
     runner = CliRunner()
     out = tmp_path / "tags"

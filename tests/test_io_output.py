@@ -232,6 +232,79 @@ def test_frames_keep_a_metadata_field_named_like_a_result_column(varied):
     assert frame["outlet"].tolist() == ["El Tiempo"] * 6
 
 
+def test_each_metadata_field_has_one_column_whatever_else_a_row_holds(tmp_path):
+    from themetag.io import atomic_output
+
+    tagger = themetag.load()
+    rows = [{"id": "a1", "text": "Troops burned coca.", "stance": "favor"},
+            {"id": "a2", "text": "Police arrested farmers.", "input_stance": "y", "stance": "z"},
+            {"id": "a3", "text": "Police arrested farmers.", "p_value": "low", "share_of_voice": "high", "para": "intro", "n": 1234567890123456789}]
+    tags = list(tagger.tag_many(rows))
+    for level in ("article", "paragraph"):
+        found = list(csv.DictReader(io.StringIO(render("csv", tags, paragraphs=level == "paragraph"))))
+        assert [r["input_stance"] for r in found] == ["favor", "z", ""] and [r["input_input_stance"] for r in found] == ["", "y", ""]
+        assert found[2]["p_value"] == "low" and found[2]["n"] == "1234567890123456789"
+        assert found[2]["input_para" if level == "paragraph" else "para"] == "intro"
+    pq = pytest.importorskip("pyarrow.parquet")
+    with atomic_output(tmp_path / "t.parquet", binary=True) as handle:  # metadata is text in Parquet, whatever its name
+        writer = make_writer("parquet", handle)
+        for article in tags:
+            writer.write(article)
+        writer.close()
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert table.column("p_value").to_pylist() == [None, None, "low"] and str(table.schema.field("share_of_voice").type) == "string"
+    assert table.column("n").to_pylist()[2] == "1234567890123456789"
+    pytest.importorskip("pandas")
+    frame = themetag.to_frame(tags, level="paragraph")
+    assert frame.loc[2, "p_value"] == "low" and frame["p_militarization"].dtype == float
+
+
+def test_a_completed_csv_header_keeps_cells_of_any_length(tmp_path, monkeypatch):
+    from themetag.io import atomic_output
+    from themetag.output import CsvWriter
+
+    monkeypatch.setattr(CsvWriter, "LOOKAHEAD_ROWS", 1)
+    tags = list(themetag.load().tag_many([{"id": "a", "text": "Troops burned coca.", "note": "x" * 200_000},
+                                           {"id": "b", "text": "Police arrested farmers.", "late": "y"}]))
+    with atomic_output(tmp_path / "t.csv") as handle:
+        writer = make_writer("csv", handle)
+        for article in tags:
+            writer.write(article)
+        writer.close()
+    csv.field_size_limit(1_000_000)
+    found = list(csv.DictReader((tmp_path / "t.csv").open(encoding="utf-8", newline="")))
+    assert len(found[0]["note"]) == 200_000 and found[1]["late"] == "y"
+
+
+def test_parquet_whose_columns_grow_in_many_groups_stays_whole(tmp_path, monkeypatch):
+    pq = pytest.importorskip("pyarrow.parquet")
+    from themetag.io import atomic_output
+    from themetag.output import ParquetWriter
+
+    monkeypatch.setattr(ParquetWriter, "ROWS_PER_GROUP", 3)
+    monkeypatch.setattr(ParquetWriter, "LOOKAHEAD_ROWS", 3)
+    rows = [{"id": f"a{k}", "text": "Troops burned coca.", f"field{k}": str(k)} for k in range(40)]  # a new field in every row
+    with atomic_output(tmp_path / "t.parquet", binary=True) as handle:
+        writer = make_writer("parquet", handle)
+        for article in themetag.load().tag_many(rows):
+            writer.write(article)
+        writer.close()
+        assert len(writer._later_files) <= 40 // 3  # a new file per row group at most, not per field
+    table = pq.read_table(tmp_path / "t.parquet").to_pylist()
+    assert [r["id"] for r in table] == [f"a{k}" for k in range(40)] and all(r[f"field{k}"] == str(k) for k, r in enumerate(table))
+
+
+def test_an_output_path_that_is_not_a_regular_file_is_refused(tmp_path):
+    import os
+
+    from themetag.io import check_output_path
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="not a regular file"):
+        check_output_path(fifo)
+
+
 def test_csv_with_explanations_has_one_header_whatever_the_first_paragraph_is(articles):
     tagger = themetag.load()
     explained = [tagger.tag("Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.", id="e", explain=2)]

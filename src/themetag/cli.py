@@ -600,7 +600,11 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         else:
             results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=id_field, text_field=text_field)
         workers = len(dask_client.scheduler_info().get("workers", {}))
-        folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        try:
+            folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+        except OSError as exc:
+            error(f"{out}: cannot write here: {exc.strerror or exc}")
+            raise typer.Exit(EXIT_INPUT) from None
         try:
             # One pass: the Parquet files, the row count and the failed articles come from the same tasks.
             _, rows, failed_rows = dask.compute(results.to_parquet(folder, compute=False, write_index=False), results.shape[0],

@@ -61,34 +61,48 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
     """A pandas DataFrame of tagging results with exactly ``names`` as columns and stable dtypes.
 
     An article that could not be tagged is one row with its id and metadata (from ``ids`` and ``metadata``,
-    in input order) and ``error``.
+    in input order) and ``error``. The result's own columns are typed (see
+    :func:`~themetag.output.column_type`); metadata columns hold text, numbers written as they print.
     """
     import pandas as pd
 
+    # The result's own columns end with warning (articles) or text (paragraphs); the rest is metadata, then error.
+    own = names[: names.index("warning" if level == "article" else "text") + 1]
+    blank = dict.fromkeys(own)
     rows = []
-    # The result's own columns end with warning (articles) or text (paragraphs); a failed row's metadata is
-    # named after them as a tagged row's is.
-    own = None
     for k, result in enumerate(results):
         if isinstance(result, ThemetagError):
-            own = own or dict.fromkeys(names[: names.index("warning" if level == "article" else "text") + 1])
             about = metadata[k] if metadata else {}
-            row = {**flat_row(own, about), **{c: about.get(c) for c in METADATA_COLUMNS}}
+            row = {**flat_row(blank, about), **{c: about.get(c) for c in METADATA_COLUMNS}}
             rows.append({**row, "id": None if ids is None else ids[k], "error": str(result)})
         elif level == "article":
             rows.append(flat_row(result.row(), result.metadata))
         else:
             rows.extend(flat_row(row, result.metadata) for row in result.paragraph_rows() if kinds is None or row["kind"] in kinds)
     frame = pd.DataFrame(rows, columns=names)
+    own_set = set(own)
     for name in names:
-        kind = column_type(name)
+        kind = column_type(name) if name in own_set else "string"
         if kind == "float":
             frame[name] = pd.to_numeric(frame[name].replace("", None), errors="coerce").astype("float64")
         elif kind == "int":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
         else:
-            frame[name] = frame[name].astype("string")
+            # Each value as it prints (an integer id stays 1234567890123456789, not 1.2345678901234568e+18).
+            frame[name] = pd.array([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
+                                    for v in frame[name].astype(object)], dtype="string")
     return frame
+
+
+def _frame_value(value):
+    """A value of a DataFrame cell as metadata: missing → None, a date or time → ISO 8601 text, others as they are."""
+    import pandas as pd
+
+    if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value.item() if hasattr(value, "item") else value
 
 
 def _tag_records(frame, model: str | None, text: str, id: str, unit: str, level: str, kinds, names: list[str]):
@@ -96,10 +110,10 @@ def _tag_records(frame, model: str | None, text: str, id: str, unit: str, level:
     from .io import scalar_fields
 
     tagger = worker_tagger(model)
-    records = frame.to_dict("records")
+    records = [{k: _frame_value(v) for k, v in r.items()} for r in frame.to_dict("records")]
     ids = [None if r.get(id) is None else str(r.get(id)) for r in records]
     metadata = [scalar_fields(r, skip=(id, text)) for r in records]
-    articles = ({**about, "id": i, "text": r.get(text)} for r, i, about in zip(records, ids, metadata))
+    articles = ((i, r.get(text), about) for r, i, about in zip(records, ids, metadata))
     results = tagger.tag_many(articles, unit=unit, errors="yield")
     return rows_frame(results, names, level=level, kinds=kinds, ids=ids, metadata=metadata)
 
@@ -121,7 +135,7 @@ def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.Path
             raise InputError(f"no column {name!r} in the frame (its columns: {', '.join(map(str, frame.columns))})")
     key = _model_key(model)
     names = columns(worker_tagger(key), level, [c for c in frame.columns if c not in (text, id)])
-    meta = rows_frame([], names)
+    meta = rows_frame([], names, level=level)
     return frame.map_partitions(_tag_records, key, text, id, unit, level, kinds, names, meta=meta)
 
 
@@ -199,7 +213,7 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
         return frame
 
     parts = [dask.delayed(partition)(group, k == 0) for k, group in enumerate(groups or [[]])]
-    return dd.from_delayed(parts, meta=rows_frame([], names), verify_meta=False)
+    return dd.from_delayed(parts, meta=rows_frame([], names, level=level), verify_meta=False)
 
 
 def _partitions(entries, files_per_partition: int, bytes_per_partition: int, spans) -> list[list[Unit]]:

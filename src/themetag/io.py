@@ -317,9 +317,10 @@ class Article:
     #: Fields that came with the text (a JSON Lines row's other scalar fields: title, date, url, ...).
     metadata: dict = field(default_factory=dict)
 
-    def record(self) -> dict:
-        """The article as :meth:`Tagger.tag_many` takes it: its metadata, id and text in one dict."""
-        return {**self.metadata, "id": self.id, "text": self.text}
+    def record(self) -> tuple[str, str, dict]:
+        """The article as :meth:`Tagger.tag_many` takes it: (id, text, metadata), so that metadata fields named
+        "id" or "text" (when ``--id-field``/``--text-field`` name others) travel too."""
+        return self.id, self.text, self.metadata
 
 
 def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> str:
@@ -426,6 +427,9 @@ def check_output_path(path: str | os.PathLike) -> None:
     where = str(path)
     if target.is_dir():
         raise OutputError("is a directory; name a file to write", path=where)
+    if target.exists() and not target.is_file():
+        # Written through a temporary file renamed over it: a device or a pipe there would be replaced, not written.
+        raise OutputError("is not a regular file (a device or a pipe?); name a file to write", path=where)
     parent = target.parent
     if not parent.is_dir():
         raise OutputError(f"folder {str(parent)!r} does not exist; create it first", path=where)
@@ -592,8 +596,8 @@ def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str 
                 yield InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
                 continue
             yield Article(article_id, row[text_field], where, scalar_fields(row, skip=(id_field, text_field)))
-    if not lines and start == 0:
-        yield InputError(f"{name}: empty file (no JSON lines)" if span is None or end == os.stat(path).st_size else f"{name}: no JSON lines in its first {end:,} bytes")
+    if not lines and span is None:  # (a piece of blank lines is no error: the file's other pieces hold its articles)
+        yield InputError(f"{name}: empty file (no JSON lines)")
 
 
 def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:

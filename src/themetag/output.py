@@ -64,24 +64,27 @@ def _warn(message: str) -> None:
 
 def flat_row(row: dict, metadata: dict) -> dict:
     """A table row (an article's :meth:`~themetag.tagger.ArticleTags.row` or a paragraph row) with the article's
-    other metadata fields (outlet, section, ...) after its own columns.
-
-    Title, date, author and url are columns of the row already. A field named like
-    one of the row's columns (a coder's own ``stance``, say) or ``error`` comes out
-    as ``input_<name>``: metadata is never dropped and never overwrites a result.
+    other metadata fields (outlet, section, ...) after its own columns, named by :func:`metadata_column`.
 
     >>> flat_row({"id": "a1", "stance": "favor"}, {"outlet": "El Tiempo", "stance": "against", "date": "2020-01-02"})
     {'id': 'a1', 'stance': 'favor', 'outlet': 'El Tiempo', 'input_stance': 'against'}
     """
     out = dict(row)
     for key, value in metadata.items():
-        if key in METADATA_COLUMNS:
-            continue
-        name = key
-        while name in out or name == "error":
-            name = f"input_{name}"
-        out[name] = value
+        if key not in METADATA_COLUMNS:  # title, date, author and url are columns of the row already
+            out[metadata_column(key, row)] = value
     return out
+
+
+def metadata_column(field: str, own: Iterable[str]) -> str:
+    """The column of a metadata field in a table whose own columns are ``own``: the field's name, or
+    ``input_<name>`` where a result column (a coder's own ``stance``, say) or ``error`` has that name. Names
+    that begin with ``input_`` get the prefix too, so two fields never share a column whichever rows hold them.
+
+    >>> [metadata_column(f, ["id", "stance"]) for f in ("outlet", "stance", "input_stance")]
+    ['outlet', 'input_stance', 'input_input_stance']
+    """
+    return f"input_{field}" if field in own or field == "error" or field.startswith("input_") else field
 
 
 def _rewindable(out) -> bool:
@@ -105,6 +108,8 @@ class ResultWriter:
         self.explain = explain
         self.kinds = kinds
         self.on_warning = on_warning or _warn
+        #: The result's own columns (the rest of a flat table's columns are metadata), once a row is made.
+        self.own_columns: frozenset[str] | None = None
 
     def _keep(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -121,9 +126,14 @@ class ResultWriter:
 
     def _flat_rows(self, article: "ArticleTags") -> list[dict]:
         """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata."""
-        if not self.paragraphs:
-            return [flat_row(article.row(), article.metadata)]
-        return [flat_row(r, article.metadata) for r in article.paragraph_rows(explanation=self.explain) if self._keep(r["kind"])]
+        rows = article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]
+        if rows and self.own_columns is None:
+            self.own_columns = frozenset(rows[0])
+        return [flat_row(r, article.metadata) for r in rows if not self.paragraphs or self._keep(r["kind"])]
+
+    def column_kind(self, name: str) -> str:
+        """What a column holds (see :func:`column_type`); metadata is text whatever its name."""
+        return column_type(name) if self.own_columns and name in self.own_columns else "string"
 
 
 class _FlatTableWriter(ResultWriter):
@@ -170,7 +180,6 @@ class _FlatTableWriter(ResultWriter):
         if _rewindable(self.out):
             self.columns.extend(new)
             self._grown = True
-            self._columns_grew(new)
             return rows
         unseen = [name for name in new if name not in self._left_out]
         if unseen:
@@ -187,15 +196,12 @@ class _FlatTableWriter(ResultWriter):
         self._finish()
         self.out.flush()
 
-    # The format's part: open the table, add rows, react to new columns, finish (rewriting if they grew).
+    # The format's part: open the table, add rows, finish (rewriting if the columns grew).
     def _begin(self) -> None:
         raise NotImplementedError
 
     def _append(self, rows: list[dict]) -> None:
         raise NotImplementedError
-
-    def _columns_grew(self, new: list[str]) -> None:
-        pass
 
     def _finish(self) -> None:
         raise NotImplementedError
@@ -254,13 +260,17 @@ class CsvWriter(_FlatTableWriter):
             copy.seek(0)
             self.out.seek(0)
             self.out.truncate()
-            rows = csv.reader(copy)
-            next(rows)  # the old header
-            table = csv.writer(self.out)
-            table.writerow(self.columns)
-            width = len(self.columns)
-            for row in rows:
-                table.writerow(row + [""] * (width - len(row)))
+            limit = csv.field_size_limit(2**31 - 1)  # a cell may be a whole paragraph (or article) of any length
+            try:
+                rows = csv.reader(copy)
+                next(rows)  # the old header
+                table = csv.writer(self.out)
+                table.writerow(self.columns)
+                width = len(self.columns)
+                for row in rows:
+                    table.writerow(row + [""] * (width - len(row)))
+            finally:
+                csv.field_size_limit(limit)
 
 
 @register("table")
@@ -295,7 +305,7 @@ class TableWriter(ResultWriter):
 @register("parquet")
 class ParquetWriter(_FlatTableWriter):
     """Apache Parquet, for pandas, R (arrow), DuckDB or Spark: the CSV's columns, typed (probabilities and
-    shares as floats, counts as integers, other metadata as text; empty cells such as a missing date or a
+    shares as floats, counts as integers, metadata as text; empty cells such as a missing date or a
     set-aside paragraph's probabilities as nulls), written in row groups of 10,000 rows so memory stays flat.
     Needs pyarrow (``pip install 'themetag[parquet]'``) and a file to write (``--out``): Parquet is not a stream.
     """
@@ -313,13 +323,16 @@ class ParquetWriter(_FlatTableWriter):
             raise ThemetagError("--format parquet needs pyarrow: pip install 'themetag[parquet]'") from None
         self._group: list[dict] = []
         self._writer = None
-        # Row groups written after the columns grew: temporary Parquet files, merged into the output on close.
-        self._later: list = []
+        # Row groups written after the columns grew: Parquet files in a temporary folder, merged into the output
+        # on close. A file starts only at a row group, so there are at most as many as groups, and one is open.
+        self._later: tempfile.TemporaryDirectory | None = None
+        self._later_files: list[str] = []
 
     def _schema(self):
         import pyarrow as pa
 
-        return pa.schema([(name, arrow_type(name)) for name in self.columns])
+        kinds = {"float": pa.float64(), "int": pa.int64(), "string": pa.string()}
+        return pa.schema([(name, kinds[self.column_kind(name)]) for name in self.columns])
 
     def _begin(self) -> None:
         import pyarrow.parquet as pq
@@ -334,23 +347,22 @@ class ParquetWriter(_FlatTableWriter):
 
     def _write_group(self) -> None:
         import pyarrow as pa
-
-        rows, self._group = self._group, []
-        if rows:
-            names = self._writer.schema.names
-            columns = {name: [_arrow_value(row.get(name), column_type(name)) for row in rows] for name in names}
-            self._writer.write_table(pa.table(columns, schema=self._writer.schema))
-
-    def _columns_grew(self, new: list[str]) -> None:
         import pyarrow.parquet as pq
 
-        # A Parquet file's columns are fixed when it starts: what is written so far stays as it is, the rest
-        # (from the rows held for the next group on) goes to a temporary file with the grown columns, and
-        # close() merges them.
-        self._writer.close()
-        later = tempfile.TemporaryFile()
-        self._later.append(later)
-        self._writer = pq.ParquetWriter(later, self._schema())
+        rows, self._group = self._group, []
+        if not rows:
+            return
+        if self._writer.schema.names != self.columns:
+            # A Parquet file's columns are fixed when it starts: what is written so far stays as it is, the
+            # rest goes to a temporary file with the grown columns, and close() merges them.
+            self._writer.close()
+            if self._later is None:
+                self._later = tempfile.TemporaryDirectory(prefix="themetag-parquet-")
+            self._later_files.append(f"{self._later.name}/{len(self._later_files)}.parquet")
+            self._writer = pq.ParquetWriter(self._later_files[-1], self._schema())
+        schema = self._writer.schema
+        columns = {name: [_arrow_value(row.get(name), self.column_kind(name)) for row in rows] for name in schema.names}
+        self._writer.write_table(pa.table(columns, schema=schema))
 
     def _finish(self) -> None:
         import pyarrow as pa
@@ -359,14 +371,14 @@ class ParquetWriter(_FlatTableWriter):
         if not self.columns:  # nothing was tagged: still a valid (empty) Parquet file
             pq.write_table(pa.table({}), self.out)
             return
-        self._write_group()
-        self._writer.close()
         try:
-            if self._later:
+            self._write_group()
+            self._writer.close()
+            if self._later_files:
                 self._merge()
         finally:
-            for part in self._later:
-                part.close()
+            if self._later is not None:
+                self._later.cleanup()
 
     def _merge(self) -> None:
         """Rewrite the output with every column: its own row groups, then the later files', a group at a time."""
@@ -381,8 +393,7 @@ class ParquetWriter(_FlatTableWriter):
             self.out.seek(0)
             self.out.truncate()
             with pq.ParquetWriter(self.out, schema) as merged:
-                for part in (first, *self._later):
-                    part.seek(0)
+                for part in (first, *self._later_files):
                     groups = pq.ParquetFile(part)
                     for k in range(groups.num_row_groups):
                         table = groups.read_row_group(k)
@@ -390,6 +401,7 @@ class ParquetWriter(_FlatTableWriter):
                             if field.name not in table.column_names:
                                 table = table.append_column(field, pa.nulls(len(table), field.type))
                         merged.write_table(table.select(schema.names))
+                    groups.close()
 
 
 def _arrow_value(value, kind: str):
@@ -407,13 +419,6 @@ def column_type(column: str) -> str:
     if column.startswith("stance_") or column in ("para", "content_paragraphs"):
         return "int"
     return "string"
-
-
-def arrow_type(column: str):
-    """The Arrow type of an output column (see :func:`column_type`)."""
-    import pyarrow as pa
-
-    return {"float": pa.float64(), "int": pa.int64(), "string": pa.string()}[column_type(column)]
 
 
 def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
@@ -438,14 +443,13 @@ def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
         import pandas as pd
     except ImportError:
         raise ThemetagError("to_frame() needs pandas: pip install 'themetag[frames]'") from None
-    rows = []
+    rows, own = [], set()
     for article in articles:
-        if level == "article":
-            rows.append(flat_row(article.row(), article.metadata))
-        else:
-            rows.extend(flat_row(row, article.metadata) for row in article.paragraph_rows())
+        own_rows = [article.row()] if level == "article" else article.paragraph_rows()
+        own.update(own_rows[0] if own_rows else ())
+        rows.extend(flat_row(row, article.metadata) for row in own_rows)
     frame = pd.DataFrame(rows)
-    scores = [c for c in frame.columns if c.startswith("p_")]
+    scores = [c for c in frame.columns if c in own and column_type(c) == "float" and c.startswith("p_")]
     if scores:
         frame[scores] = frame[scores].replace("", float("nan")).astype(float)
     return frame

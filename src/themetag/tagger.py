@@ -206,17 +206,23 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
 
 
 def _article_parts(k: int, item) -> tuple:
-    """(id, text, metadata) of one of tag_many's articles: a text, an (id, text) pair, or a dict with "text"."""
+    """(id, text, metadata) of one of tag_many's articles: a text, an (id, text) pair, an (id, text, metadata)
+    triple, or a dict with "text"."""
     if isinstance(item, str):
         return None, item, None
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
         return (None if item[0] is None else str(item[0])), item[1], None
+    if isinstance(item, tuple) and len(item) == 3 and isinstance(item[1], str) and isinstance(item[2], dict):
+        from .io import scalar_fields
+
+        # Metadata given apart from the id and text may hold fields named "id" or "text" of its own: kept.
+        return (None if item[0] is None else str(item[0])), item[1], scalar_fields(item[2], skip=())
     if isinstance(item, dict) and isinstance(item.get("text"), str):
         from .io import scalar_fields
 
         ident = item.get("id")
         return (None if ident is None else str(ident)), item["text"], scalar_fields(item)
-    raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair or a dict with \"text\", got {type(item).__name__}")
+    raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair, an (id, text, metadata) triple or a dict with \"text\", got {type(item).__name__}")
 
 
 def default_model_path() -> Path:
@@ -310,9 +316,9 @@ class Tagger:
     ) -> Iterator[ArticleTags]:
         """Tag articles as they come: an iterator in, an iterator out, in the same order (memory flat in corpus size).
 
-        Each article is a text, an ``(id, text)`` pair, or a dict with
-        ``"text"`` (and ``"id"``; its other scalar fields, such as title and
-        date, become the result's metadata). Articles are read a few dozen
+        Each article is a text, an ``(id, text)`` pair, an ``(id, text,
+        metadata)`` triple, or a dict with ``"text"`` (and ``"id"``; its other
+        scalar fields, such as title and date, become the result's metadata). Articles are read a few dozen
         ahead, so that their paragraphs are scored together (NumPy pays off on
         batches of a few hundred). An article that cannot be tagged (not a
         text, too long) raises :class:`~themetag.errors.InputError` where it
