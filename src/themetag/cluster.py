@@ -185,7 +185,7 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     import dask
     import dask.dataframe as dd
 
-    from .io import JSONL_SUFFIX, input_entries, jsonl_spans
+    from .io import JSONL_SUFFIX, input_entries
 
     if level not in LEVELS:
         raise ValueError(f"level must be 'article' or 'paragraph', not {level!r}")
@@ -195,7 +195,7 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
-    groups = _partitions(readable, files_per_partition, bytes_per_partition, jsonl_spans)
+    groups = _partitions(readable, files_per_partition, bytes_per_partition)
     if fields is None:
         jsonl = [[u for u in group if u[0].endswith(JSONL_SUFFIX)] for group in groups]
         found = dask.compute(*[dask.delayed(_fields_of)(g, id_field, text_field) for g in jsonl if g])
@@ -216,10 +216,10 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     return dd.from_delayed(parts, meta=rows_frame([], names, level=level), verify_meta=False)
 
 
-def _partitions(entries, files_per_partition: int, bytes_per_partition: int, spans) -> list[list[Unit]]:
+def _partitions(entries, files_per_partition: int, bytes_per_partition: int) -> list[list[Unit]]:
     """Input files grouped into partitions of at most so many files and about so many bytes; big JSON Lines
-    files cut into pieces (``spans``: :func:`~themetag.io.jsonl_spans`)."""
-    from .io import JSONL_SUFFIX
+    files cut into pieces (:func:`~themetag.io.jsonl_spans`)."""
+    from .io import JSONL_SUFFIX, jsonl_spans
 
     groups: list[list[Unit]] = []
     group: list[Unit] = []
@@ -232,7 +232,7 @@ def _partitions(entries, files_per_partition: int, bytes_per_partition: int, spa
         pieces = [None]
         if name.endswith(JSONL_SUFFIX) and length > bytes_per_partition:
             try:
-                pieces = spans(path, bytes_per_partition)
+                pieces = jsonl_spans(path, bytes_per_partition)
             except ThemetagError:
                 pass  # unreadable: read whole by one task, which reports it
         for span in pieces:

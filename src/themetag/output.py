@@ -87,6 +87,16 @@ def metadata_column(field: str, own: Iterable[str]) -> str:
     return f"input_{field}" if field in own or field == "error" or field.startswith("input_") else field
 
 
+def _take_back(out, copy) -> None:
+    """Move what was written to ``out`` into ``copy`` (both rewound), leaving ``out`` empty for a rewrite."""
+    out.flush()
+    out.seek(0)
+    shutil.copyfileobj(out, copy)
+    copy.seek(0)
+    out.seek(0)
+    out.truncate()
+
+
 def _rewindable(out) -> bool:
     """True for a stream that can be read back and rewritten (a file, not a pipe or stdout)."""
     try:
@@ -108,8 +118,6 @@ class ResultWriter:
         self.explain = explain
         self.kinds = kinds
         self.on_warning = on_warning or _warn
-        #: The result's own columns (the rest of a flat table's columns are metadata), once a row is made.
-        self.own_columns: frozenset[str] | None = None
 
     def _keep(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -123,17 +131,6 @@ class ResultWriter:
 
     def _records(self, article: "ArticleTags") -> list[dict]:
         return [r for r in article.paragraph_records() if self._keep(r["kind"])] if self.paragraphs else [article.to_dict()]
-
-    def _flat_rows(self, article: "ArticleTags") -> list[dict]:
-        """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata."""
-        rows = article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]
-        if rows and self.own_columns is None:
-            self.own_columns = frozenset(rows[0])
-        return [flat_row(r, article.metadata) for r in rows if not self.paragraphs or self._keep(r["kind"])]
-
-    def column_kind(self, name: str) -> str:
-        """What a column holds (see :func:`column_type`); metadata is text whatever its name."""
-        return column_type(name) if self.own_columns and name in self.own_columns else "string"
 
 
 class _FlatTableWriter(ResultWriter):
@@ -155,6 +152,19 @@ class _FlatTableWriter(ResultWriter):
         self._held: list[dict] = []
         self._grown = False
         self._left_out: set[str] = set()
+        #: The result's own columns (the rest are metadata), once a row is made.
+        self.own_columns: frozenset[str] | None = None
+
+    def _flat_rows(self, article: "ArticleTags") -> list[dict]:
+        """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata."""
+        rows = article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]
+        if rows and self.own_columns is None:
+            self.own_columns = frozenset(rows[0])
+        return [flat_row(r, article.metadata) for r in rows if not self.paragraphs or self._keep(r["kind"])]
+
+    def column_kind(self, name: str) -> str:
+        """What a column holds (see :func:`column_type`); metadata is text whatever its name."""
+        return column_type(name) if self.own_columns and name in self.own_columns else "string"
 
     def write(self, article: "ArticleTags") -> None:
         rows = self._flat_rows(article)
@@ -254,12 +264,7 @@ class CsvWriter(_FlatTableWriter):
         if not self._grown:
             return
         with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as copy:
-            self.out.flush()
-            self.out.seek(0)
-            shutil.copyfileobj(self.out, copy)
-            copy.seek(0)
-            self.out.seek(0)
-            self.out.truncate()
+            _take_back(self.out, copy)
             limit = csv.field_size_limit(2**31 - 1)  # a cell may be a whole paragraph (or article) of any length
             try:
                 rows = csv.reader(copy)
@@ -387,11 +392,7 @@ class ParquetWriter(_FlatTableWriter):
 
         schema = self._schema()
         with tempfile.TemporaryFile() as first:
-            self.out.flush()
-            self.out.seek(0)
-            shutil.copyfileobj(self.out, first)
-            self.out.seek(0)
-            self.out.truncate()
+            _take_back(self.out, first)
             with pq.ParquetWriter(self.out, schema) as merged:
                 for part in (first, *self._later_files):
                     groups = pq.ParquetFile(part)
@@ -449,7 +450,7 @@ def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
         own.update(own_rows[0] if own_rows else ())
         rows.extend(flat_row(row, article.metadata) for row in own_rows)
     frame = pd.DataFrame(rows)
-    scores = [c for c in frame.columns if c in own and column_type(c) == "float" and c.startswith("p_")]
+    scores = [c for c in frame.columns if c in own and c.startswith("p_")]
     if scores:
         frame[scores] = frame[scores].replace("", float("nan")).astype(float)
     return frame
