@@ -11,6 +11,7 @@ the same tags, on real paragraphs and on edge cases.
 from __future__ import annotations
 
 import json
+import os
 import math
 from collections import Counter
 from pathlib import Path
@@ -196,3 +197,95 @@ def test_pystemmer_gives_the_same_stems_as_the_pure_python_stemmer():
     assert len(words) > 1000
     pure = EnglishStemmer()
     assert [stemmer_c.stemWord(w) for w in words] == [pure.stemWord(w) for w in words]
+
+
+# ---------------------------------------------------------------- the compiled featurizer (themetag._featurize)
+
+compiled = pytest.mark.skipif(features._featurize is None, reason="themetag._featurize was not compiled (no C compiler at install)")
+
+
+def word_rows_of(space: FeatureSpace, texts: list[str]) -> np.ndarray:
+    words = f" {features._SEPARATOR} ".join(t.lower() for t in texts).split()
+    return np.array([space._add_word(w) for w in words], dtype=np.int32)
+
+
+def assert_bitwise_same(space: FeatureSpace, texts: list[str]) -> None:
+    """The C path's rows are the NumPy path's, to the last bit (not merely close: scores must not depend on the build)."""
+    rows = word_rows_of(space, texts)
+    by_c, by_numpy = space._rows_compiled(rows, len(texts)), space._rows_numpy(rows, len(texts))
+    assert by_c is not None
+    for name in ("indptr", "indices", "data"):
+        a, b = getattr(by_c, name), getattr(by_numpy, name)
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
+
+
+def test_the_compiled_featurizer_was_built_where_ci_expects_it():
+    if os.environ.get("THEMETAG_EXPECT_COMPILED") and features._featurize is None:
+        pytest.fail("THEMETAG_EXPECT_COMPILED is set but themetag._featurize did not build or import")
+
+
+@compiled
+def test_compiled_rows_equal_numpy_rows_bit_for_bit(shipped):
+    space = shipped.model.features
+    texts = seed_paragraphs() + EDGE
+    assert_bitwise_same(space, texts)
+    assert_bitwise_same(space, [" ".join(seed_paragraphs()[:200])])  # one very long paragraph
+    for text in EDGE:
+        assert_bitwise_same(space, [text])
+    cues = {"stance:against": ("human rights", "human rights violations", "rights", "has failed", "not"),
+            "theme:militarization": ("army", "armed forces", "troops", "military operation"), "theme:empty": ("1234",)}
+    train = seed_paragraphs()
+    for word_ngrams, char_ngrams, cue_set in (((1, 3), (2, 4), cues), ((2, 2), None, cues), ((1, 1), (3, 5), {}), ((1, 2), (3, 5), cues)):
+        custom = fit_feature_space(train[::2], cues=cue_set, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5)
+        assert_bitwise_same(custom, train[1::2] + EDGE)
+
+
+@compiled
+def test_a_count_past_the_log_tables_falls_back_to_numpy(shipped):
+    space = shipped.model.features
+    texts = ["Troops burned coca.", "- " * (features._LOG_TABLE_SIZE + 10) + "army", "Farmers planted cacao."]
+    rows = word_rows_of(space, texts)
+    assert space._rows_compiled(rows, len(texts)) is None  # " - " occurs past the tables' end
+    fast = space.transform(texts)
+    by_numpy = space._rows_numpy(rows, len(texts))
+    assert fast.data.tobytes() == by_numpy.data.tobytes() and fast.indices.tobytes() == by_numpy.indices.tobytes()
+
+
+@compiled
+def test_transform_gives_the_same_rows_with_and_without_the_compiled_module(shipped, monkeypatch):
+    texts = seed_paragraphs()[:300] + EDGE
+    with_c = shipped.model.features.transform(texts)
+    monkeypatch.setattr(features, "_featurize", None)
+    without = shipped.model.features.transform(texts)
+    assert with_c.indptr.tobytes() == without.indptr.tobytes()
+    assert with_c.data.tobytes() == without.data.tobytes() and with_c.indices.tobytes() == without.indices.tobytes()
+
+
+@compiled
+def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_reading_out_of_bounds(shipped):
+    space = shipped.model.features
+    rows = word_rows_of(space, ["Troops burned coca.", "Farmers planted cacao."])
+    space._rows_compiled(rows, 2)  # makes the log tables
+    idf, tf_table, cue_table = space._log_tables
+    table = space._words
+    good = dict(word_rows=rows, n_texts=2, stem_ptr=table.stem_ptr, stems=table.stems, char_ptr=table.char_ptr, chars=table.chars,
+                n_words=len(space.word_vocabulary), n_term_columns=len(idf), unigram_column=space._unigram_column,
+                ngram_tables=[t.as_tuple() for t in space._ngram_tables], base=len(space._unigram_column), single_cues=space._single_cues,
+                n_cues=space._n_cues, cue_stride=space._single_cues.shape[1], cue_tables=[t.as_tuple() for t in space._cue_tables],
+                cue_membership=space._cue_membership, idf=idf, tf_table=tf_table, cue_table=cue_table)
+
+    def call(**changes):
+        return features._featurize.feature_rows(*{**good, **changes}.values())
+
+    assert call() is not None
+    bad_rows = rows.copy()
+    bad_rows[0] = len(table.rows) + 5
+    bad_stems = np.frombuffer(table.stems, dtype=np.int32).copy()
+    bad_stems[:] = 10**9
+    bad_table = list(space._ngram_tables[0].as_tuple())
+    bad_table[4] = np.full_like(bad_table[4], 10**9)  # columns past the word block
+    for changes in ({"word_rows": bad_rows}, {"stems": bad_stems}, {"n_texts": 1}, {"n_texts": 3}, {"idf": idf[:-1]},
+                    {"n_term_columns": len(idf) + 1}, {"ngram_tables": [tuple(bad_table)]}, {"stem_ptr": np.frombuffer(table.stem_ptr, np.int64)[:-1].copy()},
+                    {"unigram_column": space._unigram_column[:-1]}, {"single_cues": space._single_cues[:-1]}):
+        with pytest.raises(ValueError):
+            call(**changes)

@@ -25,6 +25,18 @@ from typing import Iterable, Sequence
 import numpy as np
 import snowballstemmer
 
+try:  # counting and weighting in C, when it was compiled at install (_featurize.c); NumPy otherwise
+    from themetag import _featurize
+
+    if getattr(_featurize, "INTERFACE", None) != 1:  # a module left from an older build
+        _featurize = None
+except ImportError:
+    _featurize = None
+
+#: Counts up to this get their logarithms from tables NumPy fills once (the C path's way of giving NumPy's bits);
+#: a batch with a larger count (one term thousands of times in one text) is featurized by NumPy instead.
+_LOG_TABLE_SIZE = 1 << 14
+
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -199,6 +211,13 @@ class _NgramTable:
         self.first, self.last = np.zeros(base, dtype=bool), np.zeros(base, dtype=bool)
         self.first[self.ids[:, 0]] = True
         self.last[self.ids[:, -1]] = True
+        self._compiled = None  # as_tuple()'s, made on first use
+
+    def as_tuple(self) -> tuple:
+        """The table as ``themetag._featurize.feature_rows`` takes it (with a hash index of the keys, made once)."""
+        if self._compiled is None:
+            self._compiled = (self.n, int(self.multiplier), self.keys, self.ids, self.values, self.first, self.last, _featurize.hash_index(self.keys))
+        return self._compiled
 
     def _keys_of(self, columns: np.ndarray, multiplier) -> np.ndarray:
         keys = np.zeros(len(columns), dtype=np.uint64)
@@ -331,13 +350,14 @@ class FeatureSpace:
             row += len(phrases)
         self._words = _WordTable()
         self._lock = threading.Lock()
+        self._log_tables = None  # (idf, tf and cue logarithms) for the C path, made on its first use
 
     @property
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
     _DERIVED = ("_char_index", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
-                "_cue_tables", "_words", "_lock")
+                "_cue_tables", "_words", "_lock", "_log_tables")
 
     def __getstate__(self) -> dict:
         # The word table and the lock cannot (or need not) travel: a worker process rebuilds them on arrival.
@@ -386,19 +406,57 @@ class FeatureSpace:
     def _transform(self, texts: Sequence[str]) -> SparseRows:
         if len(self._words.rows) > _CACHE_WORDS:
             self._words = _WordTable()  # memory stays bounded however many distinct words a stream brings
-        table = self._words
-        lookup = table.rows.get
+        lookup = self._words.rows.get
         add = self._add_word
         texts = [text.lower() for text in texts]
-        n_texts = len(texts)
         words = f" {_SEPARATOR} ".join(texts).split()
         rows = list(map(lookup, words))
         if None in rows:
             rows = [add(w) if r is None else r for w, r in zip(words, rows)]
         word_rows = np.array(rows, dtype=np.int32)
+        found = self._rows_compiled(word_rows, len(texts)) if _featurize is not None else None
+        return found if found is not None else self._rows_numpy(word_rows, len(texts))
+
+    def _rows_numpy(self, word_rows: np.ndarray, n_texts: int) -> SparseRows:
+        """The reference: feature rows of the texts whose words are ``word_rows`` (texts separated by row 0)."""
+        return self._assemble(n_texts, *self._count_terms_numpy(word_rows, n_texts))
+
+    def _rows_compiled(self, word_rows: np.ndarray, n_texts: int) -> SparseRows | None:
+        """:meth:`_rows_numpy`'s rows, bit for bit, from the compiled ``themetag._featurize``.
+
+        None when a count goes past the logarithm tables (the caller then uses NumPy).
+        """
+        if self._log_tables is None:
+            counts = np.arange(_LOG_TABLE_SIZE, dtype=np.int64)
+            with np.errstate(divide="ignore"):  # (slot 0 is never read)
+                tf = 1.0 + np.log(counts)  # the very expressions of _assemble, so the very same bits
+            self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), tf, np.log1p(counts.astype(np.float64)) * self.cue_weight)
+        idf, tf_table, cue_table = self._log_tables
+        table = self._words
+        low, high = self.word_ngrams
+        n_words = len(self.word_vocabulary)
+        found = _featurize.feature_rows(
+            word_rows, n_texts, table.stem_ptr, table.stems, table.char_ptr, table.chars, n_words, len(idf),
+            self._unigram_column if low == 1 else b"",
+            [t.as_tuple() for t in self._ngram_tables if low <= t.n <= high],
+            len(self._unigram_column), self._single_cues, self._n_cues, self._single_cues.shape[1],
+            [t.as_tuple() for t in self._cue_tables], self._cue_membership, idf, tf_table, cue_table,
+        )  # fmt: skip
+        if found is None:
+            return None
+        indptr, indices, data = found
+        return SparseRows(np.frombuffer(indptr, np.int64), np.frombuffer(indices, np.int64), np.frombuffer(data, np.float64), self.n_features)
+
+    def _count_terms_numpy(self, word_rows: np.ndarray, n_texts: int) -> tuple[np.ndarray, ...]:
+        """The reference counting step: (text, column, count) of every word and character n-gram term, sorted by
+        text then column, and (text, cue number, count) of every cue found, sorted by text then cue.
+
+        ``word_rows`` are the texts' words as rows of the word table, texts separated by row 0.
+        """
+        table = self._words
         is_separator = word_rows == 0
         text_of_word = np.cumsum(is_separator)
-        n_words, n_chars, n_features = len(self.word_vocabulary), len(self.char_vocabulary), self.n_features
+        n_term_columns = len(self.word_vocabulary) + len(self.char_vocabulary)
         tokens, token_word = _gather(table.stem_ptr, table.stems, word_rows)
         token_text = text_of_word[token_word]
         # Word n-grams: unigrams by table, longer ones by key; a window may not cross texts or hold an unknown stem.
@@ -421,15 +479,21 @@ class FeatureSpace:
             term_column.append(chars.astype(np.int64))
         # Term counts per (text, column): sort the pairs as one integer key and count the runs.
         # 32-bit keys where they fit (they sort twice as fast); np.unique does more than this needs.
-        key_type = np.int32 if n_texts * max(n_features, 1) < 2**31 else np.int64
-        keys = np.concatenate(term_text).astype(key_type) * key_type(max(n_features, 1)) + np.concatenate(term_column).astype(key_type) if term_text else np.zeros(0, key_type)
+        width = max(n_term_columns, 1)
+        key_type = np.int32 if n_texts * width < 2**31 else np.int64
+        keys = np.concatenate(term_text).astype(key_type) * key_type(width) + np.concatenate(term_column).astype(key_type) if term_text else np.zeros(0, key_type)
         keys.sort()
         first = np.empty(len(keys), dtype=bool)
         first[:1] = True
         np.not_equal(keys[1:], keys[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        term_counts = np.diff(np.append(starts, len(keys)))
-        row_of, column = np.divmod(keys[starts].astype(np.int64), max(n_features, 1))
+        term_counts = np.diff(np.append(starts, len(keys))).astype(np.int64)
+        row_of, column = np.divmod(keys[starts].astype(np.int64), width)
+        return (row_of, column, term_counts, *self._cue_counts(tokens, token_text, known))
+
+    def _assemble(self, n_texts, row_of, column, term_counts, cue_row, cue_number, cue_counts) -> SparseRows:
+        """Feature rows from the counts: sublinear TF-IDF, each block L2-normalised, then the cue values."""
+        n_words, n_chars, n_features = len(self.word_vocabulary), len(self.char_vocabulary), self.n_features
         idf = np.concatenate([self.word_idf, self.char_idf])
         values = (1.0 + np.log(term_counts)) * idf[column]
         # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
@@ -440,8 +504,9 @@ class FeatureSpace:
         indptr = np.zeros(n_texts + 1, dtype=np.int64)
         if not self._n_cues:
             np.cumsum(per_row, out=indptr[1:])
-            return SparseRows(indptr, column, values, n_features)
-        cue_row, cue_column, cue_values = self._cue_counts(tokens, token_text, known, n_words + n_chars)
+            return SparseRows(indptr, np.asarray(column, dtype=np.int64), values, n_features)
+        cue_column = cue_number + (n_words + n_chars)
+        cue_values = np.log1p(cue_counts.astype(np.float64)) * self.cue_weight
         cues_per_row = np.bincount(cue_row, minlength=n_texts)
         np.cumsum(per_row + cues_per_row, out=indptr[1:])
         # Each row: its terms in column order, then its cues (whose columns come last).
@@ -453,12 +518,14 @@ class FeatureSpace:
         indices[cue_position], data[cue_position] = cue_column, cue_values
         return SparseRows(indptr, indices, data, n_features)
 
-    def _cue_counts(self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray, first_column: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Cue phrase matches as (row, column, value), sorted by row then column.
+    def _cue_counts(self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cue phrase matches as (text, cue number, count), sorted by text then cue.
 
         The same counts as :func:`cue_pattern`'s regex on the stemmed text: at each token, the longest phrase
         of a cue that starts there; one cue's matches do not overlap; a phrase does not run across texts.
         """
+        if not self._n_cues:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
         # longest[j, p]: the length of cue j's longest phrase starting at token p (0: none).
         longest = np.zeros((self._n_cues, len(tokens)), dtype=np.int64)
         longest[:] = self._single_cues[tokens][:, : self._n_cues].T
@@ -466,7 +533,7 @@ class FeatureSpace:
             starts, phrases = table.find(tokens, token_text, known)
             members = self._cue_membership[phrases][:, : self._n_cues].T
             longest[:, starts] = np.where(members, table.n, longest[:, starts])
-        rows, columns, counts = [], [], []
+        rows, numbers, counts = [], [], []
         for j in range(self._n_cues):
             at = np.flatnonzero(longest[j])
             lengths = longest[j, at]
@@ -487,11 +554,11 @@ class FeatureSpace:
             found = np.bincount(token_text[at], minlength=1)
             hit = np.flatnonzero(found)
             rows.append(hit)
-            columns.append(np.full(len(hit), first_column + j, dtype=np.int64))
+            numbers.append(np.full(len(hit), j, dtype=np.int64))
             counts.append(found[hit])
-        rows, columns, counts = np.concatenate(rows), np.concatenate(columns), np.concatenate(counts)
-        order = np.lexsort((columns, rows))
-        return rows[order], columns[order], np.log1p(counts[order].astype(np.float64)) * self.cue_weight
+        rows, numbers, counts = np.concatenate(rows), np.concatenate(numbers), np.concatenate(counts).astype(np.int64)
+        order = np.lexsort((numbers, rows))
+        return rows[order].astype(np.int64), numbers[order], counts[order]
 
     # ------------------------------------------------------------------ storage as data
 

@@ -1,0 +1,489 @@
+/* themetag._featurize: FeatureSpace.transform's counting and weighting, in C.
+ *
+ * Optional: features.py uses it when it was compiled at install and falls back
+ * to NumPy otherwise (FeatureSpace._rows_numpy, the reference). Both take the
+ * same tables and give the same feature rows, bit for bit
+ * (tests/test_fast_path.py):
+ *
+ * - the logarithms come from tables that NumPy filled (tf_table, cue_table),
+ *   so no libm function can differ from NumPy's in the last bit; a count past
+ *   the tables' end returns None and the caller uses NumPy for that batch;
+ * - every sum is taken in NumPy's order (a block's squares in column order,
+ *   as np.bincount adds them), and the build turns off fused multiply-add.
+ *
+ * Arrays arrive through the buffer protocol (NumPy arrays, array.array),
+ * C-contiguous, with the item sizes that features.FeatureSpace._rows_compiled
+ * passes; every index read from them is range-checked, so tables that do not
+ * fit together raise ValueError instead of reading out of bounds. Results go
+ * back as bytes (read with numpy.frombuffer). No NumPy C API: building needs
+ * only a C compiler and Python's headers.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sequences of n stem ids (features._NgramTable): sorted 64-bit keys, the ids behind each key, a value per key,
+ * and which ids can start and end a sequence. */
+typedef struct {
+    Py_ssize_t n, m;
+    uint64_t multiplier;
+    const uint64_t *keys;
+    const int64_t *ids;
+    const int64_t *values;
+    const uint8_t *first, *last;
+    const int32_t *slots; /* hash_index(keys): open addressing, a power of two of slots, -1 where empty */
+    uint64_t slot_mask;
+    int slot_shift;
+    Py_buffer buffers[6];
+    int held;
+} Table;
+
+/* Which slot a key hashes to first (Fibonacci hashing: the key's top bits after a multiply by 2^64 / phi). */
+static inline uint64_t first_slot(uint64_t key, int shift) { return (key * 0x9E3779B97F4A7C15ULL) >> shift; }
+
+/* The number of slots for m keys: a power of two at least 2m (half empty, so probes are short). */
+static int slot_bits(Py_ssize_t m) {
+    int bits = 1;
+    while (((Py_ssize_t)1 << bits) < 2 * m)
+        bits++;
+    return bits;
+}
+
+static void release_tables(Table *tables, Py_ssize_t count) {
+    for (Py_ssize_t t = 0; t < count; t++)
+        for (int b = 0; b < tables[t].held; b++)
+            PyBuffer_Release(&tables[t].buffers[b]);
+    PyMem_Free(tables);
+}
+
+/* Read a list of (n, multiplier, keys, ids, values, first, last) tuples; values must lie in [0, value_limit). */
+static Table *read_tables(PyObject *list, Py_ssize_t base, int64_t value_limit, Py_ssize_t *count) {
+    if (!PyList_Check(list)) {
+        PyErr_SetString(PyExc_TypeError, "tables must be a list");
+        return NULL;
+    }
+    *count = PyList_GET_SIZE(list);
+    Table *tables = PyMem_Calloc(*count ? *count : 1, sizeof(Table));
+    if (tables == NULL)
+        return (Table *)PyErr_NoMemory();
+    for (Py_ssize_t t = 0; t < *count; t++) {
+        Table *table = &tables[t];
+        Py_buffer *b = table->buffers;
+        unsigned long long multiplier;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, t), "nKy*y*y*y*y*y*", &table->n, &multiplier, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
+            release_tables(tables, t);
+            return NULL;
+        }
+        table->held = 6;
+        table->multiplier = (uint64_t)multiplier;
+        table->m = b[0].len / (Py_ssize_t)sizeof(uint64_t);
+        table->keys = b[0].buf;
+        table->ids = b[1].buf;
+        table->values = b[2].buf;
+        table->first = b[3].buf;
+        table->last = b[4].buf;
+        table->slots = b[5].buf;
+        int bits = slot_bits(table->m);
+        table->slot_mask = ((uint64_t)1 << bits) - 1;
+        table->slot_shift = 64 - bits;
+        int ok = b[5].len == ((Py_ssize_t)1 << bits) * (Py_ssize_t)sizeof(int32_t) && table->n >= 2 && b[0].len == table->m * (Py_ssize_t)sizeof(uint64_t) && b[1].len == table->m * table->n * (Py_ssize_t)sizeof(int64_t) &&
+                 b[2].len == table->m * (Py_ssize_t)sizeof(int64_t) && b[3].len == base && b[4].len == base;
+        for (Py_ssize_t k = 0; ok && k < table->m; k++)
+            ok = table->values[k] >= 0 && table->values[k] < value_limit;
+        for (uint64_t k = 0; ok && k <= table->slot_mask; k++)
+            ok = table->slots[k] >= -1 && table->slots[k] < table->m;
+        if (!ok) {
+            release_tables(tables, t + 1);
+            PyErr_SetString(PyExc_ValueError, "an n-gram table's arrays do not fit together");
+            return NULL;
+        }
+    }
+    return tables;
+}
+
+/* Can the n tokens at `window` be one of the table's sequences at all? (all known, first and last possible) */
+static int table_may_hold(const Table *table, const int32_t *window) {
+    if (window[0] < 0 || window[table->n - 1] < 0 || !table->first[window[0]] || !table->last[window[table->n - 1]])
+        return 0;
+    for (Py_ssize_t k = 1; k < table->n - 1; k++)
+        if (window[k] < 0)
+            return 0;
+    return 1;
+}
+
+/* The table's value for the n tokens at `window` (which table_may_hold passed), or -1. */
+static int64_t table_find(const Table *table, const int32_t *window) {
+    uint64_t key = 0;
+    for (Py_ssize_t k = 0; k < table->n; k++)
+        key = key * table->multiplier + (uint64_t)(int64_t)window[k]; /* wraps past 64 bits, as NumPy's uint64 does */
+    for (uint64_t slot = first_slot(key, table->slot_shift);; slot = (slot + 1) & table->slot_mask) {
+        int32_t at = table->slots[slot];
+        if (at < 0) /* (a slot is always empty: there are twice as many as keys) */
+            return -1;
+        if (table->keys[at] == key) {
+            const int64_t *ids = table->ids + (Py_ssize_t)at * table->n;
+            for (Py_ssize_t k = 0; k < table->n; k++) /* a wrapped key can collide: the ids decide */
+                if (ids[k] != window[k])
+                    return -1;
+            return table->values[at];
+        }
+    }
+}
+
+PyDoc_STRVAR(hash_index_doc,
+             "hash_index(keys)\n--\n\n"
+             "The slots (bytes of int32) of an open-addressing index of distinct uint64 keys, for feature_rows' tables.");
+
+static PyObject *hash_index(PyObject *self, PyObject *args) {
+    Py_buffer keys_b;
+    if (!PyArg_ParseTuple(args, "y*", &keys_b))
+        return NULL;
+    const uint64_t *keys = keys_b.buf;
+    Py_ssize_t m = keys_b.len / (Py_ssize_t)sizeof(uint64_t);
+    int bits = slot_bits(m);
+    PyObject *slots_bytes = NULL;
+    if (m >= INT32_MAX || bits > 40) {
+        PyErr_SetString(PyExc_ValueError, "hash_index: too many keys");
+        goto done;
+    }
+    uint64_t mask = ((uint64_t)1 << bits) - 1;
+    if (!(slots_bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(mask + 1) * (Py_ssize_t)sizeof(int32_t))))
+        goto done;
+    int32_t *slots = (int32_t *)PyBytes_AS_STRING(slots_bytes);
+    memset(slots, 0xFF, (size_t)(mask + 1) * sizeof(int32_t)); /* every slot -1 */
+    for (Py_ssize_t k = 0; k < m; k++) {
+        uint64_t slot = first_slot(keys[k], 64 - bits);
+        while (slots[slot] >= 0)
+            slot = (slot + 1) & mask;
+        slots[slot] = (int32_t)k;
+    }
+done:
+    PyBuffer_Release(&keys_b);
+    return slots_bytes;
+}
+
+/* Sort n non-negative values ascending, 8 bits at a time (least significant first), through `spare` (room for n).
+ * A text's distinct terms are a few hundred columns below a few hundred thousand: qsort's comparisons cost several
+ * times more. */
+static void radix_sort(int32_t *values, int32_t *spare, Py_ssize_t n) {
+    int32_t largest = 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (values[k] > largest)
+            largest = values[k];
+    int32_t *from = values, *to = spare;
+    for (int shift = 0; shift < 32 && (largest >> shift) > 0; shift += 8) {
+        Py_ssize_t start[257] = {0};
+        for (Py_ssize_t k = 0; k < n; k++)
+            start[((from[k] >> shift) & 0xFF) + 1]++;
+        for (int digit = 0; digit < 256; digit++)
+            start[digit + 1] += start[digit];
+        for (Py_ssize_t k = 0; k < n; k++)
+            to[start[(from[k] >> shift) & 0xFF]++] = from[k];
+        int32_t *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != values)
+        memcpy(values, from, (size_t)n * sizeof(int32_t));
+}
+
+/* Everything one call needs, read from its arguments. */
+typedef struct {
+    const int32_t *word_rows, *stems, *chars;
+    const int64_t *stem_ptr, *char_ptr, *unigram_column;
+    const uint8_t *single_cues, *single_cues_any, *membership;
+    const double *idf, *tf_table, *cue_table;
+    Py_ssize_t n_word_rows, n_table_rows, n_stems, n_chars, n_texts, n_words, n_term_columns, base, n_cues, cue_stride, table_size;
+    int use_unigrams;
+    Table *ngrams, *cue_tables;
+    Py_ssize_t n_ngram_tables, n_cue_tables;
+} Inputs;
+
+/* Scratch space and results of one call. */
+typedef struct {
+    int32_t *counts, *touched, *spare, *tokens;
+    int64_t *cue_match;
+    Py_ssize_t *cue_positions;
+    int64_t *indptr, *indices;
+    double *data;
+    Py_ssize_t n_entries;
+    int beyond_tables; /* a count past the logarithm tables: NumPy must do this batch */
+} Work;
+
+/* Check every word row the texts use, and bound the entries they can make: per text, its term occurrences (but no
+ * more than there are columns) plus one per cue. Returns NULL or what did not fit. */
+static const char *check_and_bound(const Inputs *in, Py_ssize_t *bound, Py_ssize_t *most_tokens) {
+    Py_ssize_t text = 0, occurrences = 0, tokens = 0;
+    *bound = 0;
+    *most_tokens = 0;
+    Py_ssize_t orders = in->use_unigrams + in->n_ngram_tables;
+    for (Py_ssize_t word = 0; word <= in->n_word_rows; word++) {
+        if (word == in->n_word_rows || in->word_rows[word] == 0) { /* the end of a text */
+            Py_ssize_t entries = occurrences + tokens * orders;
+            *bound += (entries < in->n_term_columns ? entries : in->n_term_columns) + in->n_cues;
+            if (tokens > *most_tokens)
+                *most_tokens = tokens;
+            occurrences = tokens = 0;
+            text++;
+            continue;
+        }
+        int32_t row = in->word_rows[word];
+        if (row < 0 || row >= in->n_table_rows)
+            return "a word row is out of range";
+        const int64_t *stem_ptr = in->stem_ptr + row, *char_ptr = in->char_ptr + row;
+        if (stem_ptr[0] < 0 || stem_ptr[1] < stem_ptr[0] || stem_ptr[1] > in->n_stems || char_ptr[0] < 0 || char_ptr[1] < char_ptr[0] ||
+            char_ptr[1] > in->n_chars)
+            return "a row pointer is out of range";
+        tokens += (Py_ssize_t)(stem_ptr[1] - stem_ptr[0]);
+        occurrences += (Py_ssize_t)(char_ptr[1] - char_ptr[0]);
+    }
+    return text == in->n_texts ? NULL : "word_rows holds another number of texts than n_texts";
+}
+
+#define BUMP(column)                                     \
+    do {                                                 \
+        if (w->counts[column]++ == 0)                    \
+            w->touched[n_touched++] = (int32_t)(column); \
+    } while (0)
+
+/* The feature rows of all texts, into w->indptr, indices and data (room made by check_and_bound's bound); NULL, or a
+ * message saying what did not fit. Runs without the GIL. */
+static const char *rows_of_texts(const Inputs *in, Work *w) {
+    Py_ssize_t word = 0;
+    w->indptr[0] = 0;
+    for (Py_ssize_t text = 0; text < in->n_texts; text++) {
+        /* The text's words run up to the next separator (word row 0) or the end; check_and_bound checked them. */
+        Py_ssize_t n_touched = 0, n_tokens = 0;
+        for (; word < in->n_word_rows && in->word_rows[word] != 0; word++) {
+            int32_t row = in->word_rows[word];
+            for (int64_t k = in->stem_ptr[row]; k < in->stem_ptr[row + 1]; k++) {
+                int32_t token = in->stems[k];
+                if (token < -1 || token >= in->base - 1)
+                    return "a stem id is out of range";
+                w->tokens[n_tokens++] = token;
+            }
+            for (int64_t k = in->char_ptr[row]; k < in->char_ptr[row + 1]; k++) {
+                int32_t column = in->chars[k];
+                if (column < in->n_words || column >= in->n_term_columns)
+                    return "a character column is out of range";
+                BUMP(column);
+            }
+        }
+        word++; /* past the separator */
+        const int32_t *tokens = w->tokens;
+        if (in->use_unigrams)
+            for (Py_ssize_t p = 0; p < n_tokens; p++) {
+                int64_t column = tokens[p] >= 0 ? in->unigram_column[tokens[p]] : -1;
+                if (column >= in->n_words)
+                    return "a unigram column is out of range";
+                if (column >= 0)
+                    BUMP(column);
+            }
+        for (Py_ssize_t t = 0; t < in->n_ngram_tables; t++) {
+            const Table *table = &in->ngrams[t];
+            for (Py_ssize_t p = 0; p + table->n <= n_tokens; p++) {
+                int64_t column = table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                if (column >= 0)
+                    BUMP(column);
+            }
+        }
+        radix_sort(w->touched, w->spare, n_touched);
+
+        /* Sublinear TF-IDF, each block (words, then characters) L2-normalised on its own. The squares are added
+         * in column order, as np.bincount adds them: the same sums to the last bit. */
+        int64_t *indices = w->indices + w->n_entries;
+        double *data = w->data + w->n_entries;
+        Py_ssize_t first_char = n_touched; /* where the character block starts among the sorted columns */
+        for (Py_ssize_t k = 0; k < n_touched; k++) {
+            int32_t column = w->touched[k];
+            int32_t count = w->counts[column];
+            w->counts[column] = 0;
+            if (count >= in->table_size)
+                w->beyond_tables = 1;
+            indices[k] = column;
+            data[k] = w->beyond_tables ? 0.0 : in->tf_table[count] * in->idf[column];
+            if (column >= in->n_words && first_char == n_touched)
+                first_char = k;
+        }
+        double word_squares = 0.0, char_squares = 0.0;
+        for (Py_ssize_t k = 0; k < first_char; k++)
+            word_squares += data[k] * data[k];
+        for (Py_ssize_t k = first_char; k < n_touched; k++)
+            char_squares += data[k] * data[k];
+        double word_norm = sqrt(word_squares), char_norm = sqrt(char_squares);
+        for (Py_ssize_t k = 0; k < first_char; k++)
+            data[k] /= word_norm;
+        for (Py_ssize_t k = first_char; k < n_touched; k++)
+            data[k] /= char_norm;
+        Py_ssize_t n_row = n_touched;
+
+        if (in->n_cues > 0) {
+            /* cue_match[t * n_tokens + p]: the phrase of cue table t found at token p, or -1; cue_positions: the
+             * tokens where any cue phrase starts, in order (elsewhere every cue's scan just steps on). */
+            Py_ssize_t n_positions = 0;
+            for (Py_ssize_t p = 0; p < n_tokens; p++) {
+                int any = tokens[p] >= 0 && in->single_cues_any[tokens[p]];
+                for (Py_ssize_t t = 0; t < in->n_cue_tables; t++) {
+                    const Table *table = &in->cue_tables[t];
+                    int64_t phrase = p + table->n <= n_tokens && table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                    w->cue_match[t * n_tokens + p] = phrase;
+                    any |= phrase >= 0;
+                }
+                if (any)
+                    w->cue_positions[n_positions++] = p;
+            }
+            /* Each cue as cue_pattern's regex scans the stemmed text: at each token the cue's longest phrase starting
+             * there (the tables come shortest first), matches not overlapping, left to right. */
+            for (Py_ssize_t j = 0; j < in->n_cues; j++) {
+                int64_t found = 0;
+                Py_ssize_t free_from = 0; /* the first token not inside a match already counted */
+                for (Py_ssize_t k = 0; k < n_positions; k++) {
+                    Py_ssize_t p = w->cue_positions[k];
+                    if (p < free_from)
+                        continue;
+                    Py_ssize_t length = tokens[p] >= 0 && in->single_cues[(Py_ssize_t)tokens[p] * in->cue_stride + j] ? 1 : 0;
+                    for (Py_ssize_t t = 0; t < in->n_cue_tables; t++) {
+                        int64_t phrase = w->cue_match[t * n_tokens + p];
+                        if (phrase >= 0 && in->membership[phrase * in->cue_stride + j])
+                            length = in->cue_tables[t].n;
+                    }
+                    if (length) {
+                        found++;
+                        free_from = p + length;
+                    }
+                }
+                if (found) {
+                    if (found >= in->table_size)
+                        w->beyond_tables = 1;
+                    indices[n_row] = in->n_term_columns + j;
+                    data[n_row] = w->beyond_tables ? 0.0 : in->cue_table[found];
+                    n_row++;
+                }
+            }
+        }
+        w->n_entries += n_row;
+        w->indptr[text + 1] = w->n_entries;
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(feature_rows_doc,
+             "feature_rows(word_rows, n_texts, stem_ptr, stems, char_ptr, chars, n_words, n_term_columns, unigram_column,\n"
+             "             ngram_tables, base, single_cues, n_cues, cue_stride, cue_tables, cue_membership, idf, tf_table, cue_table)\n"
+             "--\n\n"
+             "The CSR feature rows (indptr, indices, data as bytes of int64, int64, float64) of a batch of texts, or None\n"
+             "when a count goes past the logarithm tables. See features.FeatureSpace._rows_compiled.");
+
+static PyObject *feature_rows(PyObject *self, PyObject *args) {
+    Py_buffer b[13];
+    Inputs in = {0};
+    PyObject *ngram_list, *cue_list;
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nny*Ony*nnOy*y*y*y*", &b[0], &in.n_texts, &b[1], &b[2], &b[3], &b[4], &in.n_words, &in.n_term_columns,
+                          &b[5], &ngram_list, &in.base, &b[6], &in.n_cues, &in.cue_stride, &cue_list, &b[7], &b[8], &b[9], &b[10]))
+        return NULL;
+    const int n_buffers = 11;
+    PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL;
+    const char *error = NULL;
+    uint8_t *any_single = NULL;
+    Work w = {0};
+    in.word_rows = b[0].buf, in.stem_ptr = b[1].buf, in.stems = b[2].buf, in.char_ptr = b[3].buf, in.chars = b[4].buf;
+    in.unigram_column = b[5].buf, in.single_cues = b[6].buf, in.membership = b[7].buf;
+    in.idf = b[8].buf, in.tf_table = b[9].buf, in.cue_table = b[10].buf;
+    in.n_word_rows = b[0].len / 4, in.n_table_rows = b[1].len / 8 - 1, in.n_stems = b[2].len / 4, in.n_chars = b[4].len / 4;
+    in.use_unigrams = b[5].len > 0;
+    in.table_size = b[9].len / 8;
+    Py_ssize_t n_phrases = in.cue_stride > 0 ? b[7].len / in.cue_stride : 0;
+
+    if (in.n_texts < 1 || in.n_words < 0 || in.n_term_columns < in.n_words || in.n_term_columns >= INT32_MAX || in.base < 1 || in.n_cues < 0 || in.cue_stride < (in.n_cues > 0 ? in.n_cues : 1) ||
+        b[3].len != b[1].len || in.n_table_rows < 1 || (in.use_unigrams && b[5].len != in.base * 8) || b[6].len != in.base * in.cue_stride ||
+        b[8].len != in.n_term_columns * 8 || b[10].len != b[9].len || in.table_size < 2) {
+        error = "the tables do not fit together";
+        goto done;
+    }
+    if (!(in.ngrams = read_tables(ngram_list, in.base, in.n_words, &in.n_ngram_tables)) ||
+        !(in.cue_tables = read_tables(cue_list, in.base, n_phrases, &in.n_cue_tables)))
+        goto done;
+    Py_ssize_t bound, most_tokens;
+    if ((error = check_and_bound(&in, &bound, &most_tokens)))
+        goto done;
+    /* Which stem ids are a one-token phrase of any cue. */
+    if (!(any_single = PyMem_Calloc((size_t)in.base, 1)))
+        goto no_memory;
+    for (Py_ssize_t id = 0; id < in.base; id++)
+        for (Py_ssize_t j = 0; j < in.n_cues; j++)
+            any_single[id] |= in.single_cues[id * in.cue_stride + j];
+    in.single_cues_any = any_single;
+    size_t columns = (size_t)(in.n_term_columns ? in.n_term_columns : 1), tokens = (size_t)most_tokens + 1;
+    w.counts = calloc(columns, sizeof(int32_t));
+    w.touched = malloc(columns * sizeof(int32_t));
+    w.spare = malloc(columns * sizeof(int32_t));
+    w.tokens = malloc(tokens * sizeof(int32_t));
+    w.cue_positions = malloc(tokens * sizeof(Py_ssize_t));
+    w.cue_match = malloc(tokens * (size_t)(in.n_cue_tables ? in.n_cue_tables : 1) * sizeof(int64_t));
+    /* The results are written straight into bytes objects, cut to their length at the end. */
+    indptr = PyBytes_FromStringAndSize(NULL, (in.n_texts + 1) * 8);
+    indices = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
+    data = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
+    if (!w.counts || !w.touched || !w.spare || !w.tokens || !w.cue_positions || !w.cue_match || !indptr || !indices || !data)
+        goto no_memory;
+    w.indptr = (int64_t *)PyBytes_AS_STRING(indptr);
+    w.indices = (int64_t *)PyBytes_AS_STRING(indices);
+    w.data = (double *)PyBytes_AS_STRING(data);
+    Py_BEGIN_ALLOW_THREADS
+    error = rows_of_texts(&in, &w);
+    Py_END_ALLOW_THREADS
+    if (error)
+        goto done;
+    if (w.beyond_tables) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (_PyBytes_Resize(&indices, w.n_entries * 8) < 0 || _PyBytes_Resize(&data, w.n_entries * 8) < 0)
+        goto done;
+    result = PyTuple_Pack(3, indptr, indices, data);
+    goto done;
+no_memory:
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+done:
+    if (error && !PyErr_Occurred())
+        PyErr_Format(PyExc_ValueError, "feature_rows: %s", error);
+    if (in.ngrams)
+        release_tables(in.ngrams, in.n_ngram_tables);
+    if (in.cue_tables)
+        release_tables(in.cue_tables, in.n_cue_tables);
+    free(w.counts);
+    free(w.touched);
+    free(w.spare);
+    free(w.tokens);
+    free(w.cue_positions);
+    free(w.cue_match);
+    PyMem_Free(any_single);
+    Py_XDECREF(indptr);
+    Py_XDECREF(indices);
+    Py_XDECREF(data);
+    for (int k = 0; k < n_buffers; k++)
+        PyBuffer_Release(&b[k]);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
+    {"hash_index", hash_index, METH_VARARGS, hash_index_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "themetag._featurize", "FeatureSpace.transform's counting and weighting, in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__featurize(void) {
+    PyObject *m = PyModule_Create(&module);
+    /* features.py checks this, so that a module left from an older build is not called with other arguments */
+    if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", 1) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
