@@ -213,7 +213,6 @@ def assert_bitwise_same(space: FeatureSpace, texts: list[str]) -> None:
     """The C path's rows are the NumPy path's, to the last bit (not merely close: scores must not depend on the build)."""
     rows = word_rows_of(space, texts)
     by_c, by_numpy = space._rows_compiled(rows, len(texts)), space._rows_numpy(rows, len(texts))
-    assert by_c is not None
     for name in ("indptr", "indices", "data"):
         a, b = getattr(by_c, name), getattr(by_numpy, name)
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes(), name
@@ -241,14 +240,13 @@ def test_compiled_rows_equal_numpy_rows_bit_for_bit(shipped):
 
 
 @compiled
-def test_a_count_past_the_log_tables_falls_back_to_numpy(shipped):
+def test_counts_past_the_log_tables_get_numpys_logarithms_too(shipped):
     space = shipped.model.features
-    texts = ["Troops burned coca.", "- " * (features._LOG_TABLE_SIZE + 10) + "army", "Farmers planted cacao."]
-    rows = word_rows_of(space, texts)
-    assert space._rows_compiled(rows, len(texts)) is None  # " - " occurs past the tables' end
-    fast = space.transform(texts)
-    by_numpy = space._rows_numpy(rows, len(texts))
-    assert fast.data.tobytes() == by_numpy.data.tobytes() and fast.indices.tobytes() == by_numpy.indices.tobytes()
+    size = features._LOG_TABLE_SIZE
+    texts = ["Troops burned coca.", "- " * (size + 10) + "army " * (size + 3), "Farmers planted cacao.", "- " * (size + 10)]
+    counts = space._count_terms_numpy(word_rows_of(space, texts), len(texts))[2]
+    assert sorted(set(counts[counts >= size].tolist())) == [size + 3, size + 10]  # two counts past the tables
+    assert_bitwise_same(space, texts)
 
 
 @compiled
@@ -272,12 +270,13 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
                 n_words=len(space.word_vocabulary), n_term_columns=len(idf), unigram_column=space._unigram_column,
                 ngram_tables=[t.as_tuple() for t in space._ngram_tables], base=len(space._unigram_column), single_cues=space._single_cues,
                 n_cues=space._n_cues, cue_stride=space._single_cues.shape[1], cue_tables=[t.as_tuple() for t in space._cue_tables],
-                cue_membership=space._cue_membership, idf=idf, tf_table=tf_table, cue_table=cue_table)
+                cue_membership=space._cue_membership, idf=idf, tf_table=tf_table, cue_table=cue_table,
+                big_counts=np.zeros(0, np.int64), big_tf=np.zeros(0), big_cue=np.zeros(0))
 
     def call(**changes):
         return features._featurize.feature_rows(*{**good, **changes}.values())
 
-    assert call() is not None
+    assert isinstance(call(), tuple)
     bad_rows = rows.copy()
     bad_rows[0] = len(table.rows) + 5
     bad_stems = np.frombuffer(table.stems, dtype=np.int32).copy()
@@ -286,6 +285,6 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
     bad_table[4] = np.full_like(bad_table[4], 10**9)  # columns past the word block
     for changes in ({"word_rows": bad_rows}, {"stems": bad_stems}, {"n_texts": 1}, {"n_texts": 3}, {"idf": idf[:-1]},
                     {"n_term_columns": len(idf) + 1}, {"ngram_tables": [tuple(bad_table)]}, {"stem_ptr": np.frombuffer(table.stem_ptr, np.int64)[:-1].copy()},
-                    {"unigram_column": space._unigram_column[:-1]}, {"single_cues": space._single_cues[:-1]}):
+                    {"unigram_column": space._unigram_column[:-1]}, {"single_cues": space._single_cues[:-1]}, {"big_tf": np.zeros(1)}):
         with pytest.raises(ValueError):
             call(**changes)

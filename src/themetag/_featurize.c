@@ -6,8 +6,9 @@
  * (tests/test_fast_path.py):
  *
  * - the logarithms come from tables that NumPy filled (tf_table, cue_table),
- *   so no libm function can differ from NumPy's in the last bit; a count past
- *   the tables' end returns None and the caller uses NumPy for that batch;
+ *   so no libm function can differ from NumPy's in the last bit; counts past
+ *   the tables' end (one term thousands of times in one text) come back as
+ *   bytes, and the caller calls again with NumPy's logarithms of them;
  * - every sum is taken in NumPy's order (a block's squares in column order,
  *   as np.bincount adds them), and the build turns off fused multiply-add.
  *
@@ -197,6 +198,9 @@ typedef struct {
     const uint8_t *single_cues, *single_cues_any, *membership;
     const double *idf, *tf_table, *cue_table;
     Py_ssize_t n_word_rows, n_table_rows, n_stems, n_chars, n_texts, n_words, n_term_columns, base, n_cues, cue_stride, table_size;
+    const int64_t *big_counts; /* counts past the tables, sorted, with their logarithms in big_tf and big_cue */
+    const double *big_tf, *big_cue;
+    Py_ssize_t n_big;
     int use_unigrams;
     Table *ngrams, *cue_tables;
     Py_ssize_t n_ngram_tables, n_cue_tables;
@@ -210,8 +214,33 @@ typedef struct {
     int64_t *indptr, *indices;
     double *data;
     Py_ssize_t n_entries;
-    int beyond_tables; /* a count past the logarithm tables: NumPy must do this batch */
+    int64_t *missing; /* counts past the tables that big_counts lacks: the caller adds them and calls again */
+    Py_ssize_t n_missing, missing_capacity;
 } Work;
+
+/* Where `count` is among the inputs' big counts, or -1 (and the count is noted as missing; -2 when out of memory). */
+static Py_ssize_t big_count_at(const Inputs *in, Work *w, int64_t count) {
+    Py_ssize_t low = 0, high = in->n_big;
+    while (low < high) {
+        Py_ssize_t middle = low + (high - low) / 2;
+        if (in->big_counts[middle] < count)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    if (low < in->n_big && in->big_counts[low] == count)
+        return low;
+    if (w->n_missing == w->missing_capacity) {
+        Py_ssize_t capacity = w->missing_capacity * 2 + 16;
+        int64_t *grown = realloc(w->missing, (size_t)capacity * sizeof(int64_t));
+        if (grown == NULL)
+            return -2;
+        w->missing = grown;
+        w->missing_capacity = capacity;
+    }
+    w->missing[w->n_missing++] = count;
+    return -1;
+}
 
 /* Check every word row the texts use, and bound the entries they can make: per text, its term occurrences (but no
  * more than there are columns) plus one per cue. Returns NULL or what did not fit. */
@@ -301,10 +330,15 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
             int32_t column = w->touched[k];
             int32_t count = w->counts[column];
             w->counts[column] = 0;
-            if (count >= in->table_size)
-                w->beyond_tables = 1;
             indices[k] = column;
-            data[k] = w->beyond_tables ? 0.0 : in->tf_table[count] * in->idf[column];
+            if (count < in->table_size) {
+                data[k] = in->tf_table[count] * in->idf[column];
+            } else { /* one term thousands of times in one text: rare */
+                Py_ssize_t at = big_count_at(in, w, count);
+                if (at == -2)
+                    return "";
+                data[k] = at >= 0 ? in->big_tf[at] * in->idf[column] : 0.0;
+            }
             if (column >= in->n_words && first_char == n_touched)
                 first_char = k;
         }
@@ -356,10 +390,15 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
                     }
                 }
                 if (found) {
-                    if (found >= in->table_size)
-                        w->beyond_tables = 1;
                     indices[n_row] = in->n_term_columns + j;
-                    data[n_row] = w->beyond_tables ? 0.0 : in->cue_table[found];
+                    if (found < in->table_size) {
+                        data[n_row] = in->cue_table[found];
+                    } else {
+                        Py_ssize_t at = big_count_at(in, w, found);
+                        if (at == -2)
+                            return "";
+                        data[n_row] = at >= 0 ? in->big_cue[at] : 0.0;
+                    }
                     n_row++;
                 }
             }
@@ -372,19 +411,22 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
 
 PyDoc_STRVAR(feature_rows_doc,
              "feature_rows(word_rows, n_texts, stem_ptr, stems, char_ptr, chars, n_words, n_term_columns, unigram_column,\n"
-             "             ngram_tables, base, single_cues, n_cues, cue_stride, cue_tables, cue_membership, idf, tf_table, cue_table)\n"
+             "             ngram_tables, base, single_cues, n_cues, cue_stride, cue_tables, cue_membership, idf, tf_table, cue_table,\n"
+             "             big_counts, big_tf, big_cue)\n"
              "--\n\n"
-             "The CSR feature rows (indptr, indices, data as bytes of int64, int64, float64) of a batch of texts, or None\n"
-             "when a count goes past the logarithm tables. See features.FeatureSpace._rows_compiled.");
+             "The CSR feature rows (indptr, indices, data as bytes of int64, int64, float64) of a batch of texts; or, when\n"
+             "counts past the tables are not among big_counts, those counts (bytes of int64), to add and call again.\n"
+             "See features.FeatureSpace._rows_compiled.");
 
 static PyObject *feature_rows(PyObject *self, PyObject *args) {
-    Py_buffer b[13];
+    Py_buffer b[14];
     Inputs in = {0};
     PyObject *ngram_list, *cue_list;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nny*Ony*nnOy*y*y*y*", &b[0], &in.n_texts, &b[1], &b[2], &b[3], &b[4], &in.n_words, &in.n_term_columns,
-                          &b[5], &ngram_list, &in.base, &b[6], &in.n_cues, &in.cue_stride, &cue_list, &b[7], &b[8], &b[9], &b[10]))
+    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nny*Ony*nnOy*y*y*y*y*y*y*", &b[0], &in.n_texts, &b[1], &b[2], &b[3], &b[4], &in.n_words,
+                          &in.n_term_columns, &b[5], &ngram_list, &in.base, &b[6], &in.n_cues, &in.cue_stride, &cue_list, &b[7], &b[8], &b[9], &b[10],
+                          &b[11], &b[12], &b[13]))
         return NULL;
-    const int n_buffers = 11;
+    const int n_buffers = 14;
     PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL;
     const char *error = NULL;
     uint8_t *any_single = NULL;
@@ -395,11 +437,14 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     in.n_word_rows = b[0].len / 4, in.n_table_rows = b[1].len / 8 - 1, in.n_stems = b[2].len / 4, in.n_chars = b[4].len / 4;
     in.use_unigrams = b[5].len > 0;
     in.table_size = b[9].len / 8;
+    in.big_counts = b[11].buf, in.big_tf = b[12].buf, in.big_cue = b[13].buf;
+    in.n_big = b[11].len / 8;
     Py_ssize_t n_phrases = in.cue_stride > 0 ? b[7].len / in.cue_stride : 0;
 
     if (in.n_texts < 1 || in.n_words < 0 || in.n_term_columns < in.n_words || in.n_term_columns >= INT32_MAX || in.base < 1 || in.n_cues < 0 || in.cue_stride < (in.n_cues > 0 ? in.n_cues : 1) ||
         b[3].len != b[1].len || in.n_table_rows < 1 || (in.use_unigrams && b[5].len != in.base * 8) || b[6].len != in.base * in.cue_stride ||
-        b[8].len != in.n_term_columns * 8 || b[10].len != b[9].len || in.table_size < 2) {
+        b[8].len != in.n_term_columns * 8 || b[10].len != b[9].len || in.table_size < 2 ||
+        b[12].len != b[11].len || b[13].len != b[11].len) {
         error = "the tables do not fit together";
         goto done;
     }
@@ -435,10 +480,14 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     Py_BEGIN_ALLOW_THREADS
     error = rows_of_texts(&in, &w);
     Py_END_ALLOW_THREADS
+    if (error && !*error) {
+        error = NULL;
+        goto no_memory;
+    }
     if (error)
         goto done;
-    if (w.beyond_tables) {
-        result = Py_NewRef(Py_None);
+    if (w.n_missing) {
+        result = PyBytes_FromStringAndSize((const char *)w.missing, w.n_missing * 8);
         goto done;
     }
     if (_PyBytes_Resize(&indices, w.n_entries * 8) < 0 || _PyBytes_Resize(&data, w.n_entries * 8) < 0)
@@ -461,6 +510,7 @@ done:
     free(w.tokens);
     free(w.cue_positions);
     free(w.cue_match);
+    free(w.missing);
     PyMem_Free(any_single);
     Py_XDECREF(indptr);
     Py_XDECREF(indices);

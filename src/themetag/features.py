@@ -33,8 +33,8 @@ try:  # counting and weighting in C, when it was compiled at install (_featurize
 except ImportError:
     _featurize = None
 
-#: Counts up to this get their logarithms from tables NumPy fills once (the C path's way of giving NumPy's bits);
-#: a batch with a larger count (one term thousands of times in one text) is featurized by NumPy instead.
+#: Counts below this get their logarithms in the C path from tables that NumPy fills once (so the bits are NumPy's);
+#: larger ones (one term thousands of times in one text) are sent back, and NumPy computes theirs on demand.
 _LOG_TABLE_SIZE = 1 << 14
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
@@ -414,38 +414,40 @@ class FeatureSpace:
         if None in rows:
             rows = [add(w) if r is None else r for w, r in zip(words, rows)]
         word_rows = np.array(rows, dtype=np.int32)
-        found = self._rows_compiled(word_rows, len(texts)) if _featurize is not None else None
-        return found if found is not None else self._rows_numpy(word_rows, len(texts))
+        return (self._rows_compiled if _featurize is not None else self._rows_numpy)(word_rows, len(texts))
 
     def _rows_numpy(self, word_rows: np.ndarray, n_texts: int) -> SparseRows:
         """The reference: feature rows of the texts whose words are ``word_rows`` (texts separated by row 0)."""
         return self._assemble(n_texts, *self._count_terms_numpy(word_rows, n_texts))
 
-    def _rows_compiled(self, word_rows: np.ndarray, n_texts: int) -> SparseRows | None:
-        """:meth:`_rows_numpy`'s rows, bit for bit, from the compiled ``themetag._featurize``.
-
-        None when a count goes past the logarithm tables (the caller then uses NumPy).
-        """
+    def _rows_compiled(self, word_rows: np.ndarray, n_texts: int) -> SparseRows:
+        """:meth:`_rows_numpy`'s rows, bit for bit, from the compiled ``themetag._featurize``."""
         if self._log_tables is None:
             counts = np.arange(_LOG_TABLE_SIZE, dtype=np.int64)
             with np.errstate(divide="ignore"):  # (slot 0 is never read)
-                tf = 1.0 + np.log(counts)  # the very expressions of _assemble, so the very same bits
-            self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), tf, np.log1p(counts.astype(np.float64)) * self.cue_weight)
+                self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), *self._logarithms(counts))
         idf, tf_table, cue_table = self._log_tables
         table = self._words
         low, high = self.word_ngrams
-        n_words = len(self.word_vocabulary)
-        found = _featurize.feature_rows(
-            word_rows, n_texts, table.stem_ptr, table.stems, table.char_ptr, table.chars, n_words, len(idf),
-            self._unigram_column if low == 1 else b"",
-            [t.as_tuple() for t in self._ngram_tables if low <= t.n <= high],
-            len(self._unigram_column), self._single_cues, self._n_cues, self._single_cues.shape[1],
-            [t.as_tuple() for t in self._cue_tables], self._cue_membership, idf, tf_table, cue_table,
-        )  # fmt: skip
-        if found is None:
-            return None
+        big = np.zeros(0, dtype=np.int64)
+        while True:
+            found = _featurize.feature_rows(
+                word_rows, n_texts, table.stem_ptr, table.stems, table.char_ptr, table.chars, len(self.word_vocabulary), len(idf),
+                self._unigram_column if low == 1 else b"",
+                [t.as_tuple() for t in self._ngram_tables if low <= t.n <= high],
+                len(self._unigram_column), self._single_cues, self._n_cues, self._single_cues.shape[1],
+                [t.as_tuple() for t in self._cue_tables], self._cue_membership, idf, tf_table, cue_table, big, *self._logarithms(big),
+            )  # fmt: skip
+            if not isinstance(found, bytes):
+                break
+            # Counts past the tables (one term thousands of times in a text): again, with NumPy's logarithms of them.
+            big = np.union1d(big, np.frombuffer(found, dtype=np.int64))
         indptr, indices, data = found
         return SparseRows(np.frombuffer(indptr, np.int64), np.frombuffer(indices, np.int64), np.frombuffer(data, np.float64), self.n_features)
+
+    def _logarithms(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The term and cue weights of counts, by the very expressions of :meth:`_assemble` (so the very same bits)."""
+        return 1.0 + np.log(counts), np.log1p(counts.astype(np.float64)) * self.cue_weight
 
     def _count_terms_numpy(self, word_rows: np.ndarray, n_texts: int) -> tuple[np.ndarray, ...]:
         """The reference counting step: (text, column, count) of every word and character n-gram term, sorted by
