@@ -142,14 +142,18 @@ def test_ngram_tables_are_exact_when_keys_wrap_past_64_bits():
     assert list(zip(starts.tolist(), values.tolist())) == expected
 
 
-def test_numpy_and_scipy_scoring_give_the_same_bits(shipped, monkeypatch):
+def test_compiled_numpy_and_scipy_scoring_give_the_same_bits(shipped, monkeypatch):
     rows = shipped.model.transform(seed_paragraphs()[:300] + EDGE)
     weights = np.random.default_rng(1).normal(size=(rows.n_features, 7))
+    by_compiled = rows.dot(weights) if features._featurize is not None else None
+    monkeypatch.setattr(features, "_featurize", None)
     monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", 10**12)
     by_numpy = rows.dot(weights)
     monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", -1)
     by_scipy = rows.dot(weights)
     np.testing.assert_array_equal(by_numpy, by_scipy)
+    if by_compiled is not None:
+        assert by_compiled.tobytes() == by_numpy.tobytes()
     np.testing.assert_allclose(by_numpy, rows.to_scipy().toarray() @ weights, rtol=0, atol=1e-12)
 
 
@@ -288,3 +292,20 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
                     {"unigram_column": space._unigram_column[:-1]}, {"single_cues": space._single_cues[:-1]}, {"big_tf": np.zeros(1)}):
         with pytest.raises(ValueError):
             call(**changes)
+
+
+@compiled
+def test_the_compiled_product_refuses_arrays_that_do_not_fit(shipped):
+    rows = shipped.model.transform(seed_paragraphs()[:5])
+    weights = np.ones((rows.n_features, 3))
+    dot = features._featurize.sparse_dot
+    assert np.frombuffer(dot(rows.indptr, rows.indices, rows.data, weights, 3)).tobytes() == rows.dot(weights).tobytes()
+    past = rows.indices.copy()
+    past[-1] = rows.n_features
+    bad_indptr = rows.indptr.copy()
+    bad_indptr[-1] += 1
+    for args in ((rows.indptr, past, rows.data, weights, 3), (bad_indptr, rows.indices, rows.data, weights, 3),
+                 (rows.indptr, rows.indices, rows.data[:-1], weights, 3), (rows.indptr, rows.indices, rows.data, weights[:-1], 3),
+                 (rows.indptr, rows.indices, rows.data, weights, 0)):
+        with pytest.raises(ValueError):
+            dot(*args)

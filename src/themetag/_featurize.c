@@ -520,7 +520,91 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(word_rows_doc,
+             "word_rows(words, rows)\n--\n\n"
+             "The int32 rows (as bytes) that the dict `rows` gives the words of the list `words`, or None if one is missing.");
+
+static PyObject *word_rows(PyObject *self, PyObject *args) {
+    PyObject *words, *rows;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyDict_Type, &rows))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t));
+    if (out == NULL)
+        return NULL;
+    int32_t *row_of = (int32_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *found = PyDict_GetItemWithError(rows, PyList_GET_ITEM(words, k)); /* borrowed */
+        if (found == NULL) {
+            Py_DECREF(out);
+            if (PyErr_Occurred())
+                return NULL;
+            Py_RETURN_NONE;
+        }
+        long row = PyLong_AsLong(found);
+        if (row == -1 && PyErr_Occurred()) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        if (row < 0 || row > INT32_MAX) {
+            Py_DECREF(out);
+            PyErr_SetString(PyExc_ValueError, "word_rows: a row is out of range");
+            return NULL;
+        }
+        row_of[k] = (int32_t)row;
+    }
+    return out;
+}
+
+PyDoc_STRVAR(sparse_dot_doc,
+             "sparse_dot(indptr, indices, data, weights, n_columns)\n--\n\n"
+             "rows @ weights (a bytearray of float64, n_rows x n_columns) for CSR rows and a C-ordered float64 (n_features,\n"
+             "n_columns) matrix: each output summed in stored order, one product at a time, as NumPy's bincount and\n"
+             "SciPy's csr_matvecs sum it, so the bits are theirs.");
+
+static PyObject *sparse_dot(PyObject *self, PyObject *args) {
+    Py_buffer b[4];
+    Py_ssize_t n_columns;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*n", &b[0], &b[1], &b[2], &b[3], &n_columns))
+        return NULL;
+    PyObject *out = NULL;
+    const int64_t *indptr = b[0].buf, *indices = b[1].buf;
+    const double *data = b[2].buf, *weights = b[3].buf;
+    Py_ssize_t n_rows = b[0].len / 8 - 1, n_entries = b[1].len / 8;
+    Py_ssize_t n_features = n_columns > 0 ? b[3].len / 8 / n_columns : 0;
+    int ok = n_rows >= 0 && n_columns > 0 && b[2].len == b[1].len && b[3].len == n_features * n_columns * 8 && indptr[0] == 0;
+    for (Py_ssize_t i = 0; ok && i < n_rows; i++)
+        ok = indptr[i + 1] >= indptr[i] && indptr[i + 1] <= n_entries;
+    for (Py_ssize_t e = 0; ok && e < n_entries; e++)
+        ok = indices[e] >= 0 && indices[e] < n_features;
+    if (!ok) {
+        PyErr_SetString(PyExc_ValueError, "sparse_dot: the arrays do not fit together");
+        goto done;
+    }
+    if (!(out = PyByteArray_FromStringAndSize(NULL, n_rows * n_columns * 8))) /* (writable, for the caller's NumPy array) */
+        goto done;
+    double *z = (double *)PyByteArray_AS_STRING(out);
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n_rows; i++) {
+        double *row = z + i * n_columns;
+        for (Py_ssize_t k = 0; k < n_columns; k++)
+            row[k] = 0.0;
+        for (int64_t e = indptr[i]; e < indptr[i + 1]; e++) {
+            const double *w = weights + indices[e] * n_columns;
+            for (Py_ssize_t k = 0; k < n_columns; k++)
+                row[k] += data[e] * w[k];
+        }
+    }
+    Py_END_ALLOW_THREADS
+done:
+    for (int k = 0; k < 4; k++)
+        PyBuffer_Release(&b[k]);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"word_rows", word_rows, METH_VARARGS, word_rows_doc},
+    {"sparse_dot", sparse_dot, METH_VARARGS, sparse_dot_doc},
     {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
     {"hash_index", hash_index, METH_VARARGS, hash_index_doc},
     {NULL, NULL, 0, NULL},

@@ -155,14 +155,19 @@ class SparseRows:
     def dot(self, weights: np.ndarray) -> np.ndarray:
         """``rows @ weights`` for a dense (n_features, k) matrix.
 
-        Each output is summed in stored order, one product at a time, by NumPy
-        (``bincount``) for the first few thousand rows a process scores, then by
-        SciPy's sparse product, which is eight times faster but costs a tenth of
-        a second to import: worth it for a collection, not for one article. The
-        two give the same bits (``tests/test_fast_path.py``), so a paragraph's
-        scores never depend on what it was batched with.
+        Each output is summed in stored order, one product at a time: by the
+        compiled ``themetag._featurize`` where it was built; otherwise by NumPy
+        (``bincount``) for the first few thousand rows a process scores, then
+        by SciPy's sparse product, which is eight times faster but costs a
+        tenth of a second to import: worth it for a collection, not for one
+        article. All three give the same bits (``tests/test_fast_path.py``), so
+        a paragraph's scores never depend on what it was batched with.
         """
         global _rows_scored
+        if _featurize is not None and weights.ndim == 2 and weights.shape[1] and weights.dtype == np.float64 and weights.flags.c_contiguous:
+            found = _featurize.sparse_dot(self.indptr.astype(np.int64, copy=False), self.indices.astype(np.int64, copy=False),
+                                          self.data.astype(np.float64, copy=False), weights, weights.shape[1])
+            return np.frombuffer(found, dtype=np.float64).reshape(len(self), weights.shape[1])
         _rows_scored += len(self)
         if _rows_scored > _SCIPY_AFTER_ROWS and len(self.data):
             try:
@@ -410,10 +415,14 @@ class FeatureSpace:
         add = self._add_word
         texts = [text.lower() for text in texts]
         words = f" {_SEPARATOR} ".join(texts).split()
-        rows = list(map(lookup, words))
-        if None in rows:
-            rows = [add(w) if r is None else r for w, r in zip(words, rows)]
-        word_rows = np.array(rows, dtype=np.int32)
+        found = _featurize.word_rows(words, self._words.rows) if _featurize is not None else None
+        if found is not None:  # every word seen before (the common case, once a stream is under way)
+            word_rows = np.frombuffer(found, dtype=np.int32)
+        else:
+            rows = list(map(lookup, words))
+            if None in rows:
+                rows = [add(w) if r is None else r for w, r in zip(words, rows)]
+            word_rows = np.array(rows, dtype=np.int32)
         return (self._rows_compiled if _featurize is not None else self._rows_numpy)(word_rows, len(texts))
 
     def _rows_numpy(self, word_rows: np.ndarray, n_texts: int) -> SparseRows:
