@@ -7,6 +7,7 @@ paragraph lacks every word its matches contain. These tests check the facts each
 from __future__ import annotations
 
 import random
+import re
 
 from themetag import segmentation
 from themetag.segmentation import FURNITURE_PATTERNS, furniture_kind
@@ -59,3 +60,44 @@ def test_furniture_kind_of_the_examples():
     assert furniture_kind("The army moved in. Photo by the ministry.") == "caption"
     assert furniture_kind("The army moved in. Please donate.") == "donation"
     assert furniture_kind("The army moved in and published its report.") is None
+
+
+# --------------------------------------------------------------------------- normalisation: spaces
+
+_ALL_CHARACTERS = "".join(map(chr, range(0x110000)))
+
+
+def test_other_spaces_are_every_space_but_line_break_and_plain_space():
+    spaces = [c for c in _ALL_CHARACTERS if c.isspace()]
+    assert re.findall(r"\s", _ALL_CHARACTERS) == spaces  # re's \s is str.isspace
+    assert sorted(segmentation._OTHER_SPACES) == sorted(set(spaces) - {"\n", " "})
+
+
+def test_every_other_space_is_unprintable():
+    # So a text printable apart from its line breaks has plain spaces only, and normalising it just
+    # collapses runs of them.
+    assert not any(c.isprintable() for c in segmentation._OTHER_SPACES)
+    assert "".join(segmentation._OTHER_SPACES).isspace()
+
+
+_REFERENCE_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")  # a run of spaces that is not one plain space
+
+
+def _reference_normalize(text: str) -> str:
+    """normalize_text as the rules say it, one pass per rule, without shortcuts."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.translate(segmentation._INVISIBLE)
+    return _REFERENCE_SPACES.sub(" ", segmentation._CONTROL.sub("", text))
+
+
+_ODD = [*segmentation._OTHER_SPACES, "\n", " ", "  ", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\u200b", "\u00ad",
+        "\ufeff", "\u2060", "\u200e", "\ue000", "\ufffd", "a", "Word", ".", "é", "東"]
+
+
+def test_normalize_text_as_the_rules_say():
+    rng = random.Random(1)
+    texts = [c * n for c in _ODD for n in (1, 2, 3)]
+    texts += ["".join(rng.choice(_ODD) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    texts += ["".join(rng.choice(_ODD[-6:] + [" ", "\n"]) for _ in range(rng.randint(0, 30))) for _ in range(5_000)]
+    for text in texts:
+        assert segmentation.normalize_text(text) == _reference_normalize(text), repr(text)

@@ -92,8 +92,14 @@ _INVISIBLE[ord("\x1f")] = " "
 _INVISIBLE_CHARS = tuple((chr(code), replacement or "") for code, replacement in _INVISIBLE.items())
 # The other control characters (Unicode category Cc is U+0000-U+001F and U+007F-U+009F) carry no words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")
-# A run of spaces other than one plain space (which is left as it is: a long text has millions).
-_HSPACE = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
+# Every whitespace character except the line break and the plain space (str.isspace; re's \s is the same).
+_OTHER_SPACES = (
+    "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
+    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+)
+# Two or more plain spaces. Once every other space is a plain one, collapsing these runs makes each run of
+# spaces one space. (A single plain space is left as it is: rewriting it costs time, a long text has millions.)
+_SPACE_RUN = re.compile("  +")
 
 
 def normalize_text(text: str) -> str:
@@ -104,13 +110,21 @@ def normalize_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
     # Most texts need none of the rest: every character to drop or unify (control, zero-width, odd space, tab)
     # is unprintable, and str.isprintable scans in C where translate and the regexes cost 20 µs a paragraph.
-    if text.replace("\n", "").isprintable():
-        return _HSPACE.sub(" ", text) if "  " in text else text
-    # Replacing the few characters present is faster than translate's pass over every character.
-    for char, replacement in _INVISIBLE_CHARS:
-        if char in text:
-            text = text.replace(char, replacement)
-    return _HSPACE.sub(" ", _CONTROL.sub("", text))
+    if not text.replace("\n", "").isprintable():
+        # Replacing the few characters present is faster than translate's pass over every character.
+        for char, replacement in _INVISIBLE_CHARS:
+            if char in text:
+                text = text.replace(char, replacement)
+        for char in _OTHER_SPACES:
+            if char in text:
+                text = text.replace(char, " ")
+        # Control characters are unprintable: a text printable now has none (most often its odd spaces were
+        # no-break spaces). Removing them after the spaces became plain ones is the same: the two sets are apart.
+        if not text.replace("\n", "").isprintable():
+            text = _CONTROL.sub("", text)
+    # Every space is a plain one now: a text printable from the start has no other (all other spaces are
+    # unprintable; tests check this over all of Unicode), and the others were replaced above.
+    return _SPACE_RUN.sub(" ", text) if "  " in text else text
 
 
 _HTML_SNIFF = re.compile(r"<!doctype html|<html[\s>]|<body[\s>]", re.IGNORECASE)
