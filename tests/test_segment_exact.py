@@ -101,3 +101,20 @@ def test_normalize_text_as_the_rules_say():
     texts += ["".join(rng.choice(_ODD[-6:] + [" ", "\n"]) for _ in range(rng.randint(0, 30))) for _ in range(5_000)]
     for text in texts:
         assert segmentation.normalize_text(text) == _reference_normalize(text), repr(text)
+
+
+# --------------------------------------------------------------------------- classification: words of the lower-cased text
+
+
+def test_lower_casing_keeps_spaces_spaces_and_the_rest_not():
+    # So text.lower().split() has as many words as text.split(), and _classify splits each paragraph once.
+    for c in _ALL_CHARACTERS:
+        lowered = c.lower()
+        assert lowered and all(x.isspace() == c.isspace() for x in lowered), hex(ord(c))
+    assert "ΟΔΟΣ ΟΔΟΣ".lower().split() == ["οδος", "οδος"]  # (a final sigma lower-cases by context)
+
+
+def test_furniture_kind_counts_words_as_before():
+    seventy = " ".join(["share"] * 70)
+    assert furniture_kind(seventy) == "share" and furniture_kind(seventy + " share") is None
+    assert furniture_kind(seventy + "\u00a0") == "share"  # (trailing space is no word)

@@ -600,18 +600,21 @@ def furniture_kind(text: str) -> str | None:
     >>> furniture_kind("The army eradicated 20,000 hectares of coca.") is None
     True
     """
-    if len(text) > _MAX_FURNITURE_CHARS or len(text.split(None, _MAX_FURNITURE_WORDS)) > _MAX_FURNITURE_WORDS:
+    return _furniture_kind(text, text.lower(), len(text.split(None, _MAX_FURNITURE_WORDS)))
+
+
+def _furniture_kind(text: str, lowered: str, n_words: int) -> str | None:
+    """furniture_kind, given the text lower-cased and its number of words (or any number past the limit)."""
+    if len(text) > _MAX_FURNITURE_CHARS or n_words > _MAX_FURNITURE_WORDS:
         return None
     first_line = text.split("\n", 1)[0].strip()
     # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
     if text.count("\n") and len(first_line.split()) <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
         return "navigation"
-    lowered = None
     for name, pattern in FURNITURE_PATTERNS.items():
         if name in _ON_LOWER_CASE:
-            probe = lowered = text.lower() if lowered is None else lowered
             words = _WORDS_IN_MATCHES_PAST_START[name]
-            if not pattern.match(probe) and not (any(w in probe for w in words) and pattern.search(probe)):
+            if not pattern.match(lowered) and not (any(w in lowered for w in words) and pattern.search(lowered)):
                 continue
         elif not pattern.search(first_line if name in _FIRST_LINE_PATTERNS else text):
             continue
@@ -631,8 +634,7 @@ def _is_navigation_item(line: str) -> bool:
 _PROSE_WORDS = 15
 
 
-def _prose_words(unit: _Unit, furniture: str | None) -> int:
-    words = len(unit.text.split())
+def _prose_words(unit: _Unit, furniture: str | None, words: int) -> int:
     return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
 
 
@@ -658,8 +660,18 @@ def _ends_open(text: str) -> bool:
 
 def _classify(units: list[_Unit]) -> list[Kind]:
     kinds: list[Kind] = []
-    furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
-    prose = [_prose_words(u, f) for u, f in zip(units, furniture)]
+    furniture: list[str | None] = []
+    prose: list[int] = []
+    keys: list[str] = []  # the unit's text, case and spacing aside
+    for unit in units:
+        # One lower-casing and one split serve the furniture check, the prose count and the key. The
+        # lower-cased text has as many words as the text: lower() turns spaces into spaces and nothing
+        # else into one (tests check this over all of Unicode).
+        lowered = unit.text.lower()
+        words = lowered.split()
+        furniture.append(_furniture_kind(unit.text, lowered, len(words)) or ("html" if unit.furniture_hint else None))
+        prose.append(_prose_words(unit, furniture[-1], len(words)))
+        keys.append(" ".join(words))
     # Prose still to come after each unit: a share row with more of the article after it than before
     # is the one at the top of the page, not the one that closes the article.
     prose_after = [0] * (len(units) + 1)
@@ -671,7 +683,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     repeated: list[bool] = []  # the unit's text (case and spacing aside) stood earlier in the article
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
-        key = " ".join(unit.text.lower().split())
+        key = keys[i]
         repeated.append(key in seen)
         seen.add(key)
         if in_tail or furniture[i] or (repeated[i] and len(key) > 3):
