@@ -118,3 +118,12 @@ def test_furniture_kind_counts_words_as_before():
     seventy = " ".join(["share"] * 70)
     assert furniture_kind(seventy) == "share" and furniture_kind(seventy + " share") is None
     assert furniture_kind(seventy + "\u00a0") == "share"  # (trailing space is no word)
+
+
+def test_key_and_word_count_as_a_split_gives_them():
+    rng = random.Random(2)
+    pieces = ["", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "\x00", "\u200b", "a", "Word", "é", "東", ".", "ς"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    for text in texts:
+        words = text.split()
+        assert segmentation._key_and_word_count(text) == (" ".join(words), len(words)), repr(text)

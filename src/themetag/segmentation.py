@@ -638,6 +638,17 @@ def _prose_words(unit: _Unit, furniture: str | None, words: int) -> int:
     return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
 
 
+def _key_and_word_count(text: str) -> tuple[str, int]:
+    """The text's words joined by one space, and how many there are."""
+    # Most paragraphs are spaced so already: printable (then their only space is the plain one, every other
+    # being unprintable), no two spaces together, none at either end. Such a text is its own key and has one
+    # word more than spaces, which spares splitting it into a list of words.
+    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        return text, text.count(" ") + 1 if text else 0
+    words = text.split()
+    return " ".join(words), len(words)
+
+
 def _is_title_line(text: str) -> bool:
     """The first line of a text that titles it: short, one line, title case; a question or exclamation allowed."""
     words = text.split()
@@ -664,14 +675,14 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     prose: list[int] = []
     keys: list[str] = []  # the unit's text, case and spacing aside
     for unit in units:
-        # One lower-casing and one split serve the furniture check, the prose count and the key. The
+        # One lower-casing and one word count serve the furniture check, the prose count and the key. The
         # lower-cased text has as many words as the text: lower() turns spaces into spaces and nothing
         # else into one (tests check this over all of Unicode).
         lowered = unit.text.lower()
-        words = lowered.split()
-        furniture.append(_furniture_kind(unit.text, lowered, len(words)) or ("html" if unit.furniture_hint else None))
-        prose.append(_prose_words(unit, furniture[-1], len(words)))
-        keys.append(" ".join(words))
+        key, n_words = _key_and_word_count(lowered)
+        furniture.append(_furniture_kind(unit.text, lowered, n_words) or ("html" if unit.furniture_hint else None))
+        prose.append(_prose_words(unit, furniture[-1], n_words))
+        keys.append(key)
     # Prose still to come after each unit: a share row with more of the article after it than before
     # is the one at the top of the page, not the one that closes the article.
     prose_after = [0] * (len(units) + 1)
