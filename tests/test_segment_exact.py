@@ -80,6 +80,13 @@ def test_every_other_space_is_unprintable():
     assert "".join(segmentation._OTHER_SPACES).isspace()
 
 
+def test_every_character_normalize_text_changes_is_unprintable():
+    # So a text printable apart from its line breaks is left as it is, but for runs of spaces.
+    changed = "\r\u2028\u2029" + "".join(map(chr, segmentation._INVISIBLE)) + "".join(segmentation._OTHER_SPACES)
+    controls = [c for c in _ALL_CHARACTERS if segmentation._CONTROL.fullmatch(c)]
+    assert not any(c.isprintable() for c in [*changed, *controls])
+
+
 _REFERENCE_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")  # a run of spaces that is not one plain space
 
 
@@ -90,7 +97,7 @@ def _reference_normalize(text: str) -> str:
     return _REFERENCE_SPACES.sub(" ", segmentation._CONTROL.sub("", text))
 
 
-_ODD = [*segmentation._OTHER_SPACES, "\n", " ", "  ", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\u200b", "\u00ad",
+_ODD = [*segmentation._OTHER_SPACES, "\n", "\r\n", " ", "  ", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\u200b", "\u00ad",
         "\ufeff", "\u2060", "\u200e", "\ue000", "\ufffd", "a", "Word", ".", "é", "東"]
 
 

@@ -107,10 +107,11 @@ def normalize_text(text: str) -> str:
 
     Control characters are dropped, except those that separate words, which become line breaks or spaces.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    # Most texts need none of the rest: every character to drop or unify (control, zero-width, odd space, tab)
-    # is unprintable, and str.isprintable scans in C where translate and the regexes cost 20 µs a paragraph.
+    # Most texts need nothing but their runs of spaces collapsed: every character to replace, drop or unify
+    # (CR, line and paragraph separators, control, zero-width, odd space, tab) is unprintable, and
+    # str.isprintable scans in C where translate and the regexes cost 20 µs a paragraph.
     if not text.replace("\n", "").isprintable():
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
         # Replacing the few characters present is faster than translate's pass over every character.
         for char, replacement in _INVISIBLE_CHARS:
             if char in text:
@@ -133,6 +134,8 @@ _HTML_BLOCK_TAG = re.compile(r"<(p|h[1-6]|li|div|article|section|br)[\s/>]", re.
 
 def looks_like_html(text: str) -> bool:
     head = text[:5000]
+    if "<" not in head:  # (both patterns need one: most plain texts have none, and are told at once)
+        return False
     return bool(_HTML_SNIFF.search(head)) or len(_HTML_BLOCK_TAG.findall(head)) >= 2
 
 
@@ -228,9 +231,12 @@ def _join(left: str, right: str) -> str:
     return left + " " + right
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def _text_units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
-    for block in re.split(r"\n[ \t]*\n", text):
+    for block in _BLANK_LINE.split(text):
         lines = [l.strip() for l in block.split("\n") if l.strip()]
         if not lines:
             continue
