@@ -92,8 +92,14 @@ _INVISIBLE[ord("\x1f")] = " "
 _INVISIBLE_CHARS = tuple((chr(code), replacement or "") for code, replacement in _INVISIBLE.items())
 # The other control characters (Unicode category Cc is U+0000-U+001F and U+007F-U+009F) carry no words.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")
-# A run of spaces other than one plain space (which is left as it is: a long text has millions).
-_HSPACE = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
+# Every whitespace character except the line break and the plain space (str.isspace; re's \s is the same).
+_OTHER_SPACES = (
+    "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
+    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+)
+# Two or more plain spaces. Once every other space is a plain one, collapsing these runs makes each run of
+# spaces one space. (A single plain space is left as it is: rewriting it costs time, a long text has millions.)
+_SPACE_RUN = re.compile("  +")
 
 
 def normalize_text(text: str) -> str:
@@ -101,16 +107,25 @@ def normalize_text(text: str) -> str:
 
     Control characters are dropped, except those that separate words, which become line breaks or spaces.
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
-    # Most texts need none of the rest: every character to drop or unify (control, zero-width, odd space, tab)
-    # is unprintable, and str.isprintable scans in C where translate and the regexes cost 20 µs a paragraph.
-    if text.replace("\n", "").isprintable():
-        return _HSPACE.sub(" ", text) if "  " in text else text
-    # Replacing the few characters present is faster than translate's pass over every character.
-    for char, replacement in _INVISIBLE_CHARS:
-        if char in text:
-            text = text.replace(char, replacement)
-    return _HSPACE.sub(" ", _CONTROL.sub("", text))
+    # Most texts need nothing but their runs of spaces collapsed: every character to replace, drop or unify
+    # (CR, line and paragraph separators, control, zero-width, odd space, tab) is unprintable, and
+    # str.isprintable scans in C where translate and the regexes cost 20 µs a paragraph.
+    if not text.replace("\n", "").isprintable():
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+        # Replacing the few characters present is faster than translate's pass over every character.
+        for char, replacement in _INVISIBLE_CHARS:
+            if char in text:
+                text = text.replace(char, replacement)
+        for char in _OTHER_SPACES:
+            if char in text:
+                text = text.replace(char, " ")
+        # Control characters are unprintable: a text printable now has none (most often its odd spaces were
+        # no-break spaces). Removing them after the spaces became plain ones is the same: the two sets are apart.
+        if not text.replace("\n", "").isprintable():
+            text = _CONTROL.sub("", text)
+    # Every space is a plain one now: a text printable from the start has no other (all other spaces are
+    # unprintable; tests check this over all of Unicode), and the others were replaced above.
+    return _SPACE_RUN.sub(" ", text) if "  " in text else text
 
 
 _HTML_SNIFF = re.compile(r"<!doctype html|<html[\s>]|<body[\s>]", re.IGNORECASE)
@@ -119,6 +134,8 @@ _HTML_BLOCK_TAG = re.compile(r"<(p|h[1-6]|li|div|article|section|br)[\s/>]", re.
 
 def looks_like_html(text: str) -> bool:
     head = text[:5000]
+    if "<" not in head:  # (both patterns need one: most plain texts have none, and are told at once)
+        return False
     return bool(_HTML_SNIFF.search(head)) or len(_HTML_BLOCK_TAG.findall(head)) >= 2
 
 
@@ -214,9 +231,12 @@ def _join(left: str, right: str) -> str:
     return left + " " + right
 
 
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
 def _text_units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
-    for block in re.split(r"\n[ \t]*\n", text):
+    for block in _BLANK_LINE.split(text):
         lines = [l.strip() for l in block.split("\n") if l.strip()]
         if not lines:
             continue
@@ -552,6 +572,21 @@ FURNITURE_PATTERNS: dict[str, re.Pattern[str]] = {
     }.items()
 }
 
+# The patterns on the lower-cased text scan the whole paragraph, which costs microseconds per pattern, and
+# almost no paragraph matches. A match of one either begins at the paragraph's start ("^" branches, without
+# re.MULTILINE, match nowhere else; pattern.match tests the start at no cost) or contains one of these words,
+# read off each of the pattern's other branches. Where none of the words appears, searching is skipped: exact.
+_WORDS_IN_MATCHES_PAST_START = {
+    "donation": ("donat", "support ", "become a ", "in order to do "),
+    "newsletter": ("newsletter",),  # (its other branch is "^subscribe")
+    "reuse": ("copy and distribute", "all rights reserved", "copyright", "creative commons", "republish",
+              "reprinted with permission", "appeared", "published", "non-commercial purposes"),  # and "^©"
+    "caption": ("photo", "image", "reuters/", "shutterstock"),  # agency credits, "photo by"; the rest are "^"
+}
+# Patterns matched on the paragraph's first line only; of those, the ones that a line of many words does not match.
+_FIRST_LINE_PATTERNS = frozenset({"teaser", "navigation", "byline", "date", "feedback"})
+_SHORT_LINE_PATTERNS = frozenset({"teaser", "navigation", "date", "byline"})
+
 # Standing alone, these end the article: everything after them is furniture.
 _RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
                              r"you (?:may|might) also like|more (?:stories|articles)|recommended(?: for you)?|"
@@ -571,22 +606,28 @@ def furniture_kind(text: str) -> str | None:
     >>> furniture_kind("The army eradicated 20,000 hectares of coca.") is None
     True
     """
-    if len(text) > _MAX_FURNITURE_CHARS or len(text.split(None, _MAX_FURNITURE_WORDS)) > _MAX_FURNITURE_WORDS:
+    return _furniture_kind(text, text.lower(), len(text.split(None, _MAX_FURNITURE_WORDS)))
+
+
+def _furniture_kind(text: str, lowered: str, n_words: int) -> str | None:
+    """furniture_kind, given the text lower-cased and its number of words (or any number past the limit)."""
+    if len(text) > _MAX_FURNITURE_CHARS or n_words > _MAX_FURNITURE_WORDS:
         return None
     first_line = text.split("\n", 1)[0].strip()
     # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
     if text.count("\n") and len(first_line.split()) <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
         return "navigation"
-    lowered = None
     for name, pattern in FURNITURE_PATTERNS.items():
-        probe = first_line if name in ("teaser", "navigation", "byline", "date", "feedback") else text
         if name in _ON_LOWER_CASE:
-            probe = lowered = text.lower() if lowered is None else lowered
-        if pattern.search(probe):
-            # Teaser labels and navigation words are short lines, not sentences that start alike.
-            if name in ("teaser", "navigation", "date", "byline") and len(first_line.split()) > 14:
+            words = _WORDS_IN_MATCHES_PAST_START[name]
+            if not pattern.match(lowered) and not (any(w in lowered for w in words) and pattern.search(lowered)):
                 continue
-            return name
+        elif not pattern.search(first_line if name in _FIRST_LINE_PATTERNS else text):
+            continue
+        # Teaser labels and navigation words are short lines, not sentences that start alike.
+        if name in _SHORT_LINE_PATTERNS and len(first_line.split()) > 14:
+            continue
+        return name
     return None
 
 
@@ -599,9 +640,19 @@ def _is_navigation_item(line: str) -> bool:
 _PROSE_WORDS = 15
 
 
-def _prose_words(unit: _Unit, furniture: str | None) -> int:
-    words = len(unit.text.split())
+def _prose_words(unit: _Unit, furniture: str | None, words: int) -> int:
     return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
+
+
+def _key_and_word_count(text: str) -> tuple[str, int]:
+    """The text's words joined by one space, and how many there are."""
+    # Most paragraphs are spaced so already: printable (then their only space is the plain one, every other
+    # being unprintable), no two spaces together, none at either end. Such a text is its own key and has one
+    # word more than spaces, which spares splitting it into a list of words.
+    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
+        return text, text.count(" ") + 1 if text else 0
+    words = text.split()
+    return " ".join(words), len(words)
 
 
 def _is_title_line(text: str) -> bool:
@@ -626,8 +677,18 @@ def _ends_open(text: str) -> bool:
 
 def _classify(units: list[_Unit]) -> list[Kind]:
     kinds: list[Kind] = []
-    furniture = [furniture_kind(u.text) or ("html" if u.furniture_hint else None) for u in units]
-    prose = [_prose_words(u, f) for u, f in zip(units, furniture)]
+    furniture: list[str | None] = []
+    prose: list[int] = []
+    keys: list[str] = []  # the unit's text, case and spacing aside
+    for unit in units:
+        # One lower-casing and one word count serve the furniture check, the prose count and the key. The
+        # lower-cased text has as many words as the text: lower() turns spaces into spaces and nothing
+        # else into one (tests check this over all of Unicode).
+        lowered = unit.text.lower()
+        key, n_words = _key_and_word_count(lowered)
+        furniture.append(_furniture_kind(unit.text, lowered, n_words) or ("html" if unit.furniture_hint else None))
+        prose.append(_prose_words(unit, furniture[-1], n_words))
+        keys.append(key)
     # Prose still to come after each unit: a share row with more of the article after it than before
     # is the one at the top of the page, not the one that closes the article.
     prose_after = [0] * (len(units) + 1)
@@ -639,7 +700,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     repeated: list[bool] = []  # the unit's text (case and spacing aside) stood earlier in the article
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
-        key = " ".join(unit.text.lower().split())
+        key = keys[i]
         repeated.append(key in seen)
         seen.add(key)
         if in_tail or furniture[i] or (repeated[i] and len(key) > 3):

@@ -1,0 +1,136 @@
+"""The segmenter's shortcuts give exactly what the plain rules give.
+
+segmentation.py skips work where it cannot change the result: a furniture pattern is not searched when the
+paragraph lacks every word its matches contain. These tests check the facts each shortcut rests on.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from themetag import segmentation
+from themetag.segmentation import FURNITURE_PATTERNS, furniture_kind
+
+# --------------------------------------------------------------------------- furniture: words every match contains
+
+# Text that matches, or nearly matches, the patterns searched on the lower-cased paragraph, and filler.
+_MATCHING = [
+    "donate", "donation", "make a donation", "support our work", "support independent journalism",
+    "become a member", "become a patron", "become a supporter", "become a subscriber", "in order to do so, we need",
+    "sign up for our newsletter", "subscribe to the weekly newsletter", "subscribe", "subscribe now",
+    "copy and distribute", "all rights reserved", "©", "© 2024", "copyright", "creative commons", "republish",
+    "republished", "reprinted with permission", "originally appeared in", "first published on", "first appeared at",
+    "non-commercial purposes", "photo:", "photos /", "top photo |", "file photo:", "image credit:", "video:",
+    "credit:", "source:", "picture:", "graphic:", "illustration:", "(photo ap)", "(map)", "(chart: x)",
+    "(credit)", "getty images", "ap photo", "afp photo", "reuters/", "shutterstock", "photo by", "image by",
+    "photo courtesy of", "image courtesy of",
+]
+_FILLER = ["", " ", "the army moved in.", "x", ":", "(", ")", "/", "|", "\n", "-", "a", "our", "we need", "é", "’"]
+
+
+def _lower_case_patterns():
+    return {name: FURNITURE_PATTERNS[name] for name in segmentation._ON_LOWER_CASE}
+
+
+def test_every_lower_case_pattern_has_its_words():
+    assert set(segmentation._WORDS_IN_MATCHES_PAST_START) == segmentation._ON_LOWER_CASE
+
+
+def test_a_match_past_the_start_contains_one_of_the_words():
+    rng = random.Random(0)
+    texts = list(_MATCHING)
+    for _ in range(20_000):
+        pieces = [rng.choice(_MATCHING if rng.random() < 0.4 else _FILLER) for _ in range(rng.randint(1, 6))]
+        texts.append(rng.choice(["", " "]).join(pieces))
+    found = 0
+    for name, pattern in _lower_case_patterns().items():
+        words = segmentation._WORDS_IN_MATCHES_PAST_START[name]
+        for text in texts:
+            if pattern.search(text) and not pattern.match(text):
+                found += 1
+                assert any(w in text for w in words), (name, text)
+    assert found > 1000  # the texts do exercise matches past the start
+
+
+def test_furniture_kind_of_the_examples():
+    kinds = {text: furniture_kind(text) for text in _MATCHING}
+    assert kinds["photo by"] == "caption" and kinds["© 2024"] == "reuse" and kinds["subscribe now"] == "newsletter"
+    assert furniture_kind("The army moved in, reprinted with permission.") == "reuse"
+    assert furniture_kind("The army moved in. Photo by the ministry.") == "caption"
+    assert furniture_kind("The army moved in. Please donate.") == "donation"
+    assert furniture_kind("The army moved in and published its report.") is None
+
+
+# --------------------------------------------------------------------------- normalisation: spaces
+
+_ALL_CHARACTERS = "".join(map(chr, range(0x110000)))
+
+
+def test_other_spaces_are_every_space_but_line_break_and_plain_space():
+    spaces = [c for c in _ALL_CHARACTERS if c.isspace()]
+    assert re.findall(r"\s", _ALL_CHARACTERS) == spaces  # re's \s is str.isspace
+    assert sorted(segmentation._OTHER_SPACES) == sorted(set(spaces) - {"\n", " "})
+
+
+def test_every_other_space_is_unprintable():
+    # So a text printable apart from its line breaks has plain spaces only, and normalising it just
+    # collapses runs of them.
+    assert not any(c.isprintable() for c in segmentation._OTHER_SPACES)
+    assert "".join(segmentation._OTHER_SPACES).isspace()
+
+
+def test_every_character_normalize_text_changes_is_unprintable():
+    # So a text printable apart from its line breaks is left as it is, but for runs of spaces.
+    changed = "\r\u2028\u2029" + "".join(map(chr, segmentation._INVISIBLE)) + "".join(segmentation._OTHER_SPACES)
+    controls = [c for c in _ALL_CHARACTERS if segmentation._CONTROL.fullmatch(c)]
+    assert not any(c.isprintable() for c in [*changed, *controls])
+
+
+_REFERENCE_SPACES = re.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")  # a run of spaces that is not one plain space
+
+
+def _reference_normalize(text: str) -> str:
+    """normalize_text as the rules say it, one pass per rule, without shortcuts."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
+    text = text.translate(segmentation._INVISIBLE)
+    return _REFERENCE_SPACES.sub(" ", segmentation._CONTROL.sub("", text))
+
+
+_ODD = [*segmentation._OTHER_SPACES, "\n", "\r\n", " ", "  ", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\u200b", "\u00ad",
+        "\ufeff", "\u2060", "\u200e", "\ue000", "\ufffd", "a", "Word", ".", "é", "東"]
+
+
+def test_normalize_text_as_the_rules_say():
+    rng = random.Random(1)
+    texts = [c * n for c in _ODD for n in (1, 2, 3)]
+    texts += ["".join(rng.choice(_ODD) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    texts += ["".join(rng.choice(_ODD[-6:] + [" ", "\n"]) for _ in range(rng.randint(0, 30))) for _ in range(5_000)]
+    for text in texts:
+        assert segmentation.normalize_text(text) == _reference_normalize(text), repr(text)
+
+
+# --------------------------------------------------------------------------- classification: words of the lower-cased text
+
+
+def test_lower_casing_keeps_spaces_spaces_and_the_rest_not():
+    # So text.lower().split() has as many words as text.split(), and _classify splits each paragraph once.
+    for c in _ALL_CHARACTERS:
+        lowered = c.lower()
+        assert lowered and all(x.isspace() == c.isspace() for x in lowered), hex(ord(c))
+    assert "ΟΔΟΣ ΟΔΟΣ".lower().split() == ["οδος", "οδος"]  # (a final sigma lower-cases by context)
+
+
+def test_furniture_kind_counts_words_as_before():
+    seventy = " ".join(["share"] * 70)
+    assert furniture_kind(seventy) == "share" and furniture_kind(seventy + " share") is None
+    assert furniture_kind(seventy + "\u00a0") == "share"  # (trailing space is no word)
+
+
+def test_key_and_word_count_as_a_split_gives_them():
+    rng = random.Random(2)
+    pieces = ["", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "\x00", "\u200b", "a", "Word", "é", "東", ".", "ς"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
+    for text in texts:
+        words = text.split()
+        assert segmentation._key_and_word_count(text) == (" ".join(words), len(words)), repr(text)
