@@ -309,3 +309,15 @@ def test_the_compiled_product_refuses_arrays_that_do_not_fit(shipped):
                  (rows.indptr, rows.indices, rows.data, weights, 0)):
         with pytest.raises(ValueError):
             dot(*args)
+
+
+def test_round_scores_gives_exactly_what_round_gives():
+    from themetag.tagger import round_scores
+
+    rng = np.random.default_rng(7)
+    halves = (np.arange(0, 10_001) + 0.5) / 1e4  # values at (and, below, beside) the halfway points
+    values = np.concatenate([rng.random(200_000), rng.random(20_000) ** 8, halves, np.nextafter(halves, 0), np.nextafter(halves, 1),
+                             rng.normal(0, 50, 20_000), [0.0, -0.0, 1.0, 1e-300, -1e-300, 5e-05, 0.00015, 0.99995, 2.675]])
+    got = round_scores(values.reshape(-1, 1))
+    assert [g[0] for g in got] == [round(float(v), 4) for v in values]
+    assert all(math.copysign(1, g[0]) == math.copysign(1, round(float(v), 4)) for g, v in zip(got[-9:], values[-9:]))
