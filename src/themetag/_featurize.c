@@ -166,31 +166,6 @@ done:
     return slots_bytes;
 }
 
-/* Sort n non-negative values ascending, 8 bits at a time (least significant first), through `spare` (room for n).
- * A text's distinct terms are a few hundred columns below a few hundred thousand: qsort's comparisons cost several
- * times more. */
-static void radix_sort(int32_t *values, int32_t *spare, Py_ssize_t n) {
-    int32_t largest = 0;
-    for (Py_ssize_t k = 0; k < n; k++)
-        if (values[k] > largest)
-            largest = values[k];
-    int32_t *from = values, *to = spare;
-    for (int shift = 0; shift < 32 && (largest >> shift) > 0; shift += 8) {
-        Py_ssize_t start[257] = {0};
-        for (Py_ssize_t k = 0; k < n; k++)
-            start[((from[k] >> shift) & 0xFF) + 1]++;
-        for (int digit = 0; digit < 256; digit++)
-            start[digit + 1] += start[digit];
-        for (Py_ssize_t k = 0; k < n; k++)
-            to[start[(from[k] >> shift) & 0xFF]++] = from[k];
-        int32_t *swap = from;
-        from = to;
-        to = swap;
-    }
-    if (from != values)
-        memcpy(values, from, (size_t)n * sizeof(int32_t));
-}
-
 /* Everything one call needs, read from its arguments. */
 typedef struct {
     const int32_t *word_rows, *stems, *chars;
@@ -208,7 +183,11 @@ typedef struct {
 
 /* Scratch space and results of one call. */
 typedef struct {
-    int32_t *counts, *touched, *spare, *tokens;
+    int32_t *counts, *tokens;
+    /* The columns a text touched, as bits, and which 64-bit words of those bits are not zero: read in order, they
+     * give the columns sorted, with no sort (and no branch when a term is counted). */
+    uint64_t *touched, *touched_words;
+    Py_ssize_t n_touched_words;
     int64_t *cue_match;
     Py_ssize_t *cue_positions;
     int64_t *indptr, *indices;
@@ -272,10 +251,12 @@ static const char *check_and_bound(const Inputs *in, Py_ssize_t *bound, Py_ssize
     return text == in->n_texts ? NULL : "word_rows holds another number of texts than n_texts";
 }
 
-#define BUMP(column)                                     \
-    do {                                                 \
-        if (w->counts[column]++ == 0)                    \
-            w->touched[n_touched++] = (int32_t)(column); \
+#define BUMP(column)                                                         \
+    do {                                                                     \
+        int64_t column_ = (column);                                          \
+        w->counts[column_]++;                                                \
+        w->touched[column_ >> 6] |= (uint64_t)1 << (column_ & 63);           \
+        w->touched_words[column_ >> 12] |= (uint64_t)1 << ((column_ >> 6) & 63); \
     } while (0)
 
 /* The feature rows of all texts, into w->indptr, indices and data (room made by check_and_bound's bound); NULL, or a
@@ -285,7 +266,7 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
     w->indptr[0] = 0;
     for (Py_ssize_t text = 0; text < in->n_texts; text++) {
         /* The text's words run up to the next separator (word row 0) or the end; check_and_bound checked them. */
-        Py_ssize_t n_touched = 0, n_tokens = 0;
+        Py_ssize_t n_tokens = 0;
         for (; word < in->n_word_rows && in->word_rows[word] != 0; word++) {
             int32_t row = in->word_rows[word];
             for (int64_t k = in->stem_ptr[row]; k < in->stem_ptr[row + 1]; k++) {
@@ -319,29 +300,42 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
                     BUMP(column);
             }
         }
-        radix_sort(w->touched, w->spare, n_touched);
 
         /* Sublinear TF-IDF, each block (words, then characters) L2-normalised on its own. The squares are added
          * in column order, as np.bincount adds them: the same sums to the last bit. */
         int64_t *indices = w->indices + w->n_entries;
         double *data = w->data + w->n_entries;
-        Py_ssize_t first_char = n_touched; /* where the character block starts among the sorted columns */
-        for (Py_ssize_t k = 0; k < n_touched; k++) {
-            int32_t column = w->touched[k];
-            int32_t count = w->counts[column];
-            w->counts[column] = 0;
-            indices[k] = column;
-            if (count < in->table_size) {
-                data[k] = in->tf_table[count] * in->idf[column];
-            } else { /* one term thousands of times in one text: rare */
-                Py_ssize_t at = big_count_at(in, w, count);
-                if (at == -2)
-                    return "";
-                data[k] = at >= 0 ? in->big_tf[at] * in->idf[column] : 0.0;
+        Py_ssize_t n_touched = 0, first_char = -1; /* where the character block starts among the sorted columns */
+        for (Py_ssize_t summary = 0; summary < w->n_touched_words; summary++) {
+            uint64_t words = w->touched_words[summary];
+            w->touched_words[summary] = 0;
+            while (words) {
+                Py_ssize_t at_word = summary * 64 + __builtin_ctzll(words);
+                words &= words - 1;
+                uint64_t bits = w->touched[at_word];
+                w->touched[at_word] = 0;
+                while (bits) {
+                    int64_t column = at_word * 64 + __builtin_ctzll(bits);
+                    bits &= bits - 1;
+                    int32_t count = w->counts[column];
+                    w->counts[column] = 0;
+                    if (column >= in->n_words && first_char < 0)
+                        first_char = n_touched;
+                    indices[n_touched] = column;
+                    if (count < in->table_size) {
+                        data[n_touched] = in->tf_table[count] * in->idf[column];
+                    } else { /* one term thousands of times in one text: rare */
+                        Py_ssize_t at = big_count_at(in, w, count);
+                        if (at == -2)
+                            return "";
+                        data[n_touched] = at >= 0 ? in->big_tf[at] * in->idf[column] : 0.0;
+                    }
+                    n_touched++;
+                }
             }
-            if (column >= in->n_words && first_char == n_touched)
-                first_char = k;
         }
+        if (first_char < 0)
+            first_char = n_touched;
         double word_squares = 0.0, char_squares = 0.0;
         for (Py_ssize_t k = 0; k < first_char; k++)
             word_squares += data[k] * data[k];
@@ -463,8 +457,9 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     in.single_cues_any = any_single;
     size_t columns = (size_t)(in.n_term_columns ? in.n_term_columns : 1), tokens = (size_t)most_tokens + 1;
     w.counts = calloc(columns, sizeof(int32_t));
-    w.touched = malloc(columns * sizeof(int32_t));
-    w.spare = malloc(columns * sizeof(int32_t));
+    w.n_touched_words = ((Py_ssize_t)columns + 4095) / 4096;
+    w.touched = calloc((size_t)w.n_touched_words * 64, sizeof(uint64_t));
+    w.touched_words = calloc((size_t)w.n_touched_words, sizeof(uint64_t));
     w.tokens = malloc(tokens * sizeof(int32_t));
     w.cue_positions = malloc(tokens * sizeof(Py_ssize_t));
     w.cue_match = malloc(tokens * (size_t)(in.n_cue_tables ? in.n_cue_tables : 1) * sizeof(int64_t));
@@ -472,7 +467,7 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     indptr = PyBytes_FromStringAndSize(NULL, (in.n_texts + 1) * 8);
     indices = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
     data = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
-    if (!w.counts || !w.touched || !w.spare || !w.tokens || !w.cue_positions || !w.cue_match || !indptr || !indices || !data)
+    if (!w.counts || !w.touched || !w.touched_words || !w.tokens || !w.cue_positions || !w.cue_match || !indptr || !indices || !data)
         goto no_memory;
     w.indptr = (int64_t *)PyBytes_AS_STRING(indptr);
     w.indices = (int64_t *)PyBytes_AS_STRING(indices);
@@ -506,7 +501,7 @@ done:
         release_tables(in.cue_tables, in.n_cue_tables);
     free(w.counts);
     free(w.touched);
-    free(w.spare);
+    free(w.touched_words);
     free(w.tokens);
     free(w.cue_positions);
     free(w.cue_match);
