@@ -321,3 +321,16 @@ def test_round_scores_gives_exactly_what_round_gives():
     got = round_scores(values.reshape(-1, 1))
     assert [g[0] for g in got] == [round(float(v), 4) for v in values]
     assert all(math.copysign(1, g[0]) == math.copysign(1, round(float(v), 4)) for g, v in zip(got[-9:], values[-9:]))
+
+
+@compiled
+def test_compiled_character_ngrams_are_the_reference_ones(shipped):
+    words = sorted({w for t in seed_paragraphs() + EDGE for w in t.lower().split()}) + ["a", "ab", "é", "x" * 3000, "🌿🌿", "naïve-café"]
+    for space in (shipped.model.features, fit_feature_space(seed_paragraphs()[:300], char_ngrams=(1, 2)),
+                  fit_feature_space(seed_paragraphs()[:300], char_ngrams=(2, 6))):
+        offset = len(space.word_vocabulary)
+        for word in words:
+            cut = word[:MAX_WORD_CHARS]
+            expected = space._char_indices_uncached(word)
+            got = np.frombuffer(features._featurize.char_columns(cut, *space.char_ngrams, space._char_index, offset), dtype=np.int32).tolist()
+            assert got == expected, word[:40]

@@ -515,6 +515,68 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(char_columns_doc,
+             "char_columns(word, low, high, index, offset)\n--\n\n"
+             "offset + index[g] (bytes of int32) for each character n-gram g of the space-padded word that `index` holds,\n"
+             "in features._char_ngrams_uncached's order (scikit-learn's char_wb).");
+
+static PyObject *char_columns(PyObject *self, PyObject *args) {
+    PyObject *word, *index;
+    Py_ssize_t low, high, offset;
+    if (!PyArg_ParseTuple(args, "UnnO!n", &word, &low, &high, &PyDict_Type, &index, &offset))
+        return NULL;
+    if (low < 1 || high < low) {
+        PyErr_SetString(PyExc_ValueError, "char_columns: need 1 <= low <= high");
+        return NULL;
+    }
+    PyObject *padded = PyUnicode_FromFormat(" %U ", word), *out = NULL;
+    int32_t *columns = NULL;
+    Py_ssize_t n_columns = 0, capacity = 0;
+    if (padded == NULL)
+        return NULL;
+    Py_ssize_t length = PyUnicode_GET_LENGTH(padded);
+    for (Py_ssize_t n = low; n <= high; n++) {
+        /* Every window of n characters; a padded word shorter than n is one n-gram, the whole of it, and the last. */
+        Py_ssize_t last_start = length > n ? length - n : 0;
+        for (Py_ssize_t start = 0; start <= last_start; start++) {
+            PyObject *gram = PyUnicode_Substring(padded, start, start + n < length ? start + n : length);
+            if (gram == NULL)
+                goto done;
+            PyObject *found = PyDict_GetItemWithError(index, gram); /* borrowed */
+            Py_DECREF(gram);
+            if (found == NULL) {
+                if (PyErr_Occurred())
+                    goto done;
+                continue;
+            }
+            long column = PyLong_AsLong(found);
+            if (column == -1 && PyErr_Occurred())
+                goto done;
+            if (column < 0 || column + offset > INT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "char_columns: a column is out of range");
+                goto done;
+            }
+            if (n_columns == capacity) {
+                capacity = capacity * 2 + 32;
+                int32_t *grown = PyMem_Realloc(columns, (size_t)capacity * sizeof(int32_t));
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                columns = grown;
+            }
+            columns[n_columns++] = (int32_t)(column + offset);
+        }
+        if (last_start == 0)
+            break;
+    }
+    out = PyBytes_FromStringAndSize((const char *)columns, n_columns * (Py_ssize_t)sizeof(int32_t));
+done:
+    Py_DECREF(padded);
+    PyMem_Free(columns);
+    return out;
+}
+
 PyDoc_STRVAR(word_rows_doc,
              "word_rows(words, rows)\n--\n\n"
              "The int32 rows (as bytes) that the dict `rows` gives the words of the list `words`, or None if one is missing.");
@@ -599,6 +661,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"word_rows", word_rows, METH_VARARGS, word_rows_doc},
+    {"char_columns", char_columns, METH_VARARGS, char_columns_doc},
     {"sparse_dot", sparse_dot, METH_VARARGS, sparse_dot_doc},
     {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
     {"hash_index", hash_index, METH_VARARGS, hash_index_doc},

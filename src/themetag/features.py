@@ -386,7 +386,9 @@ class FeatureSpace:
             # tokenize()'s rule, word by word: the word pattern never crosses whitespace, so this is exact.
             table.stems.extend([stem_id.get(stem(token), -1) for token in _WORD.findall(word)])
             table.stem_ptr.append(len(table.stems))
-            if self.char_ngrams:
+            if self.char_ngrams and _featurize is not None:
+                table.chars.frombytes(_featurize.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, self._char_index, len(self.word_vocabulary)))
+            elif self.char_ngrams:
                 table.chars.extend(self._char_indices_uncached(word))
             table.char_ptr.append(len(table.chars))
             found = table.rows[word] = len(table.rows)
