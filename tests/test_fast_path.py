@@ -334,3 +334,24 @@ def test_compiled_character_ngrams_are_the_reference_ones(shipped):
             expected = space._char_indices_uncached(word)
             got = np.frombuffer(features._featurize.char_columns(cut, *space.char_ngrams, space._char_index, offset), dtype=np.int32).tolist()
             assert got == expected, word[:40]
+
+
+def test_an_empty_batch_has_no_rows(shipped):
+    rows = shipped.model.features.transform([])
+    assert len(rows) == 0 and rows.dot(np.ones((rows.n_features, 2))).shape == (0, 2)
+
+
+@compiled
+def test_compiled_word_lookup_reports_new_words_and_gives_the_reference_rows(shipped, monkeypatch):
+    space = fit_feature_space(seed_paragraphs()[:200])
+    odd = ["a\u00a0b\u2003c\u3000d\x1ce\x85f", "\u0130stanbul \u1e9e", "tab\tnew\nline\r\nend", "", "   ", "A", "\u2028x\u2029y"]
+    texts = seed_paragraphs()[200:260] + EDGE + odd
+    words = f" {features._SEPARATOR} ".join(t.lower() for t in texts).split()
+    found, missing = features._featurize.word_rows(words, space._words.rows)
+    assert len(found) // 4 == len(words)
+    assert [w for _, w in missing] == [w for w in words if w != features._SEPARATOR]  # a fresh table knows no word but the separator
+    assert all(words[position] == word for position, word in missing)
+    with_c = space.transform(texts)
+    monkeypatch.setattr(features, "_featurize", None)
+    without = space.transform(texts)
+    assert with_c.indices.tobytes() == without.indices.tobytes() and with_c.data.tobytes() == without.data.tobytes()

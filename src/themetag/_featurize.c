@@ -579,38 +579,44 @@ done:
 
 PyDoc_STRVAR(word_rows_doc,
              "word_rows(words, rows)\n--\n\n"
-             "The int32 rows (as bytes) that the dict `rows` gives the words of the list `words`, or None if one is missing.");
+             "The rows that the dict `rows` gives the words of the list `words`: (a bytearray of int32, [(position, word)\n"
+             "for each word `rows` lacks, its row left 0]).");
 
 static PyObject *word_rows(PyObject *self, PyObject *args) {
     PyObject *words, *rows;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyDict_Type, &rows))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t));
-    if (out == NULL)
-        return NULL;
-    int32_t *row_of = (int32_t *)PyBytes_AS_STRING(out);
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t)), *missing = PyList_New(0), *result = NULL;
+    if (out == NULL || missing == NULL)
+        goto done;
+    int32_t *row_of = (int32_t *)PyByteArray_AS_STRING(out);
     for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *found = PyDict_GetItemWithError(rows, PyList_GET_ITEM(words, k)); /* borrowed */
-        if (found == NULL) {
-            Py_DECREF(out);
-            if (PyErr_Occurred())
-                return NULL;
-            Py_RETURN_NONE;
-        }
-        long row = PyLong_AsLong(found);
-        if (row == -1 && PyErr_Occurred()) {
-            Py_DECREF(out);
-            return NULL;
-        }
-        if (row < 0 || row > INT32_MAX) {
-            Py_DECREF(out);
-            PyErr_SetString(PyExc_ValueError, "word_rows: a row is out of range");
-            return NULL;
+        PyObject *word = PyList_GET_ITEM(words, k);
+        PyObject *found = PyDict_GetItemWithError(rows, word); /* borrowed */
+        long row = 0;
+        if (found != NULL) {
+            row = PyLong_AsLong(found);
+            if (row == -1 && PyErr_Occurred())
+                goto done;
+            if (row < 0 || row > INT32_MAX) {
+                PyErr_SetString(PyExc_ValueError, "word_rows: a row is out of range");
+                goto done;
+            }
+        } else {
+            PyObject *entry = PyErr_Occurred() ? NULL : Py_BuildValue("(nO)", k, word);
+            int failed = entry == NULL || PyList_Append(missing, entry) < 0;
+            Py_XDECREF(entry);
+            if (failed)
+                goto done;
         }
         row_of[k] = (int32_t)row;
     }
-    return out;
+    result = PyTuple_Pack(2, out, missing);
+done:
+    Py_XDECREF(out);
+    Py_XDECREF(missing);
+    return result;
 }
 
 PyDoc_STRVAR(sparse_dot_doc,

@@ -411,19 +411,20 @@ class FeatureSpace:
             return self._transform(texts)
 
     def _transform(self, texts: Sequence[str]) -> SparseRows:
+        if not len(texts):
+            return SparseRows(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), self.n_features)
         if len(self._words.rows) > _CACHE_WORDS:
             self._words = _WordTable()  # memory stays bounded however many distinct words a stream brings
-        lookup = self._words.rows.get
-        add = self._add_word
-        texts = [text.lower() for text in texts]
-        words = f" {_SEPARATOR} ".join(texts).split()
-        found = _featurize.word_rows(words, self._words.rows) if _featurize is not None else None
-        if found is not None:  # every word seen before (the common case, once a stream is under way)
+        words = f" {_SEPARATOR} ".join([text.lower() for text in texts]).split()
+        if _featurize is not None:
+            found, missing = _featurize.word_rows(words, self._words.rows)
             word_rows = np.frombuffer(found, dtype=np.int32)
+            for position, word in missing:  # words not seen before (each added once, however often it occurs)
+                word_rows[position] = self._add_word(word)
         else:
-            rows = list(map(lookup, words))
+            rows = list(map(self._words.rows.get, words))
             if None in rows:
-                rows = [add(w) if r is None else r for w, r in zip(words, rows)]
+                rows = [self._add_word(w) if r is None else r for w, r in zip(words, rows)]
             word_rows = np.array(rows, dtype=np.int32)
         return (self._rows_compiled if _featurize is not None else self._rows_numpy)(word_rows, len(texts))
 
