@@ -10,6 +10,8 @@ Process CPU seconds are printed beside each wall time, to show a busy machine.
    heading and boilerplate alike), counted with ``themetag.segment`` beforehand;
 2. ``Tagger.tag_paragraphs(batch)`` (``kinds=None``, so the kind model runs)
    on the same list of paragraph texts in batches of ``--batch`` (default 256);
+   With ``--numpy-too``, again with the NumPy featurizer (the reference that runs where the optional C
+   module ``themetag._featurize`` was not built), to show what the C one gains;
 3. fastText ``model.predict(texts, k=-1, threshold=0.5)`` on the same paragraph
    texts (newlines replaced by spaces beforehand, untimed; one call over the list).
 
@@ -116,6 +118,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.5, help="fastText learning rate (default 0.5, as fastText's multi-label tutorial)")
     parser.add_argument("--threads", type=int, default=None, help="fastText training threads (default os.cpu_count())")
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
+    parser.add_argument("--numpy-too", action="store_true",
+                        help="also time tag_paragraphs with the NumPy featurizer (the reference), where the C one is built")
     args = parser.parse_args()
     import os
 
@@ -178,6 +182,22 @@ def main() -> None:
     tag_paragraphs_cpu = time.process_time() - cpu0
     del batch_tags
 
+    numpy_s = numpy_cpu = None
+    from themetag import features
+
+    if args.numpy_too and features._featurize is not None:
+        _bench.progress(f"tag_paragraphs with the NumPy featurizer on {n_par:,} paragraphs ...")
+        compiled, features._featurize = features._featurize, None
+        try:
+            cpu0 = time.process_time()
+            start = time.perf_counter()
+            for lo in range(0, n_par, args.batch):
+                tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
+            numpy_s = time.perf_counter() - start
+            numpy_cpu = time.process_time() - cpu0
+        finally:
+            features._featurize = compiled
+
     _bench.progress(f"segment on {args.articles:,} articles ...")
     cpu0 = time.process_time()
     start = time.perf_counter()
@@ -200,6 +220,9 @@ def main() -> None:
                            "content_paragraphs_by_kind_model": content},
         "fasttext": {},
     }
+    if numpy_s is not None:
+        rows.append([f"themetag tag_paragraphs, NumPy featurizer (batch {args.batch})", None, n_par, numpy_s, n_par / numpy_s, None, numpy_cpu])
+        results["tag_paragraphs_numpy_featurizer"] = {"seconds": numpy_s, "cpu_seconds": numpy_cpu, "paragraphs_per_second": n_par / numpy_s}
 
     # ---- fastText
     setups = {"one": ["one"], "two": ["two"], "both": ["one", "two"], "none": []}[args.fasttext_setup]
