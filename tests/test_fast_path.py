@@ -342,16 +342,21 @@ def test_an_empty_batch_has_no_rows(shipped):
 
 
 @compiled
-def test_compiled_word_lookup_reports_new_words_and_gives_the_reference_rows(shipped, monkeypatch):
+def test_the_compiled_word_index_splits_as_str_split_and_knows_what_the_word_table_knows(shipped, monkeypatch):
     space = fit_feature_space(seed_paragraphs()[:200])
-    odd = ["a\u00a0b\u2003c\u3000d\x1ce\x85f", "\u0130stanbul \u1e9e", "tab\tnew\nline\r\nend", "", "   ", "A", "\u2028x\u2029y"]
-    texts = seed_paragraphs()[200:260] + EDGE + odd
-    words = f" {features._SEPARATOR} ".join(t.lower() for t in texts).split()
-    found, missing = features._featurize.word_rows(words, space._words.rows)
+    odd = ["a\u00a0b\u2003c\u3000d\x1ce\x85f", "\u0130stanbul \u1e9e", "tab\tnew\nline\r\nend", "", "   ", "A",
+           "\u2028x\u2029y", "军队 在山谷里 🌿x 🌿", "ab\x1fcd\x0bef"]
+    texts = [t.lower() for t in seed_paragraphs()[200:260] + EDGE + odd]  # latin-1, UCS-2 and UCS-4 strings
+    words = f" {features._SEPARATOR} ".join(texts).split()
+    index = space._words.index
+    found, missing = index.rows(texts)
     assert len(found) // 4 == len(words)
-    assert [w for _, w in missing] == [w for w in words if w != features._SEPARATOR]  # a fresh table knows no word but the separator
+    assert [w for _, w in missing] == [w for w in words if w != features._SEPARATOR]  # a fresh table knows no word
     assert all(words[position] == word for position, word in missing)
-    with_c = space.transform(texts)
+    with_c = space.transform(texts)  # adds them all
+    assert len(index) == len(space._words.rows) - 1  # every word but the separator
+    found, missing = index.rows(texts)
+    assert not missing and np.frombuffer(found, np.int32).tolist() == [space._words.rows[w] for w in words]
     monkeypatch.setattr(features, "_featurize", None)
     without = space.transform(texts)
     assert with_c.indices.tobytes() == without.indices.tobytes() and with_c.data.tobytes() == without.data.tobytes()

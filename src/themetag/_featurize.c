@@ -577,48 +577,6 @@ done:
     return out;
 }
 
-PyDoc_STRVAR(word_rows_doc,
-             "word_rows(words, rows)\n--\n\n"
-             "The rows that the dict `rows` gives the words of the list `words`: (a bytearray of int32, [(position, word)\n"
-             "for each word `rows` lacks, its row left 0]).");
-
-static PyObject *word_rows(PyObject *self, PyObject *args) {
-    PyObject *words, *rows;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &words, &PyDict_Type, &rows))
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(words);
-    PyObject *out = PyByteArray_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int32_t)), *missing = PyList_New(0), *result = NULL;
-    if (out == NULL || missing == NULL)
-        goto done;
-    int32_t *row_of = (int32_t *)PyByteArray_AS_STRING(out);
-    for (Py_ssize_t k = 0; k < n; k++) {
-        PyObject *word = PyList_GET_ITEM(words, k);
-        PyObject *found = PyDict_GetItemWithError(rows, word); /* borrowed */
-        long row = 0;
-        if (found != NULL) {
-            row = PyLong_AsLong(found);
-            if (row == -1 && PyErr_Occurred())
-                goto done;
-            if (row < 0 || row > INT32_MAX) {
-                PyErr_SetString(PyExc_ValueError, "word_rows: a row is out of range");
-                goto done;
-            }
-        } else {
-            PyObject *entry = PyErr_Occurred() ? NULL : Py_BuildValue("(nO)", k, word);
-            int failed = entry == NULL || PyList_Append(missing, entry) < 0;
-            Py_XDECREF(entry);
-            if (failed)
-                goto done;
-        }
-        row_of[k] = (int32_t)row;
-    }
-    result = PyTuple_Pack(2, out, missing);
-done:
-    Py_XDECREF(out);
-    Py_XDECREF(missing);
-    return result;
-}
-
 PyDoc_STRVAR(sparse_dot_doc,
              "sparse_dot(indptr, indices, data, weights, n_columns)\n--\n\n"
              "rows @ weights (a bytearray of float64, n_rows x n_columns) for CSR rows and a C-ordered float64 (n_features,\n"
@@ -665,8 +623,254 @@ done:
     return out;
 }
 
+/* ------------------------------------------------------------------ WordIndex: words to word-table rows in C
+ *
+ * FeatureSpace's word table numbers each distinct whitespace-separated word it has seen. Looking each word of a
+ * batch up in a Python dict means making a str for it (a copy), hashing it with SipHash and probing: most of the
+ * per-word cost once the words are known. A WordIndex holds the same words -> rows, keyed by their code points,
+ * and reads a batch's texts in place: a str is made only for a word it lacks. */
+
+/* str.split()'s whitespace among the first 256 code points (the only ones of a latin-1 string). */
+static uint8_t latin1_space[256];
+
+typedef struct {
+    PyObject_HEAD
+    uint32_t *chars;    /* the words' code points, one after another */
+    Py_ssize_t n_chars, chars_capacity;
+    int64_t *start;     /* per word: where its code points start in `chars`, */
+    int32_t *length;    /* how many there are, */
+    int32_t *row;       /* its row in the word table */
+    uint64_t *hash;     /* and its hash */
+    Py_ssize_t n_words, words_capacity;
+    int32_t *slots;     /* open addressing: a word's number, or -1; a power of two, at most half full */
+    uint64_t slot_mask;
+} WordIndex;
+
+static inline uint64_t word_hash_step(uint64_t h, uint32_t c) { return (h ^ c) * 0x100000001b3ULL; } /* FNV-1a */
+static inline uint64_t word_hash_end(uint64_t h) { return h ^ (h >> 29) ^ (h >> 47); }
+
+static int word_index_grow_slots(WordIndex *self, uint64_t n_slots) {
+    int32_t *slots = PyMem_Malloc((size_t)n_slots * sizeof(int32_t));
+    if (slots == NULL)
+        return -1;
+    memset(slots, 0xFF, (size_t)n_slots * sizeof(int32_t));
+    for (Py_ssize_t k = 0; k < self->n_words; k++) {
+        uint64_t slot = self->hash[k] & (n_slots - 1);
+        while (slots[slot] >= 0)
+            slot = (slot + 1) & (n_slots - 1);
+        slots[slot] = (int32_t)k;
+    }
+    PyMem_Free(self->slots);
+    self->slots = slots;
+    self->slot_mask = n_slots - 1;
+    return 0;
+}
+
+static PyObject *word_index_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    if (PyTuple_GET_SIZE(args) || (kwargs != NULL && PyDict_GET_SIZE(kwargs))) {
+        PyErr_SetString(PyExc_TypeError, "WordIndex() takes no arguments");
+        return NULL;
+    }
+    WordIndex *self = (WordIndex *)type->tp_alloc(type, 0);
+    if (self != NULL && word_index_grow_slots(self, 1024) < 0) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+static void word_index_dealloc(WordIndex *self) {
+    PyMem_Free(self->chars);
+    PyMem_Free(self->start);
+    PyMem_Free(self->length);
+    PyMem_Free(self->row);
+    PyMem_Free(self->hash);
+    PyMem_Free(self->slots);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The code point at i of a str's data of the given kind. */
+static inline uint32_t code_point(int kind, const void *data, Py_ssize_t i) { return (uint32_t)PyUnicode_READ(kind, data, i); }
+
+/* The word's number, or -1. */
+static Py_ssize_t word_index_find(const WordIndex *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t length, uint64_t hash) {
+    for (uint64_t slot = hash & self->slot_mask;; slot = (slot + 1) & self->slot_mask) {
+        int32_t k = self->slots[slot];
+        if (k < 0)
+            return -1;
+        if (self->hash[k] != hash || self->length[k] != length)
+            continue;
+        const uint32_t *chars = self->chars + self->start[k];
+        Py_ssize_t i = 0;
+        while (i < length && chars[i] == code_point(kind, data, start + i))
+            i++;
+        if (i == length)
+            return k;
+    }
+}
+
+static uint64_t hash_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t length) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (Py_ssize_t i = 0; i < length; i++)
+        h = word_hash_step(h, code_point(kind, data, start + i));
+    return word_hash_end(h);
+}
+
+PyDoc_STRVAR(word_index_add_doc, "add(word, row)\n--\n\nRemember that `word` (a str) is row `row` (> 0) of the word table.");
+
+static PyObject *word_index_add(WordIndex *self, PyObject *args) {
+    PyObject *word;
+    Py_ssize_t row;
+    if (!PyArg_ParseTuple(args, "Un", &word, &row))
+        return NULL;
+    if (row <= 0 || row > INT32_MAX || self->n_words >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "WordIndex.add: the row is out of range, or the index is full");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(word);
+    const void *data = PyUnicode_DATA(word);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+    if (length > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "WordIndex.add: the word is too long");
+        return NULL;
+    }
+    uint64_t hash = hash_of(kind, data, 0, length);
+    Py_ssize_t found = word_index_find(self, kind, data, 0, length, hash);
+    if (found >= 0) {
+        self->row[found] = (int32_t)row;
+        Py_RETURN_NONE;
+    }
+    if (self->n_chars + length > self->chars_capacity) {
+        Py_ssize_t capacity = (self->n_chars + length) * 2 + 4096;
+        uint32_t *chars = PyMem_Realloc(self->chars, (size_t)capacity * sizeof(uint32_t));
+        if (chars == NULL)
+            return PyErr_NoMemory();
+        self->chars = chars;
+        self->chars_capacity = capacity;
+    }
+    if (self->n_words == self->words_capacity) {
+        Py_ssize_t capacity = self->words_capacity * 2 + 1024;
+        int64_t *start = PyMem_Realloc(self->start, (size_t)capacity * sizeof(int64_t));
+        if (start != NULL)
+            self->start = start;
+        int32_t *lengths = start ? PyMem_Realloc(self->length, (size_t)capacity * sizeof(int32_t)) : NULL;
+        if (lengths != NULL)
+            self->length = lengths;
+        int32_t *rows = lengths ? PyMem_Realloc(self->row, (size_t)capacity * sizeof(int32_t)) : NULL;
+        if (rows != NULL)
+            self->row = rows;
+        uint64_t *hashes = rows ? PyMem_Realloc(self->hash, (size_t)capacity * sizeof(uint64_t)) : NULL;
+        if (hashes == NULL)
+            return PyErr_NoMemory();
+        self->hash = hashes;
+        self->words_capacity = capacity;
+    }
+    if ((uint64_t)(self->n_words + 1) * 2 > self->slot_mask + 1 && word_index_grow_slots(self, (self->slot_mask + 1) * 2) < 0)
+        return PyErr_NoMemory();
+    Py_ssize_t k = self->n_words++;
+    self->start[k] = self->n_chars;
+    self->length[k] = (int32_t)length;
+    self->row[k] = (int32_t)row;
+    self->hash[k] = hash;
+    for (Py_ssize_t i = 0; i < length; i++)
+        self->chars[self->n_chars++] = code_point(kind, data, i);
+    uint64_t slot = hash & self->slot_mask;
+    while (self->slots[slot] >= 0)
+        slot = (slot + 1) & self->slot_mask;
+    self->slots[slot] = (int32_t)k;
+    Py_RETURN_NONE;
+}
+
+static inline int is_space(int kind, uint32_t c) { return kind == PyUnicode_1BYTE_KIND ? latin1_space[c] : Py_UNICODE_ISSPACE(c); }
+
+PyDoc_STRVAR(word_index_rows_doc,
+             "rows(texts)\n--\n\n"
+             "The rows of the words of the texts (str, lower-cased; words as str.split() finds them), texts separated by\n"
+             "row 0: (a bytearray of int32, [(position, word) for each word not in the index, its row left 0]).");
+
+static PyObject *word_index_rows(WordIndex *self, PyObject *args) {
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &texts))
+        return NULL;
+    PyObject *missing = PyList_New(0), *out = NULL, *result = NULL;
+    int32_t *row_of = NULL;
+    Py_ssize_t n = 0, capacity = 0;
+    if (missing == NULL)
+        return NULL;
+    for (Py_ssize_t t = 0; t < PyList_GET_SIZE(texts); t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_SetString(PyExc_TypeError, "WordIndex.rows: texts must be str");
+            goto done;
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        if (n + 2 + length / 2 > capacity) { /* room for a separator and every word (at most one per two characters, plus one) */
+            capacity = (n + 2 + length / 2) * 2;
+            int32_t *grown = PyMem_Realloc(row_of, (size_t)capacity * sizeof(int32_t));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            row_of = grown;
+        }
+        if (t > 0)
+            row_of[n++] = 0;
+        Py_ssize_t i = 0;
+        while (1) {
+            while (i < length && is_space(kind, code_point(kind, data, i)))
+                i++;
+            if (i == length)
+                break;
+            Py_ssize_t start = i;
+            uint64_t h = 0xcbf29ce484222325ULL;
+            for (uint32_t c; i < length && !is_space(kind, c = code_point(kind, data, i)); i++)
+                h = word_hash_step(h, c);
+            Py_ssize_t found = word_index_find(self, kind, data, start, i - start, word_hash_end(h));
+            if (found < 0) {
+                PyObject *word = PyUnicode_Substring(text, start, i);
+                PyObject *entry = word ? Py_BuildValue("(nN)", n, word) : NULL;
+                int failed = entry == NULL || PyList_Append(missing, entry) < 0;
+                Py_XDECREF(entry);
+                if (failed)
+                    goto done;
+            }
+            row_of[n++] = found < 0 ? 0 : self->row[found];
+        }
+    }
+    out = PyByteArray_FromStringAndSize((const char *)row_of, n * (Py_ssize_t)sizeof(int32_t));
+    if (out != NULL)
+        result = PyTuple_Pack(2, out, missing);
+done:
+    Py_XDECREF(out);
+    Py_DECREF(missing);
+    PyMem_Free(row_of);
+    return result;
+}
+
+static Py_ssize_t word_index_len(WordIndex *self) { return self->n_words; }
+
+static PyMethodDef word_index_methods[] = {
+    {"add", (PyCFunction)word_index_add, METH_VARARGS, word_index_add_doc},
+    {"rows", (PyCFunction)word_index_rows, METH_VARARGS, word_index_rows_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods word_index_as_sequence = {.sq_length = (lenfunc)word_index_len};
+
+static PyTypeObject WordIndexType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "themetag._featurize.WordIndex",
+    .tp_basicsize = sizeof(WordIndex),
+    .tp_dealloc = (destructor)word_index_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("WordIndex()\n--\n\nWords (str) to rows of FeatureSpace's word table, read from texts in place."),
+    .tp_methods = word_index_methods,
+    .tp_as_sequence = &word_index_as_sequence,
+    .tp_new = word_index_new,
+};
+
 static PyMethodDef methods[] = {
-    {"word_rows", word_rows, METH_VARARGS, word_rows_doc},
     {"char_columns", char_columns, METH_VARARGS, char_columns_doc},
     {"sparse_dot", sparse_dot, METH_VARARGS, sparse_dot_doc},
     {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
@@ -677,7 +881,15 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "themetag._featurize", "FeatureSpace.transform's counting and weighting, in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__featurize(void) {
+    for (int c = 0; c < 256; c++)
+        latin1_space[c] = (uint8_t)Py_UNICODE_ISSPACE(c);
+    if (PyType_Ready(&WordIndexType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddObjectRef(m, "WordIndex", (PyObject *)&WordIndexType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
     /* features.py checks this, so that a module left from an older build is not called with other arguments */
     if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", 1) < 0) {
         Py_DECREF(m);

@@ -262,6 +262,8 @@ class _WordTable:
         self.rows: dict[str, int] = {_SEPARATOR: 0}
         self.stems, self.stem_ptr = array("i"), array("q", [0, 0])
         self.chars, self.char_ptr = array("i"), array("q", [0, 0])
+        # The same words -> rows in C, read from the texts in place (no str per word, no SipHash): compiled only.
+        self.index = _featurize.WordIndex() if _featurize is not None else None
 
 
 def _gather(ptr: array, values: array, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -392,6 +394,8 @@ class FeatureSpace:
                 table.chars.extend(self._char_indices_uncached(word))
             table.char_ptr.append(len(table.chars))
             found = table.rows[word] = len(table.rows)
+            if table.index is not None:
+                table.index.add(word, found)
         return found
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
@@ -415,13 +419,14 @@ class FeatureSpace:
             return SparseRows(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), self.n_features)
         if len(self._words.rows) > _CACHE_WORDS:
             self._words = _WordTable()  # memory stays bounded however many distinct words a stream brings
-        words = f" {_SEPARATOR} ".join([text.lower() for text in texts]).split()
-        if _featurize is not None:
-            found, missing = _featurize.word_rows(words, self._words.rows)
+        lowered = [text.lower() for text in texts]
+        if _featurize is not None and self._words.index is not None:
+            found, missing = self._words.index.rows(lowered)
             word_rows = np.frombuffer(found, dtype=np.int32)
             for position, word in missing:  # words not seen before (each added once, however often it occurs)
                 word_rows[position] = self._add_word(word)
         else:
+            words = f" {_SEPARATOR} ".join(lowered).split()
             rows = list(map(self._words.rows.get, words))
             if None in rows:
                 rows = [self._add_word(w) if r is None else r for w, r in zip(words, rows)]
