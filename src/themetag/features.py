@@ -6,6 +6,13 @@ applied with NumPy alone. scikit-learn's ``TfidfVectorizer`` does the fitting
 (:func:`fit_feature_space`, imported only when training); this module does the
 transforming, and ``tests/test_features.py`` checks the two agree.
 
+Transforming has two implementations of its inner steps (finding a batch's
+words in the word table, counting terms and cues, TF-IDF and norms, the sparse
+product): NumPy (``FeatureSpace._rows_numpy``, the reference) and the optional
+C module ``themetag._featurize``, built at install where a C compiler is
+found, about four times faster. They give the same rows to the last bit
+(``tests/test_fast_path.py``), so tags never depend on the build.
+
 Stemming is the Snowball English stemmer from ``snowballstemmer`` (the Snowball
 project's own Python port). NLTK ships the same algorithm, but importing NLTK
 takes ~2 s (it imports SciPy's statistics), four times the cold-start budget
