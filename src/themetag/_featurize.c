@@ -26,6 +26,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Does a buffer hold whole, aligned items of this size? (typed reads of a misaligned buffer are undefined) */
+static int fits_items(const Py_buffer *b, size_t itemsize) {
+    return b->len == 0 || ((uintptr_t)b->buf % itemsize == 0 && (size_t)b->len % itemsize == 0);
+}
+
+/* The longest sequence a table may hold: word n-grams are checked to be at most 6 long when a model loads. */
+#define MAX_SEQUENCE 64
+
 /* Sequences of n stem ids (features._NgramTable): sorted 64-bit keys, the ids behind each key, a value per key,
  * and which ids can start and end a sequence. */
 typedef struct {
@@ -60,13 +68,18 @@ static void release_tables(Table *tables, Py_ssize_t count) {
     PyMem_Free(tables);
 }
 
-/* Read a list of (n, multiplier, keys, ids, values, first, last) tuples; values must lie in [0, value_limit). */
-static Table *read_tables(PyObject *list, Py_ssize_t base, int64_t value_limit, Py_ssize_t *count) {
+/* Read a list of (n, multiplier, keys, ids, values, first, last, slots) tuples; values must lie in [0, value_limit).
+ * The list is copied into a tuple first (*owner, to release after the call), and every table is parsed before any is
+ * checked: parsing can run Python code (__index__), which must not change what was already checked. */
+static Table *read_tables(PyObject *list, Py_ssize_t base, int64_t value_limit, Py_ssize_t *count, PyObject **owner) {
     if (!PyList_Check(list)) {
         PyErr_SetString(PyExc_TypeError, "tables must be a list");
         return NULL;
     }
-    *count = PyList_GET_SIZE(list);
+    PyObject *items = *owner = PyList_AsTuple(list);
+    if (items == NULL)
+        return NULL;
+    *count = PyTuple_GET_SIZE(items);
     Table *tables = PyMem_Calloc(*count ? *count : 1, sizeof(Table));
     if (tables == NULL)
         return (Table *)PyErr_NoMemory();
@@ -74,12 +87,22 @@ static Table *read_tables(PyObject *list, Py_ssize_t base, int64_t value_limit, 
         Table *table = &tables[t];
         Py_buffer *b = table->buffers;
         unsigned long long multiplier;
-        if (!PyArg_ParseTuple(PyList_GET_ITEM(list, t), "nKy*y*y*y*y*y*", &table->n, &multiplier, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
+        PyObject *item = PyTuple_GET_ITEM(items, t);
+        if (!PyTuple_Check(item)) {
+            release_tables(tables, t);
+            PyErr_SetString(PyExc_TypeError, "a table must be a tuple");
+            return NULL;
+        }
+        if (!PyArg_ParseTuple(item, "nKy*y*y*y*y*y*", &table->n, &multiplier, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5])) {
             release_tables(tables, t);
             return NULL;
         }
         table->held = 6;
         table->multiplier = (uint64_t)multiplier;
+    }
+    for (Py_ssize_t t = 0; t < *count; t++) {
+        Table *table = &tables[t];
+        Py_buffer *b = table->buffers;
         table->m = b[0].len / (Py_ssize_t)sizeof(uint64_t);
         table->keys = b[0].buf;
         table->ids = b[1].buf;
@@ -90,14 +113,18 @@ static Table *read_tables(PyObject *list, Py_ssize_t base, int64_t value_limit, 
         int bits = slot_bits(table->m);
         table->slot_mask = ((uint64_t)1 << bits) - 1;
         table->slot_shift = 64 - bits;
-        int ok = b[5].len == ((Py_ssize_t)1 << bits) * (Py_ssize_t)sizeof(int32_t) && table->n >= 2 && b[0].len == table->m * (Py_ssize_t)sizeof(uint64_t) && b[1].len == table->m * table->n * (Py_ssize_t)sizeof(int64_t) &&
-                 b[2].len == table->m * (Py_ssize_t)sizeof(int64_t) && b[3].len == base && b[4].len == base;
+        int ok = table->n >= 2 && table->n <= MAX_SEQUENCE && table->m < INT32_MAX && fits_items(&b[0], 8) && fits_items(&b[1], 8) &&
+                 fits_items(&b[2], 8) && fits_items(&b[5], 4) && b[1].len / 8 / table->n == table->m && b[1].len % (8 * table->n) == 0 &&
+                 b[2].len == b[0].len && b[3].len == base && b[4].len == base && b[5].len == ((Py_ssize_t)1 << bits) * 4;
         for (Py_ssize_t k = 0; ok && k < table->m; k++)
             ok = table->values[k] >= 0 && table->values[k] < value_limit;
-        for (uint64_t k = 0; ok && k <= table->slot_mask; k++)
+        Py_ssize_t filled = 0;
+        for (uint64_t k = 0; ok && k <= table->slot_mask; k++) {
             ok = table->slots[k] >= -1 && table->slots[k] < table->m;
-        if (!ok) {
-            release_tables(tables, t + 1);
+            filled += table->slots[k] >= 0;
+        }
+        if (!ok || filled > (Py_ssize_t)table->slot_mask) { /* (an empty slot must be left, to end a probe) */
+            release_tables(tables, *count);
             PyErr_SetString(PyExc_ValueError, "an n-gram table's arrays do not fit together");
             return NULL;
         }
@@ -120,9 +147,12 @@ static int64_t table_find(const Table *table, const int32_t *window) {
     uint64_t key = 0;
     for (Py_ssize_t k = 0; k < table->n; k++)
         key = key * table->multiplier + (uint64_t)(int64_t)window[k]; /* wraps past 64 bits, as NumPy's uint64 does */
-    for (uint64_t slot = first_slot(key, table->slot_shift);; slot = (slot + 1) & table->slot_mask) {
+    /* (probes end at an empty slot: there are twice as many slots as keys; the bound and the range check hold even
+     * if another thread rewrites the slots meanwhile) */
+    uint64_t slot = first_slot(key, table->slot_shift);
+    for (uint64_t probe = 0; probe <= table->slot_mask; probe++, slot = (slot + 1) & table->slot_mask) {
         int32_t at = table->slots[slot];
-        if (at < 0) /* (a slot is always empty: there are twice as many as keys) */
+        if (at < 0 || at >= table->m)
             return -1;
         if (table->keys[at] == key) {
             const int64_t *ids = table->ids + (Py_ssize_t)at * table->n;
@@ -132,6 +162,7 @@ static int64_t table_find(const Table *table, const int32_t *window) {
             return table->values[at];
         }
     }
+    return -1;
 }
 
 PyDoc_STRVAR(hash_index_doc,
@@ -175,7 +206,7 @@ typedef struct {
     Py_ssize_t n_word_rows, n_table_rows, n_stems, n_chars, n_texts, n_words, n_term_columns, base, n_cues, cue_stride, table_size;
     const int64_t *big_counts; /* counts past the tables, sorted, with their logarithms in big_tf and big_cue */
     const double *big_tf, *big_cue;
-    Py_ssize_t n_big;
+    Py_ssize_t n_big, n_phrases;
     int use_unigrams;
     Table *ngrams, *cue_tables;
     Py_ssize_t n_ngram_tables, n_cue_tables;
@@ -183,7 +214,9 @@ typedef struct {
 
 /* Scratch space and results of one call. */
 typedef struct {
-    int32_t *counts, *tokens;
+    int64_t *counts; /* per column: its count in the text being read (0 elsewhere) */
+    int32_t *tokens;
+    Py_ssize_t token_capacity, bound;
     /* The columns a text touched, as bits, and which 64-bit words of those bits are not zero: read in order, they
      * give the columns sorted, with no sort (and no branch when a term is counted). */
     uint64_t *touched, *touched_words;
@@ -221,6 +254,9 @@ static Py_ssize_t big_count_at(const Inputs *in, Work *w, int64_t count) {
     return -1;
 }
 
+/* No batch comes near this many tokens, occurrences or entries; past it, sums could overflow. */
+#define MOST_IN_A_BATCH ((Py_ssize_t)1 << 40)
+
 /* Check every word row the texts use, and bound the entries they can make: per text, its term occurrences (but no
  * more than there are columns) plus one per cue. Returns NULL or what did not fit. */
 static const char *check_and_bound(const Inputs *in, Py_ssize_t *bound, Py_ssize_t *most_tokens) {
@@ -232,6 +268,8 @@ static const char *check_and_bound(const Inputs *in, Py_ssize_t *bound, Py_ssize
         if (word == in->n_word_rows || in->word_rows[word] == 0) { /* the end of a text */
             Py_ssize_t entries = occurrences + tokens * orders;
             *bound += (entries < in->n_term_columns ? entries : in->n_term_columns) + in->n_cues;
+            if (*bound > MOST_IN_A_BATCH || text >= in->n_texts)
+                return *bound > MOST_IN_A_BATCH ? "the batch is too large" : "word_rows holds another number of texts than n_texts";
             if (tokens > *most_tokens)
                 *most_tokens = tokens;
             occurrences = tokens = 0;
@@ -247,6 +285,8 @@ static const char *check_and_bound(const Inputs *in, Py_ssize_t *bound, Py_ssize
             return "a row pointer is out of range";
         tokens += (Py_ssize_t)(stem_ptr[1] - stem_ptr[0]);
         occurrences += (Py_ssize_t)(char_ptr[1] - char_ptr[0]);
+        if (tokens > MOST_IN_A_BATCH || occurrences > MOST_IN_A_BATCH)
+            return "the batch is too large";
     }
     return text == in->n_texts ? NULL : "word_rows holds another number of texts than n_texts";
 }
@@ -265,17 +305,25 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
     Py_ssize_t word = 0;
     w->indptr[0] = 0;
     for (Py_ssize_t text = 0; text < in->n_texts; text++) {
-        /* The text's words run up to the next separator (word row 0) or the end; check_and_bound checked them. */
+        /* The text's words run up to the next separator (word row 0) or the end. check_and_bound checked them, but
+         * another thread may have written to the arrays since (only the GIL kept it out): every index is checked
+         * again where it is used. */
         Py_ssize_t n_tokens = 0;
         for (; word < in->n_word_rows && in->word_rows[word] != 0; word++) {
             int32_t row = in->word_rows[word];
-            for (int64_t k = in->stem_ptr[row]; k < in->stem_ptr[row + 1]; k++) {
+            if (row < 0 || row >= in->n_table_rows)
+                return "a word row is out of range";
+            int64_t stems_from = in->stem_ptr[row], stems_to = in->stem_ptr[row + 1];
+            int64_t chars_from = in->char_ptr[row], chars_to = in->char_ptr[row + 1];
+            if (stems_from < 0 || stems_to > in->n_stems || chars_from < 0 || chars_to > in->n_chars || n_tokens + (stems_to - stems_from) > w->token_capacity)
+                return "a row pointer is out of range";
+            for (int64_t k = stems_from; k < stems_to; k++) {
                 int32_t token = in->stems[k];
                 if (token < -1 || token >= in->base - 1)
                     return "a stem id is out of range";
                 w->tokens[n_tokens++] = token;
             }
-            for (int64_t k = in->char_ptr[row]; k < in->char_ptr[row + 1]; k++) {
+            for (int64_t k = chars_from; k < chars_to; k++) {
                 int32_t column = in->chars[k];
                 if (column < in->n_words || column >= in->n_term_columns)
                     return "a character column is out of range";
@@ -296,6 +344,8 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
             const Table *table = &in->ngrams[t];
             for (Py_ssize_t p = 0; p + table->n <= n_tokens; p++) {
                 int64_t column = table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                if (column >= in->n_words)
+                    return "an n-gram column is out of range";
                 if (column >= 0)
                     BUMP(column);
             }
@@ -317,8 +367,10 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
                 while (bits) {
                     int64_t column = at_word * 64 + __builtin_ctzll(bits);
                     bits &= bits - 1;
-                    int32_t count = w->counts[column];
+                    int64_t count = w->counts[column];
                     w->counts[column] = 0;
+                    if (w->n_entries + n_touched + in->n_cues >= w->bound)
+                        return "more entries than the texts can make";
                     if (column >= in->n_words && first_char < 0)
                         first_char = n_touched;
                     indices[n_touched] = column;
@@ -357,6 +409,8 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
                 for (Py_ssize_t t = 0; t < in->n_cue_tables; t++) {
                     const Table *table = &in->cue_tables[t];
                     int64_t phrase = p + table->n <= n_tokens && table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                    if (phrase >= in->n_phrases)
+                        return "a cue phrase is out of range";
                     w->cue_match[t * n_tokens + p] = phrase;
                     any |= phrase >= 0;
                 }
@@ -421,7 +475,7 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
                           &b[11], &b[12], &b[13]))
         return NULL;
     const int n_buffers = 14;
-    PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL;
+    PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL, *ngram_owner = NULL, *cue_owner = NULL;
     const char *error = NULL;
     uint8_t *any_single = NULL;
     Work w = {0};
@@ -433,17 +487,24 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     in.table_size = b[9].len / 8;
     in.big_counts = b[11].buf, in.big_tf = b[12].buf, in.big_cue = b[13].buf;
     in.n_big = b[11].len / 8;
-    Py_ssize_t n_phrases = in.cue_stride > 0 ? b[7].len / in.cue_stride : 0;
+    in.n_phrases = in.cue_stride > 0 ? b[7].len / in.cue_stride : 0;
 
-    if (in.n_texts < 1 || in.n_words < 0 || in.n_term_columns < in.n_words || in.n_term_columns >= INT32_MAX || in.base < 1 || in.n_cues < 0 || in.cue_stride < (in.n_cues > 0 ? in.n_cues : 1) ||
-        b[3].len != b[1].len || in.n_table_rows < 1 || (in.use_unigrams && b[5].len != in.base * 8) || b[6].len != in.base * in.cue_stride ||
-        b[8].len != in.n_term_columns * 8 || b[10].len != b[9].len || in.table_size < 2 ||
-        b[12].len != b[11].len || b[13].len != b[11].len) {
+    /* Sizes first (each product is checked by division before it is formed), then item sizes and alignment. */
+    int fits = in.n_texts >= 1 && in.n_texts <= in.n_word_rows + 1 && in.n_words >= 0 && in.n_term_columns >= in.n_words &&
+               in.n_term_columns < INT32_MAX && in.base >= 1 && in.base <= PY_SSIZE_T_MAX / 8 && in.n_cues >= 0 &&
+               in.cue_stride >= (in.n_cues > 0 ? in.n_cues : 1) && in.cue_stride <= PY_SSIZE_T_MAX / in.base;
+    fits = fits && b[3].len == b[1].len && in.n_table_rows >= 1 && (!in.use_unigrams || b[5].len == in.base * 8) &&
+           b[6].len == in.base * in.cue_stride && b[7].len % in.cue_stride == 0 && b[8].len == in.n_term_columns * 8 &&
+           b[10].len == b[9].len && in.table_size >= 2 && b[12].len == b[11].len && b[13].len == b[11].len;
+    static const size_t itemsize[14] = {4, 8, 4, 8, 4, 8, 1, 1, 8, 8, 8, 8, 8, 8};
+    for (int k = 0; fits && k < n_buffers; k++)
+        fits = fits_items(&b[k], itemsize[k]);
+    if (!fits) {
         error = "the tables do not fit together";
         goto done;
     }
-    if (!(in.ngrams = read_tables(ngram_list, in.base, in.n_words, &in.n_ngram_tables)) ||
-        !(in.cue_tables = read_tables(cue_list, in.base, n_phrases, &in.n_cue_tables)))
+    if (!(in.ngrams = read_tables(ngram_list, in.base, in.n_words, &in.n_ngram_tables, &ngram_owner)) ||
+        !(in.cue_tables = read_tables(cue_list, in.base, in.n_phrases, &in.n_cue_tables, &cue_owner)))
         goto done;
     Py_ssize_t bound, most_tokens;
     if ((error = check_and_bound(&in, &bound, &most_tokens)))
@@ -456,11 +517,13 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
             any_single[id] |= in.single_cues[id * in.cue_stride + j];
     in.single_cues_any = any_single;
     size_t columns = (size_t)(in.n_term_columns ? in.n_term_columns : 1), tokens = (size_t)most_tokens + 1;
-    w.counts = calloc(columns, sizeof(int32_t));
+    w.counts = calloc(columns, sizeof(int64_t));
     w.n_touched_words = ((Py_ssize_t)columns + 4095) / 4096;
     w.touched = calloc((size_t)w.n_touched_words * 64, sizeof(uint64_t));
     w.touched_words = calloc((size_t)w.n_touched_words, sizeof(uint64_t));
     w.tokens = malloc(tokens * sizeof(int32_t));
+    w.token_capacity = (Py_ssize_t)tokens;
+    w.bound = bound;
     w.cue_positions = malloc(tokens * sizeof(Py_ssize_t));
     w.cue_match = malloc(tokens * (size_t)(in.n_cue_tables ? in.n_cue_tables : 1) * sizeof(int64_t));
     /* The results are written straight into bytes objects, cut to their length at the end. */
@@ -499,6 +562,8 @@ done:
         release_tables(in.ngrams, in.n_ngram_tables);
     if (in.cue_tables)
         release_tables(in.cue_tables, in.n_cue_tables);
+    Py_XDECREF(ngram_owner);
+    Py_XDECREF(cue_owner);
     free(w.counts);
     free(w.touched);
     free(w.touched_words);
@@ -525,8 +590,8 @@ static PyObject *char_columns(PyObject *self, PyObject *args) {
     Py_ssize_t low, high, offset;
     if (!PyArg_ParseTuple(args, "UnnO!n", &word, &low, &high, &PyDict_Type, &index, &offset))
         return NULL;
-    if (low < 1 || high < low) {
-        PyErr_SetString(PyExc_ValueError, "char_columns: need 1 <= low <= high");
+    if (low < 1 || high < low || offset < 0 || offset > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "char_columns: need 1 <= low <= high and 0 <= offset < 2**31");
         return NULL;
     }
     PyObject *padded = PyUnicode_FromFormat(" %U ", word), *out = NULL;
@@ -552,7 +617,7 @@ static PyObject *char_columns(PyObject *self, PyObject *args) {
             long column = PyLong_AsLong(found);
             if (column == -1 && PyErr_Occurred())
                 goto done;
-            if (column < 0 || column + offset > INT32_MAX) {
+            if (column < 0 || column > INT32_MAX - offset) {
                 PyErr_SetString(PyExc_ValueError, "char_columns: a column is out of range");
                 goto done;
             }
@@ -593,7 +658,9 @@ static PyObject *sparse_dot(PyObject *self, PyObject *args) {
     const double *data = b[2].buf, *weights = b[3].buf;
     Py_ssize_t n_rows = b[0].len / 8 - 1, n_entries = b[1].len / 8;
     Py_ssize_t n_features = n_columns > 0 ? b[3].len / 8 / n_columns : 0;
-    int ok = n_rows >= 0 && n_columns > 0 && b[2].len == b[1].len && b[3].len == n_features * n_columns * 8 && indptr[0] == 0;
+    int ok = n_rows >= 0 && n_columns > 0 && n_columns <= PY_SSIZE_T_MAX / 8 / (n_rows > 0 ? n_rows : 1) && b[2].len == b[1].len &&
+             b[3].len == n_features * n_columns * 8 && fits_items(&b[0], 8) && fits_items(&b[1], 8) && fits_items(&b[2], 8) &&
+             fits_items(&b[3], 8) && indptr[0] == 0;
     for (Py_ssize_t i = 0; ok && i < n_rows; i++)
         ok = indptr[i + 1] >= indptr[i] && indptr[i + 1] <= n_entries;
     for (Py_ssize_t e = 0; ok && e < n_entries; e++)
@@ -606,17 +673,25 @@ static PyObject *sparse_dot(PyObject *self, PyObject *args) {
         goto done;
     double *z = (double *)PyByteArray_AS_STRING(out);
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t i = 0; i < n_rows; i++) {
+    for (Py_ssize_t i = 0; i < n_rows && ok; i++) {
         double *row = z + i * n_columns;
         for (Py_ssize_t k = 0; k < n_columns; k++)
             row[k] = 0.0;
-        for (int64_t e = indptr[i]; e < indptr[i + 1]; e++) {
-            const double *w = weights + indices[e] * n_columns;
-            for (Py_ssize_t k = 0; k < n_columns; k++)
+        int64_t from = indptr[i], to = indptr[i + 1]; /* (checked again here: another thread may write to the arrays) */
+        ok = from >= 0 && to >= from && to <= n_entries;
+        for (int64_t e = from; ok && e < to; e++) {
+            int64_t feature = indices[e];
+            ok = feature >= 0 && feature < n_features;
+            const double *w = weights + (ok ? feature : 0) * n_columns;
+            for (Py_ssize_t k = 0; ok && k < n_columns; k++)
                 row[k] += data[e] * w[k];
         }
     }
     Py_END_ALLOW_THREADS
+    if (!ok) {
+        Py_CLEAR(out);
+        PyErr_SetString(PyExc_ValueError, "sparse_dot: the arrays changed while in use");
+    }
 done:
     for (int k = 0; k < 4; k++)
         PyBuffer_Release(&b[k]);
@@ -792,13 +867,15 @@ static PyObject *word_index_rows(WordIndex *self, PyObject *args) {
     PyObject *texts;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &texts))
         return NULL;
-    PyObject *missing = PyList_New(0), *out = NULL, *result = NULL;
+    /* A tuple of the texts holds them while they are read: making a str for a new word can run Python code (the
+     * garbage collector's callbacks) that changes the list. */
+    PyObject *held = PyList_AsTuple(texts), *missing = PyList_New(0), *out = NULL, *result = NULL;
     int32_t *row_of = NULL;
     Py_ssize_t n = 0, capacity = 0;
-    if (missing == NULL)
-        return NULL;
-    for (Py_ssize_t t = 0; t < PyList_GET_SIZE(texts); t++) {
-        PyObject *text = PyList_GET_ITEM(texts, t);
+    if (held == NULL || missing == NULL)
+        goto done;
+    for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(held); t++) {
+        PyObject *text = PyTuple_GET_ITEM(held, t);
         if (!PyUnicode_Check(text)) {
             PyErr_SetString(PyExc_TypeError, "WordIndex.rows: texts must be str");
             goto done;
@@ -844,7 +921,8 @@ static PyObject *word_index_rows(WordIndex *self, PyObject *args) {
         result = PyTuple_Pack(2, out, missing);
 done:
     Py_XDECREF(out);
-    Py_DECREF(missing);
+    Py_XDECREF(missing);
+    Py_XDECREF(held);
     PyMem_Free(row_of);
     return result;
 }
