@@ -360,3 +360,43 @@ def test_the_compiled_word_index_splits_as_str_split_and_knows_what_the_word_tab
     monkeypatch.setattr(features, "_featurize", None)
     without = space.transform(texts)
     assert with_c.indices.tobytes() == without.indices.tobytes() and with_c.data.tobytes() == without.data.tobytes()
+
+
+@compiled
+def test_hostile_arguments_to_the_compiled_module_raise_instead_of_crashing_or_hanging(shipped):
+    """Cases a hostile review found (each crashed, hung or read out of bounds in a sanitizer build before)."""
+    import gc
+
+    featurize = features._featurize
+    with pytest.raises(ValueError):  # an output size that overflows
+        featurize.sparse_dot(np.zeros(3, np.int64), b"", b"", b"", 2**60)
+    keys = np.array([12345], np.uint64)
+    full_slots = (2, 3, keys, np.array([[0, 0]], np.int64), np.array([0], np.int64), np.ones(3, bool), np.ones(3, bool), np.zeros(2, np.int32))
+    rows = np.array([1], np.int32)
+    good = [rows, 1, np.array([0, 0, 2], np.int64), np.array([0, 1], np.int32), np.array([0, 0, 0], np.int64), np.zeros(0, np.int32), 2, 2,
+            b"", [], 3, np.zeros(3, bool), 0, 1, [], np.zeros(0, bool), np.ones(2), np.ones(4), np.ones(4), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)]
+    assert isinstance(featurize.feature_rows(*good), tuple)
+    for position, value in ((9, [full_slots]), (13, 2**62), (9, "not a list"), (9, [["not", "a", "tuple"]])):  # no empty slot; stride * base wraps
+        bad = list(good)
+        bad[position] = value
+        with pytest.raises((ValueError, TypeError)):
+            featurize.feature_rows(*bad)
+    with pytest.raises(ValueError):
+        featurize.char_columns("ab", 2, 2, {" a": 2**31}, 2**63 - 1)
+    # Texts dropped by Python code that runs while the words are read (a garbage-collector callback) stay readable.
+    texts = ["".join(f"w{i} " for i in range(20_000))]
+
+    def drop(phase, info):
+        if phase == "start" and texts:
+            texts.clear()
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(100)
+    gc.callbacks.append(drop)
+    try:
+        found, missing = featurize.WordIndex().rows(texts)
+    finally:
+        gc.callbacks.remove(drop)
+        gc.set_threshold(*threshold)
+    assert len(missing) == 20_000 and missing[-1] == (19_999, "w19999")
