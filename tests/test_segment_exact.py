@@ -127,10 +127,37 @@ def test_furniture_kind_counts_words_as_before():
     assert furniture_kind(seventy + "\u00a0") == "share"  # (trailing space is no word)
 
 
+# Pieces of text and HTML with every kind of space, bullets, closing punctuation and entities that decode to spaces.
+_UNIT_PIECES = [
+    "", " ", "  ", "\n", "\n\n", "\n \n", "\r\n", "\t", "\u00a0", "\u3000", "\u2028", "\u2029", "\x0b", "\x1f", "\x00",
+    "\u200b", "a", "Word", "é", "東", ".", ",", "ς", "SHARE", "SEE ALSO:", "Name:", "(", "“", "- ", "• ", "1. ", "2) ", "*",
+    "the", "of", "army", "The army moved in.", "<p>", "</p>", "<li>", "<br>", "<h2>", "<div class='share'>", "&nbsp;",
+    "&#9;", "&#10;", "&#x2028;", "&#160;&#160;",
+]
+_UNIT_SPACING = re.compile(r"\S+(?:[ \n]\S+)*")  # words parted by one plain space or line break, none at the ends
+
+
+def _unit_texts(text: str) -> list[str]:
+    units = segmentation._html_units(text) + segmentation._text_units(segmentation.normalize_text(text))
+    return [u.text for u in units]
+
+
+def test_unit_texts_are_spaced_as_the_classifier_assumes():
+    # _classify counts words and makes keys from this spacing (see _Unit), without splitting.
+    rng = random.Random(3)
+    texts = ["".join(rng.choice(_UNIT_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    checked = 0
+    for text in texts:
+        for unit_text in _unit_texts(text):
+            assert _UNIT_SPACING.fullmatch(unit_text), (repr(text), repr(unit_text))
+            checked += 1
+    assert checked > 50_000
+
+
 def test_key_and_word_count_as_a_split_gives_them():
     rng = random.Random(2)
-    pieces = ["", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "\x00", "\u200b", "a", "Word", "é", "東", ".", "ς"]
-    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
-    for text in texts:
+    texts = ["".join(rng.choice(_UNIT_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(5_000)]
+    unit_texts = [t for text in texts for t in _unit_texts(text)]
+    for text in unit_texts + [t.lower() for t in unit_texts]:
         words = text.split()
         assert segmentation._key_and_word_count(text) == (" ".join(words), len(words)), repr(text)

@@ -144,7 +144,13 @@ def looks_like_html(text: str) -> bool:
 
 @dataclass
 class _Unit:
-    """A paragraph before classification, with what the splitter learnt about it."""
+    """A paragraph before classification, with what the splitter learnt about it.
+
+    ``text`` is never empty, and its words are parted by exactly one plain space or one line break, with none at
+    either end. Both splitters build it so: the text one from stripped lines of normalised text (whose only spaces
+    are single plain ones), joined directly, by one space or by a line break; the HTML one from each block's words
+    joined by one space. _classify counts words and makes keys by that.
+    """
 
     text: str
     heading_like: bool = False  # short unpunctuated line standing on its own
@@ -644,15 +650,15 @@ def _prose_words(unit: _Unit, furniture: str | None, words: int) -> int:
     return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
 
 
-def _key_and_word_count(text: str) -> tuple[str, int]:
-    """The text's words joined by one space, and how many there are."""
-    # Most paragraphs are spaced so already: printable (then their only space is the plain one, every other
-    # being unprintable), no two spaces together, none at either end. Such a text is its own key and has one
-    # word more than spaces, which spares splitting it into a list of words.
-    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
-        return text, text.count(" ") + 1 if text else 0
-    words = text.split()
-    return " ".join(words), len(words)
+def _key_and_word_count(unit_text: str) -> tuple[str, int]:
+    """A unit's text (or its lower-cased text) with its words joined by one space, and how many words it has.
+
+    Exactly what ``" ".join(words), len(words)`` of ``unit_text.split()`` gives, without making the list of words:
+    a unit's words are parted by one plain space or one line break and none stands at either end (see _Unit), so
+    its key is the text with its line breaks made spaces, which has one word more than spaces.
+    """
+    key = unit_text.replace("\n", " ")
+    return key, key.count(" ") + 1 if key else 0
 
 
 def _is_title_line(text: str) -> bool:
@@ -682,8 +688,8 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     keys: list[str] = []  # the unit's text, case and spacing aside
     for unit in units:
         # One lower-casing and one word count serve the furniture check, the prose count and the key. The
-        # lower-cased text has as many words as the text: lower() turns spaces into spaces and nothing
-        # else into one (tests check this over all of Unicode).
+        # lower-cased text is spaced as the text is: lower() turns spaces into themselves and nothing else
+        # into one (tests check this over all of Unicode).
         lowered = unit.text.lower()
         key, n_words = _key_and_word_count(lowered)
         furniture.append(_furniture_kind(unit.text, lowered, n_words) or ("html" if unit.furniture_hint else None))
