@@ -53,6 +53,33 @@ def test_a_match_past_the_start_contains_one_of_the_words():
     assert found > 1000  # the texts do exercise matches past the start
 
 
+def _starts_every_branch_at_the_beginning(pattern: re.Pattern[str]) -> bool:
+    from re import _constants as c, _parser  # the parser's view of the pattern: which items open each branch
+
+    items = list(_parser.parse(pattern.pattern, pattern.flags))
+    if items[0][0] is c.BRANCH:
+        return all(list(branch)[0] == (c.AT, c.AT_BEGINNING) for branch in items[0][1][1])
+    return items[0] == (c.AT, c.AT_BEGINNING)
+
+
+def test_patterns_not_on_lower_case_match_at_the_start_or_nowhere():
+    # So _furniture_kind tries them with pattern.match.
+    others = {name: p for name, p in FURNITURE_PATTERNS.items() if name not in segmentation._ON_LOWER_CASE}
+    for name, pattern in others.items():
+        assert not pattern.flags & re.MULTILINE, name
+        assert _starts_every_branch_at_the_beginning(pattern), name
+    rng = random.Random(4)
+    pieces = _MATCHING + _FILLER + ["share", "tweet", "by jane doe", "By", "Jane Doe / 12 May 2020", "SEE ALSO:",
+                                    "related", "home", "Page 2 of 3", "John Smith is a journalist", "5 March 2020",
+                                    "leave a comment", "3 comments"]
+    texts = [rng.choice(["", " ", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5_000)]
+    for name, pattern in others.items():
+        assert sum(bool(pattern.search(t)) for t in texts) > 10, name
+        for text in texts:
+            assert bool(pattern.search(text)) == bool(pattern.match(text)), (name, text)
+    assert not _starts_every_branch_at_the_beginning(FURNITURE_PATTERNS["reuse"])  # (the check can fail)
+
+
 def test_furniture_kind_of_the_examples():
     kinds = {text: furniture_kind(text) for text in _MATCHING}
     assert kinds["photo by"] == "caption" and kinds["© 2024"] == "reuse" and kinds["subscribe now"] == "newsletter"

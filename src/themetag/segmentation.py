@@ -592,6 +592,17 @@ _WORDS_IN_MATCHES_PAST_START = {
 # Patterns matched on the paragraph's first line only; of those, the ones that a line of many words does not match.
 _FIRST_LINE_PATTERNS = frozenset({"teaser", "navigation", "byline", "date", "feedback"})
 _SHORT_LINE_PATTERNS = frozenset({"teaser", "navigation", "date", "byline"})
+_MAX_SHORT_LINE_WORDS = 14
+
+# How _furniture_kind tries each pattern, in FURNITURE_PATTERNS' order (the first kind that matches is the one):
+# (kind, pattern, the words of its matches past the start or None, on the first line only, on short lines only).
+# Every pattern not on the lower-cased text begins each of its branches with "^" and none is re.MULTILINE, so
+# it matches at the start of the text or nowhere: pattern.match is pattern.search there (tests check both facts).
+_FURNITURE_PLAN = tuple(
+    (name, pattern, _WORDS_IN_MATCHES_PAST_START.get(name), name in _FIRST_LINE_PATTERNS, name in _SHORT_LINE_PATTERNS)
+    for name, pattern in FURNITURE_PATTERNS.items()
+)
+_ALL_WORDS_IN_MATCHES_PAST_START = tuple(word for words in _WORDS_IN_MATCHES_PAST_START.values() for word in words)
 
 # Standing alone, these end the article: everything after them is furniture.
 _RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
@@ -619,19 +630,32 @@ def _furniture_kind(text: str, lowered: str, n_words: int) -> str | None:
     """furniture_kind, given the text lower-cased and its number of words (or any number past the limit)."""
     if len(text) > _MAX_FURNITURE_CHARS or n_words > _MAX_FURNITURE_WORDS:
         return None
-    first_line = text.split("\n", 1)[0].strip()
-    # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
-    if text.count("\n") and len(first_line.split()) <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
-        return "navigation"
-    for name, pattern in FURNITURE_PATTERNS.items():
-        if name in _ON_LOWER_CASE:
-            words = _WORDS_IN_MATCHES_PAST_START[name]
-            if not pattern.match(lowered) and not (any(w in lowered for w in words) and pattern.search(lowered)):
-                continue
-        elif not pattern.search(first_line if name in _FIRST_LINE_PATTERNS else text):
+    if "\n" in text:
+        first_line = text.split("\n", 1)[0].strip()
+        first_line_words = len(first_line.split())
+        # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
+        if first_line_words <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
+            return "navigation"
+    else:
+        # The text is its first line: it has n_words words (the number itself, being within the limit).
+        first_line = text.strip()
+        first_line_words = n_words
+    # Teaser labels and navigation words are short lines, not sentences that start alike: on a longer first line
+    # those patterns are not tried (a match would be passed over all the same).
+    long_first_line = first_line_words > _MAX_SHORT_LINE_WORDS
+    # Most paragraphs contain not one of the words that the lower-case patterns' matches past the start contain:
+    # one look over all the words tells so, and spares looking for each pattern's own (a pattern can then only
+    # match at the start).
+    any_word_past_start = any(map(lowered.__contains__, _ALL_WORDS_IN_MATCHES_PAST_START))
+    for name, pattern, words_past_start, on_first_line, short_line_only in _FURNITURE_PLAN:
+        if short_line_only and long_first_line:
             continue
-        # Teaser labels and navigation words are short lines, not sentences that start alike.
-        if name in _SHORT_LINE_PATTERNS and len(first_line.split()) > 14:
+        if words_past_start is not None:
+            if not pattern.match(lowered) and not (
+                any_word_past_start and any(w in lowered for w in words_past_start) and pattern.search(lowered)
+            ):
+                continue
+        elif not pattern.match(first_line if on_first_line else text):
             continue
         return name
     return None
