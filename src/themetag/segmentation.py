@@ -184,18 +184,17 @@ def _mid_phrase(text: str) -> bool:
     """Text that stops where no sentence or title could: after a comma, a dash or a function word."""
     if text.rstrip().endswith((",", ";", "-", "–", "—", "(", "“", "/", "&")):
         return True
-    return text.split()[-1].lower().strip("\"'“”‘’") in _FUNCTION_WORDS
+    # (The last word, found without splitting all the text into words: a paragraph's text grows line by line.)
+    return text.rsplit(None, 1)[-1].lower().strip("\"'“”‘’") in _FUNCTION_WORDS
 
 
-def _is_marker_at(lines: list[str], i: int) -> bool:
-    """An ALL-CAPS label standing alone (a section tag, a SHARE button), not a capitalised word mid-sentence."""
-    if i >= len(lines):
-        return False
-    line = lines[i]
-    words = line.split(None, 4)  # (five pieces at most: enough to tell "more than four words")
-    if not (0 < len(words) <= 4 and line.upper() == line and any(map(str.isalpha, line))):
-        return False
-    return i + 1 >= len(lines) or not _continues(lines[i + 1])
+def _is_caps_label(line: str) -> bool:
+    """An ALL-CAPS line of one to four words (a section tag, a SHARE button), given a line of a block.
+
+    The lines of a block are stripped lines of normalised text, whose words are parted by single plain spaces:
+    up to three spaces is up to four words.
+    """
+    return line.count(" ") <= 3 and line.upper() == line and any(map(str.isalpha, line))
 
 
 def _is_label_line(line: str) -> bool:
@@ -243,53 +242,88 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 def _text_units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
     for block in _BLANK_LINE.split(text):
+        if "\n" not in block:  # (most blocks, where blank lines part the paragraphs)
+            line = block.strip()
+            if line:
+                _add_one_line_unit(line, units)
+            continue
         lines = [l.strip() for l in block.split("\n") if l.strip()]
         if not lines:
             continue
-        if _is_wrapped_block(lines):
+        if len(lines) == 1:
+            _add_one_line_unit(lines[0], units)
+        elif _is_wrapped_block(lines):
             units.append(_Unit(" ".join(lines)))
-            continue
-        units.extend(_line_units(lines, previous=units[-1] if units else None))
+        else:
+            _add_line_units(lines, units)
     return units
 
 
-def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
-    """Apply the guide's one-paragraph-per-line rules to the lines of one block."""
-    out: list[_Unit] = []
+def _add_one_line_unit(line: str, units: list[_Unit]) -> None:
+    """_add_line_units([line], units), for a block of one line: with no next line its rules come down to these.
+
+    (A hard-wrapped block has three lines or more.) Tests check that both give the same on many lines.
+    """
+    bullet = _BULLET.match(line)
+    if bullet:
+        _add_list("• " + line[bullet.end() :], units)
+    elif units and _CONTINUES.match(line):
+        units[-1].text = _join(units[-1].text, line)
+    elif _is_caps_label(line):  # (a marker: no next line continues it)
+        units.append(_Unit(line, heading_like=not line.endswith(_CLOSERS)))
+    elif line.endswith(_CLOSERS):
+        units.append(_Unit(line))
+    else:
+        units.append(_Unit(line, heading_like=_could_be_heading(line, strict=False)))
+
+
+def _add_list(bullets: str, units: list[_Unit]) -> None:
+    """Add a run of bullets (each made "• ") to the paragraph before it, or as a paragraph of its own."""
+    owner = units[-1] if units else None
+    # A list belongs to the paragraph that introduces it, not to a heading.
+    if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
+        owner.text += "\n" + bullets
+        owner.has_bullets = True
+    else:
+        units.append(_Unit(bullets, has_bullets=True))
+
+
+def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
+    """Apply the guide's one-paragraph-per-line rules to the lines of one block, adding its paragraphs to ``units``.
+
+    The paragraph before a line is ``units[-1]``: the block's own last one, else the last one before the block.
+    The lines are stripped and not empty, so a line ends a sentence when it ends with a closer.
+    """
+    n = len(lines)
+    strict = n > 1
+    # What the rules ask of a line is asked once: each line is asked about as itself and as the next line.
+    # (One more entry stands for "no next line": neither a bullet nor a marker.)
+    bullet_at: list[re.Match[str] | None] = [_BULLET.match(line) for line in lines]
+    bullet_at.append(None)
+    # A marker: an ALL-CAPS label standing alone, not a capitalised word mid-sentence.
+    marker_at = [_is_caps_label(line) and (i + 1 == n or not _continues(lines[i + 1])) for i, line in enumerate(lines)]
+    marker_at.append(False)
     open_text: str | None = None  # a paragraph whose last line stopped mid-sentence
     close_after_next = False  # a teaser label takes exactly one line as its value
-    strict = len(lines) > 1
-
-    def close() -> None:
-        nonlocal open_text
-        if open_text is not None:
-            out.append(_Unit(open_text))
-            open_text = None
-
     list_end = 0  # lines before this index were taken with the list they belong to
     for i, line in enumerate(lines):
         if i < list_end:
             continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if _BULLET.match(line):
-            close()
+        nxt = lines[i + 1] if i + 1 < n else None
+        if bullet_at[i]:
+            if open_text is not None:
+                units.append(_Unit(open_text))
+                open_text = None
             # A run of bullets goes to one owner; joined once, so a long list stays linear.
             list_end = i + 1
-            while list_end < len(lines) and _BULLET.match(lines[list_end]):
+            while bullet_at[list_end]:
                 list_end += 1
-            bullets = "\n".join(_BULLET.sub("• ", item, count=1) for item in lines[i:list_end])
-            owner = out[-1] if out else previous
-            # A list belongs to the paragraph that introduces it, not to a heading.
-            if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
-                owner.text += "\n" + bullets
-                owner.has_bullets = True
-            else:
-                out.append(_Unit(bullets, has_bullets=True))
+            # Each item with its bullet made "• " (what _BULLET.sub("• ", item, count=1) gives: the match is at 0).
+            _add_list("\n".join("• " + lines[j][bullet_at[j].end() :] for j in range(i, list_end)), units)
             continue
-        if open_text is None and _CONTINUES.match(line) and (out or previous is not None):
+        if open_text is None and units and _CONTINUES.match(line):
             # Punctuation left on its own line after a link closes the paragraph before it.
-            owner = out[-1] if out else previous
-            owner.text = _join(owner.text, line)
+            units[-1].text = _join(units[-1].text, line)
             continue
         if open_text is not None:
             open_text = _join(open_text, line)
@@ -297,36 +331,34 @@ def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
             if close_after_next:
                 if not open_text.endswith(":"):
                     close_after_next = False
-                    close()
+                    units.append(_Unit(open_text))
+                    open_text = None
                 continue
-        elif nxt is not None and not _BULLET.match(nxt) and _is_label_line(line):
+        elif nxt is not None and not bullet_at[i + 1] and _is_label_line(line):
             open_text = line
             close_after_next = bool(_TEASER_LABEL.match(line))
             continue
-        elif _is_marker_at(lines, i):
+        elif marker_at[i]:
             # A label such as "BRIEF" or "ANALYSIS": a heading if prose follows it, else furniture.
-            out.append(_Unit(line, heading_like=not _ends_sentence(line)))
+            units.append(_Unit(line, heading_like=not line.endswith(_CLOSERS)))
             continue
-        elif _ends_sentence(line):
-            out.append(_Unit(line))
+        elif line.endswith(_CLOSERS):
+            units.append(_Unit(line))
             continue
-        elif nxt is None or _is_marker_at(lines, i + 1) or _BULLET.match(nxt):
-            out.append(_Unit(line, heading_like=_could_be_heading(line, strict=strict)))
+        elif nxt is None or marker_at[i + 1] or bullet_at[i + 1]:
+            units.append(_Unit(line, heading_like=_could_be_heading(line, strict=strict)))
             continue
         elif not _continues(nxt) and _could_be_heading(line, strict=True):
-            out.append(_Unit(line, heading_like=True))
+            units.append(_Unit(line, heading_like=True))
             continue
         else:
             open_text = line
-        if (
-            _ends_sentence(open_text)
-            or nxt is None
-            or _BULLET.match(nxt)
-            or (_is_marker_at(lines, i + 1) and not _mid_phrase(open_text))
-        ):
-            close()
-    close()
-    return out
+        # (open_text ends with this line: it ends a sentence when the line does.)
+        if line.endswith(_CLOSERS) or nxt is None or bullet_at[i + 1] or (marker_at[i + 1] and not _mid_phrase(open_text)):
+            units.append(_Unit(open_text))
+            open_text = None
+    if open_text is not None:
+        units.append(_Unit(open_text))
 
 
 # --------------------------------------------------------------------------- HTML
