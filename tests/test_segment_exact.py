@@ -219,3 +219,18 @@ def test_a_one_line_block_gives_what_the_block_rules_give():
             segmentation._add_one_line_unit(line, fast)
             segmentation._add_line_units([line], plain)
             assert _unit_fields(fast) == _unit_fields(plain), (line, _unit_fields(before))
+
+
+def test_an_article_end_header_has_four_words_at_most():
+    # So _classify looks for "Related" headers and pagination rows on units of four words or fewer only.
+    pieces = ["related", "content", "articles", "stories", "posts", "coverage", "you", "may", "might", "also", "like",
+              "more", "recommended", "for", "most", "read", "popular", "tags", "about", "the", "authors", "prev",
+              "previous", "next", "«", "»", "page", "1", "12", "of", "3", "RELATED", "Page", "Next"]
+    rng = random.Random(5)
+    texts = [rng.choice([" ", "", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(100_000)]
+    found = 0
+    for text in texts:
+        if segmentation._RELATED_HEADER.match(text) or segmentation._PAGINATION.match(text):
+            found += 1
+            assert len(text.split()) <= 4, text
+    assert found > 100

@@ -742,20 +742,22 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     furniture: list[str | None] = []
     prose: list[int] = []
     keys: list[str] = []  # the unit's text, case and spacing aside
+    word_counts: list[int] = []
     for unit in units:
         # One lower-casing and one word count serve the furniture check, the prose count and the key. The
         # lower-cased text is spaced as the text is: lower() turns spaces into themselves and nothing else
         # into one (tests check this over all of Unicode).
-        lowered = unit.text.lower()
+        text = unit.text
+        lowered = text.lower()
         key, n_words = _key_and_word_count(lowered)
-        furniture.append(_furniture_kind(unit.text, lowered, n_words) or ("html" if unit.furniture_hint else None))
-        prose.append(_prose_words(unit, furniture[-1], n_words))
+        kind = _furniture_kind(text, lowered, n_words) or ("html" if unit.furniture_hint else None)
+        furniture.append(kind)
+        prose.append(_prose_words(unit, kind, n_words))
         keys.append(key)
-    # Prose still to come after each unit: a share row with more of the article after it than before
-    # is the one at the top of the page, not the one that closes the article.
-    prose_after = [0] * (len(units) + 1)
-    for i in range(len(units) - 1, -1, -1):
-        prose_after[i] = prose_after[i + 1] + prose[i]
+        word_counts.append(n_words)
+    # Prose still to come after a unit (all of it less what stood up to the unit): a share row with more of the
+    # article after it than before is the one at the top of the page, not the one that closes the article.
+    prose_total = sum(prose)
     prose_before = 0
     in_tail = False
     seen: set[str] = set()
@@ -763,20 +765,27 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
         key = keys[i]
-        repeated.append(key in seen)
+        kind = furniture[i]
+        is_repeat = key in seen
+        repeated.append(is_repeat)
         seen.add(key)
-        if in_tail or furniture[i] or (repeated[i] and len(key) > 3):
+        if in_tail or kind or (is_repeat and len(key) > 3):
             kinds.append("boilerplate")
         elif unit.heading_like or (i == 0 and len(units) > 1 and _is_title_line(unit.text)):
             kinds.append("heading")
         else:
             kinds.append("content")
-        line = unit.text.strip()
         # A share row after the article has begun closes it (the one above the lead is the caption's).
-        closing_share = furniture[i] == "share" and content_so_far >= 2 and prose_before >= prose_after[i + 1]
+        closing_share = kind == "share" and content_so_far >= 2 and prose_before >= prose_total - prose_before - prose[i]
         content_so_far += kinds[-1] == "content"
         prose_before += prose[i]
-        if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
+        # (Once in the tail, the article's end need not be looked for again. A "Related" header or a pagination
+        # row has four words at most: each space in their matches is one of the patterns' own.)
+        if not in_tail and (
+            kind == "feedback"
+            or closing_share
+            or (word_counts[i] <= 4 and (_RELATED_HEADER.match(unit.text.strip()) or _PAGINATION.match(unit.text.strip())))
+        ):
             in_tail = True
     # A line cut off mid-sentence (around a link) runs on into the next: neither is a heading.
     for i in range(len(units)):
@@ -791,7 +800,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
             following = kinds[i]
     # Above the share buttons at the top of a page stands the lead photo's caption. A share row with no
     # content after it is at the article's end, not its top: what stands above it is the article.
-    first_share = next((i for i, f in enumerate(furniture[:4]) if f == "share"), None)
+    first_share = furniture.index("share") if "share" in furniture[:4] else None
     if first_share is not None and "content" in kinds[first_share + 1 :]:
         for i in range(first_share):
             if kinds[i] != "heading" and len(units[i].text.split()) <= 35:
