@@ -630,13 +630,16 @@ _SHORT_LINE_PATTERNS = frozenset({"teaser", "navigation", "date", "byline"})
 _MAX_SHORT_LINE_WORDS = 14
 
 # How _furniture_kind tries each pattern, in FURNITURE_PATTERNS' order (the first kind that matches is the one):
-# (kind, pattern, the words of its matches past the start or None, on the first line only, on short lines only).
+# (kind, pattern, the words of its matches past the start or None, on the first line only).
 # Every pattern not on the lower-cased text begins each of its branches with "^" and none is re.MULTILINE, so
 # it matches at the start of the text or nowhere: pattern.match is pattern.search there (tests check both facts).
 _FURNITURE_PLAN = tuple(
-    (name, pattern, _WORDS_IN_MATCHES_PAST_START.get(name), name in _FIRST_LINE_PATTERNS, name in _SHORT_LINE_PATTERNS)
+    (name, pattern, _WORDS_IN_MATCHES_PAST_START.get(name), name in _FIRST_LINE_PATTERNS)
     for name, pattern in FURNITURE_PATTERNS.items()
 )
+# The plan for a paragraph whose first line is long: teaser labels and navigation words are short lines, not
+# sentences that start alike, so those patterns are not tried there (a match would be passed over all the same).
+_FURNITURE_PLAN_LONG_FIRST_LINE = tuple(step for step in _FURNITURE_PLAN if step[0] not in _SHORT_LINE_PATTERNS)
 _ALL_WORDS_IN_MATCHES_PAST_START = tuple(word for words in _WORDS_IN_MATCHES_PAST_START.values() for word in words)
 
 # Standing alone, these end the article: everything after them is furniture.
@@ -675,16 +678,12 @@ def _furniture_kind(text: str, lowered: str, n_words: int) -> str | None:
         # The text is its first line: it has n_words words (the number itself, being within the limit).
         first_line = text.strip()
         first_line_words = n_words
-    # Teaser labels and navigation words are short lines, not sentences that start alike: on a longer first line
-    # those patterns are not tried (a match would be passed over all the same).
-    long_first_line = first_line_words > _MAX_SHORT_LINE_WORDS
+    plan = _FURNITURE_PLAN_LONG_FIRST_LINE if first_line_words > _MAX_SHORT_LINE_WORDS else _FURNITURE_PLAN
     # Most paragraphs contain not one of the words that the lower-case patterns' matches past the start contain:
     # one look over all the words tells so, and spares looking for each pattern's own (a pattern can then only
     # match at the start).
     any_word_past_start = any(map(lowered.__contains__, _ALL_WORDS_IN_MATCHES_PAST_START))
-    for name, pattern, words_past_start, on_first_line, short_line_only in _FURNITURE_PLAN:
-        if short_line_only and long_first_line:
-            continue
+    for name, pattern, words_past_start, on_first_line in plan:
         if words_past_start is not None:
             if not pattern.match(lowered) and not (
                 any_word_past_start and any(w in lowered for w in words_past_start) and pattern.search(lowered)
