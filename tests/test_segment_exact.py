@@ -6,6 +6,7 @@ paragraph lacks every word its matches contain. These tests check the facts each
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 
@@ -51,6 +52,33 @@ def test_a_match_past_the_start_contains_one_of_the_words():
                 found += 1
                 assert any(w in text for w in words), (name, text)
     assert found > 1000  # the texts do exercise matches past the start
+
+
+def _starts_every_branch_at_the_beginning(pattern: re.Pattern[str]) -> bool:
+    from re import _constants as c, _parser  # the parser's view of the pattern: which items open each branch
+
+    items = list(_parser.parse(pattern.pattern, pattern.flags))
+    if items[0][0] is c.BRANCH:
+        return all(list(branch)[0] == (c.AT, c.AT_BEGINNING) for branch in items[0][1][1])
+    return items[0] == (c.AT, c.AT_BEGINNING)
+
+
+def test_patterns_not_on_lower_case_match_at_the_start_or_nowhere():
+    # So _furniture_kind tries them with pattern.match.
+    others = {name: p for name, p in FURNITURE_PATTERNS.items() if name not in segmentation._ON_LOWER_CASE}
+    for name, pattern in others.items():
+        assert not pattern.flags & re.MULTILINE, name
+        assert _starts_every_branch_at_the_beginning(pattern), name
+    rng = random.Random(4)
+    pieces = _MATCHING + _FILLER + ["share", "tweet", "by jane doe", "By", "Jane Doe / 12 May 2020", "SEE ALSO:",
+                                    "related", "home", "Page 2 of 3", "John Smith is a journalist", "5 March 2020",
+                                    "leave a comment", "3 comments"]
+    texts = [rng.choice(["", " ", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5_000)]
+    for name, pattern in others.items():
+        assert sum(bool(pattern.search(t)) for t in texts) > 10, name
+        for text in texts:
+            assert bool(pattern.search(text)) == bool(pattern.match(text)), (name, text)
+    assert not _starts_every_branch_at_the_beginning(FURNITURE_PATTERNS["reuse"])  # (the check can fail)
 
 
 def test_furniture_kind_of_the_examples():
@@ -127,10 +155,88 @@ def test_furniture_kind_counts_words_as_before():
     assert furniture_kind(seventy + "\u00a0") == "share"  # (trailing space is no word)
 
 
+# Pieces of text and HTML with every kind of space, bullets, closing punctuation and entities that decode to spaces.
+_UNIT_PIECES = [
+    "", " ", "  ", "\n", "\n\n", "\n \n", "\r\n", "\t", "\u00a0", "\u3000", "\u2028", "\u2029", "\x0b", "\x1f", "\x00",
+    "\u200b", "a", "Word", "é", "東", ".", ",", "ς", "SHARE", "SEE ALSO:", "Name:", "(", "“", "- ", "• ", "1. ", "2) ", "*",
+    "the", "of", "army", "The army moved in.", "<p>", "</p>", "<li>", "<br>", "<h2>", "<div class='share'>", "&nbsp;",
+    "&#9;", "&#10;", "&#x2028;", "&#160;&#160;",
+]
+_UNIT_SPACING = re.compile(r"\S+(?:[ \n]\S+)*")  # words parted by one plain space or line break, none at the ends
+
+
+def _unit_texts(text: str) -> list[str]:
+    units = segmentation._html_units(text) + segmentation._text_units(segmentation.normalize_text(text))
+    return [u.text for u in units]
+
+
+def test_unit_texts_are_spaced_as_the_classifier_assumes():
+    # _classify counts words and makes keys from this spacing (see _Unit), without splitting.
+    rng = random.Random(3)
+    texts = ["".join(rng.choice(_UNIT_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    checked = 0
+    for text in texts:
+        for unit_text in _unit_texts(text):
+            assert _UNIT_SPACING.fullmatch(unit_text), (repr(text), repr(unit_text))
+            checked += 1
+    assert checked > 50_000
+
+
 def test_key_and_word_count_as_a_split_gives_them():
     rng = random.Random(2)
-    pieces = ["", " ", "  ", "\n", "\t", "\u00a0", "\u3000", "\x00", "\u200b", "a", "Word", "é", "東", ".", "ς"]
-    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(20_000)]
-    for text in texts:
+    texts = ["".join(rng.choice(_UNIT_PIECES) for _ in range(rng.randint(0, 30))) for _ in range(5_000)]
+    unit_texts = [t for text in texts for t in _unit_texts(text)]
+    for text in unit_texts + [t.lower() for t in unit_texts]:
         words = text.split()
         assert segmentation._key_and_word_count(text) == (" ".join(words), len(words)), repr(text)
+
+
+# --------------------------------------------------------------------------- units: a block of one line
+
+_LINES = [
+    "The army moved in.", "The army moved in", "the army moved in", "SHARE", "BRIEF", "ANALYSIS.", "SEE ALSO:", "Name:",
+    "- item", "• item", "1. item", "2) item", "12. The army", "* x", ".", ", and so", ")", "’s", "%", "Coca Growers Block Roads",
+    "Coca growers block the road", "Peru and", "The army moved in,", "東京", "ÉCOLE", "ÉCOLE NORMALE SUPÉRIEURE DE PARIS",
+    "123", "A B C D", "A B C D E", "Title?", "“Quoted”", "(Photo: AP)", "Read more", "x",
+]
+
+
+def _unit_fields(units):
+    return [(u.text, u.heading_like, u.tag, u.furniture_hint, u.has_bullets) for u in units]
+
+
+def test_a_one_line_block_gives_what_the_block_rules_give():
+    befores = [
+        [],
+        [segmentation._Unit("The army moved in.")],
+        [segmentation._Unit("Heading", heading_like=True)],
+        [segmentation._Unit("• a", has_bullets=True)],
+        [segmentation._Unit("From HTML", tag="p")],
+    ]
+    for line in _LINES + [line.lower() for line in _LINES] + [line.upper() for line in _LINES]:
+        for before in befores:
+            fast, plain = [dataclasses.replace(u) for u in before], [dataclasses.replace(u) for u in before]
+            segmentation._add_one_line_unit(line, fast)
+            segmentation._add_line_units([line], plain)
+            assert _unit_fields(fast) == _unit_fields(plain), (line, _unit_fields(before))
+
+
+def test_an_article_end_header_has_four_words_at_most():
+    # So _classify looks for "Related" headers and pagination rows on units of four words or fewer only.
+    pieces = ["related", "content", "articles", "stories", "posts", "coverage", "you", "may", "might", "also", "like",
+              "more", "recommended", "for", "most", "read", "popular", "tags", "about", "the", "authors", "prev",
+              "previous", "next", "«", "»", "page", "1", "12", "of", "3", "RELATED", "Page", "Next"]
+    rng = random.Random(5)
+    texts = [rng.choice([" ", "", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(100_000)]
+    found = 0
+    for text in texts:
+        if segmentation._RELATED_HEADER.match(text) or segmentation._PAGINATION.match(text):
+            found += 1
+            assert len(text.split()) <= 4, text
+    assert found > 100
+
+
+def test_continuation_starts_are_what_the_regex_matches():
+    for c in _ALL_CHARACTERS:
+        assert bool(segmentation._CONTINUES.match(c + "x")) == ((c + "x")[:1] in segmentation._CONTINUATION_STARTS), hex(ord(c))
+    assert not segmentation._CONTINUES.match("") and "" not in segmentation._CONTINUATION_STARTS

@@ -144,7 +144,13 @@ def looks_like_html(text: str) -> bool:
 
 @dataclass
 class _Unit:
-    """A paragraph before classification, with what the splitter learnt about it."""
+    """A paragraph before classification, with what the splitter learnt about it.
+
+    ``text`` is never empty, and its words are parted by exactly one plain space or one line break, with none at
+    either end. Both splitters build it so: the text one from stripped lines of normalised text (whose only spaces
+    are single plain ones), joined directly, by one space or by a line break; the HTML one from each block's words
+    joined by one space. _classify counts words and makes keys by that.
+    """
 
     text: str
     heading_like: bool = False  # short unpunctuated line standing on its own
@@ -157,6 +163,9 @@ class _Unit:
 _CLOSERS = (".", "!", "?", ":", '"', "”", ")", "…", "]", "»")
 _BULLET = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\d{1,3}[.)])\s+")
 _CONTINUES = re.compile(r"^[.,;:!?)\]’”%]")
+# The characters _CONTINUES looks for: ``line[:1] in _CONTINUATION_STARTS`` is ``_CONTINUES.match(line)`` (tested
+# over all of Unicode), without a regex call on every line.
+_CONTINUATION_STARTS = frozenset(".,;:!?)]’”%")
 _FUNCTION_WORDS = frozenset(
     "a an the of in on at to for from by with and or but nor as than that which who whom whose "
     "its their his her our your into onto upon about over under between among against during "
@@ -171,25 +180,24 @@ def _ends_sentence(line: str) -> bool:
 
 def _continues(line: str) -> bool:
     """A line that can only be the rest of the line before it."""
-    return bool(_CONTINUES.match(line)) or line[:1].islower()
+    return line[:1] in _CONTINUATION_STARTS or line[:1].islower()
 
 
 def _mid_phrase(text: str) -> bool:
     """Text that stops where no sentence or title could: after a comma, a dash or a function word."""
     if text.rstrip().endswith((",", ";", "-", "–", "—", "(", "“", "/", "&")):
         return True
-    return text.split()[-1].lower().strip("\"'“”‘’") in _FUNCTION_WORDS
+    # (The last word, found without splitting all the text into words: a paragraph's text grows line by line.)
+    return text.rsplit(None, 1)[-1].lower().strip("\"'“”‘’") in _FUNCTION_WORDS
 
 
-def _is_marker_at(lines: list[str], i: int) -> bool:
-    """An ALL-CAPS label standing alone (a section tag, a SHARE button), not a capitalised word mid-sentence."""
-    if i >= len(lines):
-        return False
-    line = lines[i]
-    words = line.split(None, 4)  # (five pieces at most: enough to tell "more than four words")
-    if not (0 < len(words) <= 4 and line.upper() == line and any(map(str.isalpha, line))):
-        return False
-    return i + 1 >= len(lines) or not _continues(lines[i + 1])
+def _is_caps_label(line: str) -> bool:
+    """An ALL-CAPS line of one to four words (a section tag, a SHARE button), given a line of a block.
+
+    The lines of a block are stripped lines of normalised text, whose words are parted by single plain spaces:
+    up to three spaces is up to four words. (Case first: most lines fail there, at one call.)
+    """
+    return line.upper() == line and line.count(" ") <= 3 and any(map(str.isalpha, line))
 
 
 def _is_label_line(line: str) -> bool:
@@ -226,7 +234,7 @@ def _is_wrapped_block(lines: list[str]) -> bool:
 
 
 def _join(left: str, right: str) -> str:
-    if _CONTINUES.match(right) or left.endswith(("(", "“", "‘", "[")):
+    if right[:1] in _CONTINUATION_STARTS or left.endswith(("(", "“", "‘", "[")):
         return left + right
     return left + " " + right
 
@@ -237,53 +245,88 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 def _text_units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
     for block in _BLANK_LINE.split(text):
+        if "\n" not in block:  # (most blocks, where blank lines part the paragraphs)
+            line = block.strip()
+            if line:
+                _add_one_line_unit(line, units)
+            continue
         lines = [l.strip() for l in block.split("\n") if l.strip()]
         if not lines:
             continue
-        if _is_wrapped_block(lines):
+        if len(lines) == 1:
+            _add_one_line_unit(lines[0], units)
+        elif _is_wrapped_block(lines):
             units.append(_Unit(" ".join(lines)))
-            continue
-        units.extend(_line_units(lines, previous=units[-1] if units else None))
+        else:
+            _add_line_units(lines, units)
     return units
 
 
-def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
-    """Apply the guide's one-paragraph-per-line rules to the lines of one block."""
-    out: list[_Unit] = []
+def _add_one_line_unit(line: str, units: list[_Unit]) -> None:
+    """_add_line_units([line], units), for a block of one line: with no next line its rules come down to these.
+
+    (A hard-wrapped block has three lines or more.) Tests check that both give the same on many lines.
+    """
+    bullet = _BULLET.match(line)
+    if bullet:
+        _add_list("• " + line[bullet.end() :], units)
+    elif units and line[:1] in _CONTINUATION_STARTS:
+        units[-1].text = _join(units[-1].text, line)
+    elif _is_caps_label(line):  # (a marker: no next line continues it)
+        units.append(_Unit(line, heading_like=not line.endswith(_CLOSERS)))
+    elif line.endswith(_CLOSERS):
+        units.append(_Unit(line))
+    else:
+        units.append(_Unit(line, heading_like=_could_be_heading(line, strict=False)))
+
+
+def _add_list(bullets: str, units: list[_Unit]) -> None:
+    """Add a run of bullets (each made "• ") to the paragraph before it, or as a paragraph of its own."""
+    owner = units[-1] if units else None
+    # A list belongs to the paragraph that introduces it, not to a heading.
+    if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
+        owner.text += "\n" + bullets
+        owner.has_bullets = True
+    else:
+        units.append(_Unit(bullets, has_bullets=True))
+
+
+def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
+    """Apply the guide's one-paragraph-per-line rules to the lines of one block, adding its paragraphs to ``units``.
+
+    The paragraph before a line is ``units[-1]``: the block's own last one, else the last one before the block.
+    The lines are stripped and not empty, so a line ends a sentence when it ends with a closer.
+    """
+    n = len(lines)
+    strict = n > 1
+    # What the rules ask of a line is asked once: each line is asked about as itself and as the next line.
+    # (One more entry stands for "no next line": neither a bullet nor a marker.)
+    bullet_at: list[re.Match[str] | None] = [_BULLET.match(line) for line in lines]
+    bullet_at.append(None)
+    # A marker: an ALL-CAPS label standing alone, not a capitalised word mid-sentence.
+    marker_at = [_is_caps_label(line) and (i + 1 == n or not _continues(lines[i + 1])) for i, line in enumerate(lines)]
+    marker_at.append(False)
     open_text: str | None = None  # a paragraph whose last line stopped mid-sentence
     close_after_next = False  # a teaser label takes exactly one line as its value
-    strict = len(lines) > 1
-
-    def close() -> None:
-        nonlocal open_text
-        if open_text is not None:
-            out.append(_Unit(open_text))
-            open_text = None
-
     list_end = 0  # lines before this index were taken with the list they belong to
     for i, line in enumerate(lines):
         if i < list_end:
             continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if _BULLET.match(line):
-            close()
+        nxt = lines[i + 1] if i + 1 < n else None
+        if bullet_at[i]:
+            if open_text is not None:
+                units.append(_Unit(open_text))
+                open_text = None
             # A run of bullets goes to one owner; joined once, so a long list stays linear.
             list_end = i + 1
-            while list_end < len(lines) and _BULLET.match(lines[list_end]):
+            while bullet_at[list_end]:
                 list_end += 1
-            bullets = "\n".join(_BULLET.sub("• ", item, count=1) for item in lines[i:list_end])
-            owner = out[-1] if out else previous
-            # A list belongs to the paragraph that introduces it, not to a heading.
-            if owner is not None and (owner.has_bullets or (not owner.heading_like and not owner.tag)):
-                owner.text += "\n" + bullets
-                owner.has_bullets = True
-            else:
-                out.append(_Unit(bullets, has_bullets=True))
+            # Each item with its bullet made "• " (what _BULLET.sub("• ", item, count=1) gives: the match is at 0).
+            _add_list("\n".join("• " + lines[j][bullet_at[j].end() :] for j in range(i, list_end)), units)
             continue
-        if open_text is None and _CONTINUES.match(line) and (out or previous is not None):
+        if open_text is None and units and line[:1] in _CONTINUATION_STARTS:
             # Punctuation left on its own line after a link closes the paragraph before it.
-            owner = out[-1] if out else previous
-            owner.text = _join(owner.text, line)
+            units[-1].text = _join(units[-1].text, line)
             continue
         if open_text is not None:
             open_text = _join(open_text, line)
@@ -291,36 +334,34 @@ def _line_units(lines: list[str], previous: _Unit | None) -> list[_Unit]:
             if close_after_next:
                 if not open_text.endswith(":"):
                     close_after_next = False
-                    close()
+                    units.append(_Unit(open_text))
+                    open_text = None
                 continue
-        elif nxt is not None and not _BULLET.match(nxt) and _is_label_line(line):
+        elif nxt is not None and not bullet_at[i + 1] and _is_label_line(line):
             open_text = line
             close_after_next = bool(_TEASER_LABEL.match(line))
             continue
-        elif _is_marker_at(lines, i):
+        elif marker_at[i]:
             # A label such as "BRIEF" or "ANALYSIS": a heading if prose follows it, else furniture.
-            out.append(_Unit(line, heading_like=not _ends_sentence(line)))
+            units.append(_Unit(line, heading_like=not line.endswith(_CLOSERS)))
             continue
-        elif _ends_sentence(line):
-            out.append(_Unit(line))
+        elif line.endswith(_CLOSERS):
+            units.append(_Unit(line))
             continue
-        elif nxt is None or _is_marker_at(lines, i + 1) or _BULLET.match(nxt):
-            out.append(_Unit(line, heading_like=_could_be_heading(line, strict=strict)))
+        elif nxt is None or marker_at[i + 1] or bullet_at[i + 1]:
+            units.append(_Unit(line, heading_like=_could_be_heading(line, strict=strict)))
             continue
         elif not _continues(nxt) and _could_be_heading(line, strict=True):
-            out.append(_Unit(line, heading_like=True))
+            units.append(_Unit(line, heading_like=True))
             continue
         else:
             open_text = line
-        if (
-            _ends_sentence(open_text)
-            or nxt is None
-            or _BULLET.match(nxt)
-            or (_is_marker_at(lines, i + 1) and not _mid_phrase(open_text))
-        ):
-            close()
-    close()
-    return out
+        # (open_text ends with this line: it ends a sentence when the line does.)
+        if line.endswith(_CLOSERS) or nxt is None or bullet_at[i + 1] or (marker_at[i + 1] and not _mid_phrase(open_text)):
+            units.append(_Unit(open_text))
+            open_text = None
+    if open_text is not None:
+        units.append(_Unit(open_text))
 
 
 # --------------------------------------------------------------------------- HTML
@@ -586,6 +627,20 @@ _WORDS_IN_MATCHES_PAST_START = {
 # Patterns matched on the paragraph's first line only; of those, the ones that a line of many words does not match.
 _FIRST_LINE_PATTERNS = frozenset({"teaser", "navigation", "byline", "date", "feedback"})
 _SHORT_LINE_PATTERNS = frozenset({"teaser", "navigation", "date", "byline"})
+_MAX_SHORT_LINE_WORDS = 14
+
+# How _furniture_kind tries each pattern, in FURNITURE_PATTERNS' order (the first kind that matches is the one):
+# (kind, pattern, the words of its matches past the start or None, on the first line only).
+# Every pattern not on the lower-cased text begins each of its branches with "^" and none is re.MULTILINE, so
+# it matches at the start of the text or nowhere: pattern.match is pattern.search there (tests check both facts).
+_FURNITURE_PLAN = tuple(
+    (name, pattern, _WORDS_IN_MATCHES_PAST_START.get(name), name in _FIRST_LINE_PATTERNS)
+    for name, pattern in FURNITURE_PATTERNS.items()
+)
+# The plan for a paragraph whose first line is long: teaser labels and navigation words are short lines, not
+# sentences that start alike, so those patterns are not tried there (a match would be passed over all the same).
+_FURNITURE_PLAN_LONG_FIRST_LINE = tuple(step for step in _FURNITURE_PLAN if step[0] not in _SHORT_LINE_PATTERNS)
+_ALL_WORDS_IN_MATCHES_PAST_START = tuple(word for words in _WORDS_IN_MATCHES_PAST_START.values() for word in words)
 
 # Standing alone, these end the article: everything after them is furniture.
 _RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
@@ -613,19 +668,28 @@ def _furniture_kind(text: str, lowered: str, n_words: int) -> str | None:
     """furniture_kind, given the text lower-cased and its number of words (or any number past the limit)."""
     if len(text) > _MAX_FURNITURE_CHARS or n_words > _MAX_FURNITURE_WORDS:
         return None
-    first_line = text.split("\n", 1)[0].strip()
-    # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
-    if text.count("\n") and len(first_line.split()) <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
-        return "navigation"
-    for name, pattern in FURNITURE_PATTERNS.items():
-        if name in _ON_LOWER_CASE:
-            words = _WORDS_IN_MATCHES_PAST_START[name]
-            if not pattern.match(lowered) and not (any(w in lowered for w in words) and pattern.search(lowered)):
+    if "\n" in text:
+        first_line = text.split("\n", 1)[0].strip()
+        first_line_words = len(first_line.split())
+        # A menu: a short label over short items. Prose that ends in a stray one-letter bullet is not one.
+        if first_line_words <= 8 and all(_is_navigation_item(l) for l in text.split("\n")[1:]):
+            return "navigation"
+    else:
+        # The text is its first line: it has n_words words (the number itself, being within the limit).
+        first_line = text.strip()
+        first_line_words = n_words
+    plan = _FURNITURE_PLAN_LONG_FIRST_LINE if first_line_words > _MAX_SHORT_LINE_WORDS else _FURNITURE_PLAN
+    # Most paragraphs contain not one of the words that the lower-case patterns' matches past the start contain:
+    # one look over all the words tells so, and spares looking for each pattern's own (a pattern can then only
+    # match at the start).
+    any_word_past_start = any(map(lowered.__contains__, _ALL_WORDS_IN_MATCHES_PAST_START))
+    for name, pattern, words_past_start, on_first_line in plan:
+        if words_past_start is not None:
+            if not pattern.match(lowered) and not (
+                any_word_past_start and any(w in lowered for w in words_past_start) and pattern.search(lowered)
+            ):
                 continue
-        elif not pattern.search(first_line if name in _FIRST_LINE_PATTERNS else text):
-            continue
-        # Teaser labels and navigation words are short lines, not sentences that start alike.
-        if name in _SHORT_LINE_PATTERNS and len(first_line.split()) > 14:
+        elif not pattern.match(first_line if on_first_line else text):
             continue
         return name
     return None
@@ -644,15 +708,15 @@ def _prose_words(unit: _Unit, furniture: str | None, words: int) -> int:
     return words if furniture is None and words >= _PROSE_WORDS and _ends_sentence(unit.text) else 0
 
 
-def _key_and_word_count(text: str) -> tuple[str, int]:
-    """The text's words joined by one space, and how many there are."""
-    # Most paragraphs are spaced so already: printable (then their only space is the plain one, every other
-    # being unprintable), no two spaces together, none at either end. Such a text is its own key and has one
-    # word more than spaces, which spares splitting it into a list of words.
-    if text.isprintable() and "  " not in text and not text.startswith(" ") and not text.endswith(" "):
-        return text, text.count(" ") + 1 if text else 0
-    words = text.split()
-    return " ".join(words), len(words)
+def _key_and_word_count(unit_text: str) -> tuple[str, int]:
+    """A unit's text (or its lower-cased text) with its words joined by one space, and how many words it has.
+
+    Exactly what ``" ".join(words), len(words)`` of ``unit_text.split()`` gives, without making the list of words:
+    a unit's words are parted by one plain space or one line break and none stands at either end (see _Unit), so
+    its key is the text with its line breaks made spaces, which has one word more than spaces.
+    """
+    key = unit_text.replace("\n", " ")
+    return key, key.count(" ") + 1 if key else 0
 
 
 def _is_title_line(text: str) -> bool:
@@ -680,20 +744,22 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     furniture: list[str | None] = []
     prose: list[int] = []
     keys: list[str] = []  # the unit's text, case and spacing aside
+    word_counts: list[int] = []
     for unit in units:
         # One lower-casing and one word count serve the furniture check, the prose count and the key. The
-        # lower-cased text has as many words as the text: lower() turns spaces into spaces and nothing
-        # else into one (tests check this over all of Unicode).
-        lowered = unit.text.lower()
+        # lower-cased text is spaced as the text is: lower() turns spaces into themselves and nothing else
+        # into one (tests check this over all of Unicode).
+        text = unit.text
+        lowered = text.lower()
         key, n_words = _key_and_word_count(lowered)
-        furniture.append(_furniture_kind(unit.text, lowered, n_words) or ("html" if unit.furniture_hint else None))
-        prose.append(_prose_words(unit, furniture[-1], n_words))
+        kind = _furniture_kind(text, lowered, n_words) or ("html" if unit.furniture_hint else None)
+        furniture.append(kind)
+        prose.append(_prose_words(unit, kind, n_words))
         keys.append(key)
-    # Prose still to come after each unit: a share row with more of the article after it than before
-    # is the one at the top of the page, not the one that closes the article.
-    prose_after = [0] * (len(units) + 1)
-    for i in range(len(units) - 1, -1, -1):
-        prose_after[i] = prose_after[i + 1] + prose[i]
+        word_counts.append(n_words)
+    # Prose still to come after a unit (all of it less what stood up to the unit): a share row with more of the
+    # article after it than before is the one at the top of the page, not the one that closes the article.
+    prose_total = sum(prose)
     prose_before = 0
     in_tail = False
     seen: set[str] = set()
@@ -701,20 +767,27 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     content_so_far = 0  # kept as a count: rescanning the kinds for every unit made long inputs quadratic
     for i, unit in enumerate(units):
         key = keys[i]
-        repeated.append(key in seen)
+        kind = furniture[i]
+        is_repeat = key in seen
+        repeated.append(is_repeat)
         seen.add(key)
-        if in_tail or furniture[i] or (repeated[i] and len(key) > 3):
+        if in_tail or kind or (is_repeat and len(key) > 3):
             kinds.append("boilerplate")
         elif unit.heading_like or (i == 0 and len(units) > 1 and _is_title_line(unit.text)):
             kinds.append("heading")
         else:
             kinds.append("content")
-        line = unit.text.strip()
         # A share row after the article has begun closes it (the one above the lead is the caption's).
-        closing_share = furniture[i] == "share" and content_so_far >= 2 and prose_before >= prose_after[i + 1]
+        closing_share = kind == "share" and content_so_far >= 2 and prose_before >= prose_total - prose_before - prose[i]
         content_so_far += kinds[-1] == "content"
         prose_before += prose[i]
-        if furniture[i] == "feedback" or closing_share or _RELATED_HEADER.match(line) or _PAGINATION.match(line):
+        # (Once in the tail, the article's end need not be looked for again. A "Related" header or a pagination
+        # row has four words at most: each space in their matches is one of the patterns' own.)
+        if not in_tail and (
+            kind == "feedback"
+            or closing_share
+            or (word_counts[i] <= 4 and (_RELATED_HEADER.match(unit.text.strip()) or _PAGINATION.match(unit.text.strip())))
+        ):
             in_tail = True
     # A line cut off mid-sentence (around a link) runs on into the next: neither is a heading.
     for i in range(len(units)):
@@ -729,7 +802,7 @@ def _classify(units: list[_Unit]) -> list[Kind]:
             following = kinds[i]
     # Above the share buttons at the top of a page stands the lead photo's caption. A share row with no
     # content after it is at the article's end, not its top: what stands above it is the article.
-    first_share = next((i for i, f in enumerate(furniture[:4]) if f == "share"), None)
+    first_share = furniture.index("share") if "share" in furniture[:4] else None
     if first_share is not None and "content" in kinds[first_share + 1 :]:
         for i in range(first_share):
             if kinds[i] != "heading" and len(units[i].text.split()) <= 35:
