@@ -144,17 +144,20 @@ def test_ngram_tables_are_exact_when_keys_wrap_past_64_bits():
 
 def test_compiled_numpy_and_scipy_scoring_give_the_same_bits(shipped, monkeypatch):
     rows = shipped.model.transform(seed_paragraphs()[:300] + EDGE)
-    weights = np.random.default_rng(1).normal(size=(rows.n_features, 7))
-    by_compiled = rows.dot(weights) if features._featurize is not None else None
-    monkeypatch.setattr(features, "_featurize", None)
-    monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", 10**12)
-    by_numpy = rows.dot(weights)
-    monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", -1)
-    by_scipy = rows.dot(weights)
-    np.testing.assert_array_equal(by_numpy, by_scipy)
-    if by_compiled is not None:
-        assert by_compiled.tobytes() == by_numpy.tobytes()
-    np.testing.assert_allclose(by_numpy, rows.to_scipy().toarray() @ weights, rtol=0, atol=1e-12)
+    compiled_module = features._featurize
+    for width in (1, 3, 7, 20):  # the compiled product has its own code for narrow heads and for wide ones
+        weights = np.random.default_rng(width).normal(size=(rows.n_features, width))
+        monkeypatch.setattr(features, "_featurize", compiled_module)
+        by_compiled = rows.dot(weights) if compiled_module is not None else None
+        monkeypatch.setattr(features, "_featurize", None)
+        monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", 10**12)
+        by_numpy = rows.dot(weights)
+        monkeypatch.setattr(features, "_SCIPY_AFTER_ROWS", -1)
+        by_scipy = rows.dot(weights)
+        np.testing.assert_array_equal(by_numpy, by_scipy)
+        if by_compiled is not None:
+            assert by_compiled.tobytes() == by_numpy.tobytes()
+        np.testing.assert_allclose(by_numpy, rows.to_scipy().toarray() @ weights, rtol=0, atol=1e-12)
 
 
 def test_tags_equal_those_of_the_reference_features_and_a_dense_product(shipped):

@@ -648,6 +648,27 @@ PyDoc_STRVAR(sparse_dot_doc,
              "n_columns) matrix: each output summed in stored order, one product at a time, as NumPy's bincount and\n"
              "SciPy's csr_matvecs sum it, so the bits are theirs.");
 
+/* One row of rows @ weights with `width` columns: each output summed in entry order, one product at a time (NumPy's and
+ * SciPy's order, so their bits). 0 when an index is out of range. A constant width lets the compiler keep the sums
+ * in registers. */
+static inline int dot_row(const int64_t *indices, const double *data, int64_t from, int64_t to, const double *weights, Py_ssize_t n_features,
+                          Py_ssize_t width, double *out) {
+    double few[16] = {0}, *sums = width <= 16 ? few : out; /* (a wider head sums in its output row) */
+    for (Py_ssize_t k = 0; k < width; k++)
+        sums[k] = 0.0;
+    for (int64_t e = from; e < to; e++) {
+        int64_t feature = indices[e];
+        if (feature < 0 || feature >= n_features)
+            return 0;
+        const double *w = weights + feature * width;
+        for (Py_ssize_t k = 0; k < width; k++)
+            sums[k] += data[e] * w[k];
+    }
+    if (sums != out)
+        memcpy(out, sums, (size_t)width * sizeof(double));
+    return 1;
+}
+
 static PyObject *sparse_dot(PyObject *self, PyObject *args) {
     Py_buffer b[4];
     Py_ssize_t n_columns;
@@ -658,39 +679,34 @@ static PyObject *sparse_dot(PyObject *self, PyObject *args) {
     const double *data = b[2].buf, *weights = b[3].buf;
     Py_ssize_t n_rows = b[0].len / 8 - 1, n_entries = b[1].len / 8;
     Py_ssize_t n_features = n_columns > 0 ? b[3].len / 8 / n_columns : 0;
-    int ok = n_rows >= 0 && n_columns > 0 && n_columns <= PY_SSIZE_T_MAX / 8 / (n_rows > 0 ? n_rows : 1) && b[2].len == b[1].len &&
-             b[3].len == n_features * n_columns * 8 && fits_items(&b[0], 8) && fits_items(&b[1], 8) && fits_items(&b[2], 8) &&
-             fits_items(&b[3], 8) && indptr[0] == 0;
-    for (Py_ssize_t i = 0; ok && i < n_rows; i++)
-        ok = indptr[i + 1] >= indptr[i] && indptr[i + 1] <= n_entries;
-    for (Py_ssize_t e = 0; ok && e < n_entries; e++)
-        ok = indices[e] >= 0 && indices[e] < n_features;
+    int ok = n_rows >= 0 && n_columns > 0 && n_columns <= PY_SSIZE_T_MAX / 8 / (n_rows > 0 ? n_rows : 1) && b[2].len == b[1].len && b[3].len == n_features * n_columns * 8 &&
+             fits_items(&b[0], 8) && fits_items(&b[1], 8) && fits_items(&b[2], 8) && fits_items(&b[3], 8) && indptr[0] == 0;
     if (!ok) {
         PyErr_SetString(PyExc_ValueError, "sparse_dot: the arrays do not fit together");
         goto done;
     }
-    if (!(out = PyByteArray_FromStringAndSize(NULL, n_rows * n_columns * 8))) /* (writable, for the caller's NumPy array) */
+    if (!(out = PyByteArray_FromStringAndSize(NULL, n_rows * n_columns * 8)))
         goto done;
     double *z = (double *)PyByteArray_AS_STRING(out);
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n_rows && ok; i++) {
-        double *row = z + i * n_columns;
-        for (Py_ssize_t k = 0; k < n_columns; k++)
-            row[k] = 0.0;
-        int64_t from = indptr[i], to = indptr[i + 1]; /* (checked again here: another thread may write to the arrays) */
+        int64_t from = indptr[i], to = indptr[i + 1]; /* (checked here: another thread may write to the arrays) */
         ok = from >= 0 && to >= from && to <= n_entries;
-        for (int64_t e = from; ok && e < to; e++) {
-            int64_t feature = indices[e];
-            ok = feature >= 0 && feature < n_features;
-            const double *w = weights + (ok ? feature : 0) * n_columns;
-            for (Py_ssize_t k = 0; ok && k < n_columns; k++)
-                row[k] += data[e] * w[k];
+        if (!ok)
+            break;
+        double *row = z + i * n_columns;
+        switch (n_columns) {
+        case 3: ok = dot_row(indices, data, from, to, weights, n_features, 3, row); break;
+        case 4: ok = dot_row(indices, data, from, to, weights, n_features, 4, row); break;
+        case 5: ok = dot_row(indices, data, from, to, weights, n_features, 5, row); break;
+        case 7: ok = dot_row(indices, data, from, to, weights, n_features, 7, row); break;
+        default: ok = dot_row(indices, data, from, to, weights, n_features, n_columns, row); break;
         }
     }
     Py_END_ALLOW_THREADS
     if (!ok) {
         Py_CLEAR(out);
-        PyErr_SetString(PyExc_ValueError, "sparse_dot: the arrays changed while in use");
+        PyErr_SetString(PyExc_ValueError, "sparse_dot: an index is out of range");
     }
 done:
     for (int k = 0; k < 4; k++)
