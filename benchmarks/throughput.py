@@ -1,7 +1,12 @@
 """Throughput: paragraphs per second of themetag beside fastText, on the same real paragraphs.
 
 Measures, in one process, wall-clock, after a warm-up, excluding model loading
-and article building:
+and article building, in ``--rounds`` interleaved rounds (default 3): each
+round loads the model afresh (so its word table starts empty, as a new process
+would) and times every item below once. Reported: the median of each time, and
+the median of the per-round ratios to fastText (a ratio taken within one round
+compares the same minute of a machine whose speed drifts by ±30% from minute
+to minute), with each round's ratio beside it.
 
 Process CPU seconds are printed beside each wall time, to show a busy machine.
 
@@ -51,6 +56,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import sys
 import tempfile
 import time
@@ -118,6 +124,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=0.5, help="fastText learning rate (default 0.5, as fastText's multi-label tutorial)")
     parser.add_argument("--threads", type=int, default=None, help="fastText training threads (default os.cpu_count())")
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds of every measurement, each from a freshly loaded model; medians are reported (default 3)")
     parser.add_argument("--numpy-too", action="store_true",
                         help="also time tag_paragraphs with the NumPy featurizer (the reference), where the C one is built")
     args = parser.parse_args()
@@ -147,85 +155,9 @@ def main() -> None:
     print(f"articles: {args.articles:,} cycled from {len(docs)} real documents; {n_par:,} paragraphs (segmenter), "
           f"{n_content:,} of them content ({n_content / max(n_par, 1):.0%}); {n_chars / 1e6:.1f} M characters")
 
-    # ---- themetag
-    start = time.perf_counter()
-    tagger = themetag.load(args.model)
-    load_s = time.perf_counter() - start
-    warm = articles[: args.warmup] or articles[:1]
-    for _ in tagger.tag_many(iter(warm)):
-        pass
-    tagger.tag_paragraphs(paragraphs[: args.batch])
-    gc.collect()
-
-    _bench.progress(f"tag_many on {args.articles:,} articles ...")
-    seen_paragraphs = 0
-    content = 0
-    step = max(1, args.articles // 10)
-    cpu0 = time.process_time()
-    start = time.perf_counter()
-    for i, article in enumerate(tagger.tag_many(iter(articles)), 1):
-        seen_paragraphs += len(article.paragraphs)
-        if i % step == 0:
-            _bench.progress(f"  {i:,}/{args.articles:,} articles, {time.perf_counter() - start:.0f}s")
-    tag_many_s = time.perf_counter() - start
-    tag_many_cpu = time.process_time() - cpu0
-    if seen_paragraphs != n_par:
-        print(f"warning: tag_many returned {seen_paragraphs:,} paragraphs, the segmenter made {n_par:,}", file=sys.stderr)
-
-    _bench.progress(f"tag_paragraphs on {n_par:,} paragraphs in batches of {args.batch} ...")
-    cpu0 = time.process_time()
-    start = time.perf_counter()
-    for lo in range(0, n_par, args.batch):
-        batch_tags = tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
-        content += sum(t.kind == "content" for t in batch_tags)
-    tag_paragraphs_s = time.perf_counter() - start
-    tag_paragraphs_cpu = time.process_time() - cpu0
-    del batch_tags
-
-    numpy_s = numpy_cpu = None
-    from themetag import features
-
-    if args.numpy_too and features._featurize is not None:
-        _bench.progress(f"tag_paragraphs with the NumPy featurizer on {n_par:,} paragraphs ...")
-        compiled, features._featurize = features._featurize, None
-        try:
-            cpu0 = time.process_time()
-            start = time.perf_counter()
-            for lo in range(0, n_par, args.batch):
-                tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
-            numpy_s = time.perf_counter() - start
-            numpy_cpu = time.process_time() - cpu0
-        finally:
-            features._featurize = compiled
-
-    _bench.progress(f"segment on {args.articles:,} articles ...")
-    cpu0 = time.process_time()
-    start = time.perf_counter()
-    for article in articles:
-        themetag.segment(article)
-    segment_s = time.perf_counter() - start
-    segment_cpu = time.process_time() - cpu0
-
-    rows = [
-        ["themetag segment (part of tag_many)", args.articles, n_par, segment_s, n_par / segment_s, args.articles / segment_s, segment_cpu],
-        ["themetag tag_many", args.articles, n_par, tag_many_s, n_par / tag_many_s, args.articles / tag_many_s, tag_many_cpu],
-        [f"themetag tag_paragraphs (batch {args.batch})", None, n_par, tag_paragraphs_s, n_par / tag_paragraphs_s, None, tag_paragraphs_cpu],
-    ]
-    results = {
-        "themetag_load_seconds": load_s,
-        "segment": {"seconds": segment_s, "cpu_seconds": segment_cpu, "paragraphs_per_second": n_par / segment_s,
-                    "share_of_tag_many": segment_s / tag_many_s},
-        "tag_many": {"seconds": tag_many_s, "cpu_seconds": tag_many_cpu, "paragraphs_per_second": n_par / tag_many_s, "articles_per_second": args.articles / tag_many_s},
-        "tag_paragraphs": {"seconds": tag_paragraphs_s, "cpu_seconds": tag_paragraphs_cpu, "paragraphs_per_second": n_par / tag_paragraphs_s, "batch": args.batch,
-                           "content_paragraphs_by_kind_model": content},
-        "fasttext": {},
-    }
-    if numpy_s is not None:
-        rows.append([f"themetag tag_paragraphs, NumPy featurizer (batch {args.batch})", None, n_par, numpy_s, n_par / numpy_s, None, numpy_cpu])
-        results["tag_paragraphs_numpy_featurizer"] = {"seconds": numpy_s, "cpu_seconds": numpy_cpu, "paragraphs_per_second": n_par / numpy_s}
-
-    # ---- fastText
+    # ---- fastText models, trained once (untimed)
     setups = {"one": ["one"], "two": ["two"], "both": ["one", "two"], "none": []}[args.fasttext_setup]
+    fasttext_models, fasttext_info = {}, {}
     if setups:
         try:
             import fasttext  # noqa: F401
@@ -234,36 +166,96 @@ def main() -> None:
         from themetag.labels import load_labels
 
         examples = load_labels(args.labels, corpus_dir=args.corpus).content()
-        clean_paragraphs = [clean(t) for t in paragraphs]
         for setup in setups:
             with tempfile.TemporaryDirectory(prefix="themetag-bench-") as tmp:
-                models, train_s = train_fasttext(examples, setup, args, Path(tmp))
+                fasttext_models[setup], train_s = train_fasttext(examples, setup, args, Path(tmp))
+            fasttext_info[setup] = {"train_seconds": train_s, "train_examples": len(examples),
+                                    "labels": sorted({l for m in fasttext_models[setup].values() for l in m.get_labels()})}
+    clean_paragraphs = [clean(t) for t in paragraphs]
+    from themetag import features
+
+    def timed(label: str, work) -> dict:
+        gc.collect()
+        _bench.progress(label)
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        work()
+        return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu0}
+
+    def one_round(k: int) -> dict:
+        """Every measurement once, from a freshly loaded model (its word table empty, as in round 1)."""
+        found = {}
+        start = time.perf_counter()
+        tagger = themetag.load(args.model)
+        found["load_seconds"] = time.perf_counter() - start
+        for _ in tagger.tag_many(iter(articles[: args.warmup] or articles[:1])):
+            pass
+        tagger.tag_paragraphs(paragraphs[: args.batch])
+        seen = [0]
+
+        def tag_many():
+            for article in tagger.tag_many(iter(articles)):
+                seen[0] += len(article.paragraphs)
+
+        found["tag_many"] = timed(f"round {k}: tag_many on {args.articles:,} articles ...", tag_many)
+        if seen[0] != n_par:
+            print(f"warning: tag_many returned {seen[0]:,} paragraphs, the segmenter made {n_par:,}", file=sys.stderr)
+
+        def tag_paragraphs():
+            for lo in range(0, n_par, args.batch):
+                tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
+
+        found["tag_paragraphs"] = timed(f"round {k}: tag_paragraphs on {n_par:,} paragraphs in batches of {args.batch} ...", tag_paragraphs)
+        if args.numpy_too and features._featurize is not None:
+            compiled, features._featurize = features._featurize, None
+            try:
+                found["tag_paragraphs_numpy_featurizer"] = timed(f"round {k}: tag_paragraphs, NumPy featurizer ...", tag_paragraphs)
+            finally:
+                features._featurize = compiled
+        found["segment"] = timed(f"round {k}: segment on {args.articles:,} articles ...", lambda: [themetag.segment(a) for a in articles])
+        for setup, models in fasttext_models.items():
             predict_fasttext(models, clean_paragraphs[:1000])
-            gc.collect()
-            _bench.progress(f"fastText ({setup}) predict on {n_par:,} paragraphs ...")
-            cpu0 = time.process_time()
-            start = time.perf_counter()
-            predict_fasttext(models, clean_paragraphs)
-            ft_s = time.perf_counter() - start
-            ft_cpu = time.process_time() - cpu0
-            label = "fastText predict (1 model: themes+stance, ova)" if setup == "one" else "fastText predict (2 models: themes ova, stance softmax)"
-            rows.append([label, None, n_par, ft_s, n_par / ft_s, None, ft_cpu])
-            results["fasttext"][setup] = {
-                "seconds": ft_s, "cpu_seconds": ft_cpu, "paragraphs_per_second": n_par / ft_s, "train_seconds": train_s,
-                "train_examples": len(examples), "labels": sorted({l for m in models.values() for l in m.get_labels()}),
-            }
+            found[f"fasttext_{setup}"] = timed(f"round {k}: fastText ({setup}) predict on {n_par:,} paragraphs ...",
+                                               lambda: predict_fasttext(models, clean_paragraphs))
+        return found
+
+    rounds = [one_round(k) for k in range(1, args.rounds + 1)]
+
+    def median(what: str, key: str = "seconds") -> float:
+        return statistics.median(r[what][key] for r in rounds)
+
+    labels = {"segment": "themetag segment (part of tag_many)", "tag_many": "themetag tag_many",
+              "tag_paragraphs": f"themetag tag_paragraphs (batch {args.batch})",
+              "tag_paragraphs_numpy_featurizer": f"themetag tag_paragraphs, NumPy featurizer (batch {args.batch})",
+              "fasttext_one": "fastText predict (1 model: themes+stance, ova)", "fasttext_two": "fastText predict (2 models: themes ova, stance softmax)"}
+    rows, results = [], {"rounds": rounds, "themetag_load_seconds": statistics.median(r["load_seconds"] for r in rounds)}
+    for what, label in labels.items():
+        if what not in rounds[0]:
+            continue
+        seconds = median(what)
+        per_article = args.articles / seconds if what in ("segment", "tag_many") else None
+        rows.append([label, args.articles if per_article else None, n_par, seconds, n_par / seconds, per_article, median(what, "cpu_seconds")])
+        results[what] = {"seconds": seconds, "cpu_seconds": median(what, "cpu_seconds"), "paragraphs_per_second": n_par / seconds,
+                         "seconds_by_round": [r[what]["seconds"] for r in rounds]}
+    results["segment"]["share_of_tag_many"] = results["segment"]["seconds"] / results["tag_many"]["seconds"]
+    results["fasttext"] = {setup: {**results.pop(f"fasttext_{setup}"), **fasttext_info[setup]} for setup in fasttext_models}
 
     print()
+    print(f"medians of {args.rounds} interleaved rounds (each from a freshly loaded model):")
     print(_bench.table(["what", "articles", "paragraphs", "seconds", "paragraphs/s", "articles/s", "CPU s"], rows))
     print("(wall-clock; CPU s = process CPU time, all threads: far below seconds means the machine was busy)")
-    print(f"\nthemetag model load: {load_s:.2f}s (not in the timings)")
+    print(f"\nthemetag model load: {results['themetag_load_seconds']:.2f}s (not in the timings)")
     ratios = {}
-    for setup, ft in results["fasttext"].items():
-        for what in ("tag_many", "tag_paragraphs"):
-            ratios[f"{what}/fasttext_{setup}"] = results[what]["paragraphs_per_second"] / ft["paragraphs_per_second"]
-        verdicts = [f"{what} {ratios[f'{what}/fasttext_{setup}']:.3f} (target >= {target}: "
-                    f"{'MET' if ratios[f'{what}/fasttext_{setup}'] >= target else 'NOT MET'})" for what, target in TARGETS.items()]
-        print(f"ratio themetag/fastText ({setup} model{'s' if setup == 'two' else ''}): " + "; ".join(verdicts))
+    for setup in fasttext_models:
+        for what, target in TARGETS.items():
+            # Each round's ratio is taken within the round (the same minute of a noisy machine); the verdict is their median.
+            by_round = [r[f"fasttext_{setup}"]["seconds"] / r[what]["seconds"] for r in rounds]
+            ratios[f"{what}/fasttext_{setup}"] = statistics.median(by_round)
+            ratios[f"{what}/fasttext_{setup}_by_round"] = by_round
+        verdicts = [f"{what} {ratios[f'{what}/fasttext_{setup}']:.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios[f'{what}/fasttext_{setup}_by_round'])}; "
+                    f"target >= {target}: {'MET' if ratios[f'{what}/fasttext_{setup}'] >= target else 'NOT MET'})" for what, target in TARGETS.items()]
+        print(f"ratio themetag/fastText ({setup} model{'s' if setup == 'two' else ''}), median of rounds: " + "; ".join(verdicts))
+    segment_s, tag_many_s = results["segment"]["seconds"], results["tag_many"]["seconds"]
     print(f"segmentation is {segment_s / tag_many_s:.0%} of tag_many's time ({segment_s / n_par * 1e6:.0f} us a paragraph)")
 
     _bench.save_json(args.json, {
@@ -277,6 +269,7 @@ def main() -> None:
         "content_paragraphs_by_segmenter": n_content,
         "characters": n_chars,
         "fasttext_params": {"epoch": args.epoch, "wordNgrams": args.word_ngrams, "lr": args.lr, "threads": args.threads},
+        "rounds_count": args.rounds,
         **results,
         "ratios": ratios,
     })
