@@ -403,3 +403,32 @@ def test_hostile_arguments_to_the_compiled_module_raise_instead_of_crashing_or_h
         gc.callbacks.remove(drop)
         gc.set_threshold(*threshold)
     assert len(missing) == 20_000 and missing[-1] == (19_999, "w19999")
+
+
+def test_summarize_in_one_pass_gives_what_the_plain_tallies_give(shipped):
+    """summarize() counts in one loop; the plain definition (a count per theme, stance and kind) must agree."""
+    from themetag.schema import KINDS
+    from themetag.tagger import DOMINANT_THEME_SHARE, MOSTLY_SET_ASIDE, ParagraphTags, summarize
+
+    def plain(paragraphs, schema):
+        content = [p for p in paragraphs if p.kind == "content"]
+        n = len(content)
+        shares = {t: round(sum(t in p.themes for p in content) / n, 4) if n else 0.0 for t in schema.themes}
+        stance_counts = {s: sum(p.stance == s for p in content) for s in schema.stances}
+        counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in KINDS}}
+        total = sum(len(p.text) for p in paragraphs)
+        set_aside = round(sum(len(p.text) for p in paragraphs if p.kind != "content") / total, 4) if total else 0.0
+        return shares, stance_counts, counts, set_aside
+
+    schema = shipped.schema
+    articles = [t.paragraphs for t in shipped.tag_many(p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt")))]
+    theme = schema.themes[0]
+    articles += [[], [ParagraphTags("", "content")], [ParagraphTags("x" * 5, "boilerplate"), ParagraphTags("y", "heading")],
+                 [ParagraphTags("a b", "content", [theme, theme], {}, "odd-stance"), ParagraphTags("c", "other-kind", ["unknown"])]]
+    for paragraphs in articles:
+        tags = summarize(paragraphs, schema)
+        shares, stance_counts, counts, set_aside = plain(paragraphs, schema)
+        assert (tags.theme_shares, tags.stance_counts, tags.counts, tags.set_aside_share) == (shares, stance_counts, counts, set_aside)
+        assert tags.dominant_themes == sorted((t for t, v in shares.items() if v >= DOMINANT_THEME_SHARE and v > 0), key=lambda t: -shares[t])
+        has_content = any(p.kind == "content" for p in paragraphs)
+        assert tags.warning == ("no_content" if not has_content else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None)

@@ -205,11 +205,26 @@ def round_scores(scores: np.ndarray) -> list:
 
 
 def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None) -> ArticleTags:
-    content = [p for p in paragraphs if p.kind == "content"]
-    n = len(content)
-    shares = {t: round(sum(t in p.themes for p in content) / n, 4) if n else 0.0 for t in schema.themes}
+    # One pass over the paragraphs (this runs once per article of a stream, and its cost is per article).
+    of_kind = dict.fromkeys(KINDS, 0)
+    with_theme = dict.fromkeys(schema.themes, 0)  # content paragraphs that carry each theme
+    stance_counts = dict.fromkeys(schema.stances, 0)
+    n = total = set_aside_chars = 0
+    for p in paragraphs:
+        total += len(p.text)
+        if p.kind in of_kind:
+            of_kind[p.kind] += 1
+        if p.kind != "content":
+            set_aside_chars += len(p.text)
+            continue
+        n += 1
+        for t in with_theme:
+            if t in p.themes:
+                with_theme[t] += 1
+        if p.stance in stance_counts:
+            stance_counts[p.stance] += 1
+    shares = {t: round(c / n, 4) if n else 0.0 for t, c in with_theme.items()}
     dominant = sorted((t for t, v in shares.items() if v >= DOMINANT_THEME_SHARE and v > 0), key=lambda t: -shares[t])
-    stance_counts = {s: sum(p.stance == s for p in content) for s in schema.stances}
     sides = sorted((s for s in schema.stances if s != schema.null_stance), key=lambda s: -stance_counts[s])
     stance = schema.null_stance if n else None
     if sides and n:
@@ -217,9 +232,8 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
         runner_up = stance_counts[sides[1]] if len(sides) > 1 else 0
         if stance_counts[top] > runner_up and (stance_counts[top] >= 2 or stance_counts[top] >= 0.1 * n):
             stance = top
-    counts = {"paragraphs": len(paragraphs), **{k: sum(p.kind == k for p in paragraphs) for k in KINDS}}
-    total = sum(len(p.text) for p in paragraphs)
-    set_aside = round(sum(len(p.text) for p in paragraphs if p.kind != "content") / total, 4) if total else 0.0
+    counts = {"paragraphs": len(paragraphs), **of_kind}
+    set_aside = round(set_aside_chars / total, 4) if total else 0.0
     warning = "no_content" if not n else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
     return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}))
 
