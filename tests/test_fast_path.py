@@ -331,13 +331,15 @@ def test_compiled_character_ngrams_are_the_reference_ones(shipped):
     words = sorted({w for t in seed_paragraphs() + EDGE for w in t.lower().split()}) + ["a", "ab", "é", "x" * 3000, "🌿🌿", "naïve-café"]
     for space in (shipped.model.features, fit_feature_space(seed_paragraphs()[:300], char_ngrams=(1, 2)),
                   fit_feature_space(seed_paragraphs()[:300], char_ngrams=(2, 6))):
+        grams = features._featurize.WordIndex()
+        grams.add_all(space.char_vocabulary, 1)
         offset = len(space.word_vocabulary)
         for word in words:
-            cut = word[:MAX_WORD_CHARS]
             expected = space._char_indices_uncached(word)
-            got = np.frombuffer(features._featurize.char_columns(cut, *space.char_ngrams, space._char_index, offset), dtype=np.int32).tolist()
+            got = np.frombuffer(grams.char_columns(word[:MAX_WORD_CHARS], *space.char_ngrams, offset), dtype=np.int32).tolist()
             assert got == expected, word[:40]
-
+    with pytest.raises(ValueError):
+        grams.char_columns("ab", 2, 2, 2**63 - 1)
 
 def test_an_empty_batch_has_no_rows(shipped):
     rows = shipped.model.features.transform([])
@@ -384,8 +386,6 @@ def test_hostile_arguments_to_the_compiled_module_raise_instead_of_crashing_or_h
         bad[position] = value
         with pytest.raises((ValueError, TypeError)):
             featurize.feature_rows(*bad)
-    with pytest.raises(ValueError):
-        featurize.char_columns("ab", 2, 2, {" a": 2**31}, 2**63 - 1)
     # Texts dropped by Python code that runs while the words are read (a garbage-collector callback) stay readable.
     texts = ["".join(f"w{i} " for i in range(20_000))]
 

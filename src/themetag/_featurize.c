@@ -580,68 +580,6 @@ done:
     return result;
 }
 
-PyDoc_STRVAR(char_columns_doc,
-             "char_columns(word, low, high, index, offset)\n--\n\n"
-             "offset + index[g] (bytes of int32) for each character n-gram g of the space-padded word that `index` holds,\n"
-             "in features._char_ngrams_uncached's order (scikit-learn's char_wb).");
-
-static PyObject *char_columns(PyObject *self, PyObject *args) {
-    PyObject *word, *index;
-    Py_ssize_t low, high, offset;
-    if (!PyArg_ParseTuple(args, "UnnO!n", &word, &low, &high, &PyDict_Type, &index, &offset))
-        return NULL;
-    if (low < 1 || high < low || offset < 0 || offset > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "char_columns: need 1 <= low <= high and 0 <= offset < 2**31");
-        return NULL;
-    }
-    PyObject *padded = PyUnicode_FromFormat(" %U ", word), *out = NULL;
-    int32_t *columns = NULL;
-    Py_ssize_t n_columns = 0, capacity = 0;
-    if (padded == NULL)
-        return NULL;
-    Py_ssize_t length = PyUnicode_GET_LENGTH(padded);
-    for (Py_ssize_t n = low; n <= high; n++) {
-        /* Every window of n characters; a padded word shorter than n is one n-gram, the whole of it, and the last. */
-        Py_ssize_t last_start = length > n ? length - n : 0;
-        for (Py_ssize_t start = 0; start <= last_start; start++) {
-            PyObject *gram = PyUnicode_Substring(padded, start, start + n < length ? start + n : length);
-            if (gram == NULL)
-                goto done;
-            PyObject *found = PyDict_GetItemWithError(index, gram); /* borrowed */
-            Py_DECREF(gram);
-            if (found == NULL) {
-                if (PyErr_Occurred())
-                    goto done;
-                continue;
-            }
-            long column = PyLong_AsLong(found);
-            if (column == -1 && PyErr_Occurred())
-                goto done;
-            if (column < 0 || column > INT32_MAX - offset) {
-                PyErr_SetString(PyExc_ValueError, "char_columns: a column is out of range");
-                goto done;
-            }
-            if (n_columns == capacity) {
-                capacity = capacity * 2 + 32;
-                int32_t *grown = PyMem_Realloc(columns, (size_t)capacity * sizeof(int32_t));
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                columns = grown;
-            }
-            columns[n_columns++] = (int32_t)(column + offset);
-        }
-        if (last_start == 0)
-            break;
-    }
-    out = PyBytes_FromStringAndSize((const char *)columns, n_columns * (Py_ssize_t)sizeof(int32_t));
-done:
-    Py_DECREF(padded);
-    PyMem_Free(columns);
-    return out;
-}
-
 PyDoc_STRVAR(sparse_dot_doc,
              "sparse_dot(indptr, indices, data, weights, n_columns)\n--\n\n"
              "rows @ weights (a bytearray of float64, n_rows x n_columns) for CSR rows and a C-ordered float64 (n_features,\n"
@@ -943,11 +881,93 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(word_index_add_all_doc, "add_all(words, first_row)\n--\n\nadd(word, first_row + k) for the k-th word of the list `words`.");
+
+static PyObject *word_index_add_all(WordIndex *self, PyObject *args) {
+    PyObject *words;
+    Py_ssize_t first_row;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &words, &first_row))
+        return NULL;
+    PyObject *held = PyList_AsTuple(words); /* (adding runs no Python code, but the list is not ours) */
+    if (held == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(held); k++) {
+        PyObject *pair = Py_BuildValue("(On)", PyTuple_GET_ITEM(held, k), first_row + k);
+        PyObject *done = pair ? word_index_add(self, pair) : NULL;
+        Py_XDECREF(pair);
+        if (done == NULL) {
+            Py_DECREF(held);
+            return NULL;
+        }
+        Py_DECREF(done);
+    }
+    Py_DECREF(held);
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(word_index_char_columns_doc,
+             "char_columns(word, low, high, offset)\n--\n\n"
+             "offset + row - 1 (bytes of int32) for each character n-gram of the space-padded word that the index holds as\n"
+             "`row`, in features._char_ngrams_uncached's order (scikit-learn's char_wb): an index of a character vocabulary\n"
+             "made with add_all(vocabulary, 1) gives the vocabulary's columns, with no str made per n-gram.");
+
+static PyObject *word_index_char_columns(WordIndex *self, PyObject *args) {
+    PyObject *word;
+    Py_ssize_t low, high, offset;
+    if (!PyArg_ParseTuple(args, "Unnn", &word, &low, &high, &offset))
+        return NULL;
+    if (low < 1 || high < low || offset < 0 || offset > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "char_columns: need 1 <= low <= high and 0 <= offset < 2**31");
+        return NULL;
+    }
+    PyObject *padded = PyUnicode_FromFormat(" %U ", word), *out = NULL;
+    int32_t *columns = NULL;
+    Py_ssize_t n_columns = 0, capacity = 0;
+    if (padded == NULL)
+        return NULL;
+    int kind = PyUnicode_KIND(padded);
+    const void *data = PyUnicode_DATA(padded);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(padded);
+    for (Py_ssize_t n = low; n <= high; n++) {
+        /* Every window of n characters; a padded word shorter than n is one n-gram, the whole of it, and the last. */
+        Py_ssize_t last_start = length > n ? length - n : 0, size = n < length ? n : length;
+        for (Py_ssize_t start = 0; start <= last_start; start++) {
+            Py_ssize_t found = word_index_find(self, kind, data, start, size, hash_of(kind, data, start, size));
+            if (found < 0)
+                continue;
+            int64_t column = (int64_t)self->row[found] - 1;
+            if (column < 0 || column > INT32_MAX - offset) {
+                PyErr_SetString(PyExc_ValueError, "char_columns: a column is out of range");
+                goto done;
+            }
+            if (n_columns == capacity) {
+                capacity = capacity * 2 + 32;
+                int32_t *grown = PyMem_Realloc(columns, (size_t)capacity * sizeof(int32_t));
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                columns = grown;
+            }
+            columns[n_columns++] = (int32_t)(column + offset);
+        }
+        if (last_start == 0)
+            break;
+    }
+    out = PyBytes_FromStringAndSize((const char *)columns, n_columns * (Py_ssize_t)sizeof(int32_t));
+done:
+    Py_DECREF(padded);
+    PyMem_Free(columns);
+    return out;
+}
+
 static Py_ssize_t word_index_len(WordIndex *self) { return self->n_words; }
 
 static PyMethodDef word_index_methods[] = {
     {"add", (PyCFunction)word_index_add, METH_VARARGS, word_index_add_doc},
     {"rows", (PyCFunction)word_index_rows, METH_VARARGS, word_index_rows_doc},
+    {"add_all", (PyCFunction)word_index_add_all, METH_VARARGS, word_index_add_all_doc},
+    {"char_columns", (PyCFunction)word_index_char_columns, METH_VARARGS, word_index_char_columns_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -965,7 +985,6 @@ static PyTypeObject WordIndexType = {
 };
 
 static PyMethodDef methods[] = {
-    {"char_columns", char_columns, METH_VARARGS, char_columns_doc},
     {"sparse_dot", sparse_dot, METH_VARARGS, sparse_dot_doc},
     {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
     {"hash_index", hash_index, METH_VARARGS, hash_index_doc},

@@ -365,13 +365,14 @@ class FeatureSpace:
         self._words = _WordTable()
         self._lock = threading.Lock()
         self._log_tables = None  # (idf, tf and cue logarithms) for the C path, made on its first use
+        self._char_grams = None  # a WordIndex of the character vocabulary for the C path, made on its first use
 
     @property
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
     _DERIVED = ("_char_index", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
-                "_cue_tables", "_words", "_lock", "_log_tables")
+                "_cue_tables", "_words", "_lock", "_log_tables", "_char_grams")
 
     def __getstate__(self) -> dict:
         # The word table and the lock cannot (or need not) travel: a worker process rebuilds them on arrival.
@@ -396,7 +397,10 @@ class FeatureSpace:
             table.stems.extend([stem_id.get(stem(token), -1) for token in _WORD.findall(word)])
             table.stem_ptr.append(len(table.stems))
             if self.char_ngrams and _featurize is not None:
-                table.chars.frombytes(_featurize.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, self._char_index, len(self.word_vocabulary)))
+                if self._char_grams is None:  # the character vocabulary by code points, for new words' n-grams in C
+                    self._char_grams = _featurize.WordIndex()
+                    self._char_grams.add_all(self.char_vocabulary, 1)
+                table.chars.frombytes(self._char_grams.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, len(self.word_vocabulary)))
             elif self.char_ngrams:
                 table.chars.extend(self._char_indices_uncached(word))
             table.char_ptr.append(len(table.chars))
