@@ -228,9 +228,6 @@ def environment(extra_packages: Sequence[str] = ()) -> dict:
     for name in extra_packages:
         info[name] = _version(name)
     if location is not None:
-        # The optional C featurizer (themetag._featurize), found by its file so that nothing is imported here.
-        compiled = any(location.glob("_featurize.*.so")) or any(location.glob("_featurize.*.pyd"))
-        info["themetag_featurizer"] = "C" if compiled else "NumPy"
         state = _git_state(location)
         info["themetag_git"] = state.get("git")
         if state.get("git"):
@@ -239,7 +236,7 @@ def environment(extra_packages: Sequence[str] = ()) -> dict:
 
 
 def print_environment(info: dict) -> None:
-    keys = ["cpu_count", "python", "numpy", "scikit-learn", "themetag", "themetag_path", "themetag_featurizer", "themetag_git", "themetag_src_modified"]
+    keys = ["cpu_count", "python", "numpy", "scikit-learn", "themetag", "themetag_path", "themetag_git", "themetag_src_modified"]
     keys += [k for k in info if k not in keys and k not in ("python_executable", "platform", "time")]
     print("machine: " + ", ".join(f"{k}={info[k]}" for k in keys if k in info))
     print(f"python: {info['python_executable']} ({info['platform']}); load average at start {info.get('loadavg_1_5_15')}")

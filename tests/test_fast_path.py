@@ -230,6 +230,20 @@ def test_the_compiled_featurizer_was_built_where_ci_expects_it():
         pytest.fail("THEMETAG_EXPECT_COMPILED is set but themetag._featurize did not build or import")
 
 
+def test_the_compiled_module_was_built_from_this_source():
+    """A module left by an older build is ignored by features.py; this says so, rather than silently running NumPy."""
+    import re
+
+    try:
+        from themetag import _featurize
+    except ImportError:
+        pytest.skip("themetag._featurize was not compiled")
+    source = (REPO / "src" / "themetag" / "_featurize.c").read_text(encoding="utf-8")
+    interface = int(re.search(r"#define THEMETAG_FEATURIZE_INTERFACE (\d+)", source).group(1))
+    assert _featurize.INTERFACE == interface, "themetag._featurize is an old build: run pip install -e . again"
+    assert features._featurize is _featurize
+
+
 @compiled
 def test_compiled_rows_equal_numpy_rows_bit_for_bit(shipped):
     space = shipped.model.features
@@ -244,6 +258,15 @@ def test_compiled_rows_equal_numpy_rows_bit_for_bit(shipped):
     for word_ngrams, char_ngrams, cue_set in (((1, 3), (2, 4), cues), ((2, 2), None, cues), ((1, 1), (3, 5), {}), ((1, 2), (3, 5), cues)):
         custom = fit_feature_space(train[::2], cues=cue_set, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5)
         assert_bitwise_same(custom, train[1::2] + EDGE)
+
+
+@compiled
+def test_compiled_rows_are_writable_arrays_as_numpys_are(shipped):
+    rows = shipped.model.transform(seed_paragraphs()[:20])
+    assert rows.data.flags.writeable and rows.indices.flags.writeable and rows.indptr.flags.writeable
+    matrix = rows.to_scipy()
+    matrix.data *= 2
+    matrix.eliminate_zeros()
 
 
 @compiled
@@ -281,7 +304,7 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
                 big_counts=np.zeros(0, np.int64), big_tf=np.zeros(0), big_cue=np.zeros(0))
 
     def call(**changes):
-        return features._featurize.feature_rows(*{**good, **changes}.values())
+        return features._featurize.feature_rows(**{**good, **changes})
 
     assert isinstance(call(), tuple)
     bad_rows = rows.copy()
@@ -332,7 +355,7 @@ def test_compiled_character_ngrams_are_the_reference_ones(shipped):
     for space in (shipped.model.features, fit_feature_space(seed_paragraphs()[:300], char_ngrams=(1, 2)),
                   fit_feature_space(seed_paragraphs()[:300], char_ngrams=(2, 6))):
         grams = features._featurize.WordIndex()
-        grams.add_all(space.char_vocabulary, 1)
+        grams.add_all(space.char_vocabulary, 0)
         offset = len(space.word_vocabulary)
         for word in words:
             expected = space._char_indices_uncached(word)

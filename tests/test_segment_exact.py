@@ -234,9 +234,3 @@ def test_an_article_end_header_has_four_words_at_most():
             found += 1
             assert len(text.split()) <= 4, text
     assert found > 100
-
-
-def test_continuation_starts_are_what_the_regex_matches():
-    for c in _ALL_CHARACTERS:
-        assert bool(segmentation._CONTINUES.match(c + "x")) == ((c + "x")[:1] in segmentation._CONTINUATION_STARTS), hex(ord(c))
-    assert not segmentation._CONTINUES.match("") and "" not in segmentation._CONTINUATION_STARTS

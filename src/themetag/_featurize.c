@@ -1,24 +1,39 @@
-/* themetag._featurize: FeatureSpace.transform's counting and weighting, in C.
+/* themetag._featurize: the inner steps of FeatureSpace.transform and SparseRows.dot, in C.
+ *
+ * - WordIndex: strings (a batch's words, the character vocabulary) to ints, read from str data in place;
+ * - feature_rows: a batch's term and cue counts, sublinear TF-IDF and norms, as CSR rows;
+ * - sparse_dot: CSR rows times a dense weight matrix;
+ * - hash_index: the slots of an n-gram table's hash index.
  *
  * Optional: features.py uses it when it was compiled at install and falls back
- * to NumPy otherwise (FeatureSpace._rows_numpy, the reference). Both take the
- * same tables and give the same feature rows, bit for bit
- * (tests/test_fast_path.py):
+ * to NumPy otherwise (FeatureSpace._rows_numpy, the reference). Both give the
+ * same feature rows and scores, bit for bit (tests/test_fast_path.py):
  *
  * - the logarithms come from tables that NumPy filled (tf_table, cue_table),
  *   so no libm function can differ from NumPy's in the last bit; counts past
  *   the tables' end (one term thousands of times in one text) come back as
  *   bytes, and the caller calls again with NumPy's logarithms of them;
  * - every sum is taken in NumPy's order (a block's squares in column order,
- *   as np.bincount adds them), and the build turns off fused multiply-add.
+ *   as np.bincount adds them), and the build turns off fused multiply-add;
+ *   a build with -ffast-math (which reorders sums) is refused below.
  *
  * Arrays arrive through the buffer protocol (NumPy arrays, array.array),
- * C-contiguous, with the item sizes that features.FeatureSpace._rows_compiled
- * passes; every index read from them is range-checked, so tables that do not
- * fit together raise ValueError instead of reading out of bounds. Results go
- * back as bytes (read with numpy.frombuffer). No NumPy C API: building needs
- * only a C compiler and Python's headers.
+ * C-contiguous, with the item sizes that features.py passes; every index read
+ * from them is range-checked, so tables that do not fit together raise
+ * ValueError instead of reading out of bounds. Results go back as bytearrays
+ * (writable, read with numpy.frombuffer). No NumPy C API: building needs only a
+ * C compiler (GCC or Clang) and Python's headers.
+ *
+ * INTERFACE (below) changes whenever a function's arguments or results do:
+ * features.py ignores a module built from another version of this file (an
+ * editable install leaves the old build in place until `pip install -e .` is
+ * run again), and a test compares the number here with the imported module's.
  */
+#ifdef __FAST_MATH__
+#error "themetag._featurize must give NumPy's bits: build it without -ffast-math"
+#endif
+#define THEMETAG_FEATURIZE_INTERFACE 2
+
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
@@ -466,13 +481,16 @@ PyDoc_STRVAR(feature_rows_doc,
              "counts past the tables are not among big_counts, those counts (bytes of int64), to add and call again.\n"
              "See features.FeatureSpace._rows_compiled.");
 
-static PyObject *feature_rows(PyObject *self, PyObject *args) {
+static PyObject *feature_rows(PyObject *self, PyObject *args, PyObject *kwargs) {
+    static char *names[] = {"word_rows", "n_texts", "stem_ptr", "stems", "char_ptr", "chars", "n_words", "n_term_columns", "unigram_column",
+                            "ngram_tables", "base", "single_cues", "n_cues", "cue_stride", "cue_tables", "cue_membership", "idf", "tf_table",
+                            "cue_table", "big_counts", "big_tf", "big_cue", NULL};
     Py_buffer b[14];
     Inputs in = {0};
     PyObject *ngram_list, *cue_list;
-    if (!PyArg_ParseTuple(args, "y*ny*y*y*y*nny*Ony*nnOy*y*y*y*y*y*y*", &b[0], &in.n_texts, &b[1], &b[2], &b[3], &b[4], &in.n_words,
-                          &in.n_term_columns, &b[5], &ngram_list, &in.base, &b[6], &in.n_cues, &in.cue_stride, &cue_list, &b[7], &b[8], &b[9], &b[10],
-                          &b[11], &b[12], &b[13]))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*ny*y*y*y*nny*Ony*nnOy*y*y*y*y*y*y*", names, &b[0], &in.n_texts, &b[1], &b[2], &b[3], &b[4],
+                                     &in.n_words, &in.n_term_columns, &b[5], &ngram_list, &in.base, &b[6], &in.n_cues, &in.cue_stride, &cue_list,
+                                     &b[7], &b[8], &b[9], &b[10], &b[11], &b[12], &b[13]))
         return NULL;
     const int n_buffers = 14;
     PyObject *result = NULL, *indptr = NULL, *indices = NULL, *data = NULL, *ngram_owner = NULL, *cue_owner = NULL;
@@ -526,15 +544,15 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
     w.bound = bound;
     w.cue_positions = malloc(tokens * sizeof(Py_ssize_t));
     w.cue_match = malloc(tokens * (size_t)(in.n_cue_tables ? in.n_cue_tables : 1) * sizeof(int64_t));
-    /* The results are written straight into bytes objects, cut to their length at the end. */
-    indptr = PyBytes_FromStringAndSize(NULL, (in.n_texts + 1) * 8);
-    indices = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
-    data = PyBytes_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
+    /* The results are written straight into bytearrays, cut to their length at the end. */
+    indptr = PyByteArray_FromStringAndSize(NULL, (in.n_texts + 1) * 8);
+    indices = PyByteArray_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
+    data = PyByteArray_FromStringAndSize(NULL, (bound ? bound : 1) * 8);
     if (!w.counts || !w.touched || !w.touched_words || !w.tokens || !w.cue_positions || !w.cue_match || !indptr || !indices || !data)
         goto no_memory;
-    w.indptr = (int64_t *)PyBytes_AS_STRING(indptr);
-    w.indices = (int64_t *)PyBytes_AS_STRING(indices);
-    w.data = (double *)PyBytes_AS_STRING(data);
+    w.indptr = (int64_t *)PyByteArray_AS_STRING(indptr);
+    w.indices = (int64_t *)PyByteArray_AS_STRING(indices);
+    w.data = (double *)PyByteArray_AS_STRING(data);
     Py_BEGIN_ALLOW_THREADS
     error = rows_of_texts(&in, &w);
     Py_END_ALLOW_THREADS
@@ -548,7 +566,7 @@ static PyObject *feature_rows(PyObject *self, PyObject *args) {
         result = PyBytes_FromStringAndSize((const char *)w.missing, w.n_missing * 8);
         goto done;
     }
-    if (_PyBytes_Resize(&indices, w.n_entries * 8) < 0 || _PyBytes_Resize(&data, w.n_entries * 8) < 0)
+    if (PyByteArray_Resize(indices, w.n_entries * 8) < 0 || PyByteArray_Resize(data, w.n_entries * 8) < 0)
         goto done;
     result = PyTuple_Pack(3, indptr, indices, data);
     goto done;
@@ -652,12 +670,13 @@ done:
     return out;
 }
 
-/* ------------------------------------------------------------------ WordIndex: words to word-table rows in C
+/* ------------------------------------------------------------------ WordIndex: strings to ints, by code points
  *
  * FeatureSpace's word table numbers each distinct whitespace-separated word it has seen. Looking each word of a
  * batch up in a Python dict means making a str for it (a copy), hashing it with SipHash and probing: most of the
  * per-word cost once the words are known. A WordIndex holds the same words -> rows, keyed by their code points,
- * and reads a batch's texts in place: a str is made only for a word it lacks. */
+ * and reads a batch's texts in place: a str is made only for a word it lacks. A second WordIndex holds the
+ * character vocabulary (n-gram -> column), so that a new word's n-grams are found without a str each. */
 
 /* str.split()'s whitespace among the first 256 code points (the only ones of a latin-1 string). */
 static uint8_t latin1_space[256];
@@ -675,7 +694,10 @@ typedef struct {
     uint64_t slot_mask;
 } WordIndex;
 
-static inline uint64_t word_hash_step(uint64_t h, uint32_t c) { return (h ^ c) * 0x100000001b3ULL; } /* FNV-1a */
+/* FNV-1a over code points, from a seed drawn per process (from Python's own randomised str hash), so that no fixed
+ * set of words can be made to collide everywhere. */
+static uint64_t hash_seed = 0xcbf29ce484222325ULL;
+static inline uint64_t word_hash_step(uint64_t h, uint32_t c) { return (h ^ c) * 0x100000001b3ULL; }
 static inline uint64_t word_hash_end(uint64_t h) { return h ^ (h >> 29) ^ (h >> 47); }
 
 static int word_index_grow_slots(WordIndex *self, uint64_t n_slots) {
@@ -739,20 +761,20 @@ static Py_ssize_t word_index_find(const WordIndex *self, int kind, const void *d
 }
 
 static uint64_t hash_of(int kind, const void *data, Py_ssize_t start, Py_ssize_t length) {
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = hash_seed;
     for (Py_ssize_t i = 0; i < length; i++)
         h = word_hash_step(h, code_point(kind, data, start + i));
     return word_hash_end(h);
 }
 
-PyDoc_STRVAR(word_index_add_doc, "add(word, row)\n--\n\nRemember that `word` (a str) is row `row` (> 0) of the word table.");
+PyDoc_STRVAR(word_index_add_doc, "add(word, row)\n--\n\nRemember that `word` (a str) is `row` (an int >= 0).");
 
 static PyObject *word_index_add(WordIndex *self, PyObject *args) {
     PyObject *word;
     Py_ssize_t row;
     if (!PyArg_ParseTuple(args, "Un", &word, &row))
         return NULL;
-    if (row <= 0 || row > INT32_MAX || self->n_words >= INT32_MAX / 2) {
+    if (row < 0 || row > INT32_MAX || self->n_words >= INT32_MAX / 2) {
         PyErr_SetString(PyExc_ValueError, "WordIndex.add: the row is out of range, or the index is full");
         return NULL;
     }
@@ -855,7 +877,7 @@ static PyObject *word_index_rows(WordIndex *self, PyObject *args) {
             if (i == length)
                 break;
             Py_ssize_t start = i;
-            uint64_t h = 0xcbf29ce484222325ULL;
+            uint64_t h = hash_seed;
             for (uint32_t c; i < length && !is_space(kind, c = code_point(kind, data, i)); i++)
                 h = word_hash_step(h, c);
             Py_ssize_t found = word_index_find(self, kind, data, start, i - start, word_hash_end(h));
@@ -907,9 +929,9 @@ static PyObject *word_index_add_all(WordIndex *self, PyObject *args) {
 
 PyDoc_STRVAR(word_index_char_columns_doc,
              "char_columns(word, low, high, offset)\n--\n\n"
-             "offset + row - 1 (bytes of int32) for each character n-gram of the space-padded word that the index holds as\n"
+             "offset + row (bytes of int32) for each character n-gram of the space-padded word that the index holds as\n"
              "`row`, in features._char_ngrams_uncached's order (scikit-learn's char_wb): an index of a character vocabulary\n"
-             "made with add_all(vocabulary, 1) gives the vocabulary's columns, with no str made per n-gram.");
+             "made with add_all(vocabulary, 0) gives the vocabulary's columns, with no str made per n-gram.");
 
 static PyObject *word_index_char_columns(WordIndex *self, PyObject *args) {
     PyObject *word;
@@ -935,7 +957,7 @@ static PyObject *word_index_char_columns(WordIndex *self, PyObject *args) {
             Py_ssize_t found = word_index_find(self, kind, data, start, size, hash_of(kind, data, start, size));
             if (found < 0)
                 continue;
-            int64_t column = (int64_t)self->row[found] - 1;
+            int64_t column = self->row[found];
             if (column < 0 || column > INT32_MAX - offset) {
                 PyErr_SetString(PyExc_ValueError, "char_columns: a column is out of range");
                 goto done;
@@ -978,7 +1000,7 @@ static PyTypeObject WordIndexType = {
     .tp_basicsize = sizeof(WordIndex),
     .tp_dealloc = (destructor)word_index_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = PyDoc_STR("WordIndex()\n--\n\nWords (str) to rows of FeatureSpace's word table, read from texts in place."),
+    .tp_doc = PyDoc_STR("WordIndex()\n--\n\nStrings to ints (words to word-table rows, character n-grams to columns), found by code points."),
     .tp_methods = word_index_methods,
     .tp_as_sequence = &word_index_as_sequence,
     .tp_new = word_index_new,
@@ -986,7 +1008,7 @@ static PyTypeObject WordIndexType = {
 
 static PyMethodDef methods[] = {
     {"sparse_dot", sparse_dot, METH_VARARGS, sparse_dot_doc},
-    {"feature_rows", feature_rows, METH_VARARGS, feature_rows_doc},
+    {"feature_rows", (PyCFunction)(void (*)(void))feature_rows, METH_VARARGS | METH_KEYWORDS, feature_rows_doc},
     {"hash_index", hash_index, METH_VARARGS, hash_index_doc},
     {NULL, NULL, 0, NULL},
 };
@@ -996,6 +1018,12 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "themetag._featurize"
 PyMODINIT_FUNC PyInit__featurize(void) {
     for (int c = 0; c < 256; c++)
         latin1_space[c] = (uint8_t)Py_UNICODE_ISSPACE(c);
+    PyObject *probe = PyUnicode_FromString("themetag word index");
+    Py_hash_t seed = probe ? PyObject_Hash(probe) : -1;
+    Py_XDECREF(probe);
+    if (seed == -1)
+        return NULL;
+    hash_seed ^= (uint64_t)seed;
     if (PyType_Ready(&WordIndexType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module);
@@ -1004,7 +1032,7 @@ PyMODINIT_FUNC PyInit__featurize(void) {
         return NULL;
     }
     /* features.py checks this, so that a module left from an older build is not called with other arguments */
-    if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", 1) < 0) {
+    if (m != NULL && PyModule_AddIntConstant(m, "INTERFACE", THEMETAG_FEATURIZE_INTERFACE) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -35,7 +35,9 @@ import snowballstemmer
 try:  # counting and weighting in C, when it was compiled at install (_featurize.c); NumPy otherwise
     from themetag import _featurize
 
-    if getattr(_featurize, "INTERFACE", None) != 1:  # a module left from an older build
+    # A module built from another version of _featurize.c (an editable install keeps its old build until
+    # `pip install -e .` runs again) is not used: its functions may take other arguments.
+    if getattr(_featurize, "INTERFACE", None) != 2:
         _featurize = None
 except ImportError:
     _featurize = None
@@ -383,9 +385,18 @@ class FeatureSpace:
         self._build_lookups()
 
     def _char_indices_uncached(self, word: str) -> list[int]:
-        # Columns already offset past the word block.
+        """The reference: a word's character n-gram columns (offset past the word block), in n-gram order."""
         index, offset = self._char_index, len(self.word_vocabulary)
         return [offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index]
+
+    def _char_columns(self, word: str) -> array:
+        """:meth:`_char_indices_uncached`, in C where it was built (no str made per n-gram)."""
+        if _featurize is None:
+            return array("i", self._char_indices_uncached(word))
+        if self._char_grams is None:  # the character vocabulary by code points, made on first use
+            self._char_grams = _featurize.WordIndex()
+            self._char_grams.add_all(self.char_vocabulary, 0)
+        return array("i", self._char_grams.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, len(self.word_vocabulary)))
 
     def _add_word(self, word: str) -> int:
         """Compute a new word's stem ids and character columns into the word table; return its row there."""
@@ -396,13 +407,8 @@ class FeatureSpace:
             # tokenize()'s rule, word by word: the word pattern never crosses whitespace, so this is exact.
             table.stems.extend([stem_id.get(stem(token), -1) for token in _WORD.findall(word)])
             table.stem_ptr.append(len(table.stems))
-            if self.char_ngrams and _featurize is not None:
-                if self._char_grams is None:  # the character vocabulary by code points, for new words' n-grams in C
-                    self._char_grams = _featurize.WordIndex()
-                    self._char_grams.add_all(self.char_vocabulary, 1)
-                table.chars.frombytes(self._char_grams.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, len(self.word_vocabulary)))
-            elif self.char_ngrams:
-                table.chars.extend(self._char_indices_uncached(word))
+            if self.char_ngrams:
+                table.chars.extend(self._char_columns(word))
             table.char_ptr.append(len(table.chars))
             found = table.rows[word] = len(table.rows)
             if table.index is not None:
@@ -453,18 +459,20 @@ class FeatureSpace:
         if self._log_tables is None:
             counts = np.arange(_LOG_TABLE_SIZE, dtype=np.int64)
             with np.errstate(divide="ignore"):  # (slot 0 is never read)
-                self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), *self._logarithms(counts))
+                tf_table = self._term_weights(counts)
+            self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), tf_table, self._cue_weights(counts))
         idf, tf_table, cue_table = self._log_tables
         table = self._words
         low, high = self.word_ngrams
         big = np.zeros(0, dtype=np.int64)
         while True:
             found = _featurize.feature_rows(
-                word_rows, n_texts, table.stem_ptr, table.stems, table.char_ptr, table.chars, len(self.word_vocabulary), len(idf),
-                self._unigram_column if low == 1 else b"",
-                [t.as_tuple() for t in self._ngram_tables if low <= t.n <= high],
-                len(self._unigram_column), self._single_cues, self._n_cues, self._single_cues.shape[1],
-                [t.as_tuple() for t in self._cue_tables], self._cue_membership, idf, tf_table, cue_table, big, *self._logarithms(big),
+                word_rows=word_rows, n_texts=n_texts, stem_ptr=table.stem_ptr, stems=table.stems, char_ptr=table.char_ptr, chars=table.chars,
+                n_words=len(self.word_vocabulary), n_term_columns=len(idf), unigram_column=self._unigram_column if low == 1 else b"",
+                ngram_tables=[t.as_tuple() for t in self._ngram_tables if low <= t.n <= high], base=len(self._unigram_column),
+                single_cues=self._single_cues, n_cues=self._n_cues, cue_stride=self._single_cues.shape[1],
+                cue_tables=[t.as_tuple() for t in self._cue_tables], cue_membership=self._cue_membership,
+                idf=idf, tf_table=tf_table, cue_table=cue_table, big_counts=big, big_tf=self._term_weights(big), big_cue=self._cue_weights(big),
             )  # fmt: skip
             if not isinstance(found, bytes):
                 break
@@ -473,9 +481,16 @@ class FeatureSpace:
         indptr, indices, data = found
         return SparseRows(np.frombuffer(indptr, np.int64), np.frombuffer(indices, np.int64), np.frombuffer(data, np.float64), self.n_features)
 
-    def _logarithms(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The term and cue weights of counts, by the very expressions of :meth:`_assemble` (so the very same bits)."""
-        return 1.0 + np.log(counts), np.log1p(counts.astype(np.float64)) * self.cue_weight
+    # The weights of counts: the one definition both paths use (the C path looks them up in tables made by these),
+    # so that the two give the same bits.
+    @staticmethod
+    def _term_weights(counts: np.ndarray) -> np.ndarray:
+        """Sublinear term frequency, 1 + log(count)."""
+        return 1.0 + np.log(counts)
+
+    def _cue_weights(self, counts: np.ndarray) -> np.ndarray:
+        """log(1 + count) × cue_weight."""
+        return np.log1p(counts.astype(np.float64)) * self.cue_weight
 
     def _count_terms_numpy(self, word_rows: np.ndarray, n_texts: int) -> tuple[np.ndarray, ...]:
         """The reference counting step: (text, column, count) of every word and character n-gram term, sorted by
@@ -525,7 +540,7 @@ class FeatureSpace:
         """Feature rows from the counts: sublinear TF-IDF, each block L2-normalised, then the cue values."""
         n_words, n_chars, n_features = len(self.word_vocabulary), len(self.char_vocabulary), self.n_features
         idf = np.concatenate([self.word_idf, self.char_idf])
-        values = (1.0 + np.log(term_counts)) * idf[column]
+        values = self._term_weights(term_counts) * idf[column]
         # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
         block = row_of * 2 + (column >= n_words)
         norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n_texts))
@@ -536,7 +551,7 @@ class FeatureSpace:
             np.cumsum(per_row, out=indptr[1:])
             return SparseRows(indptr, np.asarray(column, dtype=np.int64), values, n_features)
         cue_column = cue_number + (n_words + n_chars)
-        cue_values = np.log1p(cue_counts.astype(np.float64)) * self.cue_weight
+        cue_values = self._cue_weights(cue_counts)
         cues_per_row = np.bincount(cue_row, minlength=n_texts)
         np.cumsum(per_row + cues_per_row, out=indptr[1:])
         # Each row: its terms in column order, then its cues (whose columns come last).

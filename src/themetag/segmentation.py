@@ -162,9 +162,7 @@ class _Unit:
 # The guide's closing punctuation, plus the ellipsis and reference brackets ("...[15]").
 _CLOSERS = (".", "!", "?", ":", '"', "”", ")", "…", "]", "»")
 _BULLET = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·*+\-–—]|\d{1,3}[.)])\s+")
-_CONTINUES = re.compile(r"^[.,;:!?)\]’”%]")
-# The characters _CONTINUES looks for: ``line[:1] in _CONTINUATION_STARTS`` is ``_CONTINUES.match(line)`` (tested
-# over all of Unicode), without a regex call on every line.
+# A line that starts with one of these continues the one before it (``line[:1] in _CONTINUATION_STARTS``).
 _CONTINUATION_STARTS = frozenset(".,;:!?)]’”%")
 _FUNCTION_WORDS = frozenset(
     "a an the of in on at to for from by with and or but nor as than that which who whom whose "

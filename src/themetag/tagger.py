@@ -191,7 +191,8 @@ def round_scores(scores: np.ndarray) -> list:
 
     ``rint(v × 10⁴) / 10⁴`` is ``round``'s result wherever ``v × 10⁴`` is not within rounding error of a half: then
     the product's rounding cannot change which integer is nearest, and both divide that integer by 10⁴ correctly
-    rounded. The rare scores that near a half are rounded by ``round`` itself.
+    rounded. The rare scores that near a half are rounded by ``round`` itself. (Meant for probabilities and
+    other modest numbers: past about 1e300, ``v × 10⁴`` overflows where ``round`` would not.)
 
     >>> round_scores(np.array([[0.123456, 2.5e-05, 1.0]]))
     [[0.1235, 0.0, 1.0]]
