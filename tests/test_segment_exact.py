@@ -6,7 +6,6 @@ paragraph lacks every word its matches contain. These tests check the facts each
 
 from __future__ import annotations
 
-import dataclasses
 import random
 import re
 
@@ -192,34 +191,6 @@ def test_key_and_word_count_as_a_split_gives_them():
 
 
 # --------------------------------------------------------------------------- units: a block of one line
-
-_LINES = [
-    "The army moved in.", "The army moved in", "the army moved in", "SHARE", "BRIEF", "ANALYSIS.", "SEE ALSO:", "Name:",
-    "- item", "• item", "1. item", "2) item", "12. The army", "* x", ".", ", and so", ")", "’s", "%", "Coca Growers Block Roads",
-    "Coca growers block the road", "Peru and", "The army moved in,", "東京", "ÉCOLE", "ÉCOLE NORMALE SUPÉRIEURE DE PARIS",
-    "123", "A B C D", "A B C D E", "Title?", "“Quoted”", "(Photo: AP)", "Read more", "x",
-]
-
-
-def _unit_fields(units):
-    return [(u.text, u.heading_like, u.tag, u.furniture_hint, u.has_bullets) for u in units]
-
-
-def test_a_one_line_block_gives_what_the_block_rules_give():
-    befores = [
-        [],
-        [segmentation._Unit("The army moved in.")],
-        [segmentation._Unit("Heading", heading_like=True)],
-        [segmentation._Unit("• a", has_bullets=True)],
-        [segmentation._Unit("From HTML", tag="p")],
-    ]
-    for line in _LINES + [line.lower() for line in _LINES] + [line.upper() for line in _LINES]:
-        for before in befores:
-            fast, plain = [dataclasses.replace(u) for u in before], [dataclasses.replace(u) for u in before]
-            segmentation._add_one_line_unit(line, fast)
-            segmentation._add_line_units([line], plain)
-            assert _unit_fields(fast) == _unit_fields(plain), (line, _unit_fields(before))
-
 
 def test_an_article_end_header_has_four_words_at_most():
     # So _classify looks for "Related" headers and pagination rows on units of four words or fewer only.

@@ -246,36 +246,16 @@ def _text_units(text: str) -> list[_Unit]:
         if "\n" not in block:  # (most blocks, where blank lines part the paragraphs)
             line = block.strip()
             if line:
-                _add_one_line_unit(line, units)
+                _add_line_units([line], units)
             continue
         lines = [l.strip() for l in block.split("\n") if l.strip()]
         if not lines:
             continue
-        if len(lines) == 1:
-            _add_one_line_unit(lines[0], units)
-        elif _is_wrapped_block(lines):
+        if _is_wrapped_block(lines):
             units.append(_Unit(" ".join(lines)))
         else:
             _add_line_units(lines, units)
     return units
-
-
-def _add_one_line_unit(line: str, units: list[_Unit]) -> None:
-    """_add_line_units([line], units), for a block of one line: with no next line its rules come down to these.
-
-    (A hard-wrapped block has three lines or more.) Tests check that both give the same on many lines.
-    """
-    bullet = _BULLET.match(line)
-    if bullet:
-        _add_list("• " + line[bullet.end() :], units)
-    elif units and line[:1] in _CONTINUATION_STARTS:
-        units[-1].text = _join(units[-1].text, line)
-    elif _is_caps_label(line):  # (a marker: no next line continues it)
-        units.append(_Unit(line, heading_like=not line.endswith(_CLOSERS)))
-    elif line.endswith(_CLOSERS):
-        units.append(_Unit(line))
-    else:
-        units.append(_Unit(line, heading_like=_could_be_heading(line, strict=False)))
 
 
 def _add_list(bullets: str, units: list[_Unit]) -> None:
@@ -293,7 +273,8 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
     """Apply the guide's one-paragraph-per-line rules to the lines of one block, adding its paragraphs to ``units``.
 
     The paragraph before a line is ``units[-1]``: the block's own last one, else the last one before the block.
-    The lines are stripped and not empty, so a line ends a sentence when it ends with a closer.
+    The lines are stripped and not empty, so a line ends a sentence when it ends with a closer (what
+    _ends_sentence tells of any text, without its rstrip: this runs for every line of every article).
     """
     n = len(lines)
     strict = n > 1
