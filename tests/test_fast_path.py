@@ -294,7 +294,7 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
     space = shipped.model.features
     rows = word_rows_of(space, ["Troops burned coca.", "Farmers planted cacao."])
     space._rows_compiled(rows, 2)  # makes the log tables
-    idf, tf_table, cue_table = space._log_tables
+    (tf_table, cue_table), idf = space._log_tables, space._idf
     table = space._words
     good = dict(word_rows=rows, n_texts=2, stem_ptr=table.stem_ptr, stems=table.stems, char_ptr=table.char_ptr, chars=table.chars,
                 n_words=len(space.word_vocabulary), n_term_columns=len(idf), unigram_column=space._unigram_column,

@@ -313,6 +313,7 @@ class FeatureSpace:
     def _build_lookups(self) -> None:
         """Indexes and caches derived from the vocabularies: rebuilt, never stored or pickled."""
         self._char_index = {t: i for i, t in enumerate(self.char_vocabulary)}
+        self._idf = np.concatenate([self.word_idf, self.char_idf]).astype(np.float64)  # by term column
         # Every stem that occurs in a word n-gram or a cue phrase gets an integer id; any other stem is -1 and
         # can be part of no feature. The tables below are indexed by id, with one extra slot at the end that
         # index -1 reaches, holding "nothing".
@@ -366,14 +367,14 @@ class FeatureSpace:
             row += len(phrases)
         self._words = _WordTable()
         self._lock = threading.Lock()
-        self._log_tables = None  # (idf, tf and cue logarithms) for the C path, made on its first use
+        self._log_tables = None  # (tf and cue logarithms) for the C path, made on its first use
         self._char_grams = None  # a WordIndex of the character vocabulary for the C path, made on its first use
 
     @property
     def n_features(self) -> int:
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    _DERIVED = ("_char_index", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
+    _DERIVED = ("_char_index", "_idf", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
                 "_cue_tables", "_words", "_lock", "_log_tables", "_char_grams")
 
     def __getstate__(self) -> dict:
@@ -420,10 +421,11 @@ class FeatureSpace:
 
         Each distinct whitespace-separated word is analysed once (its stem ids and
         character-n-gram columns are kept in a bounded table); a text is then a list
-        of word rows, and NumPy does everything else for the whole batch at once:
-        gathering, word n-gram lookup, counting, TF-IDF, norms. The result equals
-        scikit-learn's (``tests/test_features.py``) and the plain per-text
-        computation (``tests/test_fast_path.py``).
+        of word rows, and the rest is done for the whole batch at once, by the C
+        module where it was built and by NumPy otherwise: gathering, word n-gram
+        lookup, counting, TF-IDF, norms. The result equals scikit-learn's
+        (``tests/test_features.py``) and the plain per-text computation
+        (``tests/test_fast_path.py``), whichever path ran.
         """
         if isinstance(texts, str):
             raise ValueError("expected a list of paragraph texts, got a single str; wrap it in a list")
@@ -460,8 +462,9 @@ class FeatureSpace:
             counts = np.arange(_LOG_TABLE_SIZE, dtype=np.int64)
             with np.errstate(divide="ignore"):  # (slot 0 is never read)
                 tf_table = self._term_weights(counts)
-            self._log_tables = (np.concatenate([self.word_idf, self.char_idf]).astype(np.float64), tf_table, self._cue_weights(counts))
-        idf, tf_table, cue_table = self._log_tables
+            self._log_tables = (tf_table, self._cue_weights(counts))
+        tf_table, cue_table = self._log_tables
+        idf = self._idf
         table = self._words
         low, high = self.word_ngrams
         big = np.zeros(0, dtype=np.int64)
@@ -539,8 +542,7 @@ class FeatureSpace:
     def _assemble(self, n_texts, row_of, column, term_counts, cue_row, cue_number, cue_counts) -> SparseRows:
         """Feature rows from the counts: sublinear TF-IDF, each block L2-normalised, then the cue values."""
         n_words, n_chars, n_features = len(self.word_vocabulary), len(self.char_vocabulary), self.n_features
-        idf = np.concatenate([self.word_idf, self.char_idf])
-        values = self._term_weights(term_counts) * idf[column]
+        values = self._term_weights(term_counts) * self._idf[column]
         # Each TF-IDF block (words, characters) is L2-normalised on its own, row by row.
         block = row_of * 2 + (column >= n_words)
         norms = np.sqrt(np.bincount(block, weights=values * values, minlength=2 * n_texts))
