@@ -157,8 +157,10 @@ static int table_may_hold(const Table *table, const int32_t *window) {
     return 1;
 }
 
-/* The table's value for the n tokens at `window` (which table_may_hold passed), or -1. */
+/* The table's value for the n tokens at `window`, or -1. */
 static int64_t table_find(const Table *table, const int32_t *window) {
+    if (!table_may_hold(table, window))
+        return -1;
     uint64_t key = 0;
     for (Py_ssize_t k = 0; k < table->n; k++)
         key = key * table->multiplier + (uint64_t)(int64_t)window[k]; /* wraps past 64 bits, as NumPy's uint64 does */
@@ -358,7 +360,7 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
         for (Py_ssize_t t = 0; t < in->n_ngram_tables; t++) {
             const Table *table = &in->ngrams[t];
             for (Py_ssize_t p = 0; p + table->n <= n_tokens; p++) {
-                int64_t column = table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                int64_t column = table_find(table, tokens + p);
                 if (column >= in->n_words)
                     return "an n-gram column is out of range";
                 if (column >= 0)
@@ -423,7 +425,7 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
                 int any = tokens[p] >= 0 && in->single_cues_any[tokens[p]];
                 for (Py_ssize_t t = 0; t < in->n_cue_tables; t++) {
                     const Table *table = &in->cue_tables[t];
-                    int64_t phrase = p + table->n <= n_tokens && table_may_hold(table, tokens + p) ? table_find(table, tokens + p) : -1;
+                    int64_t phrase = p + table->n <= n_tokens ? table_find(table, tokens + p) : -1;
                     if (phrase >= in->n_phrases)
                         return "a cue phrase is out of range";
                     w->cue_match[t * n_tokens + p] = phrase;
