@@ -9,7 +9,8 @@ The flow, one module per step: ``io`` (files → articles) → ``segmentation``
 (vectors → scores) → ``tagger`` (scores → tags, per paragraph and article) →
 ``output`` (tags → files). Training: ``labels`` + ``schema`` → ``training``
 (fit) → ``evaluation`` (grouped cross-validation) → ``workflow`` (the whole
-run) → ``card``. The command line (``cli``) only wraps these.
+run) → ``card``. Publishing numbers: ``estimates`` (a random sample to label; shares
+with confidence intervals from it). The command line (``cli``) only wraps these.
 
 The public names below load on first use, so importing one step (say
 ``themetag.model``) does not import the others, and ``import themetag`` does
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .training import TrainConfig
     from .output import to_frame
     from .workflow import evaluate, train
+    from .estimates import estimate, sample
 
 #: Public name → the module that defines it.
 _PUBLIC = {
@@ -50,6 +52,8 @@ _PUBLIC = {
     "evaluate": "workflow",
     "train": "workflow",
     "to_frame": "output",
+    "sample": "estimates",
+    "estimate": "estimates",
 }
 
 
@@ -86,9 +90,11 @@ __all__ = [
     "ThemetagError",
     "TrainConfig",
     "__version__",
+    "estimate",
     "evaluate",
     "load",
     "load_labels",
+    "sample",
     "segment",
     "tag",
     "to_frame",

@@ -838,6 +838,179 @@ def plot_command(
         typer.echo(str(path))
 
 
+def _tagged(tagger, paths: List[str], failures: list, bar: "Progress", unit: str, id_field: str, text_field: str):
+    """The inputs' tags, one article at a time; an input that cannot be read or tagged is reported and kept in ``failures``."""
+    wheres: deque[str] = deque()
+
+    def articles():
+        for article in _articles(paths, failures, on_failure=bar.advance, id_field=id_field, text_field=text_field):
+            wheres.append(article.where)
+            yield article.record()
+
+    try:
+        for tags in tagger.tag_many(articles(), unit=unit, errors="yield"):
+            where = wheres.popleft()
+            bar.advance()
+            if isinstance(tags, ThemetagError):
+                error(f"{where}: {tags}")
+                failures.append(tags)
+            else:
+                yield tags
+    finally:
+        bar.close()
+
+
+def _whole_collection(failures: list, what: str) -> None:
+    """A sample or an estimate is of the whole collection: with an input missing it would be of another one."""
+    if failures:
+        error(f"{len(failures)} inputs could not be read or tagged (named above); {what}, since it must cover the whole "
+              "collection: mend or remove them and run again")
+        raise typer.Exit(EXIT_INPUT)
+
+
+def _choice(value: str, option: str, choices) -> str:
+    if value not in choices:
+        error(f"{option} must be {', '.join(choices)}, not {value!r}")
+        raise typer.Exit(EXIT_USAGE)
+    return value
+
+
+COLLECTION_HELP = "The collection: article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\", other fields}, or '-'."
+LEVEL_HELP = "paragraph (each content paragraph is a unit) or article (each article with content: does its dominant-theme set include X; its stance)."
+
+
+@command("sample")
+def sample_command(
+    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help=COLLECTION_HELP),
+    n: int = typer.Option(..., "--n", "-n", min=1, help="How many units to draw: per stratum with --by (or in all with --allocation proportional)."),
+    out: str = typer.Option(..., "--out", "-o", metavar="FILE", help="Label-ready JSON Lines to write (the `segment` format plus \"id\" and \"sample\")."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="FIELD", help="Stratify by this metadata field (outlet, year, ...): a simple random sample within each of its values."),
+    allocation: str = typer.Option("per-stratum", "--allocation", help="With --by: 'per-stratum' (--n from every stratum) or 'proportional' (--n in all, shared by the strata's sizes)."),
+    level: str = typer.Option("paragraph", "--level", help=LEVEL_HELP),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same collection and seed, same sample."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory (it decides which paragraphs are content) [default: the shipped model]; estimate with the same one."),
+    unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
+    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
+    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+) -> None:
+    """Draw a random sample of a collection's content paragraphs (or articles) to label by hand, for `estimate`.
+
+    Label the sample (Label Studio, doccano: `export-tasks`, then `import-labels`; or edit the JSON Lines), then
+    `themetag estimate PATH --validation LABELS` gives every theme's and stance's share with a confidence interval.
+    Each record keeps how it was drawn: its inclusion probability, stratum and the collection's fingerprint.
+
+    The sample must stay random: paragraphs already in your training labels are NOT left out, and paragraphs
+    chosen by `suggest` are no substitute. Do not train the model you estimate with on this sample.
+    """
+    from .estimates import ALLOCATIONS, LEVELS, sample
+    from .io import check_output_path, count_articles, write_jsonl
+    from .tagger import load
+
+    level = _choice(level, "--level", LEVELS)
+    allocation = _choice(allocation, "--allocation", ALLOCATIONS)
+    unit = _unit_option(unit)
+    if Path(out).exists() and not force:
+        error(f"{out} exists; pass --force to replace it")
+        raise typer.Exit(EXIT_INPUT)
+    check_output_path(out)
+    tagger = load(model)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
+    failures: list = []
+    drawn = sample(_tagged(tagger, paths, failures, bar, unit, id_field, text_field), n, by=by, level=level, allocation=allocation, seed=seed)
+    _whole_collection(failures, "no sample was written")
+    if not drawn.records:
+        error(f"the collection has no content {level} to sample")
+        raise typer.Exit(EXIT_INPUT)
+    write_jsonl(drawn.records, out)
+    units = sum(drawn.size.values())
+    strata = "" if by is None else f" in {len(drawn.size)} strata of {by!r}"
+    typer.echo(f"drew {units:,} of {sum(drawn.population.values()):,} content {level}s{strata} ({len(drawn.records):,} paragraphs "
+               f"to label) into {out}; collection {drawn.collection}", err=True)
+    short = [h for h, k in drawn.size.items() if k < n and allocation == "per-stratum"]
+    if short:
+        warn(f"{len(short)} strata have fewer than {n} {level}s and were taken whole: {', '.join(short[:5])}"
+             + (" ..." if len(short) > 5 else ""))
+    empty = [h for h, k in drawn.size.items() if k == 0]
+    if empty:
+        warn(f"{len(empty)} strata got no unit (too small for a proportional share): their shares cannot be estimated")
+
+
+@command("estimate")
+def estimate_command(
+    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help=COLLECTION_HELP),
+    validation: List[str] = typer.Option(..., "--validation", "-V", metavar="LABELS", help="The labeled sample: label files or a folder of them (`sample` output, labeled; repeatable)."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="FIELD", help="Also estimate within each value of this metadata field (outlet, year, ...)."),
+    level: str = typer.Option("paragraph", "--level", help=LEVEL_HELP),
+    alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, help="1 - the confidence level of the intervals."),
+    trend: Optional[str] = typer.Option(None, "--trend", metavar="FIELD", help="A date or year field: give each share's change per year (PPI least squares) instead of the shares."),
+    assume_random: bool = typer.Option(False, "--assume-random", help="Accept a validation sample not drawn by `themetag sample` as a simple random sample of the collection (said in the output)."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, csv, json or jsonl [default: table on a terminal, jsonl when piped; --out's suffix]."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the rows to FILE (atomically) instead of stdout."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory: the one the sample was drawn with [default: the shipped model]."),
+    unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
+    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
+    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text."),
+    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+) -> None:
+    """Shares of the collection's paragraphs (or articles) per theme and stance, with confidence intervals.
+
+    Tags the collection, matches the labeled sample to it (by text hash), and corrects the model's shares with it:
+    prediction-powered inference (PPI++, power-tuned; ppi-python), valid because the sample is random, however
+    wrong single tags are. Columns: label, type, group, level, statistic, N (units), n (validated), naive (share
+    the model tags), estimate, ci_low, ci_high, labeled_only (the sample alone) and its interval, confidence,
+    design, warning (fewer than 10 validated in a group). Needs pip install 'themetag[estimates]'.
+    """
+    from .estimates import LEVELS, estimate
+    from .io import atomic_output, check_output_path, count_articles
+    from .output import ROW_FORMATS, write_rows
+    from .tagger import load
+
+    level = _choice(level, "--level", LEVELS)
+    unit = _unit_option(unit)
+    if fmt is None and out is not None:
+        fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
+    if fmt is None:
+        fmt = "table" if sys.stdout.isatty() and out is None else "jsonl"
+    fmt = _choice(fmt, "--format", ROW_FORMATS)
+    if out is not None:
+        if Path(out).exists() and not force:
+            error(f"{out} exists; pass --force to replace it")
+            raise typer.Exit(EXIT_INPUT)
+        check_output_path(out)
+    try:
+        import ppi_py  # noqa: F401  (checked before the collection is tagged)
+    except ImportError:
+        error("estimate needs ppi-python: pip install 'themetag[estimates]'")
+        raise typer.Exit(EXIT_USAGE) from None
+    tagger = load(model)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
+    failures: list = []
+    results = _tagged(tagger, paths, failures, bar, unit, id_field, text_field)
+    estimates = estimate(results, validation, by=by, level=level, alpha=alpha, trend=trend, assume_random=assume_random, schema=tagger.schema)
+    _whole_collection(failures, "no estimate was made")
+    rows = estimates.records()
+    for note in estimates.notes:
+        typer.echo(f"Note: {note}", err=True)
+    thin = sorted({r["group"] for r in rows if r["warning"]})
+    if thin:
+        warn(f"{len(thin)} groups have fewer than 10 validated {level}s; their intervals are unreliable: {', '.join(thin[:5])}"
+             + (" ..." if len(thin) > 5 else ""))
+    columns = None
+    if fmt == "table":
+        columns = ["label", "group", "N", "n", "naive", "estimate", "ci_low", "ci_high", "labeled_only", "labeled_ci_low", "labeled_ci_high", "warning"]
+    if out is None:
+        write_rows(rows, fmt, sys.stdout, columns=columns)
+    else:
+        with atomic_output(out) as handle:
+            write_rows(rows, fmt, handle, columns=columns)
+        typer.echo(f"wrote {len(rows)} rows to {out}", err=True)
+
+
 @command("suggest")
 def suggest_command(
     paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),

@@ -292,11 +292,8 @@ def read_validation(sources, *, themes: Iterable[str], stances: Iterable[str]) -
             if path.is_dir() and not files:
                 raise LabelError("no *.jsonl label files in this folder", path=str(path))
             for file in files:
-                for item in read_json_items(file, LabelError):
-                    where = f"{file}:{item.line}"
-                    if item.error is not None:
-                        raise LabelError(item.error, path=str(file), line=item.line)
-                    items.append((where, item.value))
+                found, name = read_json_items(file, expected="labeled sample records (JSON Lines)", error=LabelError)
+                items += [(f"{name}:{item.line}", item.value) for item in found]
     records = []
     for where, record in items:
         records.append(_validated(where, record, themes, stances))
@@ -428,6 +425,12 @@ def mean_interval(y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True
     n = len(y)
     if n == 0:
         return math.nan, math.nan
+    if np.ptp(y) == 0 and y[0] in (0.0, 1.0):
+        # Every label alike (0 of n, or n of n): the normal interval would be a point, claiming certainty. The
+        # labels alone are the estimate (PPI++'s tuning gives λ = 0 here too), with Wilson's score interval:
+        # [0, z²/(n + z²)] for none, [n/(n + z²), 1] for all; as estimate ± z·se clipped to [0, 1], se = z/(n + z²).
+        z = _z(alpha)
+        return float(y[0]), z / (n + z * z)
     if n == 1:
         return float(y[0]), math.nan  # one label: a value but no spread to build an interval from
     lam = None if power_tuned else 0.0
@@ -780,7 +783,7 @@ def _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags
 
 
 def _r(value: float) -> float:
-    return value if math.isnan(value) else round(float(value), 4)
+    return value if math.isnan(value) else round(float(value), 4) + 0.0  # + 0.0: no "-0.0" in the output
 
 
 def _bounds(value: float, se: float, z: float, *, clip: bool = True) -> tuple[float, float]:

@@ -20,6 +20,7 @@ themetag      Label Studio
 ``text``      ``data.text``, shown by ``<Text name="text" value="$text"/>``
 ``doc``       ``data.doc`` (carried through; not shown as a control)
 ``para``      ``data.para`` (carried through)
+``sample``    ``data.sample`` (carried through: how ``themetag sample`` drew it)
 ``kind``      ``<Choices name="kind" choice="single">``: content, heading,
               boilerplate; nothing chosen means ``content``
 ``themes``    ``<Choices name="themes" choice="multiple">``: one choice per
@@ -60,6 +61,7 @@ themetag      doccano
 ``doc``       ``doc`` (an extra column: doccano keeps it as metadata and
               exports it as a top-level key again)
 ``para``      ``para`` (likewise)
+``sample``    ``sample`` (likewise: how ``themetag sample`` drew it)
 ``themes``    one label per theme, named as in the schema
 ``stance``    one label ``stance:<value>``, e.g. ``stance:against``
 ``kind``      one label ``kind:heading`` or ``kind:boilerplate``; no ``kind:``
@@ -130,6 +132,9 @@ CONTROLS = (KIND_CONTROL, THEMES_CONTROL, STANCE_CONTROL)
 
 STANCE_PREFIX = "stance:"
 KIND_PREFIX = "kind:"
+
+#: A sampled record's design (``themetag sample``): carried to the tools and back, never shown or edited.
+SAMPLE_FIELD = "sample"
 
 LABEL_STUDIO_DOC_PREFIX = "labelstudio-"
 DOCCANO_DOC_PREFIX = "doccano-"
@@ -260,6 +265,8 @@ class _Collector:
             para = max(used) + 1 if used else 0
         kind, themes, stance = labels
         record = {"doc": doc, "para": para, "text": text, "kind": kind, "themes": themes, "stance": stance}
+        if isinstance(fields.get(SAMPLE_FIELD), dict):  # how `themetag sample` drew it: `estimate` needs it back
+            record[SAMPLE_FIELD] = fields[SAMPLE_FIELD]
         previous = self._seen.get((doc, para))
         if previous is not None:
             if previous[0] == record:
@@ -481,6 +488,8 @@ def to_label_studio(
         for key in ("doc", "para"):
             if checked.get(key) is not None:
                 data[key] = checked[key]
+        if isinstance(record.get(SAMPLE_FIELD), dict):
+            data[SAMPLE_FIELD] = record[SAMPLE_FIELD]
         task: dict = {"data": data}
         theme_p, stance_p = _scores(record, schema)
         suggested = checked["themes"] or checked["stance"] is not None or checked["kind"] != "content" or theme_p or stance_p
@@ -605,7 +614,7 @@ def read_doccano(path: str | os.PathLike, schema: Schema, *, errors: str = "rais
         kind, themes, stance = _doccano_labels(labels, schema, fail)
         checked = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         meta = example.get("meta", example.get("metadata"))
-        fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para") if k in example}}
+        fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para", SAMPLE_FIELD) if k in example}}
         collector.add(fields, example.get("id"), item, paragraph, checked, fail)
 
     _each(items, one, collector, errors)
@@ -636,6 +645,8 @@ def to_doccano(records: Iterable[dict], schema: Schema | None = None, *, suggest
         for key in ("doc", "para"):
             if checked.get(key) is not None:
                 example[key] = checked[key]
+        if isinstance(record.get(SAMPLE_FIELD), dict):
+            example[SAMPLE_FIELD] = record[SAMPLE_FIELD]
         examples.append(example)
     return examples
 

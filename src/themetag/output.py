@@ -454,3 +454,49 @@ def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
     if scores:
         frame[scores] = frame[scores].replace("", float("nan")).astype(float)
     return frame
+
+
+#: Formats of plain rows (``estimate``'s): the same names as the article writers' that apply.
+ROW_FORMATS = ("table", "csv", "json", "jsonl")
+
+
+def write_rows(rows: list[dict], fmt: str, out: TextIO, *, columns: Iterable[str] | None = None) -> None:
+    """Write plain rows (dicts with the same keys) as an aligned ``table``, ``csv``, ``json`` (one array) or ``jsonl``.
+
+    Floats are written as they are in CSV and JSON (NaN as an empty cell and as null); the table rounds them to
+    four places and can show a subset of ``columns``.
+
+    >>> import sys
+    >>> write_rows([{"label": "corruption", "estimate": 0.21, "warning": ""}], "table", sys.stdout)
+    label       estimate  warning
+    corruption  0.2100
+    """
+    if fmt not in ROW_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(ROW_FORMATS)}, not {fmt!r}")
+    names = list(columns) if columns is not None else (list(rows[0]) if rows else [])
+
+    def plain(value):
+        return None if isinstance(value, float) and value != value else value  # NaN: null, an empty cell
+
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps({k: plain(v) for k, v in row.items()}, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        json.dump([{k: plain(v) for k, v in row.items()} for row in rows], out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if plain(v) is None else v for k, v in row.items()})
+    else:
+        def cell(value) -> str:
+            if isinstance(value, float):
+                return "-" if value != value else f"{value:.4f}"
+            return "" if value is None else str(value)
+
+        table = [names] + [[cell(row.get(k)) for k in names] for row in rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(names))]
+        for line in table:
+            out.write("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n")
+

@@ -1,0 +1,254 @@
+"""Collection estimates: the sample (random, seeded, stratified), the statistics (against a hand calculation and
+by coverage over many seeded draws), the refusals, and the commands end to end."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ppi_py")
+
+from themetag import estimates as E  # noqa: E402
+from themetag.errors import LabelError  # noqa: E402
+from themetag.schema import Schema  # noqa: E402
+from themetag.tagger import ParagraphTags, summarize  # noqa: E402
+
+SCHEMA = Schema(themes=("army", "crops"), stances=("pro", "con", "none"), null_stance="none")
+
+
+def article(doc: str, paragraphs: list[tuple[str, float, bool]], **metadata):
+    """A tagged article of content paragraphs (text, P(army), tagged army), as tag_many gives them."""
+    tags = [
+        ParagraphTags(text=text, kind="content", themes=["army"] if tagged else [], theme_scores={"army": p, "crops": 0.1},
+                      stance="none", stance_scores={"pro": 0.2, "con": 0.1, "none": 0.7}, index=i)
+        for i, (text, p, tagged) in enumerate(paragraphs)
+    ]
+    return summarize(tags, SCHEMA, doc, metadata)
+
+
+def collection(size: int = 40, outlets=("a", "b")):
+    return [article(f"d{k}", [(f"paragraph {k}.{i} text", 0.1 * (i % 10), i % 3 == 0) for i in range(5)],
+                    outlet=outlets[k % len(outlets)], date=f"{2010 + k % 6}-06-01")
+            for k in range(size)]
+
+
+def labeled(records, army=lambda r: "1" in r["text"]):
+    out = []
+    for r in records:
+        r = dict(r, themes=["army"] if army(r) else [], stance="none")
+        out.append(r)
+    return out
+
+
+# --------------------------------------------------------------------------- sample
+
+
+def test_sample_is_seeded_order_free_and_simple_random():
+    tagged = collection()
+    first = E.sample(tagged, 30, seed=7)
+    again = E.sample(list(reversed(tagged)), 30, seed=7)
+    other = E.sample(tagged, 30, seed=8)
+    key = lambda s: sorted((r["doc"], r["para"]) for r in s.records)  # noqa: E731
+    assert key(first) == key(again) and first.collection == again.collection
+    assert key(first) != key(other)
+    assert len(first.records) == 30 and first.population == {"all": 200}
+    about = first.records[0]["sample"]
+    assert about["inclusion_probability"] == pytest.approx(30 / 200) and about["design"] == "simple"
+    assert all(r["themes"] == [] and r["stance"] is None and r["kind"] == "content" for r in first.records)
+    # Every paragraph is as likely to be drawn: over many seeds each is drawn about n/N of the time.
+    counts = {}
+    for seed in range(300):
+        for r in E.sample(tagged, 30, seed=seed).records:
+            counts[r["id"]] = counts.get(r["id"], 0) + 1
+    rates = np.array([counts.get(f"d{k}#{i}", 0) / 300 for k in range(40) for i in range(5)])
+    assert abs(rates.mean() - 0.15) < 1e-9 and rates.min() > 0.05 and rates.max() < 0.28
+
+
+def test_sample_stratified_per_stratum_and_proportional():
+    tagged = collection(outlets=("a", "a", "a", "b"))  # a: 150 paragraphs, b: 50
+    per = E.sample(tagged, 20, by="outlet")
+    assert per.population == {"a": 150, "b": 50} and per.size == {"a": 20, "b": 20}
+    probability = {r["sample"]["stratum"]: r["sample"]["inclusion_probability"] for r in per.records}
+    assert probability == {"a": pytest.approx(20 / 150), "b": pytest.approx(20 / 50)}
+    proportional = E.sample(tagged, 20, by="outlet", allocation="proportional")
+    assert proportional.size == {"a": 15, "b": 5}
+    assert E.allocate(5, {"x": 3, "y": 100}, "per-stratum") == {"x": 3, "y": 5}
+
+
+def test_article_sample_writes_every_content_paragraph_of_each_article():
+    drawn = E.sample(collection(), 4, level="article", seed=2)
+    docs = {r["doc"] for r in drawn.records}
+    assert len(docs) == 4 and len(drawn.records) == 20
+    assert {r["sample"]["level"] for r in drawn.records} == {"article"}
+
+
+# --------------------------------------------------------------------------- the statistics
+
+
+def test_ppi_interval_matches_a_hand_calculation():
+    rng = np.random.default_rng(3)
+    f_all = rng.random(500)
+    at = rng.choice(500, 80, replace=False)
+    y = (rng.random(80) < 0.3 + 0.5 * (f_all[at] - 0.5)).astype(float)
+    f = f_all[at]
+    estimate, se = E.mean_interval(y, f, f_all, alpha=0.05)
+    # PPI++ by hand (Angelopoulos, Duchi, Zrnic 2023): λ = Cov(y, f) / ((1 + n/N) Var(f)), clipped to [0, 1];
+    # θ = λ·mean(f over N) + mean(y − λ·f over n); se² = Var(λ·f)/N + Var(y − λ·f)/n.
+    n, N = len(y), len(f_all)
+    lam = np.mean((y - y.mean()) * (f - f.mean())) / ((1 + n / N) * np.var(np.concatenate([f, f_all]), ddof=1))
+    lam = min(max(lam, 0.0), 1.0)
+    theta = lam * f_all.mean() + np.mean(y - lam * f)
+    by_hand = math.sqrt(np.var(lam * f_all) / N + np.var(y - lam * f) / n)
+    assert 0 < lam < 1
+    assert estimate == pytest.approx(theta, abs=1e-12) and se == pytest.approx(by_hand, rel=1e-9)
+    plain, plain_se = E.mean_interval(y, f, f_all, alpha=0.05, power_tuned=False)
+    assert plain == pytest.approx(y.mean()) and plain_se == pytest.approx(np.std(y) / math.sqrt(n))
+    assert se < plain_se  # an informative model narrows the interval
+
+
+def test_all_alike_labels_get_a_wilson_interval_not_a_point():
+    estimate, se = E.mean_interval(np.zeros(40), np.full(40, 0.3), np.full(900, 0.3) + np.linspace(0, 0.1, 900), alpha=0.05)
+    z = E._z(0.05)
+    assert estimate == 0 and E._bounds(estimate, se, z) == (0.0, round(z * z / (40 + z * z), 4))
+    estimate, se = E.mean_interval(np.ones(10), np.full(10, 0.3), np.full(90, 0.3), alpha=0.05)
+    assert E._bounds(estimate, se, z) == (round(10 / (10 + z * z), 4), 1.0)
+
+
+def synthetic_population(rng, size=3000, share=0.2):
+    """Units with a known share and a biased model: it finds a true unit only 40% of the time (the 3x-too-rare case)."""
+    y = (rng.random(size) < share).astype(float)
+    f = np.clip(np.where(y == 1, rng.beta(2, 3, size), rng.beta(1, 12, size)), 0, 1)
+    return y, f
+
+
+def test_coverage_over_many_seeded_draws():
+    rng = np.random.default_rng(11)
+    y_all, f_all = synthetic_population(rng)
+    truth = y_all.mean()
+    naive = (f_all >= 0.5).mean()
+    assert naive < truth / 2  # the counts are biased: the case the estimates exist for
+    covered = plain_covered = 0
+    widths, plain_widths, errors = [], [], []
+    z = E._z(0.05)
+    draws = 400
+    for _ in range(draws):
+        at = rng.choice(len(y_all), 60, replace=False)
+        value, se = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05)
+        low, high = E._bounds(value, se, z)
+        covered += low <= truth <= high
+        widths.append(high - low)
+        errors.append(abs(value - truth))
+        plain, plain_se = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05, power_tuned=False)
+        low, high = E._bounds(plain, plain_se, z)
+        plain_covered += low <= truth <= high
+        plain_widths.append(high - low)
+    assert 0.91 <= covered / draws <= 0.99
+    assert 0.90 <= plain_covered / draws <= 0.99
+    assert np.mean(widths) < np.mean(plain_widths)
+    assert np.mean(errors) < abs(naive - truth) / 3
+
+
+def test_stratified_estimate_weights_strata_by_their_size_and_covers():
+    rng = np.random.default_rng(5)
+    # Two outlets of very different sizes and shares, sampled at very different rates.
+    texts, truth_of = [], {}
+    tagged = []
+    for k in range(300):
+        outlet = "big" if k < 240 else "small"
+        share = 0.1 if outlet == "big" else 0.6
+        paragraphs = []
+        for i in range(4):
+            y = rng.random() < share
+            p = float(np.clip(rng.beta(3, 3) if y else rng.beta(1, 8), 0, 1))
+            text = f"p {k} {i}"
+            truth_of[text] = y
+            paragraphs.append((text, round(p, 4), p >= 0.5))
+        tagged.append(article(f"d{k}", paragraphs, outlet=outlet))
+    true_share = np.mean(list(truth_of.values()))
+    covered, draws = 0, 60
+    for seed in range(draws):
+        drawn = E.sample(tagged, 40, by="outlet", seed=seed)
+        validation = labeled(drawn.records, army=lambda r: truth_of[r["text"]])
+        rows = E.estimate(tagged, validation)
+        army = next(r for r in rows if r.label == "army")
+        big = [truth_of[r["text"]] for r in validation if r["sample"]["stratum"] == "big"]
+        small = [truth_of[r["text"]] for r in validation if r["sample"]["stratum"] == "small"]
+        assert army.labeled_only == pytest.approx(0.8 * np.mean(big) + 0.2 * np.mean(small), abs=1e-4)
+        assert army.design == "stratified by outlet" and army.n == 80 and army.N == 1200
+        covered += army.ci_low <= true_share <= army.ci_high
+    assert covered / draws >= 0.88
+
+
+# --------------------------------------------------------------------------- estimate: rows and refusals
+
+
+def test_estimate_rows_by_group_and_trend():
+    tagged = collection()
+    validation = labeled(E.sample(tagged, 25, by="outlet", seed=1).records)
+    rows = E.estimate(tagged, validation, by="outlet")
+    assert {(r.group, r.label) for r in rows} == {(g, l) for g in ("all", "a", "b") for l in ("army", "crops", "pro", "con", "none")}
+    a = next(r for r in rows if r.group == "a" and r.label == "army")
+    assert (a.N, a.n, a.level, a.statistic, a.confidence) == (100, 25, "paragraph", "share", 0.95)
+    assert a.ci_low <= a.estimate <= a.ci_high and a.labeled_ci_low <= a.labeled_only <= a.labeled_ci_high
+    assert rows.to_frame().shape == (15, len(E.EstimateRow.__dataclass_fields__)) if _has_pandas() else True
+    trend = E.estimate(tagged, validation, trend="date")
+    assert {r.statistic for r in trend} == {"change per year"} and all(r.N == 200 for r in trend)
+
+
+def _has_pandas() -> bool:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_small_groups_are_reported_with_a_warning():
+    tagged = collection()
+    validation = labeled(E.sample(tagged, 6, by="outlet", seed=1).records)
+    rows = E.estimate(tagged, validation, by="outlet")
+    assert all("unreliable" in r.warning for r in rows if r.group != "all")
+    assert all(r.warning == "" for r in rows if r.group == "all")
+
+
+def test_refusals_name_the_record_and_why():
+    tagged = collection()
+    drawn = labeled(E.sample(tagged, 10, seed=1).records)
+    with pytest.raises(LabelError, match="record 3: matches no content paragraph"):
+        E.estimate(tagged, drawn[:2] + [dict(drawn[2], text="words nobody wrote here")] + drawn[3:])
+    with pytest.raises(LabelError, match="record 1: not labeled yet"):
+        E.estimate(tagged, [dict(drawn[0], stance=None)] + drawn[1:])
+    outside = [{k: v for k, v in r.items() if k != "sample"} for r in drawn]
+    with pytest.raises(LabelError, match="not drawn by `themetag sample`.*--assume-random"):
+        E.estimate(tagged, outside)
+    assumed = E.estimate(tagged, outside, assume_random=True)
+    assert assumed[0].design == "assumed simple random" and any("--assume-random" in n for n in assumed.notes)
+    with pytest.raises(LabelError, match="drawn from another collection"):
+        E.estimate(tagged[:-1], drawn)
+    mixed = drawn[:5] + labeled(E.sample(tagged, 10, seed=2).records)[5:]
+    with pytest.raises(LabelError, match="from another draw"):
+        E.estimate(tagged, mixed)
+    with pytest.raises(LabelError, match="unknown theme 'navy'"):
+        E.estimate(tagged, [dict(drawn[0], themes=["navy"])] + drawn[1:])
+    articles = labeled(E.sample(tagged, 3, level="article", seed=1).records)
+    with pytest.raises(LabelError, match="has 5 content paragraphs and 4 are labeled"):
+        E.estimate(tagged, articles[1:], level="article", schema=SCHEMA)
+    with pytest.raises(LabelError, match="a sample of articles cannot estimate paragraph shares"):
+        E.estimate(tagged, articles)
+
+
+def test_article_level_uses_the_article_rule_on_peoples_labels():
+    tagged = collection()
+    drawn = E.sample(tagged, 8, level="article", seed=4).records
+    # People find the army in every paragraph of odd articles: those articles' dominant themes include it.
+    validation = labeled(drawn, army=lambda r: int(r["doc"][1:]) % 2 == 1)
+    rows = E.estimate(tagged, validation, level="article", schema=SCHEMA)
+    army = next(r for r in rows if r.label == "army")
+    odd = len({r["doc"] for r in drawn if int(r["doc"][1:]) % 2 == 1})
+    assert (army.N, army.n, army.level) == (40, 8, "article")
+    assert army.labeled_only == pytest.approx(odd / 8)
+    none = next(r for r in rows if r.label == "none")
+    assert none.labeled_only == 1.0  # every paragraph labeled "none": no side
