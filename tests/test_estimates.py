@@ -252,3 +252,95 @@ def test_article_level_uses_the_article_rule_on_peoples_labels():
     assert army.labeled_only == pytest.approx(odd / 8)
     none = next(r for r in rows if r.label == "none")
     assert none.labeled_only == 1.0  # every paragraph labeled "none": no side
+
+
+# --------------------------------------------------------------------------- the commands, end to end
+
+from conftest import CORPUS, REPO  # noqa: E402
+from typer.testing import CliRunner  # noqa: E402
+
+from themetag.cli import app  # noqa: E402
+
+
+def run(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result
+
+
+def people_labels(with_corpus: bool) -> dict:
+    """The project's human labels by text hash: what the person labeling the sample would have said."""
+    import themetag
+
+    sources = [REPO / "labels" / "seeds.jsonl"] + ([REPO / "labels" / "corpus" / "insightcrime.jsonl"] if with_corpus else [])
+    labels = themetag.load_labels(sources, schema=Schema.load(REPO / "labels"), corpus_dir=CORPUS if with_corpus else None)
+    return {E.text_hash(e.text): e for e in labels.examples}
+
+
+def annotated(tasks: list[dict], truth: dict) -> list[dict]:
+    """Label Studio's export of the tasks after a person labeled those the project has labels for."""
+    done = []
+    for number, task in enumerate(tasks, start=1):
+        example = truth.get(E.text_hash(task["data"]["text"]))
+        if example is None:
+            continue  # not labeled: left out of the export, as an unfinished task would be skipped
+        result = [{"from_name": "kind", "to_name": "text", "type": "choices", "value": {"choices": [example.kind]}}]
+        if example.kind == "content":
+            result.append({"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [example.stance]}})
+            if example.themes:
+                result.append({"from_name": "themes", "to_name": "text", "type": "choices", "value": {"choices": list(example.themes)}})
+        done.append({"id": number, "data": task["data"], "annotations": [{"id": number, "result": result}]})
+    return done
+
+
+@pytest.mark.parametrize("with_corpus", [False, pytest.param(True, marks=pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus"))])
+def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_corpus):
+    inputs = [REPO / "seeds"] + ([CORPUS / "insightcrime_articles.jsonl"] if with_corpus else [])
+    sample_file = tmp_path / "sample.jsonl"
+    result = run("sample", *inputs, "--n", 12, "--by", "source", "--seed", 3, "--out", sample_file)
+    assert result.exit_code == 0, result.output
+    assert "drew" in result.output and sample_file.is_file()
+    again = run("sample", *inputs, "--n", 12, "--by", "source", "--seed", 3, "--out", sample_file)
+    assert again.exit_code == 1 and "exists; pass --force" in again.output
+
+    tasks_file = tmp_path / "tasks.json"
+    result = run("export-tasks", sample_file, "--to", "label-studio", "--out", tasks_file)
+    assert result.exit_code == 0, result.output
+    tasks = json.loads(tasks_file.read_text())
+    assert all("sample" in t["data"] for t in tasks)
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(annotated(tasks, people_labels(with_corpus))))
+    validation = tmp_path / "validation.jsonl"
+    result = run("import-labels", export, "--from", "label-studio", "--schema", REPO / "labels", "--out", validation)
+    assert result.exit_code == 0, result.output
+
+    table = tmp_path / "estimates.csv"
+    result = run("estimate", *inputs, "--validation", validation, "--by", "source", "--out", table)
+    assert result.exit_code == 0, result.output
+    import csv
+
+    rows = list(csv.DictReader(table.open()))
+    groups = {"all", "(none)"} | ({"InSight Crime"} if with_corpus else set())
+    assert {r["group"] for r in rows} == groups
+    assert {r["label"] for r in rows} == {"militarization", "development", "corruption", "civilian_defense", "favor", "against", "neutral"}
+    for r in rows:
+        assert float(r["ci_low"]) <= float(r["estimate"]) <= float(r["ci_high"])
+        assert r["design"] == "stratified by source"
+
+    # The same labels without the sample's design are refused, and taken with --assume-random.
+    bare = tmp_path / "bare.jsonl"
+    bare.write_text("".join(json.dumps({k: v for k, v in json.loads(l).items() if k != "sample"}) + "\n" for l in validation.open()))
+    refused = run("estimate", *inputs, "--validation", bare)
+    assert refused.exit_code == 1 and "not drawn by `themetag sample`" in refused.output
+    assumed = run("estimate", *inputs, "--validation", bare, "--assume-random", "--format", "jsonl")
+    assert assumed.exit_code == 0 and "--assume-random" in assumed.output
+    # Another collection (one article fewer) is refused.
+    other = run("estimate", REPO / "seeds" / "000_35c1464d740412a7.txt", "--validation", validation)
+    assert other.exit_code == 1 and "Error:" in other.output
+
+
+def test_sample_refuses_a_partial_collection_and_bad_options(tmp_path):
+    out = tmp_path / "s.jsonl"
+    result = run("sample", REPO / "seeds", tmp_path / "missing.txt", "--n", 5, "--out", out)
+    assert result.exit_code == 1 and "no sample was written" in result.output and not out.exists()
+    assert run("sample", REPO / "seeds", "--n", 5, "--level", "sentence", "--out", out).exit_code == 2
+    assert run("estimate", REPO / "seeds", "--validation", out, "--format", "parquet").exit_code == 2
