@@ -214,6 +214,17 @@ def test_small_groups_are_reported_with_a_warning():
     assert all(r.warning == "" for r in rows if r.group == "all")
 
 
+def test_a_stratum_left_unsampled_is_said_not_hidden():
+    tagged = collection(size=41, outlets=("a",) * 40 + ("b",))  # b: one article, 5 paragraphs of 205
+    drawn = E.sample(tagged, 10, by="outlet", allocation="proportional", seed=1)
+    assert drawn.size == {"a": 10, "b": 0}
+    rows = E.estimate(tagged, labeled(drawn.records), by="outlet")
+    b = next(r for r in rows if r.group == "b" and r.label == "army")
+    assert b.n == 0 and math.isnan(b.estimate) and "none validated" in b.warning
+    overall = next(r for r in rows if r.group == "all" and r.label == "army")
+    assert "5 of 205 units are in strata with none validated" in overall.warning
+
+
 def test_refusals_name_the_record_and_why():
     tagged = collection()
     drawn = labeled(E.sample(tagged, 10, seed=1).records)

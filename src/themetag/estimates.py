@@ -719,6 +719,8 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
     stratified = len(cells) > 1
     thin = stratified and any(len(at) < 2 and cell.sum() > len(at) for cell, at in cells)
     row_design = design + ("; strata pooled with weights 1/π (a stratum of this group has under 2 validated)" if thin else "")
+    # A stratum with no validated unit: nothing measures the model's error there, so its units keep the model's bias.
+    unmeasured = sum(int(cell.sum()) for cell, at in cells if len(at) == 0) if n else 0
     z = _z(alpha)
     rows = []
     for j, (name, kind) in enumerate(names):
@@ -746,7 +748,7 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
         (value, se), (plain, plain_se) = results[True], results[False]
         rows.append(EstimateRow(
             name, kind, group, level, "share", N, n, _r(naive), _r(value), *_bounds(value, se, z),
-            _r(plain), *_bounds(plain, plain_se, z), confidence, row_design, _warning(n),
+            _r(plain), *_bounds(plain, plain_se, z), confidence, row_design, _warning(n, unmeasured, N),
         ))
     return rows
 
@@ -796,9 +798,12 @@ def _bounds(value: float, se: float, z: float, *, clip: bool = True) -> tuple[fl
     return _r(low), _r(high)
 
 
-def _warning(n: int) -> str:
-    if n < 2:
-        return f"{n} validated: no interval"
-    if n < FEW_VALIDATED:
-        return f"only {n} validated: the interval is unreliable below {FEW_VALIDATED}"
-    return ""
+def _warning(n: int, unmeasured: int = 0, N: int = 0) -> str:
+    notes = []
+    if n == 0:
+        notes.append("none validated: no estimate")
+    elif n < FEW_VALIDATED:
+        notes.append(f"only {n} validated: the interval is unreliable below {FEW_VALIDATED}")
+    if unmeasured:
+        notes.append(f"{unmeasured} of {N} units are in strata with none validated: not corrected")
+    return "; ".join(notes)
