@@ -12,9 +12,12 @@ are paragraph counts per stance.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Callable
 
 from .errors import InputError, ThemetagError
+from .errors import OutputError
 
 #: Columns tried, in order, for "by outlet" when none is named; else the url's host.
 OUTLET_COLUMNS = ("outlet", "source", "publisher", "site")
@@ -141,3 +144,653 @@ def plot_collection(frame, out: str | Path, *, by: str | None = None, period: st
         raise InputError("nothing to plot: the results have no usable 'date' column and no outlet column "
                          f"({', '.join(OUTLET_COLUMNS)}, or url); name one with --by")
     return written
+
+
+# --------------------------------------------------------------------------- pictures of `themetag estimate`'s rows
+
+#: The columns of ``themetag estimate``'s rows (:class:`themetag.estimates.EstimateRow`), in order.
+ESTIMATE_COLUMNS = ("label", "type", "group", "level", "statistic", "N", "n", "naive", "estimate", "ci_low", "ci_high",
+                    "labeled_only", "labeled_ci_low", "labeled_ci_high", "confidence", "design", "warning")
+#: Those a picture needs; the others may be missing (numbers are then NaN, text empty).
+ESTIMATE_REQUIRED = ("label", "type", "group", "level", "statistic", "N", "n", "naive", "estimate", "ci_low", "ci_high", "confidence")
+_ESTIMATE_CHOICES = {"type": ("theme", "stance"), "level": ("paragraph", "article"), "statistic": ("share", "change per year")}
+_ESTIMATE_COUNTS = ("N", "n")
+_ESTIMATE_NUMBERS = ("naive", "estimate", "ci_low", "ci_high", "labeled_only", "labeled_ci_low", "labeled_ci_high", "confidence")
+_ESTIMATE_TEXTS = ("label", "type", "group", "level", "statistic", "design", "warning")
+#: The group of the whole collection (:data:`themetag.estimates.ALL`) and of units with no --by value (``NO_VALUE``).
+_ALL, _NO_VALUE = "all", "(none)"
+PLOT_FORMATS = ("png", "svg", "pdf")
+#: Okabe–Ito colours (safe for the common colour-vision deficiencies): themes take the blues, green and purple,
+#: stances the oranges and black, so a theme is never coloured like a stance.
+THEME_COLOURS = ("#0072B2", "#009E73", "#CC79A7", "#56B4E9")
+STANCE_COLOURS = ("#D55E00", "#E69F00", "#000000")
+_MARKERS = ("o", "s", "D", "^", "v")  # a second round of colours gets another marker
+_NAIVE_COLOUR = "#8C8C8C"
+_LEVEL_NOUN = {"paragraph": "content paragraphs", "article": "articles"}
+
+
+def read_estimates(path: str | Path):
+    """The rows ``themetag estimate`` wrote (.jsonl, .json or .csv) as a pandas DataFrame with its columns.
+
+    Raises :class:`~themetag.errors.InputError` naming the file (and line) for a row that lacks a needed column
+    or holds a bad value: text where a number belongs, an unknown type, level or statistic, n above N,
+    an interval whose low end is above its high end. Empty numbers (CSV) and null (JSON) are NaN.
+    """
+    from .io import read_bounded, read_json_items
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        import csv
+        import io
+
+        raw, where = read_bounded(path, InputError)
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError("not UTF-8 text; save the file as UTF-8", path=where, line=raw[: exc.start].count(b"\n") + 1) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = reader.fieldnames or []
+        missing = [c for c in ESTIMATE_REQUIRED if c not in header]
+        if missing:
+            raise InputError(f"no column {', '.join(missing)}: not the rows of `themetag estimate` "
+                             f"(columns {', '.join(ESTIMATE_REQUIRED)} are needed)", path=where, line=1)
+        records = []
+        try:
+            for row in reader:
+                records.append((reader.line_num, row))
+        except csv.Error as exc:
+            raise InputError(f"not CSV we can read: {exc}", path=where, line=reader.line_num) from None
+        return _estimate_frame(records, where, text=True)
+    if suffix in (".jsonl", ".json"):
+        items, where = read_json_items(path, expected="the rows of `themetag estimate` (JSON Lines or a JSON array)")
+        if len(items) == 1 and isinstance(items[0].value, dict) and isinstance(items[0].value.get("rows"), list):
+            items = [type(items[0])(k + 1, items[0].line, value) for k, value in enumerate(items[0].value["rows"])]  # {"rows": [...]}
+        return _estimate_frame([(item.line, item.value) for item in items], where)
+    raise InputError("expected the rows of `themetag estimate` as .jsonl, .json or .csv", path=str(path))
+
+
+def _estimate_frame(records, where: str | None, *, text: bool = False):
+    """Checked rows → a DataFrame of :data:`ESTIMATE_COLUMNS`. ``records``: (line or row number, dict) pairs;
+    ``where`` names the file (None: rows given in memory); ``text``: every value is a string (CSV)."""
+    import pandas as pd
+
+    rows, seen = [], {}
+    for line, record in records:
+        def fail(message: str) -> InputError:
+            if where is None:
+                return InputError(f"estimate row {line}: {message}")
+            return InputError(message, path=where, line=line)
+
+        if not isinstance(record, dict):
+            raise fail(f"a {type(record).__name__}, not a row of `themetag estimate` (an object with {', '.join(ESTIMATE_REQUIRED)})")
+        if None in record:  # csv.DictReader: more cells than the header has columns
+            raise fail(f"{len(record) - 1 + len(record[None])} cells, the header has {len(record) - 1}")
+        missing = [c for c in ESTIMATE_REQUIRED if c not in record]
+        if missing:
+            raise fail(f"no {', '.join(missing)}: not a row of `themetag estimate` (it needs {', '.join(ESTIMATE_REQUIRED)})")
+        row = {}
+        for column in ESTIMATE_COLUMNS:
+            value = record.get(column)
+            if column in _ESTIMATE_TEXTS:
+                row[column] = _estimate_text(value, column, fail)
+            else:
+                row[column] = _estimate_number(value, column, fail, text=text, count=column in _ESTIMATE_COUNTS)
+        for column in ("label", "group"):
+            if not row[column]:
+                raise fail(f"{column} is empty")
+        for column, choices in _ESTIMATE_CHOICES.items():
+            if row[column] not in choices:
+                raise fail(f"{column} is {row[column]!r}, not one of {', '.join(choices)}")
+        if row["n"] > row["N"]:
+            raise fail(f"n (validated) is {row['n']}, more than N ({row['N']}, the units of the group)")
+        if not 0 < row["confidence"] < 1:
+            raise fail(f"confidence is {row['confidence']!r}, not a level between 0 and 1 (such as 0.95)")
+        for low, high in (("ci_low", "ci_high"), ("labeled_ci_low", "labeled_ci_high")):
+            if row[low] > row[high]:
+                raise fail(f"{low} {row[low]} is above {high} {row[high]}")
+        if row["statistic"] == "share" and not (math.isnan(row["naive"]) or 0 <= row["naive"] <= 1):
+            raise fail(f"naive share is {row['naive']}, not between 0 and 1")
+        key = (row["label"], row["type"], row["group"], row["statistic"], row["level"])
+        if key in seen:
+            raise fail(f"a second row of {row['label']!r} in group {row['group']!r} (the first is at {'row' if where is None else 'line'} {seen[key]})")
+        seen[key] = line
+        rows.append(row)
+    if not rows:
+        raise InputError(f"{where or 'rows'}: no rows of `themetag estimate` to read")
+    frame = pd.DataFrame(rows, columns=list(ESTIMATE_COLUMNS))
+    return frame.astype({c: "int64" for c in _ESTIMATE_COUNTS} | {c: "float64" for c in _ESTIMATE_NUMBERS})
+
+
+def _short(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def _estimate_text(value, column: str, fail) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        if column in ESTIMATE_REQUIRED:
+            raise fail(f"{column} is empty")
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if column == "group" and isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return str(int(value))  # a year written as a number
+    raise fail(f"{column} is {_short(value)}, not text")
+
+
+def _estimate_number(value, column: str, fail, *, text: bool, count: bool):
+    import numbers
+
+    given = value
+    if isinstance(value, str) and text:
+        value = value.strip()
+        if value == "" or value.lower() in ("nan", "null", "none", "na"):
+            value = None
+        else:
+            try:
+                value = float(value)
+            except ValueError:
+                raise fail(f"{column} is {_short(given)}, not a number") from None
+    if value is None:
+        if count or column in ("confidence",):
+            raise fail(f"{column} is empty; it must be a number")
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise fail(f"{column} is {_short(given)}, not a number")
+    value = float(value)
+    if math.isinf(value):
+        raise fail(f"{column} is {_short(given)}, not a finite number")
+    if count:
+        if math.isnan(value) or not value.is_integer() or value < 0:
+            raise fail(f"{column} is {_short(given)}, not a count (a whole number, 0 or more)")
+        return int(value)
+    if math.isnan(value) and column == "confidence":
+        raise fail(f"{column} is empty; it must be a number")
+    return value
+
+
+def _estimate_rows(rows):
+    """Whatever ``plot_estimates`` is given (a path, a DataFrame, dicts, ``Estimates`` or ``EstimateRow``s) → checked DataFrame."""
+    if isinstance(rows, (str, Path)):
+        return read_estimates(rows)
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a DataFrame
+        records = rows.to_dict("records")
+    elif hasattr(rows, "records") and callable(rows.records):  # estimates.Estimates
+        records = rows.records()
+    else:
+        records = [r.to_dict() if hasattr(r, "to_dict") else r for r in rows]
+    return _estimate_frame(list(enumerate(records, start=1)), None)
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ThemetagError("plots need matplotlib: pip install 'themetag[report]'") from None
+    return plt
+
+
+def plot_estimates(
+    rows,
+    out: str | Path,
+    *,
+    fmt: str = "png",
+    dpi: int = 200,
+    force: bool = False,
+    by: str | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Draw the rows of ``themetag estimate`` into folder ``out``; returns the files written.
+
+    ``rows``: a file :func:`read_estimates` reads, a DataFrame, a list of dicts, or :func:`~themetag.estimates.estimate`'s
+    result. Shares (``statistic == "share"``) go to ``estimates_themes.<fmt>`` and ``estimates_stances.<fmt>``:
+    per label, each group's estimate with its interval and, faint, the naive share (the model's tags counted);
+    n (validated) and N per group in the tick labels. Groups that are all years (``2019``), months (``2019-03``)
+    or dates (``2019-03-15``) are drawn as a time series on a real time axis, broken where a period is missing,
+    with the ``all`` group as a reference line. Trends (``statistic == "change per year"``) go to
+    ``estimate_trends.<fmt>`` as a forest plot around 0. A picture is written only if it has rows.
+
+    ``fmt``: png, svg or pdf. An existing file is refused (:class:`~themetag.errors.OutputError`, before anything is
+    written) unless ``force``. Each file is written through a temporary file in ``out`` and renamed into place.
+    ``by`` names the groups' field for titles ("outlet"). Rows with no interval (too few validated) are left out
+    of the picture, said in a footnote on it and passed to ``on_warning`` (one line each; default: ignored).
+    """
+    from .io import atomic_output, check_output_folder
+
+    if fmt not in PLOT_FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(PLOT_FORMATS)}, not {fmt!r}")
+    warn = on_warning or (lambda message: None)
+    frame = _estimate_rows(rows)
+    levels = sorted(set(frame["level"]))
+    if len(levels) > 1:
+        raise InputError(f"rows of {' and '.join(levels)} level together: plot one level at a time")
+    out = Path(out)
+    check_output_folder(out)
+    colours = _label_colours(frame)
+    shares = frame[frame["statistic"] == "share"]
+    trends = frame[frame["statistic"] == "change per year"]
+    jobs = []
+    for kind, name in (("theme", "estimates_themes"), ("stance", "estimates_stances")):
+        part = shares[shares["type"] == kind]
+        if len(part):
+            jobs.append((out / f"{name}.{fmt}", lambda plt, part=part, kind=kind: _draw_shares(plt, part, kind, colours, by)))
+    if len(trends):
+        jobs.append((out / f"estimate_trends.{fmt}", lambda plt: _draw_trends(plt, trends, colours, by)))
+    existing = [str(path) for path, _ in jobs if path.exists() or path.is_symlink()]
+    if existing and not force:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise OutputError(f"exists{more}; pass force=True (--force) to replace", path=existing[0])
+    plt = _pyplot()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]  # no date in: the same rows, the same file
+    for path, draw in jobs:
+        figure, notes = draw(plt)
+        try:
+            with atomic_output(path, binary=True) as handle, plt.rc_context({"svg.hashsalt": "themetag"}):  # SVG ids: not random
+                figure.savefig(handle, format=fmt, dpi=dpi, metadata=metadata)
+        finally:
+            plt.close(figure)
+        for note in notes:
+            warn(f"{path.name}: {note}")
+        written.append(path)
+    return written
+
+
+def _label_colours(frame) -> dict:
+    """(type, label) → (colour, marker): themes from :data:`THEME_COLOURS`, stances from :data:`STANCE_COLOURS`."""
+    styles = {}
+    for kind, palette in (("theme", THEME_COLOURS), ("stance", STANCE_COLOURS)):
+        names = list(dict.fromkeys(frame.loc[frame["type"] == kind, "label"]))
+        for k, name in enumerate(names):
+            styles[(kind, name)] = (palette[k % len(palette)], _MARKERS[(k // len(palette)) % len(_MARKERS)])
+    return styles
+
+
+def _drawable(row) -> bool:
+    """A row with an estimate and both ends of its interval (else: too few validated to draw)."""
+    return not (math.isnan(row.estimate) or math.isnan(row.ci_low) or math.isnan(row.ci_high))
+
+
+def _left_out(part) -> tuple[list[str], str]:
+    """(notes for on_warning, footnote for the figure) about the rows with no interval, named group by group."""
+    missing = [r for r in part.itertuples() if not _drawable(r)]
+    if not missing:
+        return [], ""
+    labels_in = {g: part.loc[part["group"] == g, "label"].nunique() for g in set(part["group"])}
+    by_group: dict[str, list] = {}
+    for r in missing:
+        by_group.setdefault(r.group, []).append(r)
+    named = []
+    for group, rows in by_group.items():
+        counts = sorted({r.n for r in rows})
+        which = f"all {len(rows)} labels" if len(rows) == labels_in[group] and len(rows) > 1 else ", ".join(r.label for r in rows)
+        named.append(f"{group} (n={'/'.join(map(str, counts))}): {which}")
+    shown = "; ".join(named[:5]) + (f"; and {len(named) - 5} more groups" if len(named) > 5 else "")
+    note = f"{len(missing)} of {len(part)} rows have no interval (too few validated): left out: {shown}"
+    return [note], f"Left out, no interval (too few validated): {shown}."
+
+
+def _count(n: int, N: int) -> str:
+    return f"n={n:,} of {N:,}"
+
+
+def _confidence_title(part) -> str:
+    levels = sorted(set(round(c * 100, 2) for c in part["confidence"]))
+    shown = "/".join(f"{c:g}%" for c in levels)
+    designs = sorted(set(str(d).split(";")[0].strip() for d in part["design"] if str(d).strip()))
+    design = f"; sample: {designs[0]}" if len(designs) == 1 else ""
+    return f"{shown} intervals, prediction-powered (PPI++){design}"
+
+
+def _time_points(groups: list[str]):
+    """group → (x on a year axis, period number) if there are two or more groups and every one is a year, a month
+    (YYYY-MM) or a date (YYYY-MM-DD), all of one kind; else None. Consecutive periods have consecutive numbers."""
+    import re
+    from datetime import date
+
+    kinds = {"year": re.compile(r"^\d{4}$"), "month": re.compile(r"^\d{4}-\d{2}$"), "date": re.compile(r"^\d{4}-\d{2}-\d{2}$")}
+    if len(groups) < 2:
+        return None
+    for kind, pattern in kinds.items():
+        if all(pattern.match(g) for g in groups):
+            break
+    else:
+        return None
+    points = {}
+    for g in groups:
+        parts = [int(p) for p in g.split("-")]
+        year = parts[0]
+        try:
+            moment = date(year, parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+        except ValueError:
+            return None
+        if kind == "year":
+            points[g] = (float(year), year)
+        elif kind == "month":
+            points[g] = (year + (moment.month - 1) / 12, year * 12 + moment.month - 1)
+        else:
+            start = date(year, 1, 1)
+            points[g] = (year + (moment - start).days / (date(year + 1, 1, 1) - start).days, moment.toordinal())
+    return points
+
+
+def _share_axis(axis, values) -> None:
+    """A share axis from 0 to just above the largest value, in percent, at a round step (1, 2, 5, 10 or 20 points)."""
+    from matplotlib.ticker import MultipleLocator, PercentFormatter
+
+    top = max([v for v in values if not math.isnan(v)] or [1.0])
+    top = max(top * 1.06, 0.02)
+    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2) if top / s <= 6)
+    axis.set_major_locator(MultipleLocator(step))
+    axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    limit = min(1.0, math.ceil(top / step - 1e-9) * step)
+    if axis.axis_name == "x":
+        axis.axes.set_xlim(0, limit)
+    else:
+        axis.axes.set_ylim(0, limit)
+
+
+def _wrap(text: str, width: int = 18) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _handles(colour: str, marker: str, naive_label: str, *, line: bool = False, extra: tuple = ()):
+    from matplotlib.lines import Line2D
+
+    naive = {"linestyle": (0, (4, 3)), "linewidth": 1.1} if line else {"linestyle": "none"}
+    return [Line2D([], [], color=colour, marker=marker, linestyle="-", label="estimate, with its interval (model + validated sample)"),
+            Line2D([], [], color=_NAIVE_COLOUR, marker="o", markerfacecolor="none", label=naive_label, **naive), *extra]
+
+
+def _finish(figure, title: str, handles: list, footnote: str) -> None:
+    """Title, legend and footnote in bands of fixed height above and below the panels (the figure grows by them),
+    then the panels laid out between."""
+    import textwrap
+
+    width, height = figure.get_size_inches()
+    per_row = max(1, int(width / 3.4))
+    ncols = min(len(handles), per_row)
+    legend_rows = math.ceil(len(handles) / ncols)
+    lines = textwrap.wrap(footnote, int(width * 16)) if footnote else []
+    top = 0.12 + 0.21 * (title.count("\n") + 1) + 0.08 + 0.2 * legend_rows + 0.05
+    bottom = 0.08 + 0.14 * len(lines) + (0.05 if lines else 0)
+    total = height + top + bottom
+    figure.set_size_inches(width, total)
+    # figure.text, not suptitle: tight_layout would make room for a suptitle a second time
+    figure.text(0.5, 1 - 0.1 / total, title, va="top", ha="center", fontsize=11, linespacing=1.4)
+    figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1 - (top - 0.02) / total), ncols=ncols,
+                  fontsize=8, frameon=False, handlelength=2.6)
+    if lines:
+        figure.text(0.012, 0.06 / total, "\n".join(lines), fontsize=7.5, color="#555555", va="bottom", ha="left", linespacing=1.3)
+    figure.tight_layout(rect=(0, bottom / total, 1, 1 - top / total), h_pad=1.2, w_pad=1.0)
+
+
+def _naive_point(ax, x: float, y: float) -> None:
+    ax.plot([x], [y], marker="o", markerfacecolor="white", markeredgecolor=_NAIVE_COLOUR, linestyle="none", markersize=5, clip_on=False, zorder=2)
+
+
+def _interval_point(ax, row, y: float, colour: str, marker: str) -> None:
+    ax.errorbar([row.estimate], [y], xerr=[[row.estimate - row.ci_low], [row.ci_high - row.estimate]], color=colour,
+                marker=marker, markersize=6, capsize=3, elinewidth=1.6, linestyle="none", zorder=3, clip_on=False)
+
+
+def _draw_shares(plt, part, kind: str, colours: dict, by: str | None):
+    """One figure of the shares of one type: time series if the groups are periods, else dot plots per label."""
+    labels = list(dict.fromkeys(part["label"]))
+    groups = list(dict.fromkeys(part["group"]))
+    level = part["level"].iloc[0]
+    notes, footnote = _left_out(part)
+    points = _time_points([g for g in groups if g not in (_ALL, _NO_VALUE)])
+    noun = "Themes" if kind == "theme" else "Stances"
+    if points is not None:
+        figure, handles = _draw_time_series(plt, part, labels, points, colours, kind, level)
+        what = f"{noun}: share of {_LEVEL_NOUN[level]} over time"
+        if _NO_VALUE in groups:
+            notes.append(f"group {_NO_VALUE!r} (units with no date) is not a point in time: left out of the picture")
+            footnote += f" Group {_NO_VALUE} (no date) is not drawn."
+    else:
+        figure, handles = _draw_dots(plt, part, labels, groups, colours, kind, level)
+        what = f"{noun}: share of {_LEVEL_NOUN[level]}" + (f" by {by}" if by and len(groups) > 1 else " by group" if len(groups) > 1 else "")
+    explain = f"n = validated {level}s in the sample, N = {level}s in the group."
+    _finish(figure, f"{what}\n{_confidence_title(part)}", handles, f"{explain} {footnote}".strip())
+    return figure, notes
+
+
+def _draw_dots(plt, part, labels, groups, colours, kind, level):
+    """Per label a panel; in it one row per group (``all`` on top, set apart): estimate ± interval, naive hollow beside.
+    With only one group, one panel with a row per label."""
+    import numpy as np
+
+    by_key = {(r.label, r.group): r for r in part.itertuples()}
+    single = len(groups) == 1
+    panels = [[(label, groups[0]) for label in labels]] if single else [[(label, g) for g in groups] for label in labels]
+    ncols = min(len(panels), 4)
+    nrows = math.ceil(len(panels) / ncols)
+    rows_per_panel = len(panels[0])
+    # n and N go in the tick labels when they are one per group (always so in estimate's rows); else beside each point.
+    counts: dict = {}
+    for (label, group), row in by_key.items():
+        counts.setdefault(group, set()).add((row.n, row.N))
+    in_ticks = all(len(v) == 1 for v in counts.values())
+    tick_lines = max(_wrap(group, 24).count("\n") + 1 for group in (labels if single else groups)) + (0 if single else 1)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(max(7.0, 2.2 + 2.7 * ncols), nrows * ((0.16 + 0.14 * tick_lines) * rows_per_panel + 0.9)),
+                                sharey=True, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(panels):
+            ax.set_visible(False)
+            continue
+        entries = panels[k]
+        values = []
+        for y, (label, group) in enumerate(entries):
+            row = by_key.get((label, group))
+            if row is None:
+                continue
+            colour, marker = colours[(kind, label)]
+            values += [row.naive, row.ci_high, row.estimate]
+            if not math.isnan(row.naive):
+                _naive_point(ax, row.naive, y + 0.24)
+            if _drawable(row):
+                _interval_point(ax, row, y, colour, marker)
+            else:
+                ax.annotate(f"no interval (n={row.n})", (0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                            textcoords="offset points", fontsize=7, color="#777777", va="center")
+            if not in_ticks:
+                ax.annotate(_count(row.n, row.N), (1, y), xycoords=("axes fraction", "data"), xytext=(-2, 0),
+                            textcoords="offset points", fontsize=6.5, color="#555555", ha="right", va="center")
+        _share_axis(ax.xaxis, values)
+        ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.set_ylim(len(entries) - 0.4, -0.6)
+        if not single:
+            ax.set_title(entries[0][0], fontsize=10, fontweight="bold", color=colours[(kind, entries[0][0])][0])
+            if entries[0][1] == _ALL and len(entries) > 1:
+                ax.axhline(0.5, color="#AAAAAA", linewidth=0.8, linestyle=(0, (2, 2)))
+        else:
+            row = next(iter(by_key.values()))
+            name = "all (whole collection)" if groups[0] == _ALL else groups[0]
+            ax.set_title(name + (f", {_count(row.n, row.N)}" if in_ticks else ""), fontsize=10)
+        if k % ncols == 0:
+            ticks = []
+            for label, group in entries:
+                row = by_key.get((label, group))
+                if single:
+                    ticks.append(_wrap(label, 24))
+                    continue
+                text = "all (whole collection)" if group == _ALL else _wrap(group, 24)
+                ticks.append(text + (f"\n{_count(row.n, row.N)}" if in_ticks and row is not None else ""))
+            ax.set_yticks(np.arange(len(entries)), ticks, fontsize=8.5)
+            if not single and entries[0][1] == _ALL:
+                ax.get_yticklabels()[0].set_fontweight("bold")
+        ax.tick_params(axis="y", length=0)
+        ax.tick_params(axis="x", labelsize=8)
+        if k + ncols >= len(panels):  # the lowest panel of its column
+            ax.set_xlabel(f"share of {_LEVEL_NOUN[level]}", fontsize=9)
+    colour, marker = colours[(kind, labels[0])]
+    return figure, _handles(colour, marker, "naive share (the model's tags counted)")
+
+
+def _draw_time_series(plt, part, labels, points, colours, kind, level):
+    """Per label a panel: the estimate over time (a line with markers and a band for the interval, broken where a
+    period is missing or has no interval; a lone period gets an error bar), naive dashed and faint, the ``all``
+    group as a dotted reference line with its interval shaded."""
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    by_key = {(r.label, r.group): r for r in part.itertuples()}
+    order = sorted(points, key=lambda g: points[g][1])
+    ncols = 1 if len(labels) <= 2 else 2
+    nrows = math.ceil(len(labels) / ncols)
+    step = min(points[b][0] - points[a][0] for a, b in zip(order, order[1:])) or 1.0
+    many = len(order) > (8 if ncols == 2 else 14)
+    figure, axes = plt.subplots(nrows, ncols, figsize=(5.4 * ncols + 0.8, nrows * 2.6 + (0.9 if many else 0.55)),
+                                sharex=True, squeeze=False)
+    has_all = any((label, _ALL) in by_key for label in labels)
+    for k, ax in enumerate(axes.flat):
+        if k >= len(labels):
+            ax.set_visible(False)
+            continue
+        label = labels[k]
+        colour, marker = colours[(kind, label)]
+        values: list[float] = []
+        # Runs of consecutive periods with an interval (and, for naive, with a value): lines join only within a run.
+        runs: list[list] = [[]]
+        naive_runs: list[list] = [[]]
+        previous = None
+        for g in order:
+            row = by_key.get((label, g))
+            number = points[g][1]
+            if previous is not None and number != previous + 1:
+                runs.append([])
+                naive_runs.append([])
+            previous = number
+            if row is None:
+                runs.append([])
+                naive_runs.append([])
+                continue
+            values += [row.naive, row.ci_high, row.estimate]
+            if _drawable(row):
+                runs[-1].append((points[g][0], row.estimate, row.ci_low, row.ci_high))
+            else:
+                runs.append([])
+                ax.annotate(f"no interval\n(n={row.n})", (points[g][0], 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
+                            textcoords="offset points", fontsize=6.5, color="#777777", ha="center", va="bottom")
+            if math.isnan(row.naive):
+                naive_runs.append([])
+            else:
+                naive_runs[-1].append((points[g][0], row.naive))
+        for run in naive_runs:
+            if run:
+                x, y = zip(*run)
+                ax.plot(x, y, color=_NAIVE_COLOUR, linestyle=(0, (4, 3)), linewidth=1.1, marker="o", markersize=4,
+                        markerfacecolor="white", markeredgecolor=_NAIVE_COLOUR, zorder=2, clip_on=False)
+        for run in runs:
+            if not run:
+                continue
+            x, y, low, high = (np.array(v) for v in zip(*run))
+            if len(run) > 1:
+                ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0, zorder=1)
+                ax.plot(x, y, color=colour, marker=marker, markersize=5, linewidth=1.8, zorder=3, clip_on=False)
+            else:  # a lone period: a band needs two, so an error bar
+                ax.errorbar(x, y, yerr=[y - low, high - y], color=colour, marker=marker, markersize=5, elinewidth=1.6,
+                            capsize=3, linestyle="none", zorder=3, clip_on=False)
+        total = by_key.get((label, _ALL))
+        if total is not None and not math.isnan(total.estimate):
+            ax.axhline(total.estimate, color=colour, linewidth=1.0, linestyle=":", zorder=1.5)
+            interval = ""
+            if not (math.isnan(total.ci_low) or math.isnan(total.ci_high)):
+                ax.axhspan(total.ci_low, total.ci_high, facecolor="none", edgecolor=colour, hatch="////", linewidth=0, alpha=0.25, zorder=0)
+                values.append(total.ci_high)
+                interval = f" [{total.ci_low:.1%}, {total.ci_high:.1%}]"
+            ax.set_title(f"all: {total.estimate:.1%}{interval}, {_count(total.n, total.N)}", loc="right", fontsize=8, color="#555555")
+        ax.set_title(label, loc="left", fontsize=10, fontweight="bold", color=colour)
+        _share_axis(ax.yaxis, values)
+        ax.grid(axis="y", color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.set_xlim(points[order[0]][0] - step * 0.5, points[order[-1]][0] + step * 0.5)
+        ax.tick_params(labelsize=8)
+        if k % ncols == 0:
+            ax.set_ylabel(f"share of {_LEVEL_NOUN[level]}", fontsize=9)
+    # A tick at every period that has rows, with its n and N (one per group in estimate's rows: the first label's).
+    ticks, names = [], []
+    for g in order:
+        row = next((by_key[(label, g)] for label in labels if (label, g) in by_key), None)
+        ticks.append(points[g][0])
+        names.append(g if row is None else (f"{g}, {_count(row.n, row.N)}" if many else f"{g}\nn={row.n:,}\nof {row.N:,}"))
+    for k, ax in enumerate(axes.flat):
+        if not ax.get_visible():
+            continue
+        ax.set_xticks(ticks)
+        if k + ncols >= len(labels):  # the lowest panel of its column
+            ax.tick_params(labelbottom=True)
+            ax.set_xticklabels(names, fontsize=7.5 if not many else 7, rotation=90 if many else 0)
+    colour, marker = colours[(kind, labels[0])]
+    extra = ()
+    if has_all:
+        extra = (Line2D([], [], color="#555555", linestyle=":", label="all (whole collection); its interval hatched"),)
+    return figure, _handles(colour, marker, "naive share (the model's tags counted)", line=True, extra=extra)
+
+
+def _draw_trends(plt, trends, colours, by: str | None):
+    """A forest plot: a row per label (and group), the change of its share per year with its interval, 0 marked."""
+    import numpy as np
+
+    level = trends["level"].iloc[0]
+    kinds = [k for k in ("theme", "stance") if (trends["type"] == k).any()]
+    parts = [trends[trends["type"] == k] for k in kinds]
+    heights = [len(p) for p in parts]
+    figure, axes = plt.subplots(len(parts), 1, figsize=(8.5, 0.36 * sum(heights) + 0.75 * len(parts)), sharex=True,
+                                squeeze=False, gridspec_kw={"height_ratios": heights})
+    axes = axes[:, 0]
+    notes, footnote = _left_out(trends)
+    grouped = (trends["group"] != _ALL).any()
+    values = []
+    for ax, kind, part in zip(axes, kinds, parts):
+        labels = list(dict.fromkeys(part["label"]))
+        entries = []
+        for label in labels:  # each label's rows together, its "all" first
+            entries += sorted(part[part["label"] == label].itertuples(), key=lambda r: r.group != _ALL)
+        ticks = []
+        for y, row in enumerate(entries):
+            colour, marker = colours[(kind, row.label)]
+            if grouped and y and row.label != entries[y - 1].label:
+                ax.axhline(y - 0.5, color="#CCCCCC", linewidth=0.8)
+            name = row.label if not grouped else f"{row.label} · {'all' if row.group == _ALL else row.group}"
+            ticks.append(f"{name}  ({_count(row.n, row.N)})")
+            if not math.isnan(row.naive):
+                _naive_point(ax, row.naive, y + 0.24)
+                values.append(row.naive)
+            if not _drawable(row):
+                ax.annotate(f"no interval (n={row.n})", (0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
+                            textcoords="offset points", fontsize=7, color="#777777", va="center")
+                continue
+            values += [row.ci_low, row.ci_high]
+            _interval_point(ax, row, y, colour, marker)
+        ax.set_yticks(np.arange(len(entries)), ticks, fontsize=8.5)
+        for tick, row in zip(ax.get_yticklabels(), entries):
+            tick.set_color(colours[(kind, row.label)][0])
+        ax.set_ylim(len(entries) - 0.4, -0.6)
+        ax.axvline(0, color="#333333", linewidth=1.0, zorder=1)
+        ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.tick_params(axis="y", length=0)
+        ax.set_title("Themes" if kind == "theme" else "Stances", loc="left", fontsize=10, fontweight="bold")
+    reach = max([abs(v) for v in values if not math.isnan(v)] or [0.01]) * 1.12
+    axes[-1].set_xlim(-reach, reach)  # symmetric about 0: neither direction looks larger than it is
+    from matplotlib.ticker import FuncFormatter
+
+    axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:+.3g}" if abs(v) > 1e-12 else "0"))
+    axes[-1].set_xlabel(f"change per year in the share of {_LEVEL_NOUN[level]} (percentage points)", fontsize=9)
+    axes[-1].tick_params(axis="x", labelsize=8)
+    what = "Change per year of each share" + (f", by {by}" if by and grouped else ", by group" if grouped else "")
+    first = colours[(kinds[0], parts[0]["label"].iloc[0])]
+    handles = _handles(first[0], first[1], "naive (a line through the model's tags)")
+    _finish(figure, f"{what}\n{_confidence_title(trends)}", handles,
+            f"n = validated {level}s with a date, N = dated {level}s. {footnote}".strip())
+    return figure, notes
