@@ -337,6 +337,13 @@ def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_co
         assert float(r["ci_low"]) <= float(r["estimate"]) <= float(r["ci_high"])
         assert r["design"] == "stratified by source"
 
+    if _has_pandas():
+        pytest.importorskip("matplotlib")
+        drawn = run("plot", table, "--out", tmp_path / "plots")
+        assert drawn.exit_code == 0, drawn.output
+        assert {p.name for p in (tmp_path / "plots").iterdir()} == {"estimates_themes.png", "estimates_stances.png"}
+        assert run("plot", table, "--out", tmp_path / "plots").exit_code == 1  # not replaced without --force
+
     # The same labels without the sample's design are refused, and taken with --assume-random.
     bare = tmp_path / "bare.jsonl"
     bare.write_text("".join(json.dumps({k: v for k, v in json.loads(l).items() if k != "sample"}) + "\n" for l in validation.open()))

@@ -806,24 +806,41 @@ def export_tasks_command(
 
 @command("plot")
 def plot_command(
-    results: str = typer.Argument(..., metavar="RESULTS", help="Article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler)."),
+    results: str = typer.Argument(..., metavar="RESULTS", help="Output of `themetag estimate` (.jsonl, .json, .csv), or article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler)."),
     out: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for the pictures (PNG) and their numbers (CSV); made if missing."),
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]."),
+    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]; for estimates, the name of the groups in titles."),
     period: str = typer.Option("auto", "--period", help="Time step: month, quarter, year, or auto (months up to three years of dates, else years)."),
+    image_format: str = typer.Option("png", "--format", "-f", help="Estimates: png, svg or pdf."),
+    dpi: int = typer.Option(200, "--dpi", min=50, max=1200, help="Estimates: resolution of PNG pictures."),
+    force: bool = typer.Option(False, "--force", help="Estimates: replace existing pictures (refused otherwise)."),
 ) -> None:
-    """Draw a tagged collection: theme shares and stance counts over time (by the 'date' field) and by outlet.
+    """Draw estimates with their intervals, or a tagged collection's theme shares and stance counts.
 
-    Writes over_time.png/.csv and by_outlet.png/.csv into DIR (a view is left
+    From `themetag estimate` output: estimates_themes and estimates_stances (each group's estimate with its
+    interval, the model's naive share faint beside it; years or dates as a time series with a band) and, with
+    --trend, estimate_trends. Rows without an interval are named in a warning and on the picture.
+
+    From `themetag predict` output: over_time.png/.csv and by_outlet.png/.csv into DIR (a view is left
     out when its column is missing). A theme's share is the share of content
     paragraphs carrying it. Needs pandas and matplotlib (pip install 'themetag[frames,report]').
     """
-    from .collection import plot_collection, read_results
+    from .collection import is_estimates_file, plot_collection, plot_estimates, read_results
     from .io import check_output_folder
 
     if period not in ("auto", "month", "quarter", "year"):
         error(f"--period must be auto, month, quarter or year, not {period!r}")
         raise typer.Exit(EXIT_USAGE)
+    _choice(image_format, "--format", ("png", "svg", "pdf"))
     check_output_folder(out)
+    if is_estimates_file(results):
+        try:
+            paths = plot_estimates(results, out, fmt=image_format, dpi=dpi, force=force, by=by, on_warning=warn)
+        except ImportError:
+            error("plot needs pandas and matplotlib: pip install 'themetag[frames,report]'")
+            raise typer.Exit(EXIT_USAGE) from None
+        for path in paths:
+            typer.echo(str(path))
+        return
     try:
         frame = read_results(results)
     except ImportError:

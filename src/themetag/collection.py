@@ -169,6 +169,19 @@ _NAIVE_COLOUR = "#8C8C8C"
 _LEVEL_NOUN = {"paragraph": "content paragraphs", "article": "articles"}
 
 
+def is_estimates_file(path: str | Path) -> bool:
+    """Whether a results file holds ``themetag estimate``'s rows (not ``predict``'s): its CSV header or its first
+    JSON row has their columns."""
+    path = Path(path)
+    if path.suffix.lower() not in (".csv", ".jsonl", ".json") or not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        head = handle.read(65536).decode("utf-8", "replace")
+    if path.suffix.lower() == ".csv":
+        return {"estimate", "ci_low", "labeled_only"} <= set(head.lstrip("\ufeff").split("\n", 1)[0].strip().split(","))
+    return '"labeled_only"' in head and '"ci_low"' in head and '"statistic"' in head
+
+
 def read_estimates(path: str | Path):
     """The rows ``themetag estimate`` wrote (.jsonl, .json or .csv) as a pandas DataFrame with its columns.
 
