@@ -384,6 +384,21 @@ def test_card_states_out_of_domain_numbers_first_and_warns_when_they_fall():
     assert "On `outlet` held out of training, theme micro-F1 falls to 0.420 (0.600 in cross-validation)" in card
 
 
+def test_card_shows_stored_metrics_says_worse_than_keywords_and_warns_on_few_labels():
+    cv = {"folds": 2, "n_content": 24, "theme_micro_f1": 0.542, "theme_macro_f1": 0.5, "stance_f_avg": 0.3,
+          "stance_macro_f1": 0.4, "per_theme_f1": {"a": 0.6}, "baseline_keyword": {"theme_micro_f1": 0.769, "stance_f_avg": 0.2},
+          "baseline_majority": {"theme_micro_f1": 0.0}}
+    metadata = {"schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
+                "labels": {"examples": 30, "content": 24, "per_theme": {"a": 60}}, "cv": cv, "model": {}}
+    card = model_card(metadata)  # as `train --metrics` writes it: numbers stored, no report
+    assert "Not evaluated" not in card and "Stored from an earlier evaluation" in card
+    assert "| theme micro-F1 | 0.542 | 0.769 | 0.000 |" in card
+    assert "Themes score worse than the keyword baseline (0.542 vs 0.769)" in card and "barely beat" not in card
+    assert "Trained on only 24 labeled content paragraphs (under 200)" in card
+    cv["theme_micro_f1"] = 0.78
+    assert "barely beat the keyword baseline" in model_card(metadata)
+
+
 def test_results_as_data_frames(articles):
     pd = pytest.importorskip("pandas")
     by_article = themetag.to_frame(articles)

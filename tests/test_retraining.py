@@ -156,3 +156,39 @@ def test_a_custom_schema_models_card_names_only_its_own_schema_sources_and_numbe
                     "InSight", "insightcrime", "UN General", "ungdc", "Wikipedia", "seeds", "drug", "Peru", "Andes",
                     "language model", "GUIDE.md", "0.85"):
         assert foreign not in card, foreign
+
+
+def test_segment_output_waiting_in_the_labels_folder_is_left_out_with_a_count(user_labels, tmp_path):
+    labels = tmp_path / "labels"
+    shutil.copytree(user_labels, labels)
+    waiting = run("segment", REPO / "seeds" / "002_b13f9584dabc5cc1.txt")
+    (labels / "to_label.jsonl").write_text(waiting.stdout)
+    evaluated = run("evaluate", "--labels", labels, "--articles", "", "--folds", "2")
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "left out 6 paragraphs with no labels yet" in evaluated.output
+    trained = run("train", "--labels", labels, "--articles", "", "--out", tmp_path / "m", "--no-evaluate")
+    assert trained.exit_code == 0, trained.output and "left out 6 paragraphs" in trained.output
+
+
+def test_a_source_weight_naming_no_label_file_is_an_error_naming_the_sources(user_labels, tmp_path):
+    result = run("train", "--labels", user_labels, "--articles", "", "--out", tmp_path / "m", "--no-evaluate", "--source-weight", "mien=3")
+    assert result.exit_code == 1 and not (tmp_path / "m").exists()
+    assert "source weight for 'mien': no label file of that name; the sources (label file names without .jsonl) are mine" in result.output
+
+
+def test_suggest_skips_labeled_paragraphs_and_puts_furniture_after_prose(user_labels, user_model, monkeypatch):
+    from themetag import review
+
+    labeled = run("suggest", "--model", user_model, "-n", "500", "--labels", user_labels, *(REPO / "seeds" / f"{d}.txt" for d in ARTICLES))
+    assert labeled.exit_code == 0, labeled.output
+    taken = {json.loads(l)["text"] for l in labeled.stdout.splitlines()}
+    done = {json.loads(l)["text"] for l in (user_labels / "mine.jsonl").read_text().splitlines()}
+    assert not taken & done
+    # Equally unsure everywhere: every paragraph that reads as prose comes before every one that does not.
+    monkeypatch.setattr(review, "uncertainty", lambda tags, thresholds: 0.9)
+    lines = ["Lima, 3 de septiembre de 2024", "Troops burned 300 hectares of coca near the river on Monday, officials said.",
+             "Tags: coca, alternative development", "Farmers in the valley asked the government for roads and credit instead."]
+    records = review.suggest(load(user_model), [("a", "\n".join(lines))], n=4, unit="line")
+    prose = [review.looks_like_prose(r["text"]) for r in records]
+    assert prose == sorted(prose, reverse=True) and prose.count(True) == 2
+

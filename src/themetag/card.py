@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # the card is written at training time; it needs the report's
 
 #: A theme or side with fewer labeled examples than this gets a warning in the card.
 FEW_EXAMPLES = 50
+#: Fewer labeled content paragraphs than this, and the card warns that the whole model is too uncertain to trust.
+FEW_CONTENT = 200
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,12 @@ class ModelCard:
         if self.notes:
             lines += ["", self.notes]
         lines += ["", "## Metrics (grouped cross-validation: no document on both sides of a split)", ""]
-        lines += ["```", self.metrics_table, "```"] if self.metrics_table else ["Not evaluated (trained with --no-evaluate)."]
+        if self.metrics_table:
+            lines += ["```", self.metrics_table, "```"]
+        elif self.cv:  # stored numbers (train --metrics): the table of what was stored
+            lines += _stored_metrics_lines(self.cv, bool(self.themes), len(self.stances) > 1)
+        else:
+            lines.append("Not evaluated (trained with --no-evaluate).")
         if self.limitations:
             lines += ["", "## Known limitations (from the numbers above)", ""]
             lines += [f"- {item}" for item in self.limitations]
@@ -126,6 +133,28 @@ def _loso_text(source: str, scores: dict, themes: bool) -> str:
     return f"`{source}` " + ", ".join(parts)
 
 
+def _stored_metrics_lines(cv: dict, themes: bool, sides: bool) -> list[str]:
+    """The headline numbers of a cross-validation run before training (``evaluate --output``, ``train --metrics``)."""
+    rows = []
+    if themes:
+        rows.append(("theme micro-F1", "theme_micro_f1"))
+        rows.append(("theme macro-F1", "theme_macro_f1"))
+    if sides:
+        rows.append(("stance macro-F1", "stance_macro_f1"))
+        rows.append(("stance F_avg", "stance_f_avg"))
+
+    def number(block: dict | None, key: str) -> str:
+        value = (block or {}).get(key)
+        return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
+
+    lines = [f"Stored from an earlier evaluation of the same labels and settings ({cv.get('folds', '?')} folds, "
+             f"{cv.get('n_content', '?')} content paragraphs):", "", "| metric | model | keyword baseline | majority baseline |",
+             "|---|---|---|---|"]
+    for name, key in rows:
+        lines.append(f"| {name} | {number(cv, key)} | {number(cv.get('baseline_keyword'), key)} | {number(cv.get('baseline_majority'), key)} |")
+    return lines
+
+
 def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:
     lines = []
     if "examples" in labels:
@@ -146,6 +175,10 @@ def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:
 def _limitations(schema: dict, labels: dict, cv: dict | None) -> list[str]:
     """Warnings that follow from the model's own numbers: few examples, weak classes."""
     out = []
+    content = labels.get("content")
+    if isinstance(content, int) and content < FEW_CONTENT:
+        out.append(f"Trained on only {content} labeled content paragraphs (under {FEW_CONTENT}): its scores, and its "
+                   "cross-validation numbers, are too uncertain to trust; label more before relying on it.")
     for name, count in (labels.get("per_theme") or {}).items():
         if count < FEW_EXAMPLES:
             out.append(f"Theme `{name}` has only {count} labeled examples; expect its scores to vary most.")
@@ -164,6 +197,9 @@ def _limitations(schema: dict, labels: dict, cv: dict | None) -> list[str]:
                     f"({cv['theme_micro_f1']:.3f} in cross-validation): expect this on outlets unlike the training sources."
                 )
         baseline = (cv.get("baseline_keyword") or {}).get("theme_micro_f1")
-        if schema.get("themes") and baseline is not None and cv["theme_micro_f1"] <= baseline + 0.02:
+        if schema.get("themes") and baseline is not None and cv["theme_micro_f1"] < baseline:
+            out.append(f"Themes score worse than the keyword baseline ({cv['theme_micro_f1']:.3f} vs {baseline:.3f}): "
+                       "the schema's cue terms alone tag better than this model.")
+        elif schema.get("themes") and baseline is not None and cv["theme_micro_f1"] <= baseline + 0.02:
             out.append(f"Themes barely beat the keyword baseline ({cv['theme_micro_f1']:.3f} vs {baseline:.3f}).")
     return out

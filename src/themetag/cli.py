@@ -1034,23 +1034,43 @@ def suggest_command(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     n: int = typer.Option(50, "-n", min=1, help="How many paragraphs to suggest."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
+    labels: List[str] = typer.Option([], "--labels", "-l", metavar="DIR", help="Label folders or files: paragraphs labeled there (same text) are not suggested again (repeatable)."),
+    corpus: Optional[str] = CORPUS_OPTION,
 ) -> None:
     """Rank unlabeled paragraphs by model uncertainty (with diversity across articles): label these next.
 
     Writes JSON Lines in the label format with empty labels, ready to fill in,
     plus a "suggested" block (the model's guess and its uncertainty) that
-    label loading ignores.
+    label loading ignores. Paragraphs set aside as furniture are never suggested;
+    ones that do not read as prose (datelines, captions, tag lines) come after prose.
+    For training, not for estimates: these picks are not a random sample (use `sample`).
     """
     from .review import suggest
+    from .schema import text_hash
     from .tagger import load
 
     unit = _unit_option(unit)
     tagger = load(model)
+    labeled: set[str] = set()
+    if labels:
+        from .labels import load_labels
+
+        # The labels' own schema where their folder has one, else the model's: only their texts are used.
+        has_schema = any(Path(d).is_dir() and (Path(d) / "schema.json").is_file() for d in labels)
+        label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), schema=None if has_schema else tagger.schema)
+        labeled = {text_hash(e.text) for e in label_set.examples}
     unreadable: list[ThemetagError] = []
-    readable = [(a.id, a.text) for a in _articles(paths, unreadable)]
-    for record in suggest(tagger, readable, n=n, unit=unit):
+    seen = 0
+
+    def articles():
+        nonlocal seen
+        for a in _articles(paths, unreadable):
+            seen += 1
+            yield a.id, a.text
+
+    for record in suggest(tagger, articles(), n=n, unit=unit, labeled=labeled):
         sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    _exit_if_failed(unreadable, [], len(readable))
+    _exit_if_failed(unreadable, [], seen)
 
 
 @command("check-labels")

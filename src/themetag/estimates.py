@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .errors import InputError, LabelError, ThemetagError
+from .schema import text_hash  # the key a validated paragraph is matched by, as label files key corpus paragraphs
 
 if TYPE_CHECKING:
     from .tagger import ArticleTags
@@ -57,15 +58,6 @@ SAMPLE_FORMAT = 1
 
 
 # --------------------------------------------------------------------------- the collection's units
-
-
-def text_hash(text: str) -> str:
-    """The key a validated paragraph is matched by: a SHA-256 prefix of its text as segmented.
-
-    >>> text_hash("The army moved in.")
-    '61f3a34b3e919d5f'
-    """
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass

@@ -276,6 +276,8 @@ def cross_validate(labels: LabelSet, config: TrainConfig = TrainConfig(), *, pro
     per_source = {}
     for source in sorted({source_of(e) for e in examples}):
         idx = [i for i, e in enumerate(examples) if source_of(e) == source]
+        if not any(examples[i].kind == "content" for i in idx):
+            continue  # only headings and furniture (a segmented batch waiting to be labeled): no theme or stance to score
         part, part_oof = [examples[i] for i in idx], [oof[i] for i in idx]
         per_source[source] = {
             "model": _score(part, part_oof, schema, "model", with_kind=True),

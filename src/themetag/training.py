@@ -154,6 +154,15 @@ def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticReg
     return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed)
 
 
+def check_source_weights(examples: Sequence[Example], config: TrainConfig) -> None:
+    """Refuse a source weight that names no label source: it would silently weigh nothing."""
+    sources = sorted({source_of(e) for e in examples})
+    unknown = sorted(set(config.source_weights or {}) - set(sources))
+    if unknown:
+        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file of that name; "
+                         f"the sources (label file names without .jsonl) are {', '.join(sources)}")
+
+
 def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarray | None:
     """Per-example fitting weights from ``config.source_weights`` (None when every example weighs 1)."""
     if not config.source_weights:

@@ -24,7 +24,7 @@ from .labels import LabelSet, load_labels, source_of
 from .model import Model
 from .store import check_model_target, output_lock
 from .tagger import Tagger, build_metadata
-from .training import TrainConfig, fit
+from .training import TrainConfig, check_source_weights, fit
 
 LabelDirs = str | Path | Sequence[str | Path]
 
@@ -45,6 +45,7 @@ def train_model(
     unless the learned kind model beat them in the cross-validation (or, with
     ``evaluate=False``, in ``cv_summary``: an earlier evaluation's numbers).
     """
+    check_source_weights(labels.examples, config)
     report = evaluate_labels(labels, config, loso=loso, curve=curve, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
@@ -58,6 +59,7 @@ def evaluate_labels(
     labels: LabelSet, config: TrainConfig = TrainConfig(), *, loso: bool = False, curve: bool = False, progress=None
 ) -> CVReport:
     """Grouped cross-validation, and optionally leave-one-source-out and a learning curve, in one report."""
+    check_source_weights(labels.examples, config)
     report = cross_validate(labels, config, progress=progress)
     if loso:
         report.loso = leave_one_source_out(labels, config, progress=progress)
