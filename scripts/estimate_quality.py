@@ -14,10 +14,10 @@ share are compared with the true one:
 * PPI++: ``mean_interval(y, f_sample, f_all, alpha=0.05)``, the model's probabilities f on all N and the
   labels on the n.
 
-Intervals are estimate ± z·se clipped to [0, 1] (as ``themetag estimate`` reports them). Reported per source,
-n and label: true share, mean absolute error of each estimate, mean interval width, coverage (the true share
-inside the interval), and the fraction of draws in which all n sampled labels are alike (none or all carry the
-label; ``mean_interval`` then gives Wilson's score bound instead of a zero-width normal interval).
+Intervals are ``mean_interval``'s, clipped to [0, 1] (as ``themetag estimate`` reports them): the normal interval,
+widened to hold Wilson's score interval of the labels where fewer than five sampled labels carry the label (or lack
+it). Reported per source, n and label: true share, mean absolute error of each estimate, mean interval width,
+coverage (the true share inside the interval), and the fraction of draws in which all n sampled labels are alike.
 
     python scripts/estimate_quality.py [--draws 500] [--sizes 30,60,120] [--corpus ../shared/corpus]
                                        [--out docs/estimate_quality.md] [--jobs 1]
@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "src"))
 
 from themetag import load_labels  # noqa: E402
-from themetag.estimates import _z, mean_interval  # noqa: E402
+from themetag.estimates import FEW_FOR_NORMAL, _z, mean_interval  # noqa: E402
 from themetag.labels import source_of  # noqa: E402
 from themetag.tagger import Tagger  # noqa: E402
 from themetag.training import TrainConfig, fit  # noqa: E402
@@ -64,10 +64,11 @@ def draw_seed(source: str, n: int) -> list[int]:
     return [zlib.crc32(source.encode("utf-8")), n]
 
 
-def interval(estimate: float, se: float, z: float) -> tuple[float, float]:
-    if np.isnan(se):
+def interval(low: float, high: float) -> tuple[float, float]:
+    """The interval as `themetag estimate` reports it: clipped to [0, 1]."""
+    if np.isnan(low) or np.isnan(high):
         return np.nan, np.nan
-    return max(0.0, estimate - z * se), min(1.0, estimate + z * se)
+    return max(0.0, low), min(1.0, high)
 
 
 def exact_labels_coverage(N: int, K: int, n: int, z: float) -> float:
@@ -80,7 +81,7 @@ def exact_labels_coverage(N: int, K: int, n: int, z: float) -> float:
     dummy = np.zeros(N)  # the model's f: unused with power_tuned=False
     for k in range(max(0, n - (N - K)), min(n, K) + 1):
         y = np.r_[np.ones(k), np.zeros(n - k)]
-        low, high = interval(*mean_interval(y, y, dummy, alpha=ALPHA, power_tuned=False), z)
+        low, high = interval(*mean_interval(y, y, dummy, alpha=ALPHA, power_tuned=False)[1:])
         if low - TOL <= true <= high + TOL:
             covered += hypergeom.pmf(k, N, K, n)
     return float(covered)
@@ -122,8 +123,8 @@ def run_source(labels_dir: str, corpus: str, source: str, sizes: list[int], draw
                 alike.append(np.ptp(y[at, j]) == 0)
                 err["naive"].append(abs(naive[j] - true[j]))
                 for key, tuned in (("labels", False), ("ppi", True)):
-                    estimate, se = mean_interval(y[at, j], f[at, j], f[:, j], alpha=ALPHA, power_tuned=tuned)
-                    low, high = interval(estimate, se, z)
+                    estimate, low, high = mean_interval(y[at, j], f[at, j], f[:, j], alpha=ALPHA, power_tuned=tuned)
+                    low, high = interval(low, high)
                     err[key].append(abs(estimate - true[j]))
                     width[key].append(high - low)
                     covered[key].append(low - TOL <= true[j] <= high + TOL)
@@ -169,12 +170,13 @@ def report(results: list[dict], args, command: str, cores: int | None, seconds: 
         "without replacement (seeded per source and n), and each label's share is estimated three ways: **naive**, the "
         "share the model tags among all N (the same in every draw); **labels**, the mean of the n labels with its "
         "normal interval (`themetag.estimates.mean_interval(..., power_tuned=False)`); **PPI**, PPI++ with the model's "
-        f"probabilities on all N (`mean_interval(y, f_sample, f_all, alpha={ALPHA})`). Intervals are estimate ± "
-        f"{_z(ALPHA):.2f}·se clipped to [0, 1]. MAE is the mean absolute error against the true share over the draws; "
+        f"probabilities on all N (`mean_interval(y, f_sample, f_all, alpha={ALPHA})`). Intervals are `mean_interval`'s "
+        f"normal ones (estimate ± {_z(ALPHA):.2f}·se), widened to hold Wilson's score interval of the labels where fewer "
+        f"than {FEW_FOR_NORMAL} sampled labels carry the label (or lack it), clipped to [0, 1], as `themetag estimate` "
+        "reports them. MAE is the mean absolute error against the true share over the draws; "
         "width the mean interval width; cover the fraction of draws whose interval holds the true share (target 0.95); "
-        "alike the fraction of draws in which every sampled label is the same (none or all of the n carry the label): "
-        "there `mean_interval` gives the labels-alone estimate with Wilson's score bound for both methods "
-        "(PPI++'s tuning would give λ = 0 anyway), not a zero-width normal interval. As in real use, the intervals "
+        "alike the fraction of draws in which every sampled label is the same (none or all of the n carry the label). "
+        "As in real use, the intervals "
         "carry no finite-population correction, so where n is a large part of N (seeds: n = 60 of 106) they are wider "
         "than needed. "
         f"With {args.draws} draws a coverage near 0.95 has a Monte Carlo standard error of about "

@@ -94,7 +94,8 @@ def test_ppi_interval_matches_a_hand_calculation():
     at = rng.choice(500, 80, replace=False)
     y = (rng.random(80) < 0.3 + 0.5 * (f_all[at] - 0.5)).astype(float)
     f = f_all[at]
-    estimate, se = E.mean_interval(y, f, f_all, alpha=0.05)
+    estimate, low, high = E.mean_interval(y, f, f_all, alpha=0.05)
+    z = E._z(0.05)
     # PPI++ by hand (Angelopoulos, Duchi, Zrnic 2023): λ = Cov(y, f) / ((1 + n/N) Var(f)), clipped to [0, 1];
     # θ = λ·mean(f over N) + mean(y − λ·f over n); se² = Var(λ·f)/N + Var(y − λ·f)/n.
     n, N = len(y), len(f_all)
@@ -103,18 +104,30 @@ def test_ppi_interval_matches_a_hand_calculation():
     theta = lam * f_all.mean() + np.mean(y - lam * f)
     by_hand = math.sqrt(np.var(lam * f_all) / N + np.var(y - lam * f) / n)
     assert 0 < lam < 1
-    assert estimate == pytest.approx(theta, abs=1e-12) and se == pytest.approx(by_hand, rel=1e-9)
-    plain, plain_se = E.mean_interval(y, f, f_all, alpha=0.05, power_tuned=False)
-    assert plain == pytest.approx(y.mean()) and plain_se == pytest.approx(np.std(y) / math.sqrt(n))
-    assert se < plain_se  # an informative model narrows the interval
+    assert estimate == pytest.approx(theta, abs=1e-12)
+    assert (low, high) == (pytest.approx(theta - z * by_hand, rel=1e-9), pytest.approx(theta + z * by_hand, rel=1e-9))
+    plain, plain_low, plain_high = E.mean_interval(y, f, f_all, alpha=0.05, power_tuned=False)
+    assert plain == pytest.approx(y.mean()) and plain_high - plain == pytest.approx(z * np.std(y) / math.sqrt(n))
+    assert high - low < plain_high - plain_low  # an informative model narrows the interval
 
 
-def test_all_alike_labels_get_a_wilson_interval_not_a_point():
-    estimate, se = E.mean_interval(np.zeros(40), np.full(40, 0.3), np.full(900, 0.3) + np.linspace(0, 0.1, 900), alpha=0.05)
+def test_all_alike_or_nearly_labels_get_a_wilson_interval_not_a_point():
     z = E._z(0.05)
-    assert estimate == 0 and E._bounds(estimate, se, z) == (0.0, round(z * z / (40 + z * z), 4))
-    estimate, se = E.mean_interval(np.ones(10), np.full(10, 0.3), np.full(90, 0.3), alpha=0.05)
-    assert E._bounds(estimate, se, z) == (round(10 / (10 + z * z), 4), 1.0)
+    estimate, low, high = E.mean_interval(np.zeros(40), np.full(40, 0.3), np.full(900, 0.3) + np.linspace(0, 0.1, 900), alpha=0.05)
+    assert estimate == 0 and E._bounds(low, high) == (0.0, round(z * z / (40 + z * z), 4))
+    estimate, low, high = E.mean_interval(np.ones(10), np.full(10, 0.3), np.full(90, 0.3), alpha=0.05)
+    assert E._bounds(low, high) == (round(10 / (10 + z * z), 4), 1.0)
+    # 3 of 60: the normal interval's top is too low; Wilson's (computed by hand here) is held too.
+    y = np.array([1.0] * 3 + [0.0] * 57)
+    estimate, low, high = E.mean_interval(y, y * 0.5 + 0.1, np.full(500, 0.15), alpha=0.05, power_tuned=False)
+    p, n = 0.05, 60
+    center = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert estimate == pytest.approx(0.05) and high == pytest.approx(center + half) and low < center - half
+    # 5 of 60 and more: the normal interval alone.
+    y = np.array([1.0] * 5 + [0.0] * 55)
+    estimate, low, high = E.mean_interval(y, y, np.full(500, 0.15), alpha=0.05, power_tuned=False)
+    assert high - estimate == pytest.approx(z * np.std(y) / math.sqrt(60))
 
 
 def synthetic_population(rng, size=3000, share=0.2):
@@ -132,17 +145,16 @@ def test_coverage_over_many_seeded_draws():
     assert naive < truth / 2  # the counts are biased: the case the estimates exist for
     covered = plain_covered = 0
     widths, plain_widths, errors = [], [], []
-    z = E._z(0.05)
     draws = 400
     for _ in range(draws):
         at = rng.choice(len(y_all), 60, replace=False)
-        value, se = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05)
-        low, high = E._bounds(value, se, z)
+        value, low, high = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05)
+        low, high = E._bounds(low, high)
         covered += low <= truth <= high
         widths.append(high - low)
         errors.append(abs(value - truth))
-        plain, plain_se = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05, power_tuned=False)
-        low, high = E._bounds(plain, plain_se, z)
+        plain, low, high = E.mean_interval(y_all[at], f_all[at], f_all, alpha=0.05, power_tuned=False)
+        low, high = E._bounds(low, high)
         plain_covered += low <= truth <= high
         plain_widths.append(high - low)
     assert 0.91 <= covered / draws <= 0.99

@@ -19,7 +19,9 @@ units of the group; people's labels ``y`` for the ``n`` sampled ones. PPI++ esti
 sample is estimated stratum by stratum (within each group) and the strata are weighted by their share of
 the group's units, with variances added; where a stratum of a group has fewer than two validated units the
 group is estimated in one piece with weights ``1/π`` (``ppi_py``'s weighted form; ``design`` says so).
-``--trend`` fits a line over time by PPI least squares (``ppi_py.ppi_ols_ci``): the change of the share per year.
+Where fewer than five validated units carry a label (or lack it), the normal interval is widened to hold Wilson's
+score interval of the labels too (:func:`mean_interval`). ``--trend`` fits a line over time by PPI least squares
+(``ppi_py.ppi_ols_ci``): the change of the share per year.
 
 See ``README.md`` ("Publishing numbers") for the workflow and what the intervals need: a random sample,
 labels made by people, the same collection, and a model that was not trained on the sample.
@@ -405,33 +407,47 @@ def _z(alpha: float) -> float:
     return NormalDist().inv_cdf(1 - alpha / 2)
 
 
-def mean_interval(y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True, weights=None) -> tuple[float, float]:
-    """(estimate, standard error) of a mean from labels ``y`` with predictions ``f_labeled`` on the same units and
+#: Fewer validated units than this that carry a label (or that lack it), and the normal interval is not trusted alone:
+#: it is widened to hold Wilson's score interval of the labels too (the textbook n·p ≥ 5 rule for the normal
+#: approximation of a proportion).
+FEW_FOR_NORMAL = 5
+
+
+def mean_interval(y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True, weights=None) -> tuple[float, float, float]:
+    """(estimate, low, high) of a share from labels ``y`` (0/1) with predictions ``f_labeled`` on the same units and
     ``f_all`` on every unit: PPI++ (``ppi_py.ppi_mean_ci``, ``lam`` tuned) or, with ``power_tuned=False``, the
     labels alone (``lam=0``). ``weights`` are the labeled units' sampling weights (1/π), for a pooled
-    stratified sample. The interval is estimate ± z·se (``ppi_py``'s normal interval).
+    stratified sample.
+
+    The interval is ``ppi_py``'s normal one, unless fewer than :data:`FEW_FOR_NORMAL` labels say yes (or no): then
+    a normal interval is too narrow on the far side (with all labels alike, it is a point), so it is widened to
+    hold Wilson's score interval of the labels as well (``statsmodels``' ``proportion_confint``). Not clipped
+    to [0, 1]: :func:`_bounds` does that.
     """
     import numpy as np
 
     y, f_labeled, f_all = (np.asarray(a, dtype=float) for a in (y, f_labeled, f_all))
     n = len(y)
     if n == 0:
-        return math.nan, math.nan
-    if np.ptp(y) == 0 and y[0] in (0.0, 1.0):
-        # Every label alike (0 of n, or n of n): the normal interval would be a point, claiming certainty. The
-        # labels alone are the estimate (PPI++'s tuning gives λ = 0 here too), with Wilson's score interval:
-        # [0, z²/(n + z²)] for none, [n/(n + z²), 1] for all; as estimate ± z·se clipped to [0, 1], se = z/(n + z²).
-        z = _z(alpha)
-        return float(y[0]), z / (n + z * z)
-    if n == 1:
-        return float(y[0]), math.nan  # one label: a value but no spread to build an interval from
-    lam = None if power_tuned else 0.0
-    if lam is None and np.ptp(np.concatenate([f_labeled, f_all])) == 0:
-        lam = 0.0  # constant predictions carry no information (and ppi_py's tuning would divide by zero)
+        return math.nan, math.nan, math.nan
     w = None if weights is None else np.asarray(weights, dtype=float)
-    low, high = _ppi().ppi_mean_ci(y, f_labeled, f_all, alpha=alpha, lam=lam, w=w)
-    low, high = float(np.ravel(low)[0]), float(np.ravel(high)[0])
-    return (low + high) / 2, (high - low) / (2 * _z(alpha))
+    if np.ptp(y) == 0:
+        estimate = low = high = float(y[0])  # every label alike: PPI++'s tuning gives λ = 0 here, the labels alone
+    else:
+        lam = None if power_tuned else 0.0
+        if lam is None and np.ptp(np.concatenate([f_labeled, f_all])) == 0:
+            lam = 0.0  # constant predictions carry no information (and ppi_py's tuning would divide by zero)
+        low, high = _ppi().ppi_mean_ci(y, f_labeled, f_all, alpha=alpha, lam=lam, w=w)
+        low, high = float(np.ravel(low)[0]), float(np.ravel(high)[0])
+        estimate = (low + high) / 2
+    yes = int(round(float(y.sum())))
+    if min(yes, n - yes) < FEW_FOR_NORMAL and set(np.unique(y)) <= {0.0, 1.0}:
+        from statsmodels.stats.proportion import proportion_confint
+
+        share = float(np.average(y, weights=w))
+        wilson_low, wilson_high = proportion_confint(share * n, n, alpha=alpha, method="wilson")
+        low, high = min(low, float(wilson_low)), max(high, float(wilson_high))
+    return estimate, low, high
 
 
 def slope_interval(t_labeled, y, f_labeled, t_all, f_all, *, alpha: float, power_tuned: bool = True, weights=None) -> tuple[float, float]:
@@ -727,20 +743,22 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
                 results[tuned] = mean_interval(truth[at, j], f_all[units[at], j], f_all[in_group, j], alpha=alpha,
                                                power_tuned=tuned, weights=weights)
             else:
-                total = est = var = 0.0
+                # Stratum by stratum, weighted by the strata's sizes; each stratum's interval as a standard error
+                # (its width over 2z), the variances added.
+                est = var = 0.0
                 for cell, at in cells:
                     share = cell.sum() / N
-                    value, se = mean_interval(truth[at, j], f_all[units[at], j], f_all[cell, j], alpha=alpha, power_tuned=tuned)
+                    value, low, high = mean_interval(truth[at, j], f_all[units[at], j], f_all[cell, j], alpha=alpha, power_tuned=tuned)
+                    se = (high - low) / (2 * z)
                     if len(at) == cell.sum():  # every unit of the stratum validated: its share is known exactly
                         value, se = float(truth[at, j].mean()), 0.0
                     est += share * value
                     var += (share * se) ** 2
-                    total += share
-                results[tuned] = (est, math.sqrt(var))
-        (value, se), (plain, plain_se) = results[True], results[False]
+                results[tuned] = (est, est - z * math.sqrt(var), est + z * math.sqrt(var))
+        (value, low, high), (plain, plain_low, plain_high) = results[True], results[False]
         rows.append(EstimateRow(
-            name, kind, group, level, "share", N, n, _r(naive), _r(value), *_bounds(value, se, z),
-            _r(plain), *_bounds(plain, plain_se, z), confidence, row_design, _warning(n, unmeasured, N),
+            name, kind, group, level, "share", N, n, _r(naive), _r(value), *_bounds(low, high),
+            _r(plain), *_bounds(plain_low, plain_high), confidence, row_design, _warning(n, unmeasured, N),
         ))
     return rows
 
@@ -769,8 +787,9 @@ def _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags
                                            alpha=alpha, power_tuned=tuned, weights=weights)
         (value, se), (plain, plain_se) = fitted[True], fitted[False]
         rows.append(EstimateRow(
-            name, kind, group, level, "change per year", N, n, _r(naive), _r(value), *_bounds(value, se, z, clip=False),
-            _r(plain), *_bounds(plain, plain_se, z, clip=False), confidence, design + ("; weighted 1/π" if weights is not None else ""),
+            name, kind, group, level, "change per year", N, n, _r(naive), _r(value), *_bounds(value - z * se, value + z * se, clip=False),
+            _r(plain), *_bounds(plain - z * plain_se, plain + z * plain_se, clip=False), confidence,
+            design + ("; weighted 1/π" if weights is not None else ""),
             _warning(n),
         ))
     return rows
@@ -780,11 +799,10 @@ def _r(value: float) -> float:
     return value if math.isnan(value) else round(float(value), 4) + 0.0  # + 0.0: no "-0.0" in the output
 
 
-def _bounds(value: float, se: float, z: float, *, clip: bool = True) -> tuple[float, float]:
-    """The interval value ± z·se, rounded; a share's is kept within [0, 1] (which only makes it more often right)."""
-    if math.isnan(value) or math.isnan(se):
+def _bounds(low: float, high: float, *, clip: bool = True) -> tuple[float, float]:
+    """An interval, rounded; a share's is kept within [0, 1] (which only makes it more often right)."""
+    if math.isnan(low) or math.isnan(high):
         return math.nan, math.nan
-    low, high = value - z * se, value + z * se
     if clip:
         low, high = max(0.0, low), min(1.0, high)
     return _r(low), _r(high)
