@@ -192,3 +192,23 @@ def test_suggest_skips_labeled_paragraphs_and_puts_furniture_after_prose(user_la
     prose = [review.looks_like_prose(r["text"]) for r in records]
     assert prose == sorted(prose, reverse=True) and prose.count(True) == 2
 
+
+def test_a_kind_people_labeled_wins_in_the_retrained_model(user_labels, tmp_path):
+    article = "Coca eradication resumes\n\nListen to this article (4 min)\n\nThe army resumed manual eradication of coca in the valley on Monday, officials said.\n"
+    before = load().tag(article)
+    assert [p.kind for p in before.paragraphs][1] == "content"  # the rules take it for content
+    labels = tmp_path / "labels"
+    shutil.copytree(user_labels, labels)
+    (labels / "corrections.jsonl").write_text(json.dumps({"doc": "c1", "para": 0, "text": "Listen to this article (7 min)", "kind": "boilerplate"}) + "\n")
+    trained = run("train", "--labels", labels, "--articles", "", "--out", tmp_path / "m", "--no-evaluate")
+    assert trained.exit_code == 0, trained.output
+    model = load(tmp_path / "m")
+    assert model.model.kind_memory["listen to this article (0 min)"] == "boilerplate"
+    after = model.tag(article)
+    assert [p.kind for p in after.paragraphs][1] == "boilerplate" and after.paragraphs[2].kind == "content"
+    predicted = run("predict", "--model", tmp_path / "m", "--paragraphs", "--format", "csv", "-", input=article)
+    import csv
+
+    rows = list(csv.DictReader(predicted.stdout.splitlines()))
+    assert predicted.exit_code == 0 and [(r["kind"], r["text"]) for r in rows][1] == ("boilerplate", "Listen to this article (4 min)")
+

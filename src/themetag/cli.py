@@ -502,6 +502,7 @@ def predict_command(
     text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text (e.g. body)."),
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    template: bool = typer.Option(True, "--template/--no-template", help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR. Workers need the input files and the model at the same paths. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
@@ -543,6 +544,17 @@ def predict_command(
         raise typer.Exit(EXIT_USAGE)
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
+    furniture = frozenset()
+    if template and unit == "article" and "-" not in paths:
+        from .io import read_articles
+        from .segmentation import collection_template
+
+        # A first pass over the files (problems are reported by the second): lines the collection repeats.
+        articles = (a.text for a in read_articles(paths, id_field=id_field, text_field=text_field) if not isinstance(a, ThemetagError))
+        furniture = collection_template(articles)
+        if furniture:
+            warn(f"{len(furniture)} lines recur across the collection's articles and are set aside as its furniture "
+                 "(--no-template keeps them)")
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
     with contextlib.ExitStack() as files:
@@ -552,7 +564,7 @@ def predict_command(
         if out is None and sys.stdout.isatty():
             writer = _ClearingWriter(writer, bar)
         try:
-            seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field)
+            seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, furniture)
         finally:
             if out is None:  # stdout: a JSON array is closed even after Ctrl-C
                 writer.close()
@@ -639,7 +651,7 @@ class _ClearingWriter:
 OUT_SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field):
+def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, template=frozenset()):
     """Tag every input article and write it; (articles seen, failed, unreadable, warnings by kind)."""
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
@@ -653,7 +665,7 @@ def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field):
             yield article.record()
 
     try:
-        for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield"):
+        for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield", template=template):
             where = wheres.popleft()
             seen += 1
             if isinstance(tags, ThemetagError):

@@ -26,6 +26,7 @@ import numpy as np
 from .errors import ModelError
 from .features import FeatureSpace, SparseRows, stemmer_fingerprint
 from .schema import KINDS, Schema
+from .segmentation import template_key
 
 ARRAYS_FILE = "model.npz"
 _MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made
@@ -87,6 +88,9 @@ class Model:
     training: dict = field(default_factory=dict)
     #: Each side's probability is multiplied by its weight before the likeliest stance is taken (none: plain argmax).
     stance_weights: dict[str, float] = field(default_factory=dict)
+    #: Kinds people labeled short units with, by :func:`~themetag.segmentation.template_key`: they win over the rules
+    #: and the kind head, so a correction ("Listen to this article" is boilerplate) takes in the retrained model.
+    kind_memory: dict[str, str] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:
         # The stacked weights are derived (a copy of the heads' weights): rebuilt where the model arrives.
@@ -152,6 +156,12 @@ class Model:
             proba = proba * np.array([self.stance_weights.get(c, 1.0) for c in classes])
         return [classes[int(k)] for k in np.argmax(proba, axis=1)] if len(proba) else []
 
+    def remembered_kinds(self, texts: Sequence[str], kinds: Sequence[str]) -> list[str]:
+        """``kinds`` with every unit whose text people labeled (:attr:`kind_memory`) given the labeled kind."""
+        if not self.kind_memory:
+            return list(kinds)
+        return [self.kind_memory.get(template_key(t), k) for t, k in zip(texts, kinds)]
+
     def kind_predictions(self, texts: Sequence[str] | SparseRows) -> list[str]:
         if self.kind is None:
             return ["content"] * len(texts)
@@ -193,6 +203,10 @@ class Model:
                 arrays[f"{name}_coef"] = head.coef
                 arrays[f"{name}_intercept"] = head.intercept
                 heads[name] = {"classes": list(head.classes), "link": head.link}
+        if self.kind_memory:  # written only when there is one, so that models made before it keep their hash
+            keys = sorted(self.kind_memory)
+            arrays["kind_memory_keys"] = np.array(keys, dtype=str)
+            arrays["kind_memory_kinds"] = np.array([KINDS.index(self.kind_memory[k]) for k in keys], dtype=np.int8)
         settings = {
             "features": self.features.settings(),
             "heads": heads,
@@ -229,6 +243,8 @@ class Model:
             default_threshold=float(settings["default_threshold"]),
             training=training or {},
             stance_weights={k: float(v) for k, v in settings.get("stance_weights", {}).items()},
+            kind_memory=dict(zip(arrays["kind_memory_keys"].tolist(), (KINDS[int(k)] for k in arrays["kind_memory_kinds"])))
+            if "kind_memory_keys" in arrays else {},
         )
 
 
@@ -272,6 +288,12 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
             raise ModelError(f"the {name} head's weights have shape {coef.shape}, expected {(n_features, len(head['classes']))}")
         if head["link"] not in ("sigmoid", "softmax", "ovr"):
             raise ModelError(f"the {name} head has unknown link {head['link']!r}")
+    memory = [name for name in ("kind_memory_keys", "kind_memory_kinds") if name in arrays]
+    if memory:
+        keys, kinds = arrays.get("kind_memory_keys"), arrays.get("kind_memory_kinds")
+        if (len(memory) != 2 or keys.dtype.kind != "U" or kinds.dtype != np.int8 or keys.ndim != 1 or keys.shape != kinds.shape
+                or len(set(keys.tolist())) != len(keys) or not ((kinds >= 0) & (kinds < len(KINDS))).all()):
+            raise ModelError("the kind memory must be unique texts (kind_memory_keys) and their kinds (kind_memory_kinds, 0-2)")
     if not set(constant_themes) | set(thresholds) <= set(schema.themes):
         raise ModelError("the model's thresholds name themes the schema does not declare")
     if not set(settings.get("stance_weights", {})) <= set(schema.stances):

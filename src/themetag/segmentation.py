@@ -40,6 +40,56 @@ class Paragraph:
         return asdict(self)
 
 
+#: Units of at most this many words can be a site's furniture remembered by text: kinds people labeled
+#: (:attr:`themetag.model.Model.kind_memory`) and lines recurring across a collection (:func:`collection_template`).
+TEMPLATE_MAX_WORDS = 12
+_NUMBER = re.compile(r"\d+")
+
+
+def template_key(text: str) -> str | None:
+    """A short unit's text as furniture is recognised by: words lower-cased, spaces collapsed, numbers as 0
+    ("Listen to this article (4 min)" and "(12 min)" are one line of a site's template); None for a unit of
+    more than :data:`TEMPLATE_MAX_WORDS` words, which is never taken for furniture by its text alone.
+
+    >>> template_key("Listen to this  article (4 min)")
+    'listen to this article (0 min)'
+    """
+    words = text.split()
+    if not words or len(words) > TEMPLATE_MAX_WORDS:
+        return None
+    return _NUMBER.sub("0", " ".join(words).lower())
+
+
+#: A line is the collection's furniture when it recurs in at least this share of its articles ...
+TEMPLATE_SHARE = 0.2
+#: ... and in at least this many of them; a collection of fewer articles has no template.
+TEMPLATE_MIN_ARTICLES = 20
+
+
+def collection_template(texts, *, min_share: float = TEMPLATE_SHARE, min_articles: int = TEMPLATE_MIN_ARTICLES) -> frozenset[str]:
+    """The lines a collection repeats across its articles: a site's share row, newsletter prompt or "Related"
+    header, as boilerplate removers find a site's template. Returns the :func:`template_key` of every short unit
+    found in at least ``min_share`` of the articles (and ``min_articles`` of them); empty for a smaller collection.
+
+    Pass it to :meth:`themetag.Tagger.tag_many` (``template=``) to set those units aside as boilerplate. Memory
+    holds one count per distinct short line.
+    """
+    counts: dict[str, int] = {}
+    articles = 0
+    for text in texts:
+        try:
+            units = segment(text)
+        except InputError:
+            continue  # too long to segment: tagging refuses it too, with the reason
+        articles += 1
+        for key in {template_key(p.text) for p in units} - {None}:
+            counts[key] = counts.get(key, 0) + 1
+    if articles < min_articles:
+        return frozenset()
+    needed = max(min_articles, min_share * articles)
+    return frozenset(key for key, count in counts.items() if count >= needed)
+
+
 #: How an input is cut into paragraphs: an ``article`` by the rules below; a ``paragraph`` is one content
 #: paragraph whole (a tweet, a survey answer, a pre-split paragraph); ``line``: each non-blank line is one.
 UNITS = ("article", "paragraph", "line")

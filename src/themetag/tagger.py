@@ -28,7 +28,7 @@ import numpy as np
 from .errors import InputError, LabelError, ModelError
 from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
 from .schema import KINDS, Schema
-from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment
+from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
 from .store import CARD_FILE, METADATA_FILE, missing_model_hint, write_model_folder
 
 #: The largest metadata.json read (the shipped model's is ~0.1 MB).
@@ -346,7 +346,8 @@ class Tagger:
         return next(self._tag_segmented([self._segmented(id, text, metadata, unit)], unit, explain))
 
     def tag_many(
-        self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article", explain: int = 0, errors: str = "raise"
+        self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article", explain: int = 0, errors: str = "raise",
+        template: Iterable[str] = (),
     ) -> Iterator[ArticleTags]:
         """Tag articles as they come: an iterator in, an iterator out, in the same order (memory flat in corpus size).
 
@@ -358,7 +359,10 @@ class Tagger:
         text, too long) raises :class:`~themetag.errors.InputError` where it
         stands, after the articles before it; with ``errors="yield"`` the
         error comes out in its place instead (with ``.index``, the article's
-        position) and the rest are still tagged.
+        position) and the rest are still tagged. ``template`` (from
+        :func:`themetag.segmentation.collection_template`) names the lines the
+        collection repeats across its articles: units with those texts are set
+        aside as boilerplate.
 
         >>> import themetag
         >>> rows = [{"id": "a1", "date": "2020-03-01", "text": "Troops burned coca fields."}, ("a2", "Farmers planted cacao.")]
@@ -369,6 +373,7 @@ class Tagger:
             raise InputError("tag_many() takes an iterable of articles, got a single str; use tag() for one article")
         if errors not in ("raise", "yield"):
             raise ValueError(f"errors must be 'raise' or 'yield', not {errors!r}")
+        template = frozenset(template)
         pending: list = []
         waiting = 0  # paragraphs in pending that the models will score
         for k, item in enumerate(articles):
@@ -381,9 +386,9 @@ class Tagger:
             pending.append(article)
             waiting += len(article[2])
             if waiting >= BATCH_PARAGRAPHS or len(pending) >= BATCH_PARAGRAPHS:
-                yield from self._tag_segmented(pending, unit, explain, errors)
+                yield from self._tag_segmented(pending, unit, explain, errors, template)
                 pending, waiting = [], 0
-        yield from self._tag_segmented(pending, unit, explain, errors)
+        yield from self._tag_segmented(pending, unit, explain, errors, template)
 
     def _segmented(self, id, text: str, metadata: dict | None, unit: str) -> tuple:
         """(id, metadata, paragraphs) of an article: the work before the models."""
@@ -392,12 +397,17 @@ class Tagger:
         paragraphs: list[Paragraph] = segment(text, unit=unit)
         return id, metadata, paragraphs
 
-    def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise") -> Iterator[ArticleTags]:
+    def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise", template: frozenset = frozenset()) -> Iterator[ArticleTags]:
         """Tag the paragraphs of several segmented articles together; yield each article's tags in order."""
         paragraphs = [p for a in articles if not isinstance(a, Exception) for p in a[2]]
         texts = [p.text for p in paragraphs]
-        use_rules = self.model.kind_source == "rules" or unit != "article"
-        kinds = [p.kind for p in paragraphs] if use_rules else None
+        if unit != "article":
+            kinds = [p.kind for p in paragraphs]
+        else:
+            kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else self._predict_kinds(texts)
+            if template:  # lines the collection repeats: its site's furniture
+                kinds = ["boilerplate" if k == "content" and template_key(t) in template else k for t, k in zip(texts, kinds)]
+            kinds = self.model.remembered_kinds(texts, kinds)  # what people labeled wins
         tags = self._tag_texts(texts, kinds, [p.index for p in paragraphs], explain)
         at = 0
         for article in articles:

@@ -32,6 +32,7 @@ from .labels import Example, source_of
 from .metrics import stance_scores
 from .model import LinearHead, Model
 from .schema import Schema
+from .segmentation import template_key
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,7 @@ def fit(
         X_all = features.transform([e.text for e in examples]).to_scipy()
         kind_head = LinearHead.from_logistic_regression(_logreg(config.kind_c, config).fit(X_all, kinds))
     return Model(
+        kind_memory=kind_memory(examples),
         schema=schema,
         features=features,
         themes=theme_head,
@@ -307,6 +309,17 @@ def fit(
         training=config.to_dict(),
         stance_weights=stance_weights,
     )
+
+
+def kind_memory(examples: Sequence[Example]) -> dict[str, str]:
+    """The kinds people gave short units, by :func:`~themetag.segmentation.template_key`, where they agree: a unit
+    labeled two ways is left to the rules and the kind head."""
+    seen: dict[str, set[str]] = {}
+    for e in examples:
+        key = template_key(e.text)
+        if key is not None:
+            seen.setdefault(key, set()).add(e.kind)
+    return {key: kinds.pop() for key, kinds in sorted(seen.items()) if len(kinds) == 1}
 
 
 #: Side weights tried for ``stance_decision="tuned"``: a side's probability times this, the null stance's times 1.
