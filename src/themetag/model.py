@@ -26,7 +26,6 @@ import numpy as np
 from .errors import ModelError
 from .features import FeatureSpace, SparseRows, stemmer_fingerprint
 from .schema import KINDS, Schema
-from .segmentation import template_key
 
 ARRAYS_FILE = "model.npz"
 _MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made
@@ -155,12 +154,6 @@ class Model:
         if self.stance_weights:
             proba = proba * np.array([self.stance_weights.get(c, 1.0) for c in classes])
         return [classes[int(k)] for k in np.argmax(proba, axis=1)] if len(proba) else []
-
-    def remembered_kinds(self, texts: Sequence[str], kinds: Sequence[str]) -> list[str]:
-        """``kinds`` with every unit whose text people labeled (:attr:`kind_memory`) given the labeled kind."""
-        if not self.kind_memory:
-            return list(kinds)
-        return [self.kind_memory.get(template_key(t), k) for t, k in zip(texts, kinds)]
 
     def kind_predictions(self, texts: Sequence[str] | SparseRows) -> list[str]:
         if self.kind is None:

@@ -407,7 +407,9 @@ class Tagger:
             kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else self._predict_kinds(texts)
             if template:  # lines the collection repeats: its site's furniture
                 kinds = ["boilerplate" if k == "content" and template_key(t) in template else k for t, k in zip(texts, kinds)]
-            kinds = self.model.remembered_kinds(texts, kinds)  # what people labeled wins
+            memory = self.model.kind_memory
+            if memory:  # what people labeled wins
+                kinds = [memory.get(template_key(t), k) for t, k in zip(texts, kinds)]
         tags = self._tag_texts(texts, kinds, [p.index for p in paragraphs], explain)
         at = 0
         for article in articles:
