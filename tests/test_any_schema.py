@@ -145,7 +145,7 @@ def test_init_config_writes_every_setting_and_train_reads_it_back(tmp_path, stan
         ('clasifier = "svm"', "does not know: clasifier"),
         ('folds = "5"', "'folds' must be an integer from 2 to 100"),
         ("word_ngrams = [1, 3000]", "'word_ngrams' must be \\[low, high\\]"),
-        ('classifier = "forest"', "'classifier' must be \"logistic\" or \"svm\""),
+        ('classifier = "forest"', "'classifier' must be \"logistic\", \"svm\" or \"auto\""),
         ("theme_c = -1", "'theme_c' must be a number"),
         ("seed = ", "not valid TOML"),
     ],
@@ -175,6 +175,30 @@ def test_the_svm_head_is_calibrated_linear_and_survives_saving(tmp_path):
     assert all(abs(sum(p.stance_scores.values()) - 1) < 1e-3 for p in tags)
     loaded = themetag.load(tmp_path / "svm")
     assert [loaded.tag(t, unit="paragraph").paragraphs[0] for t in texts] == tags
+
+
+def test_classifier_auto_picks_the_head_that_scores_better_in_inner_cv_and_says_so(tmp_path, seed_labels):
+    from themetag.training import TrainConfig, _inner_choices, theme_matrix
+
+    config = TrainConfig(classifier="auto", char_ngrams=None, inner_folds=2)
+    tagger, _ = themetag.train(seed_labels, out=tmp_path / "auto", config=config, evaluate=False)
+    choice = tagger.model.classifier_choice
+    scores = choice["inner_scores"]
+    assert choice["chosen"] == max(("logistic", "svm"), key=lambda c: (scores[c], c == "logistic"))
+    # The scores are the two heads' inner cross-validation, recomputed here one by one.
+    labels = themetag.load_labels(seed_labels)
+    content = labels.content()
+    Y = theme_matrix(content, labels.schema.themes)
+    learned = [j for j in range(Y.shape[1]) if len(set(Y[:, j])) == 2]
+    for name in ("logistic", "svm"):
+        again = _inner_choices(content, labels.schema, TrainConfig(classifier=name, char_ngrams=None, inner_folds=2), learned,
+                               tune_stance=True, always=True)
+        assert again[2] == pytest.approx(scores[name])
+    loaded = themetag.load(tmp_path / "auto")
+    assert loaded.model.classifier_choice == choice and loaded.metadata["training"]["classifier"] == "auto"
+    assert (tagger.model.stance.link == "ovr") == (choice["chosen"] == "svm")
+    card = (tmp_path / "auto" / "README.md").read_text()
+    assert '"chosen": "' + choice["chosen"] + '"' in card
 
 
 def test_train_reuses_the_metrics_evaluate_wrote_and_refuses_stale_ones(tmp_path, seed_labels):

@@ -62,6 +62,7 @@ class ModelCard:
                 "training": metadata.get("training"),
                 "theme_thresholds": settings.get("theme_thresholds"),
                 "kind_source": settings.get("kind_source"),
+                **({"classifier_choice": settings["classifier_choice"]} if settings.get("classifier_choice") else {}),
             },
             notes=notes.strip(),
             limitations=_limitations(schema, labels, metadata.get("cv")),

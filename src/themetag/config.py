@@ -29,7 +29,7 @@ EXPLAINED = {
     "seed": "random seed: same labels + seed -> same model and metrics",
     "folds": "grouped cross-validation folds (groups: documents)",
     "inner_folds": "inner grouped folds for theme thresholds, stance side weights and SVM calibration",
-    "classifier": '"logistic" (logistic regression) or "svm" (linear SVM, Platt-calibrated on grouped out-of-fold scores)',
+    "classifier": '"logistic" (logistic regression), "svm" (linear SVM, Platt-calibrated on grouped out-of-fold scores) or "auto" (whichever scores better in grouped inner cross-validation; the choice is in the model card)',
     "theme_c": "inverse regularisation strength (C) of the theme classifiers: larger fits the labels more closely",
     "stance_c": "C of the stance classifier",
     "kind_c": "C of the kind classifier (content / heading / boilerplate), used only when it beats the segmenter's rules",

@@ -90,6 +90,8 @@ class Model:
     #: Kinds people labeled short units with, by :func:`~themetag.segmentation.template_key`: they win over the rules
     #: and the kind head, so a correction ("Listen to this article" is boilerplate) takes in the retrained model.
     kind_memory: dict[str, str] = field(default_factory=dict)
+    #: With ``classifier="auto"``: the head chosen and the inner cross-validation scores it was chosen on.
+    classifier_choice: dict | None = None
 
     def __getstate__(self) -> dict:
         # The stacked weights are derived (a copy of the heads' weights): rebuilt where the model arrives.
@@ -211,6 +213,7 @@ class Model:
             "stemmer": stemmer_fingerprint(),
             # Written only when set, so that models made before side weights existed keep their hash.
             **({"stance_weights": dict(self.stance_weights)} if self.stance_weights else {}),
+            **({"classifier_choice": self.classifier_choice} if self.classifier_choice else {}),
             "arrays": {k: {"dtype": v.dtype.str, "shape": list(v.shape)} for k, v in sorted(arrays.items())},
         }
         settings["sha256"] = content_hash(settings, arrays)
@@ -236,6 +239,7 @@ class Model:
             default_threshold=float(settings["default_threshold"]),
             training=training or {},
             stance_weights={k: float(v) for k, v in settings.get("stance_weights", {}).items()},
+            classifier_choice=settings.get("classifier_choice") if isinstance(settings.get("classifier_choice"), dict) else None,
             kind_memory=dict(zip(arrays["kind_memory_keys"].tolist(), (KINDS[int(k)] for k in arrays["kind_memory_kinds"])))
             if "kind_memory_keys" in arrays else {},
         )
@@ -337,6 +341,9 @@ def _check_values(schema: Schema, settings: dict, arrays: dict[str, np.ndarray])
     constant = settings.get("constant_stance")
     if constant is not None and constant not in schema.stances:
         raise ModelError(f"constant_stance {constant!r} is not a stance of the schema")
+    choice = settings.get("classifier_choice")
+    if choice is not None and not (isinstance(choice, dict) and choice.get("chosen") in ("logistic", "svm")):
+        raise ModelError(f"classifier_choice must name the chosen head (logistic or svm), not {choice!r}")
     if settings.get("kind_source") not in ("rules", "model"):
         raise ModelError(f"kind_source must be 'rules' or 'model', not {settings.get('kind_source')!r}")
     for name, values in arrays.items():

@@ -35,6 +35,10 @@ from .schema import Schema
 from .segmentation import template_key
 
 
+#: ``classifier`` values: the two heads, and ``auto`` (the one that scores better in grouped inner cross-validation).
+CLASSIFIERS = ("logistic", "svm", "auto")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Training parameters; stored in the model's metadata.json."""
@@ -107,8 +111,8 @@ class TrainConfig:
             raise fail("class_weight", '"balanced" or absent')
         if self.stance_decision not in ("tuned", "tuned_per_side", "argmax"):
             raise fail("stance_decision", '"tuned", "tuned_per_side" or "argmax"')
-        if self.classifier not in ("logistic", "svm"):
-            raise fail("classifier", '"logistic" or "svm"')
+        if self.classifier not in CLASSIFIERS:
+            raise fail("classifier", '"logistic", "svm" or "auto"')
         if self.source_weights is not None and not (
             isinstance(self.source_weights, dict)
             and all(isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < 1e6 for k, v in self.source_weights.items())
@@ -279,16 +283,25 @@ def fit(
     constant = {t: int(Y[0, j]) for j, t in enumerate(schema.themes) if len(set(Y[:, j])) < 2}
     learned = [j for j, t in enumerate(schema.themes) if t not in constant]
     theme_head = None
-    if learned:
+    if learned and config.classifier != "auto":
         theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content))
 
     stances = [e.stance for e in content]
+    sides_vary = len(set(stances)) > 1
+    choice = None
+    if config.classifier == "auto":
+        config, choice, inner = choose_classifier(content, schema, config, learned if thresholds else [], tune_stance=thresholds and sides_vary)
+        theme_head = None
+        if learned:
+            theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content))
     stance_head, constant_stance = None, None
-    if len(set(stances)) > 1:
+    if sides_vary:
         stance_head = fit_stance_head(X, stances, config, weights, document_groups(content))
     else:
         constant_stance = stances[0]
-    chosen, stance_weights = _inner_choices(content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None)
+    if choice is None:
+        inner = _inner_choices(content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None)
+    chosen, stance_weights, _ = inner
 
     kind_head = None
     kinds = [e.kind for e in examples]
@@ -306,8 +319,9 @@ def fit(
         constant_stance=constant_stance,
         kind=kind_head,
         default_threshold=config.default_threshold,
-        training=config.to_dict(),
+        training={**config.to_dict(), "classifier": "auto"} if choice else config.to_dict(),
         stance_weights=stance_weights,
+        classifier_choice=choice,
     )
 
 
@@ -326,15 +340,34 @@ def kind_memory(examples: Sequence[Example]) -> dict[str, str]:
 SIDE_WEIGHTS = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 16.0)
 
 
-def _inner_choices(
+def choose_classifier(
     content: list[Example], schema: Schema, config: TrainConfig, learned: list[int], *, tune_stance: bool
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Theme thresholds and stance side weights, chosen on inner grouped out-of-fold predictions of ``content``."""
+) -> tuple[TrainConfig, dict, tuple]:
+    """``classifier="auto"``: logistic regression or the calibrated SVM, whichever scores better on grouped inner
+    out-of-fold predictions of ``content`` (the mean of theme micro-F1 and stance F_avg, as the schema has them;
+    ties go to logistic regression). Returns the config with the winner, the choice and its scores (for the model
+    card), and the winner's inner choices (thresholds, side weights, score)."""
+    from dataclasses import replace
+
+    tried = {name: _inner_choices(content, schema, replace(config, classifier=name), learned, tune_stance=tune_stance, always=True)
+             for name in ("logistic", "svm")}
+    scores = {name: inner[2] for name, inner in tried.items()}
+    winner = "svm" if (scores["svm"] or 0.0) > (scores["logistic"] or 0.0) else "logistic"
+    return replace(config, classifier=winner), {"chosen": winner, "inner_scores": scores}, tried[winner]
+
+
+def _inner_choices(
+    content: list[Example], schema: Schema, config: TrainConfig, learned: list[int], *, tune_stance: bool, always: bool = False
+) -> tuple[dict[str, float], dict[str, float], float | None]:
+    """Theme thresholds and stance side weights, chosen on inner grouped out-of-fold predictions of ``content``, and
+    the score they reach there (the mean of theme micro-F1 and stance F_avg; None when nothing was predicted).
+    ``always`` predicts the stance out of fold even when its side weights are not tuned (to score it)."""
     tune_stance = tune_stance and config.stance_decision in ("tuned", "tuned_per_side")
+    predict_stance = tune_stance or (always and len({e.stance for e in content}) > 1)
     groups = document_groups(content)
     splits = fold_count(groups, config.inner_folds)
-    if splits < 2 or not (learned or tune_stance):
-        return {}, {}
+    if splits < 2 or not (learned or predict_stance):
+        return {}, {}, None
     names = [schema.themes[j] for j in learned]
     Y = theme_matrix(content, schema.themes)[:, learned]
     oof = np.full(Y.shape, np.nan)
@@ -344,7 +377,7 @@ def _inner_choices(
         y_train = Y[train_idx]
         # A fold whose training part lacks a theme's positives (or every side) cannot score that head: skip it.
         themes_here = bool(learned) and all(len(set(y_train[:, j])) == 2 for j in range(Y.shape[1]))
-        stance_here = tune_stance and len(set(stances[train_idx])) > 1
+        stance_here = predict_stance and len(set(stances[train_idx])) > 1
         if not (themes_here or stance_here):
             continue
         train = [content[i] for i in train_idx]
@@ -365,13 +398,21 @@ def _inner_choices(
         if seen.sum() and Y[seen, j].sum():
             thresholds[name] = _best_threshold(Y[seen, j], oof[seen, j])
     side_weights = {}
-    if tune_stance:
-        seen = ~np.isnan(stance_oof).any(axis=1)
-        if seen.sum():
-            side_weights = _best_side_weights(
-                list(stances[seen]), np.nan_to_num(stance_oof[seen]), schema, per_side=config.stance_decision == "tuned_per_side"
-            )
-    return thresholds, side_weights
+    parts = []
+    seen = ~np.isnan(oof).any(axis=1) if learned else np.zeros(len(content), dtype=bool)
+    if seen.sum():
+        cuts = np.array([thresholds.get(name, config.default_threshold) for name in names])
+        parts.append(f1_score(Y[seen], (oof[seen] >= cuts).astype(int), average="micro", zero_division=0))
+    seen = ~np.isnan(stance_oof).any(axis=1)
+    if predict_stance and seen.sum():
+        proba = np.nan_to_num(stance_oof[seen])
+        if tune_stance:
+            side_weights = _best_side_weights(list(stances[seen]), proba, schema, per_side=config.stance_decision == "tuned_per_side")
+        w = np.array([side_weights.get(s, 1.0) for s in schema.stances])
+        predicted = [schema.stances[k] for k in np.argmax(proba * w, axis=1)]
+        if len(schema.stances) > 1:
+            parts.append(stance_scores(list(stances[seen]), predicted, schema)["f_avg"])
+    return thresholds, side_weights, float(np.mean(parts)) if parts else None
 
 
 def _best_side_weights(truth: list[str], proba: np.ndarray, schema: Schema, *, per_side: bool = False) -> dict[str, float]:
