@@ -21,7 +21,7 @@ from themetag.interop import (
     write_jsonl,
 )
 from themetag.labels import load_labels
-from themetag.schema import Schema
+from themetag.schema import Schema, text_hash
 
 runner = CliRunner()
 
@@ -158,7 +158,25 @@ def test_label_studio_missing_doc_and_para_are_derived(tmp_path, schema):
                 [annotation(4, 20, [choices("kind", ["boilerplate"], "d")], updated="2024-01-01T00:00:00Z")]),
     ]
     records = read_label_studio(write(tmp_path / "e.json", json.dumps(tasks)), schema)
-    assert [(r["doc"], r["para"]) for r in records] == [("labelstudio-17", 0), ("42", 0), ("42", 1), ("b", 3)]
+    assert [(r["doc"], r["para"]) for r in records] == [(f"labelstudio-17-{text_hash(P1)[:8]}", 0), ("42", 0), ("42", 1), ("b", 3)]
+
+
+def test_two_exports_numbered_alike_keep_every_label(tmp_path, schema):
+    """Two Label Studio projects both number their tasks from 1: imported into two label files, nothing is dropped."""
+    first = [ls_task(1, {"text": P1}, [annotation(1, 1, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z")])]
+    second = [ls_task(1, {"text": P2}, [annotation(1, 1, [choices("stance", ["against"], "b")], updated="2024-01-01T00:00:00Z")])]
+    labels = tmp_path / "L"
+    labels.mkdir()
+    (labels / "schema.json").write_text(json.dumps(schema.to_dict()))
+    for name, tasks in (("a", first), ("b", second)):
+        records = read_label_studio(write(tmp_path / f"{name}.json", json.dumps(tasks)), schema)
+        write_jsonl(records, labels / f"{name}.jsonl")
+    assert len(load_labels(labels).examples) == 2
+    # Records that name one paragraph with two texts are an error naming both places, never one silently kept.
+    (labels / "c.jsonl").write_text(json.dumps({"doc": "d", "para": 0, "text": P1, "stance": "neutral"}) + "\n"
+                                    + json.dumps({"doc": "d", "para": 0, "text": P2, "stance": "neutral"}) + "\n")
+    with pytest.raises(LabelError, match=r"c.jsonl:2: paragraph 'd#0' has other text than at .*c.jsonl:1"):
+        load_labels(labels)
 
 
 def test_label_studio_json_lines_of_tasks(tmp_path, schema):
@@ -192,7 +210,8 @@ def test_read_older_doccano_export_with_labels_and_meta(tmp_path, schema):
 def test_doccano_json_array_export_and_derived_doc(tmp_path, schema):
     data = [{"id": 31, "text": P1, "label": ["stance:neutral"]}, {"id": 32, "text": P2, "label": ["stance:against"]}]
     records = read_doccano(write(tmp_path / "all.json", json.dumps(data, indent=4)), schema)
-    assert [(r["doc"], r["para"], r["stance"]) for r in records] == [("doccano-31", 0, "neutral"), ("doccano-32", 0, "against")]
+    assert [(r["doc"], r["para"], r["stance"]) for r in records] == [
+        (f"doccano-31-{text_hash(P1)[:8]}", 0, "neutral"), (f"doccano-32-{text_hash(P2)[:8]}", 0, "against")]
 
 
 def test_doccano_text_with_raw_line_separators_imports_and_loads_as_labels(tmp_path, schema):

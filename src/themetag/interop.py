@@ -80,8 +80,9 @@ Both tools
 ----------
 
 *Missing doc or para*: tasks made outside themetag may lack them. ``doc``
-becomes ``labelstudio-<task id>`` or ``doccano-<example id>`` (``...-item<N>``,
-the position in the file, without an id; stable across re-exports), so each such paragraph is its own document for grouped
+becomes ``labelstudio-<task id>-<text hash>`` or ``doccano-<example id>-<text hash>`` (``...-item<N>-...``,
+the position in the file, without an id; stable across re-exports, and apart for two exports whose ids
+overlap), so each such paragraph is its own document for grouped
 cross-validation: add ``doc`` to the task data to keep an article's paragraphs
 together. ``para`` becomes the paragraph's position among the file's records of
 that doc (0, 1, 2, ...). A ``para`` of ``3.0`` or ``"3"`` (a CSV import) reads
@@ -109,7 +110,7 @@ from typing import Iterable
 
 from .errors import LabelError
 from .io import JsonItem, read_json_items, write_jsonl
-from .schema import KINDS, Fail, Schema, check_record_labels
+from .schema import KINDS, Fail, Schema, check_record_labels, text_hash
 
 __all__ = [
     "ImportedRecords",
@@ -250,15 +251,19 @@ class _Collector:
     def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail) -> None:
         doc = _as_doc(fields.get("doc"), fail)
         if doc is None:
-            # Without a "doc", each item is its own document, named by its id: an id seen twice would silently
-            # merge two items into one document (and one cross-validation group), so it is refused.
-            doc = f"{self.doc_prefix}{fallback_id if fallback_id is not None else f'item{item.index}'}"
-            if doc in self._derived:
+            # Without a "doc", each item is its own document, named by its id and its text's hash: the same task
+            # re-exported keeps its name, while two exports whose ids both start at 1 (two projects, two tables)
+            # name different paragraphs apart. An id seen twice in one file would silently merge two items into one
+            # document (and one cross-validation group), so it is refused.
+            ident = fallback_id if fallback_id is not None else f"item{item.index}"
+            doc = f"{self.doc_prefix}{ident}-{text_hash(text)[:8]}"
+            key = f"{self.doc_prefix}{ident}"
+            if key in self._derived:
                 raise fail(
-                    f"id {fallback_id!r} was already used at line {self._derived[doc]} by an item without a \"doc\"; "
+                    f"id {fallback_id!r} was already used at line {self._derived[key]} by an item without a \"doc\"; "
                     "ids must be unique (or give the items a \"doc\" field naming their article)"
                 )
-            self._derived[doc] = item.line
+            self._derived[key] = item.line
         para = _as_para(fields.get("para"), fail)
         used = self._paras.setdefault(doc, set())
         if para is None:

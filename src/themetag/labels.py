@@ -223,6 +223,15 @@ def load_labels(
                 if previous is None:
                     seen[example.uid] = example
                     examples.append(example)
+                elif previous.text != example.text:
+                    # Two paragraphs under one name (two imports whose ids both start at 1): keeping one would
+                    # silently drop the other's label.
+                    raise LabelError(
+                        f"paragraph {example.uid!r} has other text than at {previous.source}:{previous.line}: two "
+                        "paragraphs share doc and para; give one of them another \"doc\" (nothing was dropped)",
+                        path=example.source,
+                        line=example.line,
+                    )
                 elif previous.labels() != example.labels():
                     raise LabelError(
                         f"paragraph {example.uid!r} is labeled differently at "
