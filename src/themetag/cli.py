@@ -298,11 +298,9 @@ def init_config_command(
     in its metadata.json ("training").
     """
     from .config import config_text
-    from .io import write_text
+    from .io import claim_output, write_text
 
-    if Path(file).exists() and not force:
-        error(f"{file} exists; pass --force to replace it")
-        raise typer.Exit(EXIT_INPUT)
+    claim_output(file, force=force, option="FILE")
     write_text(config_text(), file)
     typer.echo(f"training configuration written to {file}", err=True)
 
@@ -317,7 +315,7 @@ def train_command(
     config_path: Optional[str] = CONFIG_OPTION,
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
-    changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines)."),
+    changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines; a new file: --force covers only the model)."),
     stance_decision: str = STANCE_DECISION_OPTION,
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
@@ -335,13 +333,14 @@ def train_command(
     from .tagger import load
     from .workflow import train
 
-    from .io import check_output_path
+    from .io import check_not_an_input, claim_output
     from .store import check_model_target
 
     config = _train_config(config_path, seed, stance_decision, source_weight)
+    check_not_an_input(out, [*labels, metrics, config_path], inside=False)
     check_model_target(Path(out), replace=force, keep_previous=True)
-    if changes:
-        check_output_path(changes)
+    if changes:  # --force is the model's: an existing --changes file is refused, not replaced
+        claim_output(changes, force=False, inputs=[*labels, metrics, config_path], option="--changes")
     previous = None
     if Path(out).exists():
         try:
@@ -390,18 +389,20 @@ def evaluate_command(
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Plotted with --report."),
     output: Optional[str] = typer.Option(None, "--output", help="Write the headline metrics here as JSON (what a trained model stores in metadata.json \"cv\")."),
+    force: bool = typer.Option(False, "--force", help="Replace existing --predictions and --output files."),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
-    from .io import check_output_folder, check_output_path
+    from .io import check_not_an_input, check_output_folder, claim_output
     from .report import format_table, report_figure_class, write_predictions, write_report
     from .workflow import evaluate_labels
 
     config = _train_config(config_path, seed, stance_decision, source_weight, folds=folds)
     # Outputs are checked before the minutes of cross-validation, not after.
-    for path in (predictions, output):
+    for path, option in ((predictions, "--predictions"), (output, "--output")):
         if path:
-            check_output_path(path)
+            claim_output(path, force=force, inputs=[*labels, config_path], option=option)
     if report_dir:
+        check_not_an_input(report_dir, [*labels, config_path])
         check_output_folder(report_dir)
         report_figure_class()
     label_set = _load_labels(labels, corpus, articles)
@@ -425,6 +426,7 @@ def evaluate_segmentation_command(
     articles: Optional[str] = ARTICLES_OPTION,
     errors: int = typer.Option(0, "--errors", min=0, help="Also list the first N paragraphs the rules got wrong."),
     output: Optional[str] = typer.Option(None, "--output", help="Write the scores (and every error) here as JSON."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file."),
 ) -> None:
     """Score the segmenter's rules against every labeled article: content recall, content-vs-other, boilerplate.
 
@@ -435,10 +437,10 @@ def evaluate_segmentation_command(
     from .evaluation import segmentation_scores
     from .report import format_segmentation
 
-    from .io import check_output_path, write_text
+    from .io import claim_output, write_text
 
     if output:
-        check_output_path(output)
+        claim_output(output, force=force, inputs=[*labels, articles], option="--output")
     label_set = _load_labels(labels, corpus, articles)
     scores = segmentation_scores(label_set.examples)
     if not scores["overall"]["paragraphs"]:
@@ -532,12 +534,9 @@ def predict_command(
         error(f"--format {fmt} writes a file, not a stream: name it with --out FILE")
         raise typer.Exit(EXIT_USAGE)
     if out is not None:
-        from .io import check_output_path
+        from .io import claim_output
 
-        if Path(out).exists() and not force:
-            error(f"{out} exists; pass --force to replace it")
-            raise typer.Exit(EXIT_INPUT)
-        check_output_path(out)
+        claim_output(out, force=force, inputs=[*paths, model])
     unit = _unit_option(unit)
     if kind is not None and kind not in ("content", "heading", "boilerplate"):
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
@@ -569,6 +568,10 @@ def predict_command(
             if out is None:  # stdout: a JSON array is closed even after Ctrl-C
                 writer.close()
         if out is not None:  # a file is finished only after success; otherwise it is never put in place
+            if seen == len(failed) and (unreadable or failed):
+                # Every input failed (a mistyped path, say): the file there stays as it was, never replaced by nothing.
+                error(f"nothing was tagged, so {out} was left as it was")
+                _exit_if_failed(unreadable, failed, seen)
             writer.close()
     if flagged:
         counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
@@ -724,7 +727,7 @@ def import_labels_command(
     tools is in docs/interop.md.
     """
     from .interop import TableColumns, read_doccano, read_label_studio, read_table, write_jsonl
-    from .io import check_output_path
+    from .io import claim_output
 
     if tool not in LABEL_TOOLS + TABLE_FORMATS:
         error(f"--from must be one of {', '.join(LABEL_TOOLS + TABLE_FORMATS)}, not {tool!r}")
@@ -736,10 +739,7 @@ def import_labels_command(
             error(f"--where takes COLUMN=VALUE, not {item!r}")
             raise typer.Exit(EXIT_USAGE)
         filters[column] = value
-    if Path(out).exists() and not force:
-        error(f"{out} exists; pass --force to replace it")
-        raise typer.Exit(EXIT_INPUT)
-    check_output_path(out)
+    claim_output(out, force=force, inputs=[file, schema_path])
     schema = _schema(schema_path)
     if tool in TABLE_FORMATS:
         columns = TableColumns(text=text_column, doc=doc_column, themes=themes_column, stance=stance_column, id=id_column, where=filters)
@@ -785,7 +785,7 @@ def export_tasks_command(
         to_label_studio,
         write_jsonl,
     )
-    from .io import atomic_output, check_output_path
+    from .io import atomic_output, claim_output
 
     if tool not in LABEL_TOOLS:
         error(f"--to must be label-studio or doccano, not {tool!r}")
@@ -798,7 +798,7 @@ def export_tasks_command(
         raise typer.Exit(EXIT_INPUT)
     for path in (out_path, config_path):
         if path is not None:
-            check_output_path(path)
+            claim_output(path, force=True, inputs=[file, schema_path])  # existing files were refused above, together
     schema = _schema(schema_path)
     records = read_records(file, schema)
     if tool == "label-studio":
@@ -934,16 +934,13 @@ def sample_command(
     chosen by `suggest` are no substitute. Do not train the model you estimate with on this sample.
     """
     from .estimates import ALLOCATIONS, LEVELS, sample
-    from .io import check_output_path, count_articles, write_jsonl
+    from .io import claim_output, count_articles, write_jsonl
     from .tagger import load
 
     level = _choice(level, "--level", LEVELS)
     allocation = _choice(allocation, "--allocation", ALLOCATIONS)
     unit = _unit_option(unit)
-    if Path(out).exists() and not force:
-        error(f"{out} exists; pass --force to replace it")
-        raise typer.Exit(EXIT_INPUT)
-    check_output_path(out)
+    claim_output(out, force=force, inputs=[*paths, model])
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
@@ -994,7 +991,7 @@ def estimate_command(
     design, warning (fewer than 10 validated in a group). Needs pip install 'themetag[estimates]'.
     """
     from .estimates import LEVELS, estimate
-    from .io import atomic_output, check_output_path, count_articles
+    from .io import atomic_output, claim_output, count_articles
     from .output import ROW_FORMATS, write_rows
     from .tagger import load
 
@@ -1006,10 +1003,7 @@ def estimate_command(
         fmt = "table" if sys.stdout.isatty() and out is None else "jsonl"
     fmt = _choice(fmt, "--format", ROW_FORMATS)
     if out is not None:
-        if Path(out).exists() and not force:
-            error(f"{out} exists; pass --force to replace it")
-            raise typer.Exit(EXIT_INPUT)
-        check_output_path(out)
+        claim_output(out, force=force, inputs=[*paths, *validation, model])
     try:
         import ppi_py  # noqa: F401  (checked before the collection is tagged)
     except ImportError:

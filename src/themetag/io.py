@@ -20,6 +20,7 @@ Nothing here prints: warnings go to an ``on_warning`` callback.
 from __future__ import annotations
 
 import codecs
+import glob
 import json
 import os
 import re
@@ -399,11 +400,14 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
 
     target = Path(path)
     check_output_path(target)
+    _remove_stale_temporaries(target)
     # Readable too: a table writer may read back what it wrote to complete its header (output.CsvWriter).
     mode = "w+b" if binary else "w+"
     options = {} if binary else {"encoding": "utf-8", "newline": "\n"}
     try:
-        handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False, **options)
+        # The pid in the name lets a later run tell a temporary file left by a killed run from one being written.
+        handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
+                                             delete=False, **options)
     except OSError as exc:
         raise OutputError(f"cannot write here: {exc.strerror}", path=str(target)) from None
     try:
@@ -411,7 +415,9 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(handle.name, 0o644)  # NamedTemporaryFile makes it private; an output is for reading by anyone
+        # NamedTemporaryFile makes it private: a replaced file keeps its own mode (a private label file stays private),
+        # a new one gets what the umask allows, as any file the user makes.
+        os.chmod(handle.name, _mode_for(target))
         os.replace(handle.name, target)
     except OSError as exc:
         Path(handle.name).unlink(missing_ok=True)
@@ -419,6 +425,68 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits a written file gets: the replaced file's, else 0o666 less the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files a killed run left beside ``target`` (``.NAME.PID.XXXX.tmp`` whose process is gone)."""
+    try:
+        leftovers = list(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue  # not one of ours (no pid), or this process's own
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)  # its writer is gone: it can never be completed
+        except (PermissionError, OverflowError, OSError):
+            continue  # a live process of another user, or not a pid we can ask about: leave it
+
+
+def claim_output(path: str | os.PathLike, *, force: bool = False, inputs: Iterable[str | os.PathLike | None] = (),
+                 option: str = "--out") -> None:
+    """Refuse, before any work, an output that must not be written: an existing file without ``force`` (given for
+    this output: another output's ``--force`` does not cover it), a file that is one of the ``inputs`` or lies in an
+    input folder (it would replace, or later be read as, input), and whatever :func:`check_output_path` refuses."""
+    target = Path(path)
+    check_not_an_input(target, inputs)
+    check_output_path(target)
+    if target.exists() and not force:
+        raise OutputError(f"exists; pass --force to replace it (only this command's own --force covers {option})", path=str(path))
+
+
+def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], *, inside: bool = True) -> None:
+    """Refuse an output that is one of the inputs (the same file, by a hard or symbolic link too) or, with ``inside``,
+    lies inside an input folder, whose files the command reads (a model folder, which holds no input's kind of
+    file, may: ``inside=False``)."""
+    target = Path(path)
+    resolved = target.resolve()
+    for given in inputs:
+        if given is None or str(given) in ("", "-"):
+            continue
+        source = Path(given)
+        try:
+            if source.is_dir():
+                if resolved == source.resolve() or (inside and resolved.is_relative_to(source.resolve())):
+                    raise OutputError(f"is inside the input folder {str(given)!r}, whose files are read as input; write it elsewhere",
+                                      path=str(path))
+            elif source.exists() and (resolved == source.resolve() or (target.exists() and os.path.samefile(target, source))):
+                raise OutputError(f"is the input {str(given)!r} (the same file); writing it would replace what is read: "
+                                  "write it elsewhere", path=str(path))
+        except OSError:
+            continue
 
 
 def check_output_path(path: str | os.PathLike) -> None:

@@ -1,0 +1,113 @@
+"""Nothing the user made is lost: no output replaces an input, another output's file, or good results with nothing;
+replaced files keep their mode; temporary files of killed runs are cleaned up."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import REPO, copy_seed_labels
+from themetag.cli import app
+
+ARTICLE = REPO / "seeds" / "002_b13f9584dabc5cc1.txt"
+
+
+def run(*args, input=None):
+    result = CliRunner().invoke(app, [str(a) for a in args], input=input)
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture
+def labels(tmp_path) -> Path:
+    return copy_seed_labels(tmp_path / "L")
+
+
+def test_evaluate_never_writes_over_the_labels_it_reads(labels, tmp_path):
+    before = (labels / "seeds.jsonl").read_bytes()
+    for option in ("--predictions", "--output"):
+        result = run("evaluate", "--labels", labels, "--folds", 2, option, labels / "seeds.jsonl", "--force")
+        assert result.exit_code == 1 and "is inside the input folder" in result.output
+    result = run("evaluate-segmentation", "--labels", labels, "--output", labels / "seeds.jsonl", "--force")
+    assert result.exit_code == 1 and "is inside the input folder" in result.output
+    assert (labels / "seeds.jsonl").read_bytes() == before
+    kept = tmp_path / "metrics.json"
+    kept.write_text("mine")
+    result = run("evaluate", "--labels", labels, "--folds", 2, "--output", kept)
+    assert result.exit_code == 1 and "exists; pass --force" in result.output and kept.read_text() == "mine"
+
+
+def test_train_force_covers_the_model_not_the_changes_file(labels, tmp_path):
+    changes = tmp_path / "changes.jsonl"
+    changes.write_text("my notes\n")
+    result = run("train", "--labels", labels, "--out", tmp_path / "m", "--force", "--changes", changes, "--no-evaluate")
+    assert result.exit_code == 1 and "only this command's own --force covers --changes" in result.output
+    result = run("train", "--labels", labels, "--out", tmp_path / "m", "--force", "--changes", labels / "seeds.jsonl", "--no-evaluate")
+    assert result.exit_code == 1 and "is inside the input folder" in result.output
+    assert changes.read_text() == "my notes\n" and (labels / "seeds.jsonl").stat().st_size > 0 and not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("how", ["same path", "symlink", "hard link"])
+def test_an_output_that_is_an_input_is_refused_before_reading(tmp_path, how):
+    article = tmp_path / "a.txt"
+    shutil.copy(ARTICLE, article)
+    target = {"same path": article, "symlink": tmp_path / "link.txt", "hard link": tmp_path / "hard.txt"}[how]
+    if how == "symlink":
+        target.symlink_to(article)
+    elif how == "hard link":
+        os.link(article, target)
+    before = article.read_bytes()
+    for command in (["predict", article, "--out", target, "--format", "jsonl", "--force"],
+                    ["sample", article, "--n", 3, "--out", target, "--force"]):
+        result = run(*command)
+        assert result.exit_code == 1 and "is the input" in result.output, result.output
+    records = tmp_path / "r.jsonl"
+    records.write_text(run("segment", article).stdout)
+    for command in (["import-labels", records, "--from", "jsonl", "--out", records, "--force"],
+                    ["export-tasks", records, "--to", "doccano", "--out", records, "--force"]):
+        result = run(*command)
+        assert result.exit_code == 1 and "is the input" in result.output, result.output
+    assert article.read_bytes() == before
+
+
+def test_a_run_where_every_input_failed_keeps_the_old_results(tmp_path):
+    out = tmp_path / "tags.jsonl"
+    assert run("predict", ARTICLE, "--out", out).exit_code == 0
+    good = out.read_bytes()
+    result = run("predict", tmp_path / "seedz", "--out", out, "--force")  # a typo
+    assert result.exit_code == 1 and "was left as it was" in result.output
+    assert out.read_bytes() == good
+    # Some inputs tagged: the file is replaced with them, and the failure is still an exit 1.
+    result = run("predict", ARTICLE, tmp_path / "seedz", "--out", out, "--force")
+    assert result.exit_code == 1 and out.read_bytes() == good
+
+
+def test_replaced_files_keep_their_mode_and_new_ones_follow_the_umask(tmp_path):
+    out = tmp_path / "tags.jsonl"
+    assert run("predict", ARTICLE, "--out", out).exit_code == 0
+    os.chmod(out, 0o600)
+    assert run("predict", ARTICLE, "--out", out, "--force").exit_code == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    old = os.umask(0o077)
+    try:
+        assert run("predict", ARTICLE, "--out", tmp_path / "new.jsonl").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.jsonl").stat().st_mode) == 0o600
+
+
+def test_temporary_files_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    out = tmp_path / "tags.jsonl"
+    dead = tmp_path / ".tags.jsonl.999999999.abcd1234.tmp"  # no such process
+    live = tmp_path / ".tags.jsonl.1.abcd1234.tmp"  # pid 1 is always running
+    other = tmp_path / ".tags.jsonl.abcd.tmp"  # not named by themetag: not ours to remove
+    for path in (dead, live, other):
+        path.write_text("partial")
+    assert run("predict", ARTICLE, "--out", out).exit_code == 0
+    assert not dead.exists() and live.exists() and other.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tags.jsonl.") and p not in (live, other)]
