@@ -111,3 +111,32 @@ def test_temporary_files_of_killed_runs_are_removed_and_live_ones_kept(tmp_path)
     assert run("predict", ARTICLE, "--out", out).exit_code == 0
     assert not dead.exists() and live.exists() and other.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tags.jsonl.") and p not in (live, other)]
+
+
+def test_an_unbalanced_quote_stops_the_import_naming_its_line(tmp_path):
+    table = tmp_path / "q.csv"
+    rows = "".join(f"row {k},neutral\n" for k in range(100))
+    table.write_text('text,stance\nrow one,neutral\n"row two,neutral\nrow three,favor\n' + rows)
+    out = tmp_path / "q.jsonl"
+    result = run("import-labels", table, "--from", "csv", "--out", out)
+    assert result.exit_code == 1 and f"{table}:3: " in result.output and "quote" in result.output and not out.exists()
+    skipped = run("import-labels", table, "--from", "csv", "--out", out, "--skip-bad-rows")
+    assert skipped.exit_code == 1 and f"{table}:3: " in skipped.output
+    assert len(out.read_text().splitlines()) == 102  # every row but the bad one
+    # A stray quote closed by another one further down swallows the rows between: refused too.
+    table.write_text('text,stance\nrow one,neutral\n"row two,neutral\nrow three,favor\nrow four",against\n')
+    result = run("import-labels", table, "--from", "csv", "--out", out, "--force")
+    assert result.exit_code == 1 and f"{table}:3: " in result.output and "look like rows" in result.output
+
+
+def test_one_bad_byte_does_not_garble_a_utf8_table(tmp_path):
+    table = tmp_path / "e.csv"
+    table.write_bytes("text,stance\nCafé owners,neutral\n".encode() + b"bad \xe9 byte,favor\n")
+    out = tmp_path / "e.jsonl"
+    result = run("import-labels", table, "--from", "csv", "--out", out)
+    assert result.exit_code == 1 and f"{table}:3: byte 0xe9 is not UTF-8" in result.output and not out.exists()
+    latin = run("import-labels", table, "--from", "csv", "--out", out, "--encoding", "latin-1")
+    assert latin.exit_code == 0 and "Caf\u00c3\u00a9" in out.read_text(encoding="utf-8")  # what was asked for: said, not guessed
+    table.write_bytes(b"text,stance\nCaf\xe9 owners,neutral\n")  # Windows-1252 throughout: read so, with a warning
+    result = run("import-labels", table, "--from", "csv", "--out", out, "--force")
+    assert result.exit_code == 0 and "Windows-1252" in result.output and "Café owners" in out.read_text(encoding="utf-8")

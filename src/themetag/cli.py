@@ -690,6 +690,13 @@ TABLE_FORMATS = ("csv", "tsv", "jsonl")
 SCHEMA_HELP = "The label schema (schema.json, or its folder) [default: labels/schema.json if present, else the shipped model's]."
 
 
+def _schema_file(path: Optional[str]) -> Optional[Path]:
+    """The file --schema names (a folder names its schema.json): the one input of a label folder given as --schema."""
+    if path is None:
+        return None
+    return Path(path) / "schema.json" if Path(path).is_dir() else Path(path)
+
+
 def _schema(path: Optional[str]):
     """The schema a command checks labels against: the one named, else ./labels/schema.json, else the shipped model's."""
     from .schema import Schema
@@ -716,6 +723,8 @@ def import_labels_command(
     stance_column: str = typer.Option("stance", "--stance-column", help="Tables: the column of stances."),
     id_column: str = typer.Option("id", "--id-column", help="Tables: a column of row ids (names a row's document when there is no doc column)."),
     where: List[str] = typer.Option([], "--where", metavar="COLUMN=VALUE", help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV/TSV: the file's encoding [default: UTF-8; a file with no UTF-8 in it is read as Windows-1252 with a warning]."),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="CSV/TSV: a row the reader cannot parse (a quote left open) is named and skipped instead of stopping the import."),
 ) -> None:
     """Convert labels from Label Studio, doccano or a table (CSV/TSV/JSON Lines) into a themetag label file.
 
@@ -739,12 +748,14 @@ def import_labels_command(
             error(f"--where takes COLUMN=VALUE, not {item!r}")
             raise typer.Exit(EXIT_USAGE)
         filters[column] = value
-    claim_output(out, force=force, inputs=[file, schema_path])
+    claim_output(out, force=force, inputs=[file, _schema_file(schema_path)])
     schema = _schema(schema_path)
     if tool in TABLE_FORMATS:
         columns = TableColumns(text=text_column, doc=doc_column, themes=themes_column, stance=stance_column, id=id_column, where=filters)
-        records = read_table(file, schema, columns=columns, format=tool, errors="collect")
+        records = read_table(file, schema, columns=columns, format=tool, errors="collect", encoding=encoding, skip_bad_rows=skip_bad_rows)
         unit = "rows"
+        for note in records.notes:
+            warn(note)
     else:
         records = (read_label_studio if tool == "label-studio" else read_doccano)(file, schema, errors="collect")
         unit = "tasks" if tool == "label-studio" else "examples"
@@ -798,7 +809,7 @@ def export_tasks_command(
         raise typer.Exit(EXIT_INPUT)
     for path in (out_path, config_path):
         if path is not None:
-            claim_output(path, force=True, inputs=[file, schema_path])  # existing files were refused above, together
+            claim_output(path, force=True, inputs=[file, _schema_file(schema_path)])  # existing files were refused above, together
     schema = _schema(schema_path)
     records = read_records(file, schema)
     if tool == "label-studio":

@@ -153,6 +153,8 @@ class ImportedRecords(list):
         self.skipped: list[str] = list(skipped)
         #: With ``errors="collect"``: one LabelError per item that could not be imported (the rest were).
         self.problems: list[LabelError] = []
+        #: Things to tell the user that did not stop the import (a table read as Windows-1252).
+        self.notes: list[str] = []
 
 
 # --------------------------------------------------------------------------- items of an export file
@@ -708,8 +710,15 @@ def read_table(
     columns: TableColumns = TableColumns(),
     format: str | None = None,
     errors: str = "raise",
+    encoding: str | None = None,
+    skip_bad_rows: bool = False,
 ) -> ImportedRecords:
     """A table of labeled texts (CSV, TSV, or JSON Lines of objects) → themetag text records.
+
+    CSV and TSV are read as UTF-8, or as ``encoding``; a file with no UTF-8 in it at all as Windows-1252 (noted in
+    ``.notes``); a bad byte in a UTF-8 file is an error naming its line (:func:`decode_table`). A row the CSV
+    reader cannot parse (a quote left open) stops the import, naming the line, unless ``skip_bad_rows``: then it
+    is one of ``.problems`` and reading goes on after it.
 
     ``format`` is ``csv``, ``tsv`` or ``jsonl`` (default: from the file's
     ending). Themes in one cell are separated by ``;``, ``,`` or ``|`` (a JSON
@@ -731,7 +740,11 @@ def read_table(
     fmt = format or {".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(Path(str(path)).suffix.lower())
     if fmt not in ("csv", "tsv", "jsonl"):
         raise LabelError("cannot tell the table's format from its name; say csv, tsv or jsonl", path=str(path))
-    rows, where = (_json_rows if fmt == "jsonl" else _delimited_rows)(path, "\t" if fmt == "tsv" else ",")
+    notes: list[str] = []
+    if fmt == "jsonl":
+        rows, where = _json_rows(path, "")
+    else:
+        rows, where = _delimited_rows(path, "\t" if fmt == "tsv" else ",", encoding=encoding, skip_bad_rows=skip_bad_rows, notes=notes)
     collector = _Collector(where, "")
     names = _Names(schema)
     for line, row in rows:
@@ -759,6 +772,7 @@ def read_table(
             if errors == "raise":
                 raise
             collector.records.problems.append(exc)
+    collector.records.notes = notes
     return collector.records
 
 
@@ -794,40 +808,102 @@ class _Names:
         return self._name(cell.strip(), self.stance_names, self.schema.stances)
 
 
-def _delimited_rows(path: str | os.PathLike, delimiter: str):
-    """(line, {column: cell}) per record of a CSV/TSV file with a header row (UTF-8; else cp1252 with a note)."""
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def decode_table(raw: bytes, where: str, encoding: str | None = None) -> tuple[str, str | None]:
+    """(text, a note or None) of a table's bytes. UTF-8; else, with ``encoding``, that; else Windows-1252, but only
+    when the file holds no UTF-8 at all (one bad byte in a UTF-8 file must not turn every "é" into "Ã©"), and
+    only when every byte decodes. Otherwise a LabelError naming the line of the first byte that does not decode.
+    """
+    def bad_byte(exc: UnicodeDecodeError, named: str) -> LabelError:
+        line = raw[: exc.start].count(b"\n") + 1
+        return LabelError(f"byte 0x{raw[exc.start]:02x} is not {named}; fix it, or name the file's encoding (--encoding)",
+                          path=where, line=line)
+
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        first = exc
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), None
+        except LookupError:
+            raise LabelError(f"unknown encoding {encoding!r}", path=where) from None
+        except UnicodeDecodeError as exc:
+            raise bad_byte(exc, encoding) from None
+    if _UTF8_SEQUENCE.search(raw):
+        raise bad_byte(first, "UTF-8, in a file that is otherwise UTF-8") from None
+    try:
+        return raw.decode("cp1252"), "not UTF-8; read as Windows-1252 (cp1252), which every byte decodes as: check the accents"
+    except UnicodeDecodeError as exc:
+        raise bad_byte(exc, "UTF-8 or Windows-1252") from None
+
+
+def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | None = None, skip_bad_rows: bool = False,
+                    notes: list | None = None):
+    """(line, {column: cell} or a LabelError) per record of a CSV/TSV file with a header row.
+
+    A row the CSV reader cannot parse (a quote never closed), or a quoted cell that swallows following lines
+    shaped like rows (an unbalanced quote closed by another one), stops the reading with an error naming the line
+    where that row starts; with ``skip_bad_rows`` that row is listed as a problem and reading goes on at the line
+    after it.
+    """
     import csv
     import io as _io
 
     from .io import read_bounded
 
     raw, where = read_bounded(path, LabelError, limit=MAX_TABLE_BYTES)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")  # SemEval-style files are often Windows-1252
+    text, note = decode_table(raw, where, encoding)
+    if note and notes is not None:
+        notes.append(f"{where}: {note}")
     if "\x00" in text:
         raise LabelError("looks like a binary file (NUL bytes), not a table", path=where)
-    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=delimiter)
+    physical = text.splitlines(keepends=True)
     rows = []
-    try:
-        header = next(reader, None)
-        if not header or not any(h.strip() for h in header):
-            raise LabelError("empty table: the first row must name the columns", path=where, line=1)
-        header = [h.strip() for h in header]
-        previous_end = reader.line_num
-        for cells in reader:
-            line = previous_end + 1
-            previous_end = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue
-            if len(cells) > len(header):
-                rows.append((line, LabelError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)))
-                continue
-            rows.append((line, dict(zip(header, cells))))
-    except csv.Error as exc:
-        raise LabelError(f"not a valid table: {exc}", path=where, line=reader.line_num) from None
-    return rows, where
+    header = None
+    first_line = 1  # the physical line the reader starts at
+    while True:
+        reader = csv.reader(_io.StringIO("".join(physical[first_line - 1 :]), newline=""), delimiter=delimiter, strict=True)
+        previous_end = 0
+        try:
+            if header is None:
+                header = next(reader, None)
+                if not header or not any(h.strip() for h in header):
+                    raise LabelError("empty table: the first row must name the columns", path=where, line=1)
+                header = [h.strip() for h in header]
+                previous_end = reader.line_num
+            for cells in reader:
+                line = first_line + previous_end
+                spanned = reader.line_num - previous_end
+                if spanned > 1 and _swallowed_rows(cells, delimiter, len(header)):
+                    # Named at the line the row starts; with skip_bad_rows the lines it swallowed are read again as rows.
+                    raise csv.Error(f"a quoted cell runs over {spanned} lines that look like rows")
+                previous_end = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    rows.append((line, LabelError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)))
+                    continue
+                rows.append((line, dict(zip(header, cells))))
+            return rows, where
+        except csv.Error as exc:
+            line = first_line + previous_end
+            problem = LabelError(f"not a row this reader can parse ({exc}): is a quote (\") left open here?", path=where, line=line)
+            if header is None or not skip_bad_rows:
+                raise problem from None
+            rows.append((line, problem))
+            first_line = line + 1
+            if first_line > len(physical):
+                return rows, where
+
+
+def _swallowed_rows(cells: list[str], delimiter: str, columns: int) -> bool:
+    """Whether a cell holds lines with as many delimiters as a row has: rows swallowed by an unbalanced quote."""
+    return columns > 1 and any(
+        line.count(delimiter) >= columns - 1 for cell in cells if "\n" in cell for line in cell.split("\n")[1:]
+    )
 
 
 def _json_rows(path: str | os.PathLike, _delimiter: str):
