@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("ppi_py")
 
 from themetag import estimates as E  # noqa: E402
-from themetag.errors import LabelError  # noqa: E402
+from themetag.errors import InputError, LabelError  # noqa: E402
 from themetag.schema import Schema  # noqa: E402
 from themetag.tagger import ParagraphTags, summarize  # noqa: E402
 
@@ -240,8 +240,18 @@ def test_a_stratum_left_unsampled_is_said_not_hidden():
 def test_refusals_name_the_record_and_why():
     tagged = collection()
     drawn = labeled(E.sample(tagged, 10, seed=1).records)
-    with pytest.raises(LabelError, match="record 3: matches no content paragraph"):
+    with pytest.raises(LabelError, match="record 3: its text differs from the collection's paragraph"):
         E.estimate(tagged, drawn[:2] + [dict(drawn[2], text="words nobody wrote here")] + drawn[3:])
+    with pytest.raises(LabelError, match="record 3: matches no content paragraph"):
+        E.estimate(tagged, drawn[:2] + [dict(drawn[2], doc="elsewhere", text="words nobody wrote here")] + drawn[3:])
+    with pytest.raises(LabelError, match="record 11: the same paragraph as record 1"):
+        E.estimate(tagged, drawn + drawn[:1])
+    # A paragraph added by hand with a copied "sample" object is not part of the draw.
+    picked = next(r for r in labeled(E.sample(tagged, 200, seed=1).records) if r["id"] not in {d["id"] for d in drawn})
+    with pytest.raises(LabelError, match="record 11: not one of the paragraphs this sample drew"):
+        E.estimate(tagged, drawn + [dict(picked, sample=drawn[0]["sample"])])
+    dropped = E.estimate(tagged, drawn[:7])
+    assert dropped[0].n == 7 and any("3 of the 10 paragraphs the sample drew were not labeled" in n for n in dropped.notes)
     with pytest.raises(LabelError, match="record 1: not labeled yet"):
         E.estimate(tagged, [dict(drawn[0], stance=None)] + drawn[1:])
     outside = [{k: v for k, v in r.items() if k != "sample"} for r in drawn]
@@ -261,6 +271,36 @@ def test_refusals_name_the_record_and_why():
         E.estimate(tagged, articles[1:], level="article", schema=SCHEMA)
     with pytest.raises(LabelError, match="a sample of articles cannot estimate paragraph shares"):
         E.estimate(tagged, articles)
+
+
+def test_a_text_shared_by_two_articles_is_matched_by_its_place():
+    shared = "The same wire story ran in both papers, word for word, about the coca fields."
+    tagged = [article("x1", [(shared, 0.8, True), ("Only in x1, about the army and its plans.", 0.2, False)], outlet="A"),
+              article("y1", [("Only in y1, about farmers and their roads.", 0.1, False), (shared, 0.8, True)], outlet="B")]
+    tagged += collection(size=6)
+    for seed in range(40):
+        drawn = E.sample(tagged, 1, by="outlet", seed=seed)
+        if {(r["doc"], r["para"]) for r in drawn.records} >= {("y1", 1)}:
+            break
+    rows = E.estimate(tagged, labeled(drawn.records), by="outlet")
+    b = next(r for r in rows if r.group == "B" and r.label == "army")
+    assert b.n == 1 and "none validated" not in b.warning
+    articles = E.sample(tagged, 1, level="article", seed=next(
+        s for s in range(60) if E.sample(tagged, 1, level="article", seed=s).records[0]["doc"] == "y1"))
+    assert E.estimate(tagged, labeled(articles.records), level="article", schema=SCHEMA)[0].n == 1
+
+
+def test_group_values_and_fields_that_would_mislead_are_handled():
+    tagged = collection(outlets=("all", "b"))
+    rows = E.estimate(tagged, labeled(E.sample(tagged, 10, by="outlet", seed=1).records), by="outlet")
+    assert sorted({r.group for r in rows}) == ["all", "all (as written)", "b"]
+    validation = labeled(E.sample(tagged, 10, seed=1).records)
+    with pytest.raises(InputError, match="--by outlett: no article has that field"):
+        E.estimate(tagged, validation, by="outlett")
+    with pytest.raises(InputError, match="--trend published: no article has that field"):
+        E.estimate(tagged, validation, trend="published")
+    with pytest.raises(InputError, match="no article has a 'outlett' field"):
+        E.sample(tagged, 10, by="outlett")
 
 
 def test_article_level_uses_the_article_rule_on_peoples_labels():
@@ -319,10 +359,11 @@ def annotated(tasks: list[dict], truth: dict) -> list[dict]:
 def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_corpus):
     inputs = [REPO / "seeds"] + ([CORPUS / "insightcrime_articles.jsonl"] if with_corpus else [])
     sample_file = tmp_path / "sample.jsonl"
-    result = run("sample", *inputs, "--n", 12, "--by", "source", "--seed", 3, "--out", sample_file)
+    by = ["--by", "source"] if with_corpus else []  # the seed articles have no source field: refused as a typo would be
+    result = run("sample", *inputs, "--n", 12, *by, "--seed", 3, "--out", sample_file)
     assert result.exit_code == 0, result.output
     assert "drew" in result.output and sample_file.is_file()
-    again = run("sample", *inputs, "--n", 12, "--by", "source", "--seed", 3, "--out", sample_file)
+    again = run("sample", *inputs, "--n", 12, *by, "--seed", 3, "--out", sample_file)
     assert again.exit_code == 1 and "exists; pass --force" in again.output
 
     tasks_file = tmp_path / "tasks.json"
@@ -337,17 +378,17 @@ def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_co
     assert result.exit_code == 0, result.output
 
     table = tmp_path / "estimates.csv"
-    result = run("estimate", *inputs, "--validation", validation, "--by", "source", "--out", table)
+    result = run("estimate", *inputs, "--validation", validation, *by, "--out", table)
     assert result.exit_code == 0, result.output
     import csv
 
     rows = list(csv.DictReader(table.open()))
-    groups = {"all", "(none)"} | ({"InSight Crime"} if with_corpus else set())
+    groups = {"all", "(none)", "InSight Crime"} if with_corpus else {"all"}
     assert {r["group"] for r in rows} == groups
     assert {r["label"] for r in rows} == {"militarization", "development", "corruption", "civilian_defense", "favor", "against", "neutral"}
     for r in rows:
         assert float(r["ci_low"]) <= float(r["estimate"]) <= float(r["ci_high"])
-        assert r["design"] == "stratified by source"
+        assert r["design"] == ("stratified by source" if with_corpus else "simple random")
 
     if _has_pandas():
         pytest.importorskip("matplotlib")

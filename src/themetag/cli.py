@@ -1030,10 +1030,11 @@ def estimate_command(
     rows = estimates.records()
     for note in estimates.notes:
         typer.echo(f"Note: {note}", err=True)
-    thin = sorted({r["group"] for r in rows if r["warning"]})
-    if thin:
-        warn(f"{len(thin)} groups have fewer than 10 validated {level}s; their intervals are unreliable: {', '.join(thin[:5])}"
-             + (" ..." if len(thin) > 5 else ""))
+    said = {(r["group"], r["warning"]) for r in rows if r["warning"]}
+    for group, warning in sorted(said)[:10]:
+        warn(f"group {group!r}: {warning}")
+    if len(said) > 10:
+        warn(f"... and {len(said) - 10} more (the rows' \"warning\" column)")
     columns = None
     if fmt == "table":
         columns = ["label", "group", "N", "n", "naive", "estimate", "ci_low", "ci_high", "labeled_only", "labeled_ci_low", "labeled_ci_high", "warning"]
