@@ -223,7 +223,7 @@ def test_small_groups_are_reported_with_a_warning():
     validation = labeled(E.sample(tagged, 6, by="outlet", seed=1).records)
     rows = E.estimate(tagged, validation, by="outlet")
     assert all("unreliable" in r.warning for r in rows if r.group != "all")
-    assert all(r.warning == "" for r in rows if r.group == "all")
+    assert all("a stratum of this group has only 6 validated" in r.warning for r in rows if r.group == "all")
 
 
 def test_a_stratum_left_unsampled_is_said_not_hidden():

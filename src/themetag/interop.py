@@ -242,9 +242,10 @@ def _as_para(value: object, fail: Fail) -> int | None:
 class _Collector:
     """Imported records in file order: derives missing doc/para and catches a paragraph imported twice."""
 
-    def __init__(self, where: str, doc_prefix: str):
+    def __init__(self, where: str, doc_prefix: str, *, hash_ids: bool = True):
         self.where = where
         self.doc_prefix = doc_prefix
+        self.hash_ids = hash_ids  # a tool's task ids get the text's hash; a table's own id column is kept as it is
         self.records = ImportedRecords()
         self._seen: dict[tuple[str, int], tuple[dict, int]] = {}
         self._paras: dict[str, set[int]] = {}
@@ -258,7 +259,7 @@ class _Collector:
             # name different paragraphs apart. An id seen twice in one file would silently merge two items into one
             # document (and one cross-validation group), so it is refused.
             ident = fallback_id if fallback_id is not None else f"item{item.index}"
-            doc = f"{self.doc_prefix}{ident}-{text_hash(text)[:8]}"
+            doc = f"{self.doc_prefix}{ident}-{text_hash(text)[:8]}" if self.hash_ids else f"{self.doc_prefix}{ident}"
             key = f"{self.doc_prefix}{ident}"
             if key in self._derived:
                 raise fail(
@@ -745,7 +746,7 @@ def read_table(
         rows, where = _json_rows(path, "")
     else:
         rows, where = _delimited_rows(path, "\t" if fmt == "tsv" else ",", encoding=encoding, skip_bad_rows=skip_bad_rows, notes=notes)
-    collector = _Collector(where, "")
+    collector = _Collector(where, "", hash_ids=False)
     names = _Names(schema)
     for line, row in rows:
         fail = lambda message, line=line: LabelError(message, path=where, line=line)  # noqa: E731
@@ -767,7 +768,9 @@ def read_table(
             doc = row.get(columns.doc)
             ident = row.get(columns.id)
             fields = {"doc": doc if doc not in (None, "") else None, "para": row.get(columns.para)}
-            collector.add(fields, ident if ident not in (None, "") else f"line{line}", JsonItem(line, line), text, labels, fail)
+            # Without an id column, a row is named by its line and its text's hash: two tables' "line2" stay apart.
+            name = ident if ident not in (None, "") else f"line{line}-{text_hash(text)[:8]}"
+            collector.add(fields, name, JsonItem(line, line), text, labels, fail)
         except LabelError as exc:
             if errors == "raise":
                 raise
