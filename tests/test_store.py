@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -23,18 +24,21 @@ def files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
+FAKE_METADATA = '{"format_version": 2, "model": {"sha256": "%s"}, "marker": "%%s"}' % ("0" * 64)
+
+
 def fake_model(folder: Path, marker: str) -> Path:
-    """A folder that passes for a model (the store looks at file names and format_version only)."""
+    """A folder that passes for a model (the store looks at file names, format_version and the declared hash only)."""
     folder.mkdir()
-    (folder / "metadata.json").write_text('{"format_version": 2, "marker": "%s"}' % marker)
-    (folder / "model.npz").write_bytes(marker.encode())
+    writer(marker)(folder)
     return folder
 
 
 def writer(marker: str):
     def write(folder: Path) -> None:
-        (folder / "metadata.json").write_text('{"format_version": 2, "marker": "%s"}' % marker)
+        (folder / "metadata.json").write_text(FAKE_METADATA % marker)
         (folder / "model.npz").write_bytes(marker.encode())
+        (folder / "README.md").write_text(marker)
 
     return write
 
@@ -162,3 +166,26 @@ def test_save_creates_missing_parent_folders(tagger, tmp_path):
     tagger.save(tmp_path / "a" / "b" / "m")
     assert is_model_folder(tmp_path / "a" / "b" / "m")
     shutil.rmtree(tmp_path / "a")
+
+
+@pytest.mark.parametrize("what", ["notes with a metadata.json", "a model folder with a file of the user's", "no declared hash"])
+def test_a_folder_that_is_not_what_train_wrote_is_never_moved_or_deleted(tagger, tmp_path, what):
+    target = tmp_path / "out"
+    if what == "notes with a metadata.json":
+        target.mkdir()
+        (target / "README.md").write_text("my notes")
+        (target / "metadata.json").write_text('{"format_version": 1}')
+    elif what == "a model folder with a file of the user's":
+        tagger.save(target)
+        (target / "thesis.tex").write_text("chapter 1")
+    else:
+        tagger.save(target)
+        metadata = json.loads((target / "metadata.json").read_text())
+        del metadata["model"]["sha256"]
+        (target / "metadata.json").write_text(json.dumps(metadata))
+    before = files(target)
+    for _ in range(2):
+        with pytest.raises(OutputError, match="not a themetag model"):
+            tagger.save(target, keep_previous=True)
+    assert files(target) == before and not (tmp_path / "out.previous").exists()
+

@@ -51,18 +51,29 @@ def previous_path(target: Path) -> Path:
 
 
 def is_model_folder(path: Path) -> bool:
-    """A folder holding only model files, whose metadata.json says it is a themetag model (any format version)."""
+    """What ``train`` wrote, and so may replace: a folder holding the model files and nothing else (metadata.json and
+    model.npz; README.md, the card, if written), whose metadata.json declares a format version and the content hash
+    of the model's arrays.
+
+    Anything less (a folder of notes with a metadata.json of its own, say) is not a model: never moved or deleted.
+    """
     if path.is_symlink() or not path.is_dir():
         return False
     try:
         names = {p.name for p in path.iterdir()}
-        if not names <= MODEL_FILES or METADATA_FILE not in names:
+        if not {METADATA_FILE, ARRAYS_FILE} <= names <= MODEL_FILES or not all(
+                (path / name).is_file() and not (path / name).is_symlink() for name in names):
             return False
         with open(path / METADATA_FILE, "rb") as handle:
             metadata = json.loads(handle.read(50_000_000))
     except (OSError, ValueError, RecursionError):
         return False
-    return isinstance(metadata, dict) and "format_version" in metadata
+    if not isinstance(metadata, dict):
+        return False
+    version, model = metadata.get("format_version"), metadata.get("model")
+    digest = model.get("sha256") if isinstance(model, dict) else None
+    return (isinstance(version, int) and not isinstance(version, bool) and isinstance(digest, str) and len(digest) == 64
+            and all(c in "0123456789abcdef" for c in digest))
 
 
 def _only_model_files(path: Path) -> bool:
