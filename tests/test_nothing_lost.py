@@ -3,6 +3,7 @@ replaced files keep their mode; temporary files of killed runs are cleaned up.""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -140,3 +141,47 @@ def test_one_bad_byte_does_not_garble_a_utf8_table(tmp_path):
     table.write_bytes(b"text,stance\nCaf\xe9 owners,neutral\n")  # Windows-1252 throughout: read so, with a warning
     result = run("import-labels", table, "--from", "csv", "--out", out, "--force")
     assert result.exit_code == 0 and "Windows-1252" in result.output and "Café owners" in out.read_text(encoding="utf-8")
+
+
+def test_ids_are_unique_and_stable_whatever_the_files_are_called(tmp_path):
+    (tmp_path / "a").mkdir()
+    text = ARTICLE.read_text(encoding="utf-8")
+    for name in ("a/x.txt", "x.txt", "a/brief.md", "a/brief.txt"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    os.chdir(tmp_path)
+    try:
+        ids = [line.split(",")[0] for line in run("predict", "a/x.txt", "x.txt", "--format", "csv").stdout.splitlines()[1:]]
+        assert ids == ["x", "x.txt"]
+        ids = [line.split(",")[0] for line in run("predict", "a", "--format", "csv").stdout.splitlines()[1:]]
+        assert ids == ["brief", "brief.txt", "x"]
+        for folder in ("j1", "j2"):
+            (tmp_path / folder).mkdir()
+            (tmp_path / folder / "rows.JSONL").write_text('{"text": "The army burned coca fields in the valley on Monday."}\n')
+        rows = run("predict", "j1/rows.JSONL", "j2/rows.JSONL", "--format", "csv").stdout.splitlines()[1:]
+        assert [r.split(",")[0] for r in rows] == ["rows:1", "j2/rows:1"]  # upper-case suffix read as JSON Lines
+        segmented = [r for r in run("segment", "a/x.txt", "x.txt").stdout.splitlines()]
+        docs = {json.loads(r)["doc"] for r in segmented}
+        assert docs == {"x", "x.txt"}
+    finally:
+        os.chdir(REPO)
+
+
+def test_tag_many_gives_out_what_it_read_before_its_input_failed():
+    import themetag
+
+    def articles(n):
+        for i in range(n):
+            yield f"The army burned {i} hectares of coca near the river on Monday."
+        raise OSError("the disk went away")
+
+    for n in (2, 300):
+        got = []
+        with pytest.raises(OSError, match="disk went away"):
+            for tags in themetag.load().tag_many(articles(n)):
+                got.append(tags)
+        assert len(got) == n
+
+
+def test_kind_is_checked_the_same_with_a_scheduler(tmp_path):
+    result = run("predict", ARTICLE, "--kind", "Content", "--scheduler", "local", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and "--kind must be" in result.output and not (tmp_path / "o").exists()

@@ -520,6 +520,11 @@ def predict_command(
     from .output import make_writer
     from .tagger import load
 
+    # Checked before either way of tagging: the same options mean the same on Dask as in one process.
+    unit = _unit_option(unit)
+    if kind is not None and kind not in ("content", "heading", "boilerplate"):
+        error(f"--kind must be content, heading or boilerplate, not {kind!r}")
+        raise typer.Exit(EXIT_USAGE)
     if scheduler is not None:
         _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field)
         return
@@ -537,10 +542,6 @@ def predict_command(
         from .io import claim_output
 
         claim_output(out, force=force, inputs=[*paths, model])
-    unit = _unit_option(unit)
-    if kind is not None and kind not in ("content", "heading", "boilerplate"):
-        error(f"--kind must be content, heading or boilerplate, not {kind!r}")
-        raise typer.Exit(EXIT_USAGE)
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
     furniture = frozenset()
@@ -605,7 +606,7 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         raise typer.Exit(EXIT_USAGE) from None
     level = "paragraph" if paragraphs or kind else "article"
     kinds = (kind,) if kind else None
-    parquet = [p for p in paths if p.endswith((".parquet", ".pq"))]
+    parquet = [p for p in paths if p.lower().endswith((".parquet", ".pq"))]
     if parquet and len(parquet) != len(paths):
         error("give either Parquet files or article files, not both")
         raise typer.Exit(EXIT_USAGE)

@@ -197,7 +197,7 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
     groups = _partitions(readable, files_per_partition, bytes_per_partition)
     if fields is None:
-        jsonl = [[u for u in group if u[0].endswith(JSONL_SUFFIX)] for group in groups]
+        jsonl = [[u for u in group if u[0].lower().endswith(JSONL_SUFFIX)] for group in groups]
         found = dask.compute(*[dask.delayed(_fields_of)(g, id_field, text_field) for g in jsonl if g])
         fields = list(dict.fromkeys(k for keys in found for k in keys))
     names = columns(worker_tagger(key), level, fields)
@@ -230,7 +230,7 @@ def _partitions(entries, files_per_partition: int, bytes_per_partition: int) -> 
         except OSError:
             length = 0  # the worker that reads it reports why it cannot
         pieces = [None]
-        if name.endswith(JSONL_SUFFIX) and length > bytes_per_partition:
+        if name.lower().endswith(JSONL_SUFFIX) and length > bytes_per_partition:
             try:
                 pieces = jsonl_spans(path, bytes_per_partition)
             except ThemetagError:

@@ -367,9 +367,15 @@ def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None, st
     keep different ids. A folder without article files comes out as an
     InputError in its place.
     """
+    for entry in _walk_inputs(paths):
+        yield entry if isinstance(entry, InputError) else entry[:3]
+
+
+def _walk_inputs(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str, bool] | InputError]:
+    """:func:`iter_input_paths`'s entries, each with whether it was found in a folder (not named itself)."""
     for raw in paths:
         if raw == "-":
-            yield "-", None, "stdin"
+            yield "-", None, "stdin", False
             continue
         path = Path(raw)
         if path.is_dir():
@@ -377,9 +383,9 @@ def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None, st
             if not found:
                 yield InputError(f"{raw}: directory has no {', '.join(TEXT_SUFFIXES)} files")
             for p in found:
-                yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix()
+                yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix(), True
         else:
-            yield raw, raw, path.stem
+            yield raw, raw, path.stem, False
 
 
 def read_article_file(name: str, path: str | None, on_warning: Warn = _no_warning) -> str:
@@ -560,21 +566,32 @@ def read_articles(
 def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:
     """(name, path, id) of each input file, folders walked, ids made unique; nothing is read yet.
 
-    Two files named alike given apart (a/x.txt and b/x.txt) keep their names' stems only once: the later one
-    is known by its path as given. A Dask worker reads each entry with :func:`read_entry`.
+    A file's id is the first of these that no other file has: its name without the extension (inside a folder,
+    its path there); for a file found in a folder, that with the extension (``2025/brief.txt`` beside
+    ``2025/brief.md``), then its path as given without and with the extension; for a file named on the command
+    line, its path as given without the extension, then its name and its path with it; last, that path with
+    ``#2``, ``#3``... So ids are unique and, for the same inputs, stable. A JSON Lines file's id prefixes its rows' ids (``x:3``) where they have none. A Dask worker reads each
+    entry with :func:`read_entry`.
     """
-    seen: dict[str, str | None] = {}  # id → the file it was given to
-    for entry in iter_input_paths(paths):
+    used: dict[str, str | None] = {}  # id → the real path of the file that has it
+    for entry in _walk_inputs(paths):
         if isinstance(entry, InputError):
             yield entry
             continue
-        name, path, ident = entry
-        if path is None or not name.endswith(JSONL_SUFFIX):
-            real = os.path.realpath(path) if path is not None else None
-            if real is not None and seen.get(ident, real) != real:
-                ident = Path(name).with_suffix("").as_posix()
-            seen.setdefault(ident, real)
-        yield name, path, ident
+        name, path, ident, in_folder = entry
+        real = os.path.realpath(path) if path is not None else None
+        given = Path(name)
+        if in_folder:  # its path in the folder, then with the extension
+            candidates = [ident, ident + given.suffix, given.with_suffix("").as_posix(), given.as_posix()]
+        else:  # named on the command line: its path as given next
+            candidates = [ident, given.with_suffix("").as_posix(), ident + given.suffix, given.as_posix()]
+        chosen = next((c for c in candidates if used.get(c, real) == real), None)
+        k = 2
+        while chosen is None:
+            chosen = f"{given.as_posix()}#{k}" if used.get(f"{given.as_posix()}#{k}", real) == real else None
+            k += 1
+        used.setdefault(chosen, real)
+        yield name, path, chosen
 
 
 def read_entry(
@@ -585,8 +602,8 @@ def read_entry(
 
     ``span``: only this piece of a JSON Lines file (one of :func:`jsonl_spans`).
     """
-    if path is not None and name.endswith(JSONL_SUFFIX):
-        yield from _jsonl_articles(name, path, id_field, text_field, span)
+    if path is not None and name.lower().endswith(JSONL_SUFFIX):
+        yield from _jsonl_articles(name, path, id_field, text_field, span, ident=ident)
         return
     try:
         yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
@@ -630,7 +647,7 @@ def jsonl_spans(path: str | os.PathLike, span_bytes: int) -> list[tuple[int, int
 
 
 def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str = "text",
-                    span: tuple[int, int, int] | None = None) -> Iterator[Article | InputError]:
+                    span: tuple[int, int, int] | None = None, *, ident: str | None = None) -> Iterator[Article | InputError]:
     try:
         handle = open_input(path)
     except InputError as exc:
@@ -654,7 +671,7 @@ def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str 
             if not row[text_field].strip():
                 yield InputError(f"{where}: empty text")
                 continue
-            raw_id = row.get(id_field, f"{Path(name).stem}:{item.line}")
+            raw_id = row.get(id_field, f"{ident if ident is not None else Path(name).stem}:{item.line}")
             # bool is an int to Python but never an id; an id must print as what it is.
             if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
                 yield InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
@@ -686,7 +703,7 @@ def count_articles(paths: Iterable[str]) -> int | None:
         name, path, _ = entry
         if path is None:
             return None
-        if name.endswith(JSONL_SUFFIX):
+        if name.lower().endswith(JSONL_SUFFIX):
             try:
                 with open_input(path) as handle:
                     total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))

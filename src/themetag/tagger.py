@@ -15,6 +15,7 @@ schema, and the content hash; nothing in a model directory is executed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -376,7 +377,17 @@ class Tagger:
         template = frozenset(template)
         pending: list = []
         waiting = 0  # paragraphs in pending that the models will score
-        for k, item in enumerate(articles):
+        iterator = iter(articles)
+        for k in itertools.count():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except Exception:
+                # The input failed part-way (a file went missing, a generator raised): the articles read before it
+                # are tagged and given out first, then the error.
+                yield from self._tag_segmented(pending, unit, explain, errors, template)
+                raise
             try:
                 article = self._segmented(*_article_parts(k, item), unit)
             except InputError as exc:
