@@ -185,3 +185,12 @@ def test_tag_many_gives_out_what_it_read_before_its_input_failed():
 def test_kind_is_checked_the_same_with_a_scheduler(tmp_path):
     result = run("predict", ARTICLE, "--kind", "Content", "--scheduler", "local", "--out", tmp_path / "o")
     assert result.exit_code == 2 and "--kind must be" in result.output and not (tmp_path / "o").exists()
+
+
+def test_loading_labels_says_what_was_read_kept_and_left_out(labels):
+    lines = (labels / "seeds.jsonl").read_text().splitlines()
+    (labels / "more.jsonl").write_text(lines[0] + "\n" + json.dumps({"doc": "n", "para": 0, "text": "Not labeled yet."}) + "\n")
+    result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
+    assert result.exit_code == 0, result.output
+    assert f"labels: {len(lines) + 2} records in 2 files: {len(lines)} paragraphs kept" in result.output
+    assert "1 not labeled yet, 1 repeats of a record already read (counted once)" in result.output

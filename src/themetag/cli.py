@@ -225,6 +225,10 @@ def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[st
     if label_set.unlabeled:
         first = ", ".join(label_set.unlabeled[:3]) + (", ..." if len(label_set.unlabeled) > 3 else "")
         warn(f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}")
+    read = len(label_set.examples) + len(label_set.unlabeled) + len(label_set.duplicates)
+    typer.echo(f"labels: {read:,} records in {len(label_set.files)} files: {len(label_set.examples):,} paragraphs kept "
+               f"({len(label_set.content()):,} content), {len(label_set.unlabeled):,} not labeled yet, "
+               f"{len(label_set.duplicates):,} repeats of a record already read (counted once)", err=True)
     return label_set
 
 

@@ -76,6 +76,10 @@ class LabelSet:
     unlabeled: list[str] = field(default_factory=list)
     #: Things worth telling the user that did not stop loading (an article read as Windows-1252, say).
     warnings: list[str] = field(default_factory=list)
+    #: ``file:line`` of each record that repeats one already read, labels and all (counted once).
+    duplicates: list[str] = field(default_factory=list)
+    #: The label files read.
+    files: list[str] = field(default_factory=list)
 
     def content(self) -> list[Example]:
         return [e for e in self.examples if e.kind == "content"]
@@ -210,11 +214,14 @@ def load_labels(
     seen: dict[str, Example] = {}
     examples: list[Example] = []
     unlabeled: list[str] = []
+    duplicates: list[str] = []
+    read: list[str] = []
     for d in dirs:
         files = label_files(d)
         if not files:
             raise LabelError("no *.jsonl label files here", path=str(d))
         for f in files:
+            read.append(str(f))
             for example in _read_label_file(f, schema, corpus):
                 if isinstance(example, str):
                     unlabeled.append(example)
@@ -239,8 +246,11 @@ def load_labels(
                         path=example.source,
                         line=example.line,
                     )
+                else:
+                    duplicates.append(f"{example.source}:{example.line}")
     notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
-    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled, warnings=corpus.warnings)
+    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled,
+                    warnings=corpus.warnings, duplicates=duplicates, files=read)
 
 
 def _card_notes(path: Path) -> str:
