@@ -335,7 +335,11 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
     # A marker: an ALL-CAPS label standing alone, not a capitalised word mid-sentence.
     marker_at = [_is_caps_label(line) and (i + 1 == n or not _continues(lines[i + 1])) for i, line in enumerate(lines)]
     marker_at.append(False)
-    open_text: str | None = None  # a paragraph whose last line stopped mid-sentence
+    # A paragraph whose last line stopped mid-sentence, kept as its parts (joined once, when it closes: joining it
+    # line by line would be quadratic in a block of many lines) and its last _TAIL characters, which are all the
+    # rules look at (how it ends, its last word: a longer last word is no function word).
+    open_parts: list[str] | None = None
+    open_tail = ""
     close_after_next = False  # a teaser label takes exactly one line as its value
     list_end = 0  # lines before this index were taken with the list they belong to
     for i, line in enumerate(lines):
@@ -343,9 +347,9 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
             continue
         nxt = lines[i + 1] if i + 1 < n else None
         if bullet_at[i]:
-            if open_text is not None:
-                units.append(_Unit(open_text))
-                open_text = None
+            if open_parts is not None:
+                units.append(_Unit("".join(open_parts)))
+                open_parts = None
             # A run of bullets goes to one owner; joined once, so a long list stays linear.
             list_end = i + 1
             while bullet_at[list_end]:
@@ -353,21 +357,27 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
             # Each item with its bullet made "• " (what _BULLET.sub("• ", item, count=1) gives: the match is at 0).
             _add_list("\n".join("• " + lines[j][bullet_at[j].end() :] for j in range(i, list_end)), units)
             continue
-        if open_text is None and units and line[:1] in _CONTINUATION_STARTS:
-            # Punctuation left on its own line after a link closes the paragraph before it.
-            units[-1].text = _join(units[-1].text, line)
+        if open_parts is None and units and line[:1] in _CONTINUATION_STARTS:
+            # Punctuation left on its own line after a link closes the paragraph before it; a run of such lines
+            # (never bullets: no bullet starts so) is joined at once, each glued on without a space (see _join).
+            list_end = i + 1
+            while list_end < n and lines[list_end][:1] in _CONTINUATION_STARTS:
+                list_end += 1
+            units[-1].text += "".join(lines[i:list_end])
             continue
-        if open_text is not None:
-            open_text = _join(open_text, line)
+        if open_parts is not None:
+            glue = "" if line[:1] in _CONTINUATION_STARTS or open_tail.endswith(("(", "“", "‘", "[")) else " "  # as _join
+            open_parts += (glue, line)
+            open_tail = (open_tail + glue + line)[-_TAIL:]
             # "SEE ALSO" / ":" / "Title": the label's value is the next line that has words.
             if close_after_next:
-                if not open_text.endswith(":"):
+                if not open_tail.endswith(":"):
                     close_after_next = False
-                    units.append(_Unit(open_text))
-                    open_text = None
+                    units.append(_Unit("".join(open_parts)))
+                    open_parts = None
                 continue
         elif nxt is not None and not bullet_at[i + 1] and _is_label_line(line):
-            open_text = line
+            open_parts, open_tail = [line], line[-_TAIL:]
             close_after_next = bool(_TEASER_LABEL.match(line))
             continue
         elif marker_at[i]:
@@ -384,13 +394,17 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
             units.append(_Unit(line, heading_like=True))
             continue
         else:
-            open_text = line
-        # (open_text ends with this line: it ends a sentence when the line does.)
-        if line.endswith(_CLOSERS) or nxt is None or bullet_at[i + 1] or (marker_at[i + 1] and not _mid_phrase(open_text)):
-            units.append(_Unit(open_text))
-            open_text = None
-    if open_text is not None:
-        units.append(_Unit(open_text))
+            open_parts, open_tail = [line], line[-_TAIL:]
+        # (The open paragraph ends with this line: it ends a sentence when the line does.)
+        if line.endswith(_CLOSERS) or nxt is None or bullet_at[i + 1] or (marker_at[i + 1] and not _mid_phrase(open_tail)):
+            units.append(_Unit("".join(open_parts)))
+            open_parts = None
+    if open_parts is not None:
+        units.append(_Unit("".join(open_parts)))
+
+
+#: How much of an open paragraph's end the line rules read (its last characters; see _add_line_units).
+_TAIL = 256
 
 
 # --------------------------------------------------------------------------- HTML
