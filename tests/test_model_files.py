@@ -155,6 +155,23 @@ def _nan_weight(arrays):
     arrays["stance_coef"][3, 1] = np.nan
 
 
+def _repeated_word(arrays):
+    arrays["word_vocabulary"][5] = arrays["word_vocabulary"][6]
+
+
+def _complex_weights(arrays):
+    arrays["stance_coef"] = arrays["stance_coef"].astype(complex)
+
+
+def _date_idf(arrays):
+    arrays["word_idf"] = np.zeros(arrays["word_idf"].shape, dtype="datetime64[s]")
+
+
+def _memory_twice(arrays):
+    arrays["kind_memory_keys"] = np.array(["listen", "listen"])
+    arrays["kind_memory_kinds"] = np.array([2, 2], dtype=np.int8)
+
+
 @pytest.mark.parametrize(
     "arrays, settings, message",
     [
@@ -165,14 +182,23 @@ def _nan_weight(arrays):
         (None, _set("stance_weights", {"favor": 0}), "weight of stance 'favor'"),
         (None, _set("kind_source", "oracle"), "kind_source must be"),
         (_nan_weight, None, "not finite"),
+        (_repeated_word, None, "'word_vocabulary' repeats an entry"),
+        (_complex_weights, None, "'stance_coef' must hold real numbers"),
+        (_date_idf, None, "'word_idf' must hold real numbers"),
+        (_memory_twice, None, "'kind_memory_keys' repeats an entry"),
     ],
-    ids=["word n-grams 1-3000", "char n-grams from 0", "threshold -1", "threshold NaN", "stance weight 0", "unknown kind source", "NaN weight"],
+    ids=["word n-grams 1-3000", "char n-grams from 0", "threshold -1", "threshold NaN", "stance weight 0", "unknown kind source", "NaN weight",
+         "a word twice (tagging looped forever)", "complex weights", "dates for IDF", "kind memory twice"],
 )
 def test_a_model_with_a_valid_hash_but_impossible_settings_is_refused(copy, arrays, settings, message):
-    """What a forger who knows the format (and rewrites the hash) could write: refused before any tagging."""
+    """What a forger who knows the format (and rewrites the hash) could write: refused before any tagging, at once."""
+    import time
+
     _edit(copy, arrays, settings, rehash=True)
+    start = time.perf_counter()
     with pytest.raises(ModelError, match=message):
         load(copy)
+    assert time.perf_counter() - start < 10
 
 
 def test_malformed_metadata_is_refused_in_one_message(copy):

@@ -269,6 +269,7 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
     found = {k: (v.dtype.str, v.shape) for k, v in arrays.items()}
     if found != expected:
         raise ModelError(f"{ARRAYS_FILE} does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)")
+    _check_kinds(arrays)
     if settings.get("sha256") != content_hash(settings, arrays):
         raise ModelError(f"{ARRAYS_FILE} or metadata.json was changed after training: the content hash does not match")
     n_features = len(arrays["word_vocabulary"]) + len(arrays["char_vocabulary"]) + len(features.get("cues", {}))
@@ -301,6 +302,25 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
             "this model was trained with a stemmer that stems differently from the one installed (snowballstemmer); "
             "its features would differ: retrain it with `themetag train`"
         )
+
+
+def _check_kinds(arrays: dict[str, np.ndarray]) -> None:
+    """Every array of the kind training writes, before any table is built from it: vocabularies of unique strings
+    (a repeated n-gram would make the feature tables' lookups run forever), weights and IDF of real floats (not
+    complex, not dates), heads with at least one class, everything one-dimensional or a matrix as written."""
+    for name, values in arrays.items():
+        if name.endswith("_vocabulary") or name == "kind_memory_keys":
+            if values.dtype.kind != "U" or values.ndim != 1:
+                raise ModelError(f"array {name!r} must be a list of strings, not {values.dtype} of shape {values.shape}")
+            if len(np.unique(values)) != len(values):
+                raise ModelError(f"array {name!r} repeats an entry; a model's vocabulary holds each n-gram once")
+        elif name.endswith(("_idf", "_coef", "_intercept")):
+            if values.dtype.kind != "f" or values.dtype.itemsize not in (4, 8):
+                raise ModelError(f"array {name!r} must hold real numbers (float), not {values.dtype}")
+            if name.endswith("_coef") and (values.ndim != 2 or values.shape[1] == 0):
+                raise ModelError(f"array {name!r} must be a matrix with a column per class, not of shape {values.shape}")
+            if not name.endswith("_coef") and values.ndim != 1:
+                raise ModelError(f"array {name!r} must be one-dimensional, not of shape {values.shape}")
 
 
 #: The widest n-gram ranges a model may ask for: beyond these, features cost memory for nothing.
