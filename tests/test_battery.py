@@ -266,3 +266,38 @@ def test_hostile_case(name: str, tmp_path: Path) -> None:
     assert not changed, f"pre-existing files changed: {changed}"
     new = set(after) - set(before) - set(case.may_create)
     assert not {n for n in new if not n.startswith(".") and not n.endswith(".lock")}, f"files left behind: {sorted(new)}"
+
+
+def test_inputs_that_ended_in_internal_errors_get_one_line(tmp_path):
+    """Each of these once ended in 'internal error' (exit 3): now one line naming the file, exit 1 (or 2 for usage)."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from themetag.cli import app
+
+    def run(*args):
+        result = CliRunner().invoke(app, [str(a) for a in args])
+        assert "internal error" not in result.output and "Traceback" not in result.output
+        return result
+
+    task = {"id": 1, "data": {"text": "Troops burned coca.", "para": "9" * 5000},
+            "annotations": [{"result": [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": ["neutral"]}}]}]}
+    (tmp_path / "ls.json").write_text(_json.dumps([task]))
+    result = run("import-labels", tmp_path / "ls.json", "--from", "label-studio", "--schema", REPO / "labels", "--out", tmp_path / "o.jsonl")
+    assert result.exit_code == 1 and '"para" must be a paragraph index' in result.output and len(result.output) < 600
+    (tmp_path / "S").mkdir()
+    (tmp_path / "S" / "schema.json").write_text('{"themes": [{"a": 1}], "stances": ["favor", "neutral"]}')
+    result = run("import-labels", tmp_path / "ls.json", "--from", "label-studio", "--schema", tmp_path / "S", "--out", tmp_path / "o.jsonl")
+    assert result.exit_code == 1 and '"themes" lists names (strings)' in result.output
+    (tmp_path / "deep.toml").write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = run("evaluate", "--labels", REPO / "labels", "--config", tmp_path / "deep.toml")
+    assert result.exit_code == 1 and "nested too deep" in result.output
+    result = run("predict", REPO / "seeds" / "002_b13f9584dabc5cc1.txt", "--scheduler", "not a url", "--out", tmp_path / "d")
+    assert result.exit_code == 1 and "not a scheduler address" in result.output
+
+
+def test_predict_works_with_standard_error_closed():
+    result = subprocess.run([sys.executable, "-m", "themetag", "predict", str(REPO / "seeds" / "002_b13f9584dabc5cc1.txt")],
+                            capture_output=False, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=120, text=True)
+    assert result.returncode == 0 and '"dominant_themes"' in result.stdout

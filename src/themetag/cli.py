@@ -616,7 +616,13 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         raise typer.Exit(EXIT_USAGE)
     with cluster.client(scheduler) as dask_client:
         if parquet:
-            results = cluster.tag_frame(dd.read_parquet(parquet), text=text_field, id=id_field, model=model, unit=unit, level=level, kinds=kinds)
+            try:
+                frame = dd.read_parquet(parquet)
+            except Exception as exc:  # pyarrow's and Dask's own errors for a file that is not Parquet, one line each
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
+                error(f"{', '.join(parquet)}: cannot read as Parquet ({first})")
+                raise typer.Exit(EXIT_INPUT) from None
+            results = cluster.tag_frame(frame, text=text_field, id=id_field, model=model, unit=unit, level=level, kinds=kinds)
         else:
             results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=id_field, text_field=text_field)
         workers = len(dask_client.scheduler_info().get("workers", {}))
@@ -1128,6 +1134,9 @@ def check_labels_command(
 
 
 def main() -> None:
+    if sys.stderr is None:
+        # Started with standard error closed (`themetag ... 2>&-`): messages go nowhere, and the work is still done.
+        sys.stderr = open(os.devnull, "w")
     if sys.stdout is None:
         # Started with standard output closed (`themetag ... >&-`): Python leaves it None.
         if sys.stderr is not None:

@@ -254,4 +254,11 @@ def client(scheduler: str):
 
     if scheduler == "local":
         return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None))
-    return Client(scheduler)
+    import re
+
+    if not re.fullmatch(r"[a-z][a-z0-9+.-]*://[^\s/:]+(?::\d{1,5})?/?", scheduler):
+        raise InputError(f"--scheduler {scheduler!r}: not a scheduler address; give 'local' or one such as tcp://host:8786")
+    try:
+        return Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({type(exc).__name__}: {str(exc)[:200]})") from None

@@ -83,6 +83,8 @@ def parse_config(text: str, where: str = "<config>") -> TrainConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise LabelError(f"not valid TOML: {exc}", path=where) from None
+    except RecursionError:  # arrays or tables nested thousands deep: no training config looks like that
+        raise LabelError("not a training config: values nested too deep", path=where) from None
     weights = data.pop("source_weights", None)
     if weights is not None:
         data["source_weights"] = weights or None

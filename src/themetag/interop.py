@@ -232,10 +232,11 @@ def _as_para(value: object, fail: Fail) -> int | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a numeric column read through pandas
-    elif isinstance(value, str) and value.strip().isdigit():
-        value = int(value)  # a CSV import
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 18:
+        value = int(value)  # a CSV import (no paragraph index has more than 18 digits: longer is refused below)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise fail(f"\"para\" must be a paragraph index (0 or more), got {value!r}")
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+        raise fail(f"\"para\" must be a paragraph index (0 or more), got {shown}")
     return value
 
 

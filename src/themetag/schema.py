@@ -131,6 +131,9 @@ def _name(value: object, path: str) -> str:
 def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
     """Accept {"name": {"cues": [...]}, ...} or ["name", ...]; names must be plain identifiers."""
     if isinstance(value, list):
+        odd = next((name for name in value if not isinstance(name, str)), None)
+        if odd is not None:
+            raise LabelError(f"\"{what}\" lists names (strings), got {json.dumps(odd)[:80]}", path=path)
         value = {name: {} for name in value}
     if not isinstance(value, dict):
         raise LabelError(f"\"{what}\" must be an object of names or a list of names", path=path)
