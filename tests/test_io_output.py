@@ -410,3 +410,15 @@ def test_results_as_data_frames(articles):
     set_aside = by_paragraph["kind"] != "content"
     assert by_paragraph.loc[set_aside, "p_neutral"].isna().all() and by_paragraph.loc[~set_aside, "p_neutral"].notna().all()
     pd.testing.assert_frame_equal(articles[0].to_frame(), by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True))
+
+
+def test_table_output_shows_control_characters_of_ids_escaped(tmp_path):
+    from typer.testing import CliRunner
+
+    from themetag.cli import app
+
+    rows = tmp_path / "a.jsonl"
+    rows.write_text(json.dumps({"id": "evil\u001b[2J\u202eid", "text": "The army burned coca fields in the valley on Monday."}) + "\n")
+    for extra in ([], ["--paragraphs"]):
+        out = CliRunner().invoke(app, ["predict", str(rows), "--format", "table", *extra]).stdout
+        assert "\u001b" not in out and "\u202e" not in out and "evil\\x1b[2J\\u202eid" in out

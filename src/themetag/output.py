@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 import tempfile
 import warnings
@@ -278,9 +279,23 @@ class CsvWriter(_FlatTableWriter):
                 csv.field_size_limit(limit)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences, carriage returns, bidirectional
+    overrides) shown as ``\\xNN``/``\\uNNNN`` instead of acting on the screen.
+
+    >>> printable("id\x1b[2Jx")
+    'id\\x1b[2Jx'
+    """
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
+
+
 @register("table")
 class TableWriter(ResultWriter):
-    """Aligned text for reading on a terminal (paragraphs under a header row); long paragraphs cut at 70 characters."""
+    """Aligned text for reading on a terminal (paragraphs under a header row); long paragraphs cut at 70 characters.
+    Ids and texts come from the inputs: their control characters are shown escaped (:func:`printable`)."""
 
     def __init__(self, out: TextIO, **options):
         super().__init__(out, **options)
@@ -290,20 +305,21 @@ class TableWriter(ResultWriter):
         out = self.out
         if not self.paragraphs:
             out.write(
-                f"{article.id}: themes={';'.join(article.dominant_themes) or '-'} stance={article.stance or '-'} "
+                f"{printable(article.id)}: themes={';'.join(article.dominant_themes) or '-'} stance={article.stance or '-'} "
                 f"content_paragraphs={article.counts['content']}\n"
             )
         else:
             for row, p in zip(article.paragraph_rows(explanation=self.explain), article.paragraphs):
                 if not self._keep(p.kind):
                     continue
+                shown_id = printable(article.id)
                 if not self._header_written:
-                    out.write(f"{'id':<{len(str(article.id))}}  {'para':<4} {'kind':<11} {'stance':<8} {'themes':<40} text\n")
+                    out.write(f"{'id':<{len(shown_id)}}  {'para':<4} {'kind':<11} {'stance':<8} {'themes':<40} text\n")
                     self._header_written = True
-                text = p.text.replace("\n", " ")
-                out.write(f"{article.id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text[:70]}\n")
+                text = printable(p.text.replace("\n", " ")[:70])
+                out.write(f"{shown_id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text}\n")
                 if row.get("explanation"):
-                    out.write(f"      because  {row['explanation']}\n")
+                    out.write(f"      because  {printable(row['explanation'])}\n")
         out.flush()
 
 
@@ -493,7 +509,7 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO, *, columns: Iterable[str
         def cell(value) -> str:
             if isinstance(value, float):
                 return "-" if value != value else f"{value:.4f}"
-            return "" if value is None else str(value)
+            return "" if value is None else printable(value)
 
         table = [names] + [[cell(row.get(k)) for k in names] for row in rows]
         widths = [max(len(line[i]) for line in table) for i in range(len(names))]
