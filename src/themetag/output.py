@@ -283,8 +283,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u206
 
 
 def printable(text: object) -> str:
-    """Text safe to print on a terminal: control characters (escape sequences, carriage returns, bidirectional
-    overrides) shown as ``\\xNN``/``\\uNNNN`` instead of acting on the screen.
+    r"""Text safe to print on a terminal: control characters (escape sequences, carriage returns, bidirectional
+    overrides) shown as ``\xNN``/``\uNNNN`` instead of acting on the screen.
 
     >>> printable("id\x1b[2Jx")
     'id\\x1b[2Jx'
