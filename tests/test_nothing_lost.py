@@ -194,3 +194,11 @@ def test_loading_labels_says_what_was_read_kept_and_left_out(labels):
     assert result.exit_code == 0, result.output
     assert f"labels: {len(lines) + 2} records in 2 files: {len(lines)} paragraphs kept" in result.output
     assert "1 not labeled yet, 1 repeats of a record already read (counted once)" in result.output
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.TSV", "t.parquet"])
+def test_a_table_is_refused_with_a_hint_not_tagged_as_one_article(tmp_path, name):
+    table = tmp_path / name
+    table.write_text("id,text\n1,The army burned coca fields.\n")
+    result = run("predict", table, "--format", "jsonl")
+    assert result.exit_code == 1 and "a table, not an article" in result.output and result.stdout == ""

@@ -37,6 +37,8 @@ from .errors import InputError, OutputError, ThemetagError
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 #: Files with this ending hold one article per line: ``{"id": ..., "text": ...}``.
 JSONL_SUFFIX = ".jsonl"
+#: Tables: named on the command line, refused with a hint rather than tagged as one article of raw cells.
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".xlsx", ".xls")
 #: The largest article file, and the longest JSON Lines line, read.
 MAX_FILE_BYTES = 20_000_000
 
@@ -384,6 +386,12 @@ def _walk_inputs(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str, b
                 yield InputError(f"{raw}: directory has no {', '.join(TEXT_SUFFIXES)} files")
             for p in found:
                 yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix(), True
+        elif path.suffix.lower() in TABLE_SUFFIXES:
+            yield InputError(
+                f"{raw}: a table, not an article: give its rows as JSON Lines, one {{\"id\", \"text\", ...}} object each "
+                "(pandas: df.to_json('rows.jsonl', orient='records', lines=True); --text-field and --id-field name other "
+                "columns), or Parquet with --scheduler"
+            )
         else:
             yield raw, raw, path.stem, False
 
