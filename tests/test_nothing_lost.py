@@ -202,3 +202,56 @@ def test_a_table_is_refused_with_a_hint_not_tagged_as_one_article(tmp_path, name
     table.write_text("id,text\n1,The army burned coca fields.\n")
     result = run("predict", table, "--format", "jsonl")
     assert result.exit_code == 1 and "a table, not an article" in result.output and result.stdout == ""
+
+
+def test_second_hostile_pass_writers(labels, tmp_path):
+    """Cases a hostile pass found after the first round: each once lost or replaced a file silently."""
+    same = tmp_path / "same.json"
+    result = run("evaluate", "--labels", labels, "--folds", 2, "--predictions", same, "--output", same)
+    assert result.exit_code == 1 and "is also where" in result.output and not same.exists()
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "index.md").write_text("my notes")
+    result = run("evaluate", "--labels", labels, "--folds", 2, "--report", report)
+    assert result.exit_code == 1 and "holds index.md" in result.output and (report / "index.md").read_text() == "my notes"
+    articles = tmp_path / "articles"
+    shutil.copytree(REPO / "seeds", articles)
+    result = run("evaluate", "--labels", labels, "--folds", 2, "--articles", articles,
+                 "--predictions", articles / "000_35c1464d740412a7.txt", "--force")
+    assert result.exit_code == 1 and "is inside the input folder" in result.output
+    from themetag.tagger import default_model_path
+
+    result = run("predict", ARTICLE, "--out", default_model_path() / "README.md", "--force")
+    assert result.exit_code == 1 and "is inside the input folder" in result.output
+    result = run("train", "--labels", labels, "--out", tmp_path / "m", "--changes", tmp_path / "m" / "changes.jsonl", "--no-evaluate")
+    assert result.exit_code == 1 and not (tmp_path / "m").exists()
+    result = run("predict", ARTICLE, "--scheduler", "local", "--explain", 3, "--out", tmp_path / "d")
+    assert result.exit_code == 2 and "--scheduler writes Parquet" in result.output
+
+
+def test_plot_never_writes_over_its_input_or_earlier_pictures(tmp_path):
+    pytest.importorskip("pandas")
+    pytest.importorskip("matplotlib")
+    rows = tmp_path / "p"
+    rows.mkdir()
+    tags = rows / "by_outlet.csv"
+    texts = tmp_path / "a.jsonl"
+    texts.write_text("".join(json.dumps({"id": f"a{i}", "outlet": "X" if i % 2 else "Y", "date": f"2020-0{i % 9 + 1}-01",
+                                         "text": ARTICLE.read_text(encoding="utf-8")}) + "\n" for i in range(4)))
+    assert run("predict", texts, "--out", tags).exit_code == 0
+    before = tags.read_bytes()
+    result = run("plot", tags, "--out", rows)
+    assert result.exit_code == 1 and "is the input" in result.output and tags.read_bytes() == before
+    out = tmp_path / "plots"
+    assert run("plot", tags, "--out", out).exit_code == 0
+    (out / "over_time.csv").write_text("mine")
+    result = run("plot", tags, "--out", out)
+    assert result.exit_code == 1 and "pass --force" in result.output and (out / "over_time.csv").read_text() == "mine"
+    assert run("plot", tags, "--out", out, "--force").exit_code == 0
+
+
+def test_another_targets_temporary_file_is_never_taken_for_a_stale_one(tmp_path):
+    other = tmp_path / ".tags.2024.jsonl.999999999.abcdefgh.tmp"  # "tags.2024.jsonl" being written: not tags's
+    other.write_text("partial")
+    assert run("predict", ARTICLE, "--out", tmp_path / "tags").exit_code == 0
+    assert other.exists()

@@ -341,10 +341,15 @@ def train_command(
     from .store import check_model_target
 
     config = _train_config(config_path, seed, stance_decision, source_weight)
-    check_not_an_input(out, [*labels, metrics, config_path], inside=False)
+    inputs = [*labels, metrics, config_path, _articles_option(articles), _corpus_option(corpus)]
+    check_not_an_input(out, inputs, inside=False)
     check_model_target(Path(out), replace=force, keep_previous=True)
     if changes:  # --force is the model's: an existing --changes file is refused, not replaced
-        claim_output(changes, force=False, inputs=[*labels, metrics, config_path], option="--changes")
+        # Nor inside the model folder (or its .previous): a model folder holds the model's files only.
+        claim_output(changes, force=False, inputs=[*inputs, out, f"{out}.previous"], option="--changes")
+        if Path(changes).resolve().is_relative_to(Path(out).resolve()):
+            error(f"{changes}: inside the model folder {out}, which holds the model's files only; write it elsewhere")
+            raise typer.Exit(EXIT_INPUT)
     previous = None
     if Path(out).exists():
         try:
@@ -376,6 +381,8 @@ def train_command(
 
             write_jsonl(comparison["changes"], changes)
             typer.echo(f"changed predictions written to {changes}", err=True)
+    elif changes:
+        warn(f"{changes} was not written: there was no earlier model at {out} to compare with")
 
 
 @command("evaluate")
@@ -393,21 +400,23 @@ def evaluate_command(
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Plotted with --report."),
     output: Optional[str] = typer.Option(None, "--output", help="Write the headline metrics here as JSON (what a trained model stores in metadata.json \"cv\")."),
-    force: bool = typer.Option(False, "--force", help="Replace existing --predictions and --output files."),
+    force: bool = typer.Option(False, "--force", help="Replace existing --predictions and --output files and the --report folder's files."),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
-    from .io import check_not_an_input, check_output_folder, claim_output
-    from .report import format_table, report_figure_class, write_predictions, write_report
+    from .io import check_distinct_outputs, check_not_an_input, claim_output
+    from .report import REPORT_FILES, check_report_folder, format_table, report_figure_class, write_predictions, write_report
     from .workflow import evaluate_labels
 
     config = _train_config(config_path, seed, stance_decision, source_weight, folds=folds)
     # Outputs are checked before the minutes of cross-validation, not after.
+    inputs = [*labels, config_path, _articles_option(articles), _corpus_option(corpus)]
+    check_distinct_outputs(predictions, output, *(Path(report_dir) / name for name in REPORT_FILES) if report_dir else ())
     for path, option in ((predictions, "--predictions"), (output, "--output")):
         if path:
-            claim_output(path, force=force, inputs=[*labels, config_path], option=option)
+            claim_output(path, force=force, inputs=inputs, option=option)
     if report_dir:
-        check_not_an_input(report_dir, [*labels, config_path])
-        check_output_folder(report_dir)
+        check_not_an_input(report_dir, inputs)
+        check_report_folder(report_dir, force=force)
         report_figure_class()
     label_set = _load_labels(labels, corpus, articles)
     report = evaluate_labels(label_set, config, loso=loso, curve=curve, progress=_progress)
@@ -419,7 +428,7 @@ def evaluate_command(
     if predictions:
         write_predictions(report, predictions)
     if report_dir:
-        page = write_report(report, report_dir)
+        page = write_report(report, report_dir, force=force)
         typer.echo(f"report: {page}", err=True)
 
 
@@ -444,7 +453,7 @@ def evaluate_segmentation_command(
     from .io import claim_output, write_text
 
     if output:
-        claim_output(output, force=force, inputs=[*labels, articles], option="--output")
+        claim_output(output, force=force, inputs=[*labels, articles, _corpus_option(corpus)], option="--output")
     label_set = _load_labels(labels, corpus, articles)
     scores = segmentation_scores(label_set.examples)
     if not scores["overall"]["paragraphs"]:
@@ -530,6 +539,9 @@ def predict_command(
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
     if scheduler is not None:
+        if explain or (fmt is not None and fmt != "parquet"):
+            error("--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)")
+            raise typer.Exit(EXIT_USAGE)
         _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field)
         return
     if fmt is None and out is not None:
@@ -545,7 +557,7 @@ def predict_command(
     if out is not None:
         from .io import claim_output
 
-        claim_output(out, force=force, inputs=[*paths, model])
+        claim_output(out, force=force, inputs=[*paths, _model_folder(model)])
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
     furniture = frozenset()
@@ -597,8 +609,9 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
     if target.exists():
         error(f"{out} exists; name a new folder (nothing is replaced)")
         raise typer.Exit(EXIT_INPUT)
-    from .io import check_output_path
+    from .io import check_not_an_input, check_output_path
 
+    check_not_an_input(target, [*paths, _model_folder(model)])
     check_output_path(target)
     try:
         import dask
@@ -628,6 +641,9 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         workers = len(dask_client.scheduler_info().get("workers", {}))
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            folder.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder is for whoever the umask allows
         except OSError as exc:
             error(f"{out}: cannot write here: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT) from None
@@ -699,6 +715,13 @@ def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, te
 LABEL_TOOLS = ("label-studio", "doccano")
 TABLE_FORMATS = ("csv", "tsv", "jsonl")
 SCHEMA_HELP = "The label schema (schema.json, or its folder) [default: labels/schema.json if present, else the shipped model's]."
+
+
+def _model_folder(model: Optional[str]) -> Path:
+    """The model folder a command reads (the shipped one without --model): an input no output may be written into."""
+    from .tagger import default_model_path
+
+    return Path(model) if model else default_model_path()
 
 
 def _schema_file(path: Optional[str]) -> Optional[Path]:
@@ -846,7 +869,7 @@ def plot_command(
     period: str = typer.Option("auto", "--period", help="Time step: month, quarter, year, or auto (months up to three years of dates, else years)."),
     image_format: str = typer.Option("png", "--format", "-f", help="Estimates: png, svg or pdf."),
     dpi: int = typer.Option(200, "--dpi", min=50, max=1200, help="Estimates: resolution of PNG pictures."),
-    force: bool = typer.Option(False, "--force", help="Estimates: replace existing pictures (refused otherwise)."),
+    force: bool = typer.Option(False, "--force", help="Replace existing pictures and tables (refused otherwise)."),
 ) -> None:
     """Draw estimates with their intervals, or a tagged collection's theme shares and stance counts.
 
@@ -866,6 +889,12 @@ def plot_command(
         raise typer.Exit(EXIT_USAGE)
     _choice(image_format, "--format", ("png", "svg", "pdf"))
     check_output_folder(out)
+    from .collection import COLLECTION_FILES
+    from .io import check_not_an_input
+
+    estimate_files = [f"estimates_themes.{image_format}", f"estimates_stances.{image_format}", f"estimate_trends.{image_format}"]
+    for name in (*COLLECTION_FILES, *estimate_files):
+        check_not_an_input(Path(out) / name, [results])  # a picture's table must never be written over the results read
     if is_estimates_file(results):
         try:
             paths = plot_estimates(results, out, fmt=image_format, dpi=dpi, force=force, by=by, on_warning=warn)
@@ -885,7 +914,7 @@ def plot_command(
     except (OSError, ValueError) as exc:  # pandas' readers (CSV, Parquet)
         error(f"{results}: cannot read ({exc})")
         raise typer.Exit(EXIT_INPUT) from None
-    for path in plot_collection(frame, out, by=by, period=period):
+    for path in plot_collection(frame, out, by=by, period=period, force=force):
         typer.echo(str(path))
 
 
@@ -962,7 +991,7 @@ def sample_command(
     level = _choice(level, "--level", LEVELS)
     allocation = _choice(allocation, "--allocation", ALLOCATIONS)
     unit = _unit_option(unit)
-    claim_output(out, force=force, inputs=[*paths, model])
+    claim_output(out, force=force, inputs=[*paths, _model_folder(model)])
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
     bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
@@ -1025,7 +1054,7 @@ def estimate_command(
         fmt = "table" if sys.stdout.isatty() and out is None else "jsonl"
     fmt = _choice(fmt, "--format", ROW_FORMATS)
     if out is not None:
-        claim_output(out, force=force, inputs=[*paths, *validation, model])
+        claim_output(out, force=force, inputs=[*paths, *validation, _model_folder(model)])
     try:
         import ppi_py  # noqa: F401  (checked before the collection is tagged)
     except ImportError:

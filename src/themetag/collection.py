@@ -76,7 +76,11 @@ def summarize(frame, key) -> "tuple":
     return shares, stance, articles
 
 
-def plot_collection(frame, out: str | Path, *, by: str | None = None, period: str = "auto") -> list[Path]:
+#: The files plot_collection writes.
+COLLECTION_FILES = ("over_time.csv", "over_time.png", "by_outlet.csv", "by_outlet.png")
+
+
+def plot_collection(frame, out: str | Path, *, by: str | None = None, period: str = "auto", force: bool = False) -> list[Path]:
     """Write the over-time view (by ``date``) and the by-outlet view of a results frame into folder ``out``.
 
     ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years).
@@ -94,6 +98,11 @@ def plot_collection(frame, out: str | Path, *, by: str | None = None, period: st
     from .io import atomic_output, write_text
 
     out = Path(out)
+    taken = [name for name in COLLECTION_FILES if (out / name).exists()]
+    if taken and not force:
+        from .errors import OutputError
+
+        raise OutputError(f"holds {', '.join(taken)}, which the plot would replace; pass --force, or name another folder", path=str(out))
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     views = []

@@ -457,10 +457,14 @@ def _remove_stale_temporaries(target: Path) -> None:
         leftovers = list(target.parent.glob(f".{glob.escape(target.name)}.*.tmp"))
     except OSError:
         return
+    # Exactly what atomic_output names them: ".NAME.PID.XXXXXXXX.tmp" (tempfile's 8 characters), so that the
+    # temporary file of another target ("NAME.2024.jsonl") is never taken for one of this target's.
+    ours = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[a-z0-9_]{{8}}\.tmp")
     for leftover in leftovers:
-        pid = leftover.name[len(target.name) + 2 :].split(".", 1)[0]
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue  # not one of ours (no pid), or this process's own
+        match = ours.fullmatch(leftover.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue  # not one of ours, or this process's own
+        pid = match.group(1)
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
@@ -479,6 +483,18 @@ def claim_output(path: str | os.PathLike, *, force: bool = False, inputs: Iterab
     check_output_path(target)
     if target.exists() and not force:
         raise OutputError(f"exists; pass --force to replace it (only this command's own --force covers {option})", path=str(path))
+
+
+def check_distinct_outputs(*paths: str | os.PathLike | None) -> None:
+    """Refuse two outputs of one command that are the same file: the second would silently replace the first."""
+    seen: dict[Path, str] = {}
+    for path in paths:
+        if path is None:
+            continue
+        key = Path(path).resolve()
+        if key in seen:
+            raise OutputError(f"is also where {seen[key]} goes: give each output its own file", path=str(path))
+        seen[key] = str(path)
 
 
 def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], *, inside: bool = True) -> None:

@@ -147,15 +147,32 @@ def report_figure_class():
     return Figure
 
 
-def write_report(report: "CVReport", directory: str | Path) -> Path:
+#: The files a report folder holds (write_report); an existing one is replaced only with force.
+REPORT_FILES = ("index.md", "predictions.jsonl", "themes.png", "stance_confusion.png", "reliability.png", "learning_curve.png")
+
+
+def check_report_folder(directory: str | Path, *, force: bool = False) -> None:
+    """Refuse, before any work, a report folder holding a file the report would replace (without ``force``)."""
+    from .errors import OutputError
+    from .io import check_output_folder
+
+    out = Path(directory)
+    check_output_folder(out)
+    taken = [name for name in REPORT_FILES if (out / name).exists()]
+    if taken and not force:
+        raise OutputError(f"holds {', '.join(taken)}, which the report would replace; pass --force, or name another folder",
+                          path=str(out))
+
+
+def write_report(report: "CVReport", directory: str | Path, *, force: bool = False) -> Path:
     """Write index.md with per-theme precision/recall, the stance confusion matrix and a reliability plot (PNGs)."""
     Figure = report_figure_class()
     import numpy as np
 
-    from .io import check_output_folder, write_text
+    from .io import write_text
 
     out = Path(directory)
-    check_output_folder(out)
+    check_report_folder(out, force=force)
     out.mkdir(exist_ok=True)
     schema = report.schema
     per = report.overall["themes"]["per_theme"]
