@@ -255,3 +255,23 @@ def test_another_targets_temporary_file_is_never_taken_for_a_stale_one(tmp_path)
     other.write_text("partial")
     assert run("predict", ARTICLE, "--out", tmp_path / "tags").exit_code == 0
     assert other.exists()
+
+
+def test_second_hostile_pass_loaders(tmp_path):
+    # One stray byte in a UTF-8 article: an error naming its line, not every accent garbled.
+    article = tmp_path / "a.txt"
+    article.write_bytes("Peru’s army, café growers.\n\n".encode() + b"A stray \x9d byte.\n")
+    result = run("predict", article)
+    assert result.exit_code == 1 and f"{article}:3: byte 0x9d is not UTF-8" in result.output
+    # The same id in two shards: an error naming both places, the first kept.
+    for shard in ("a", "b"):
+        (tmp_path / shard).mkdir()
+        (tmp_path / shard / "x.jsonl").write_text('{"id": 1, "text": "The army burned coca fields in the valley."}\n')
+    result = run("predict", tmp_path / "a" / "x.jsonl", tmp_path / "b" / "x.jsonl", "--format", "csv")
+    assert result.exit_code == 1 and "id '1' was already given at" in result.output
+    assert [r.split(",")[0] for r in result.stdout.splitlines()[1:]] == ["1"]
+    # Label files named in upper case are label files.
+    labels = copy_seed_labels(tmp_path / "L")
+    (labels / "seeds.jsonl").rename(labels / "SEEDS.JSONL")
+    result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
+    assert result.exit_code == 0 and "in 1 files: 215 paragraphs kept" in result.output

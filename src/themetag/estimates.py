@@ -289,7 +289,7 @@ def read_validation(sources, *, themes: Iterable[str], stances: Iterable[str]) -
             if not isinstance(source, (str, os.PathLike)):
                 raise InputError(f"validation must be label files or a list of records, got {type(source).__name__}")
             path = Path(source)
-            files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".jsonl" and not p.is_dir()) if path.is_dir() else [path]
             if path.is_dir() and not files:
                 raise LabelError("no *.jsonl label files in this folder", path=str(path))
             for file in files:

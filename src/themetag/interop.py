@@ -812,36 +812,11 @@ class _Names:
         return self._name(cell.strip(), self.stance_names, self.schema.stances)
 
 
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
-
-
 def decode_table(raw: bytes, where: str, encoding: str | None = None) -> tuple[str, str | None]:
-    """(text, a note or None) of a table's bytes. UTF-8; else, with ``encoding``, that; else Windows-1252, but only
-    when the file holds no UTF-8 at all (one bad byte in a UTF-8 file must not turn every "é" into "Ã©"), and
-    only when every byte decodes. Otherwise a LabelError naming the line of the first byte that does not decode.
-    """
-    def bad_byte(exc: UnicodeDecodeError, named: str) -> LabelError:
-        line = raw[: exc.start].count(b"\n") + 1
-        return LabelError(f"byte 0x{raw[exc.start]:02x} is not {named}; fix it, or name the file's encoding (--encoding)",
-                          path=where, line=line)
+    """(text, a note or None) of a table's bytes: :func:`themetag.io.decode_text`, its problems as LabelErrors."""
+    from .io import decode_text
 
-    try:
-        return raw.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        first = exc
-    if encoding is not None:
-        try:
-            return raw.decode(encoding), None
-        except LookupError:
-            raise LabelError(f"unknown encoding {encoding!r}", path=where) from None
-        except UnicodeDecodeError as exc:
-            raise bad_byte(exc, encoding) from None
-    if _UTF8_SEQUENCE.search(raw):
-        raise bad_byte(first, "UTF-8, in a file that is otherwise UTF-8") from None
-    try:
-        return raw.decode("cp1252"), "not UTF-8; read as Windows-1252 (cp1252), which every byte decodes as: check the accents"
-    except UnicodeDecodeError as exc:
-        raise bad_byte(exc, "UTF-8 or Windows-1252") from None
+    return decode_text(raw, where, encoding=encoding, error=LabelError)
 
 
 def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | None = None, skip_bad_rows: bool = False,

@@ -326,13 +326,48 @@ class Article:
         return self.id, self.text, self.metadata
 
 
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+
+
+def decode_text(raw: bytes, where: str, *, encoding: str | None = None, error: type[ThemetagError] = InputError) -> tuple[str, str | None]:
+    """(text, a note or None) of a file's bytes. With ``encoding``, that (it wins over UTF-8: the user said so);
+    else UTF-8; else Windows-1252, but only when the file holds no UTF-8 at all (one bad byte in a UTF-8 file must
+    not turn every "é" into "Ã©"), and only when every byte decodes. Otherwise ``error`` naming the line of the
+    first byte that does not decode.
+    """
+    def bad_byte(exc: UnicodeDecodeError, named: str) -> ThemetagError:
+        line = raw[: exc.start].count(b"\n") + 1
+        return error(f"byte 0x{raw[exc.start]:02x} is not {named}; fix it, or name the file's encoding (--encoding)",
+                     path=where, line=line)
+
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), None
+        except LookupError:
+            raise error(f"unknown encoding {encoding!r}", path=where) from None
+        except UnicodeDecodeError as exc:
+            raise bad_byte(exc, encoding) from None
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        first = exc
+    if _UTF8_SEQUENCE.search(raw):
+        raise bad_byte(first, "UTF-8, in a file that is otherwise UTF-8") from None
+    try:
+        return raw.decode("cp1252"), "not valid UTF-8; read as Windows-1252 (cp1252), as it has no UTF-8 in it: check the accents"
+    except UnicodeDecodeError as exc:
+        raise bad_byte(exc, "UTF-8 or Windows-1252") from None
+
+
 def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> str:
-    """Bytes of an article file → text. UTF-8 (with or without BOM); else cp1252 with a warning.
+    """Bytes of an article file → text. UTF-8 (with or without BOM); else, for a file with no UTF-8 in it, cp1252
+    with a warning; a stray byte in a UTF-8 file is an error naming its line (:func:`decode_text`), not a page
+    of "Ã©".
 
     Binary data (NUL bytes) and empty or whitespace-only files are refused.
 
     >>> decode_article("Caf\\u00e9 owners".encode("cp1252"), "a.txt", on_warning=print)
-    a.txt: not valid UTF-8; read as Windows-1252 (cp1252). Save it as UTF-8 to silence this
+    a.txt: not valid UTF-8; read as Windows-1252 (cp1252), as it has no UTF-8 in it: check the accents. Save it as UTF-8 to silence this
     'Café owners'
     """
     if len(data) > MAX_FILE_BYTES:
@@ -350,11 +385,9 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
         return text
     if b"\x00" in data:
         raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not text; if it is UTF-16 text, save it as UTF-8")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-        on_warning(f"{name}: not valid UTF-8; read as Windows-1252 (cp1252). Save it as UTF-8 to silence this")
+    text, note = decode_text(data, name)
+    if note:
+        on_warning(f"{name}: {note}. Save it as UTF-8 to silence this")
     if not text.strip():
         raise InputError(f"{name}: empty file (no text to segment)")
     return text
@@ -578,13 +611,22 @@ def read_articles(
 
     An input that cannot be read yields an :class:`InputError` naming it
     (``file:line`` inside JSON Lines) in its place; the others are still read.
-    JSON Lines rows hold the id and text under ``id_field`` and ``text_field``.
+    JSON Lines rows hold the id and text under ``id_field`` and ``text_field``. An id given twice (two shards
+    whose rows are numbered from 1, say) is an error naming both places, in place of the second article: two
+    articles under one id could not be told apart in any output, nor matched by ``estimate``.
     """
+    first: dict[str, str] = {}  # id → where it was first given
     for entry in input_entries(paths):
         if isinstance(entry, InputError):
             yield entry
-        else:
-            yield from read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field)
+            continue
+        for article in read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field):
+            if isinstance(article, Article):
+                earlier = first.setdefault(article.id, article.where)
+                if earlier != article.where:
+                    article = InputError(f"{article.where}: id {article.id!r} was already given at {earlier}; ids must be "
+                                         f"unique across the inputs (name another field with --id-field, or leave the ids out)")
+            yield article
 
 
 def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:

@@ -165,7 +165,9 @@ def label_files(directory: str | os.PathLike) -> list[Path]:
     if not directory.is_dir():
         raise LabelError("no such label directory or file", path=str(directory))
     # Raw annotator files live under annotations/ and are inputs to adjudication, not labels.
-    return sorted(p for p in directory.rglob("*.jsonl") if "annotations" not in p.relative_to(directory).parts)
+    # Any kind of entry named *.jsonl (in any case) but a folder: a FIFO or device is refused by the reader, by name.
+    return sorted(p for p in directory.rglob("*") if p.suffix.lower() == ".jsonl" and not p.is_dir()
+                  and "annotations" not in p.relative_to(directory).parts)
 
 
 def load_labels(
