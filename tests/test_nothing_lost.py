@@ -275,3 +275,12 @@ def test_second_hostile_pass_loaders(tmp_path):
     (labels / "seeds.jsonl").rename(labels / "SEEDS.JSONL")
     result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
     assert result.exit_code == 0 and "in 1 files: 215 paragraphs kept" in result.output
+
+
+def test_skipping_a_bad_row_after_a_line_separator_reads_each_row_once(tmp_path):
+    table = tmp_path / "u.csv"
+    table.write_text('text,stance\nFarmers\u2028protest,neutral\n"bad row,neutral\nPolice raid,favor\n', encoding="utf-8")
+    out = tmp_path / "u.jsonl"
+    result = run("import-labels", table, "--from", "csv", "--out", out, "--skip-bad-rows")
+    texts = [json.loads(l)["text"] for l in out.read_text(encoding="utf-8").split("\n") if l]
+    assert texts == ["Farmers\u2028protest", "Police raid"] and f"{table}:3: " in result.output

@@ -839,7 +839,9 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
         notes.append(f"{where}: {note}")
     if "\x00" in text:
         raise LabelError("looks like a binary file (NUL bytes), not a table", path=where)
-    physical = text.splitlines(keepends=True)
+    # Lines as the CSV reader counts them (it reads io lines: \n, \r\n or \r; not U+2028 and the like, which
+    # str.splitlines would also split at, and the line numbers would drift).
+    physical = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z", text)
     rows = []
     header = None
     first_line = 1  # the physical line the reader starts at
