@@ -284,3 +284,36 @@ def test_skipping_a_bad_row_after_a_line_separator_reads_each_row_once(tmp_path)
     result = run("import-labels", table, "--from", "csv", "--out", out, "--skip-bad-rows")
     texts = [json.loads(l)["text"] for l in out.read_text(encoding="utf-8").split("\n") if l]
     assert texts == ["Farmers\u2028protest", "Police raid"] and f"{table}:3: " in result.output
+
+
+def test_second_hostile_pass_tables(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("doc,para,text,Themes,stance\na,0,Troops burned coca.,militarization,neutral\na,0,Troops burned coca.,militarization,neutral\n")
+    out = tmp_path / "t.jsonl"
+    result = run("import-labels", table, "--from", "csv", "--out", out)
+    assert result.exit_code == 1 and "no column 'themes', but 'Themes'" in result.output and not out.exists()
+    result = run("import-labels", table, "--from", "csv", "--out", out, "--themes-column", "Themes")
+    assert result.exit_code == 0 and "1 rows repeat one already read" in result.output
+    assert len(out.read_text().splitlines()) == 1
+
+
+def test_sigterm_leaves_no_temporary_file_and_the_old_output(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rows = tmp_path / "big.jsonl"
+    text = ARTICLE.read_text(encoding="utf-8")
+    rows.write_text("".join(json.dumps({"id": f"a{i}", "text": text}) + "\n" for i in range(3000)))
+    out = tmp_path / "tags.jsonl"
+    out.write_text("old results\n")
+    process = subprocess.Popen([sys.executable, "-m", "themetag", "predict", str(rows), "--out", str(out), "--force"],
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".tags.jsonl.*.tmp")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in stderr
+    assert out.read_text() == "old results\n" and not list(tmp_path.glob(".tags.jsonl.*"))

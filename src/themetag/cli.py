@@ -799,6 +799,9 @@ def import_labels_command(
     if skipped:
         listed = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
         warn(f"{file}: skipped {len(skipped)} {unit} with no labels ({listed})")
+    if records.repeats:
+        listed = ", ".join(records.repeats[:5]) + (", ..." if len(records.repeats) > 5 else "")
+        warn(f"{file}: {len(records.repeats)} {unit} repeat one already read, labels and all, and were kept once ({listed})")
     if not records:
         why = f"{len(records.problems)} {unit} could not be imported (named above)" if records.problems else f"no labeled {unit}"
         error(f"{file}: nothing written: {why}")
@@ -1162,7 +1165,19 @@ def check_labels_command(
             sys.stdout.write(f"{row['disagreement']:.2f}  {row['where']}  {row['because']}\n      {row['text'][:110]}\n")
 
 
+def _terminated(signum, frame) -> None:
+    # SIGTERM (kill, a job scheduler's time limit): end as Ctrl-C does, so files being written are left as they were
+    # and their temporary files removed on the way out.
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, _terminated)
+    except (ValueError, OSError):  # not the main thread (embedded): leave the default
+        pass
     if sys.stderr is None:
         # Started with standard error closed (`themetag ... 2>&-`): messages go nowhere, and the work is still done.
         sys.stderr = open(os.devnull, "w")

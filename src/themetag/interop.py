@@ -155,6 +155,8 @@ class ImportedRecords(list):
         self.problems: list[LabelError] = []
         #: Things to tell the user that did not stop the import (a table read as Windows-1252).
         self.notes: list[str] = []
+        #: Items that repeat one already imported, labels and all (kept once).
+        self.repeats: list[str] = []
 
 
 # --------------------------------------------------------------------------- items of an export file
@@ -279,7 +281,8 @@ class _Collector:
         previous = self._seen.get((doc, para))
         if previous is not None:
             if previous[0] == record:
-                return  # the same paragraph and labels twice: keep one
+                self.records.repeats.append(f"line {item.line}")  # the same paragraph and labels twice: kept once, counted
+                return
             raise fail(
                 f"paragraph {doc}#{para} was already imported differently at line {previous[1]}; "
                 "keep one of them"
@@ -777,6 +780,16 @@ def read_table(
                 raise
             collector.records.problems.append(exc)
     collector.records.notes = notes
+    if schema.themes and columns.themes and not any(isinstance(row, dict) and columns.themes in row for _, row in rows):
+        # Without its themes column every row is labeled "no theme": say so, and refuse a column named otherwise only
+        # by its case ("Themes"), which is surely the one meant.
+        named = [str(c) for c in next((row for _, row in rows if isinstance(row, dict)), {})]
+        alike = [c for c in named if c.lower() == columns.themes.lower()]
+        if alike:
+            raise LabelError(f"no column {columns.themes!r}, but {alike[0]!r}: name it with --themes-column {alike[0]}",
+                             path=where, line=1)
+        notes.append(f"{where}: no {columns.themes!r} column, so every row is labeled with no theme "
+                     "(--themes-column names the column if it has another name)")
     return collector.records
 
 
