@@ -317,3 +317,14 @@ def test_sigterm_leaves_no_temporary_file_and_the_old_output(tmp_path):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130 and "interrupted" in stderr
     assert out.read_text() == "old results\n" and not list(tmp_path.glob(".tags.jsonl.*"))
+
+
+def test_a_key_given_twice_in_a_record_is_an_error_not_the_last_one_kept(tmp_path):
+    labels = copy_seed_labels(tmp_path / "L")
+    (labels / "more.jsonl").write_text('{"doc": "n", "para": 0, "text": "Troops burned coca.", "stance": "favor", "stance": "against"}\n')
+    result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
+    assert result.exit_code == 1 and "more.jsonl:1: the key 'stance' is given twice" in result.output
+    rows = tmp_path / "a.jsonl"
+    rows.write_text('{"id": "a", "text": "Troops burned coca.", "text": "Farmers planted cacao."}\n')
+    result = run("predict", rows)
+    assert result.exit_code == 1 and "the key 'text' is given twice" in result.output

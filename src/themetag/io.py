@@ -70,9 +70,26 @@ class JsonItem:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+class _RepeatedKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    """An object's members, refusing a key given twice: JSON keeps the last one silently (a label of "favor" then
+    "against" in one record would be read as "against")."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set = set()
+        repeated = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _RepeatedKey(repeated)
+    return value
+
+
 def _decode_json(text: str) -> tuple[object, str | None]:
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except _RepeatedKey as exc:
+        return None, f"the key {str(exc)[:100]!r} is given twice in one object; keep one"
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
     except RecursionError:

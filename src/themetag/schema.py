@@ -165,6 +165,8 @@ def check_record_labels(
     ('content', ['militarization', 'corruption'], 'neutral')
     """
     kind = "content" if kind is None else kind
+    if isinstance(kind, str) and kind.lower() in KINDS:
+        kind = kind.lower()  # "Content" from a spreadsheet, as theme and stance names match ignoring case
     if kind not in KINDS:
         raise fail(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     if themes is None:
