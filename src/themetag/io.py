@@ -468,13 +468,18 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     # Readable too: a table writer may read back what it wrote to complete its header (output.CsvWriter).
     mode = "w+b" if binary else "w+"
     options = {} if binary else {"encoding": "utf-8", "newline": "\n"}
+    # Ctrl-C or SIGTERM between the file's creation and this function knowing its name would leave it behind:
+    # they wait until the cleanup below is in place (then they are raised inside it).
+    held = _hold_interrupts()
     try:
         # The pid in the name lets a later run tell a temporary file left by a killed run from one being written.
         handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
                                              delete=False, **options)
     except OSError as exc:
+        _release_interrupts(held)
         raise OutputError(f"cannot write here: {exc.strerror}", path=str(target)) from None
     try:
+        _release_interrupts(held)
         with handle:
             yield handle
             handle.flush()
@@ -489,6 +494,26 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise
+
+
+def _hold_interrupts():
+    """Block SIGINT and SIGTERM in this thread (where the system can); returns what to restore."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        return None
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    except (OSError, ValueError):
+        return None
+
+
+def _release_interrupts(held) -> None:
+    """Undo :func:`_hold_interrupts`: a signal that came meanwhile is delivered now."""
+    if held is not None:
+        import signal
+
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _mode_for(target: Path) -> int:
