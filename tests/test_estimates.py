@@ -166,7 +166,7 @@ def test_coverage_over_many_seeded_draws():
 def test_stratified_estimate_weights_strata_by_their_size_and_covers():
     rng = np.random.default_rng(5)
     # Two outlets of very different sizes and shares, sampled at very different rates.
-    texts, truth_of = [], {}
+    truth_of = {}
     tagged = []
     for k in range(300):
         outlet = "big" if k < 240 else "small"

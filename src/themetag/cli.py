@@ -146,13 +146,18 @@ UNIT_HELP = (
 )
 
 
+def _choice(value: str, option: str, choices) -> str:
+    """``value`` if it is one of ``choices``; else a usage error naming the option and the choices (exit 2)."""
+    if value not in choices:
+        error(f"{option} must be {', '.join(choices)}, not {value!r}")
+        raise typer.Exit(EXIT_USAGE)
+    return value
+
+
 def _unit_option(unit: str) -> str:
     from .segmentation import UNITS
 
-    if unit not in UNITS:
-        error(f"--unit must be {', '.join(UNITS)}, not {unit!r}")
-        raise typer.Exit(EXIT_USAGE)
-    return unit
+    return _choice(unit, "--unit", UNITS)
 
 
 @command("segment")
@@ -949,13 +954,6 @@ def _whole_collection(failures: list, what: str) -> None:
         error(f"{len(failures)} inputs could not be read or tagged (named above); {what}, since it must cover the whole "
               "collection: mend or remove them and run again")
         raise typer.Exit(EXIT_INPUT)
-
-
-def _choice(value: str, option: str, choices) -> str:
-    if value not in choices:
-        error(f"{option} must be {', '.join(choices)}, not {value!r}")
-        raise typer.Exit(EXIT_USAGE)
-    return value
 
 
 COLLECTION_HELP = "The collection: article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\", other fields}, or '-'."

@@ -513,7 +513,6 @@ class _Collected:
     groups: list[str] = field(default_factory=list)
     strata: list[str] = field(default_factory=list)
     times: array = field(default_factory=lambda: array("d"))
-    docs: list[str] = field(default_factory=list)
 
 
 def estimate(
@@ -625,6 +624,7 @@ def estimate(
     truth, units = _truths(matched, names, level, _null_stance(schema, names) if level == "article" else None)
     groups = np.array(collected.groups, dtype=object)
     strata = np.array(collected.strata, dtype=object)
+    times = np.frombuffer(collected.times, dtype=float)  # (empty without a trend)
     rows: list[EstimateRow] = []
     confidence = round(1 - alpha, 6)
     group_names = sorted(set(collected.groups))
@@ -635,10 +635,9 @@ def estimate(
         if trend is None:
             rows += _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, alpha, confidence, design)
         else:
-            times = np.frombuffer(collected.times, dtype=float)
             rows += _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, times, alpha, confidence, design)
     if trend is not None:
-        undated = int(np.isnan(np.frombuffer(collected.times, dtype=float)).sum())
+        undated = int(np.isnan(times).sum())
         if undated:
             notes.append(f"{undated} of {len(groups)} {level}s have no {trend!r} year and are left out of the trend")
     return Estimates(rows, notes, collection)

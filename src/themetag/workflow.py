@@ -45,7 +45,8 @@ def train_model(
     unless the learned kind model beat them in the cross-validation (or, with
     ``evaluate=False``, in ``cv_summary``: an earlier evaluation's numbers).
     """
-    check_source_weights(labels.examples, config)
+    if not evaluate:  # (evaluate_labels checks them before its folds)
+        check_source_weights(labels.examples, config)
     report = evaluate_labels(labels, config, loso=loso, curve=curve, progress=progress) if evaluate else None
     if progress:
         progress("fitting on all labels")
