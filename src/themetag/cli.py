@@ -11,11 +11,13 @@ error (a bug: one line, THEMETAG_DEBUG=1 for the traceback); 130 interrupted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import os
 import sys
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
@@ -120,9 +122,52 @@ def _reader_went_away() -> None:
 # --------------------------------------------------------------------------- commands
 
 
-def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None, id_field: str = "id", text_field: str = "text"):
+# How the commands that read articles read them, declared once.
+FROM_OPTION = typer.Option(
+    None, "--from", metavar="FORMAT",
+    help="Read each input as a table of articles, one a row: csv, tsv, jsonl or parquet (folders: their files of that "
+         "format). --text-column names the text's column; the other columns travel as metadata. [default: by the "
+         "file's ending; .csv, .tsv and .parquet need --from]",
+)
+TEXT_COLUMN_OPTION = typer.Option("text", "--text-column", "--text-field", metavar="NAME", help="Tables and JSON Lines: the column (field) holding each article's text.")
+ID_COLUMN_OPTION = typer.Option("id", "--id-column", "--id-field", metavar="NAME", help="Tables and JSON Lines: the column (field) holding each article's id [default: id; rows without one are numbered, file:row].")
+ENCODING_OPTION = typer.Option(None, "--encoding", help="The encoding of CSV/TSV inputs and of --metadata (e.g. cp1252) [default: UTF-8].")
+METADATA_OPTION = typer.Option(
+    None, "--metadata", metavar="FILE.csv",
+    help="Fields to join to the articles: a CSV with an id or file column (an article's id, or its file's name) and "
+         "others (outlet, date, ...). Articles without a row and rows without an article are reported.",
+)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a command reads its inputs (the options above), as :func:`themetag.io.read_articles` takes them."""
+
+    table_format: Optional[str] = None
+    id_field: str = "id"
+    text_field: str = "text"
+    encoding: Optional[str] = None
+    metadata: Optional[str] = None
+
+    def options(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _reading(table_format: Optional[str], id_field: str = "id", text_field: str = "text", encoding: Optional[str] = None,
+             metadata: Optional[str] = None) -> _Reading:
+    """The reading options, checked: a known --from, a readable --metadata table (before any article is read)."""
+    from .io import TABLE_FORMATS, MetadataTable
+
+    if table_format is not None:
+        table_format = _choice(table_format.lower(), "--from", tuple(TABLE_FORMATS))
+    if metadata is not None:
+        MetadataTable.read(metadata, encoding=encoding)  # a bad table is a one-line error now, not after tagging
+    return _Reading(table_format, id_field, text_field, encoding, metadata)
+
+
+def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None, reading: "_Reading | None" = None):
     """The readable articles among the inputs; each unreadable one is reported on stderr and kept in ``failures``."""
-    for item in read_articles(paths, on_warning=warn, id_field=id_field, text_field=text_field):
+    for item in read_articles(paths, on_warning=warn, **(reading or _Reading()).options()):
         if isinstance(item, ThemetagError):
             error(str(item))
             failures.append(item)
@@ -167,6 +212,11 @@ def segment_command(
         None, "--kind", help="Only paragraphs of this kind: content, heading or boilerplate."
     ),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
+    table_format: Optional[str] = FROM_OPTION,
+    text_field: str = TEXT_COLUMN_OPTION,
+    id_field: str = ID_COLUMN_OPTION,
+    encoding: Optional[str] = ENCODING_OPTION,
+    metadata: Optional[str] = METADATA_OPTION,
 ) -> None:
     """Split articles into paragraphs; write JSON Lines in the label format, ready to label.
 
@@ -176,11 +226,12 @@ def segment_command(
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
     unit = _unit_option(unit)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata)
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     seen = 0
     out = sys.stdout
-    for article in _articles(files, unreadable):
+    for article in _articles(files, unreadable, reading=reading):
         seen += 1
         try:
             paragraphs = segment_text(article.text, unit=unit)
@@ -518,8 +569,11 @@ def predict_command(
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
     kind: Optional[str] = typer.Option(None, "--kind", help="Only paragraphs of this kind (content, heading or boilerplate); implies --paragraphs."),
-    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
-    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text (e.g. body)."),
+    table_format: Optional[str] = FROM_OPTION,
+    text_field: str = TEXT_COLUMN_OPTION,
+    id_field: str = ID_COLUMN_OPTION,
+    encoding: Optional[str] = ENCODING_OPTION,
+    metadata: Optional[str] = METADATA_OPTION,
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     template: bool = typer.Option(True, "--template/--no-template", help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler."),
@@ -543,11 +597,12 @@ def predict_command(
     if kind is not None and kind not in ("content", "heading", "boilerplate"):
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata)
     if scheduler is not None:
         if explain or (fmt is not None and fmt != "parquet"):
             error("--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)")
             raise typer.Exit(EXIT_USAGE)
-        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field)
+        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading)
         return
     if fmt is None and out is not None:
         fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
@@ -571,13 +626,13 @@ def predict_command(
         from .segmentation import collection_template
 
         # A first pass over the files (problems are reported by the second): lines the collection repeats.
-        articles = (a.text for a in read_articles(paths, id_field=id_field, text_field=text_field) if not isinstance(a, ThemetagError))
+        articles = (a.text for a in read_articles(paths, **reading.options()) if not isinstance(a, ThemetagError))
         furniture = collection_template(articles)
         if furniture:
             warn(f"{len(furniture)} lines recur across the collection's articles and are set aside as its furniture "
                  "(--no-template keeps them)")
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
-    bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
+    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
     with contextlib.ExitStack() as files:
         stream = sys.stdout if out is None else files.enter_context(atomic_output(out, binary=getattr(WRITERS[fmt], "binary", False)))
         writer = make_writer(fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None, on_warning=warn)
@@ -585,7 +640,7 @@ def predict_command(
         if out is None and sys.stdout.isatty():
             writer = _ClearingWriter(writer, bar)
         try:
-            seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, furniture)
+            seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, reading, furniture)
         finally:
             if out is None:  # stdout: a JSON array is closed even after Ctrl-C
                 writer.close()
@@ -602,7 +657,7 @@ def predict_command(
     _exit_if_failed(unreadable, failed, seen)
 
 
-def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_field, text_field) -> None:
+def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading: _Reading) -> None:
     """predict --scheduler: tag on Dask into a folder of Parquet files (one per partition), put in place when complete."""
     import shutil
     import tempfile
@@ -628,7 +683,13 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
         raise typer.Exit(EXIT_USAGE) from None
     level = "paragraph" if paragraphs or kind else "article"
     kinds = (kind,) if kind else None
-    parquet = [p for p in paths if p.lower().endswith((".parquet", ".pq"))]
+    if reading.metadata is not None:
+        error("--metadata is joined in one process only, not yet on Dask: add its fields to the rows (or tag without --scheduler)")
+        raise typer.Exit(EXIT_USAGE)
+    if reading.table_format == "parquet":
+        parquet = list(paths)
+    else:
+        parquet = [p for p in paths if p.lower().endswith((".parquet", ".pq"))] if reading.table_format is None else []
     if parquet and len(parquet) != len(paths):
         error("give either Parquet files or article files, not both")
         raise typer.Exit(EXIT_USAGE)
@@ -640,9 +701,10 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, id_fi
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
                 error(f"{', '.join(parquet)}: cannot read as Parquet ({first})")
                 raise typer.Exit(EXIT_INPUT) from None
-            results = cluster.tag_frame(frame, text=text_field, id=id_field, model=model, unit=unit, level=level, kinds=kinds)
+            results = cluster.tag_frame(frame, text=reading.text_field, id=reading.id_field, model=model, unit=unit, level=level, kinds=kinds)
         else:
-            results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=id_field, text_field=text_field)
+            results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=reading.id_field,
+                                        text_field=reading.text_field, table_format=reading.table_format, encoding=reading.encoding)
         workers = len(dask_client.scheduler_info().get("workers", {}))
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
@@ -686,7 +748,7 @@ class _ClearingWriter:
 OUT_SUFFIX_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
 
 
-def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, template=frozenset()):
+def _predict(tagger, paths, writer, bar, unit, explain, reading: _Reading, template=frozenset()):
     """Tag every input article and write it; (articles seen, failed, unreadable, warnings by kind)."""
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
@@ -695,7 +757,7 @@ def _predict(tagger, paths, writer, bar, unit, explain, id_field, text_field, te
     wheres: deque[str] = deque()  # where each article in flight came from: tag_many gives them back in order
 
     def articles():
-        for article in _articles(paths, unreadable, on_failure=bar.advance, id_field=id_field, text_field=text_field):
+        for article in _articles(paths, unreadable, on_failure=bar.advance, reading=reading):
             wheres.append(article.where)
             yield article.record()
 
@@ -926,12 +988,12 @@ def plot_command(
         typer.echo(str(path))
 
 
-def _tagged(tagger, paths: List[str], failures: list, bar: "Progress", unit: str, id_field: str, text_field: str):
+def _tagged(tagger, paths: List[str], failures: list, bar: "Progress", unit: str, reading: _Reading):
     """The inputs' tags, one article at a time; an input that cannot be read or tagged is reported and kept in ``failures``."""
     wheres: deque[str] = deque()
 
     def articles():
-        for article in _articles(paths, failures, on_failure=bar.advance, id_field=id_field, text_field=text_field):
+        for article in _articles(paths, failures, on_failure=bar.advance, reading=reading):
             wheres.append(article.where)
             yield article.record()
 
@@ -971,8 +1033,11 @@ def sample_command(
     seed: int = typer.Option(0, "--seed", help="Random seed: same collection and seed, same sample."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory (it decides which paragraphs are content) [default: the shipped model]; estimate with the same one."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
-    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
-    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text."),
+    table_format: Optional[str] = FROM_OPTION,
+    text_field: str = TEXT_COLUMN_OPTION,
+    id_field: str = ID_COLUMN_OPTION,
+    encoding: Optional[str] = ENCODING_OPTION,
+    metadata: Optional[str] = METADATA_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
 ) -> None:
@@ -995,9 +1060,10 @@ def sample_command(
     claim_output(out, force=force, inputs=[*paths, _model_folder(model)])
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
     failures: list = []
-    drawn = sample(_tagged(tagger, paths, failures, bar, unit, id_field, text_field), n, by=by, level=level, allocation=allocation, seed=seed)
+    drawn = sample(_tagged(tagger, paths, failures, bar, unit, reading), n, by=by, level=level, allocation=allocation, seed=seed)
     _whole_collection(failures, "no sample was written")
     if not drawn.records:
         error(f"the collection has no content {level} to sample")
@@ -1030,8 +1096,11 @@ def estimate_command(
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory: the one the sample was drawn with [default: the shipped model]."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
-    id_field: str = typer.Option("id", "--id-field", help="JSON Lines input: the field holding each article's id."),
-    text_field: str = typer.Option("text", "--text-field", help="JSON Lines input: the field holding each article's text."),
+    table_format: Optional[str] = FROM_OPTION,
+    text_field: str = TEXT_COLUMN_OPTION,
+    id_field: str = ID_COLUMN_OPTION,
+    encoding: Optional[str] = ENCODING_OPTION,
+    metadata: Optional[str] = METADATA_OPTION,
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
 ) -> None:
     """Shares of the collection's paragraphs (or articles) per theme and stance, with confidence intervals.
@@ -1063,9 +1132,10 @@ def estimate_command(
         raise typer.Exit(EXIT_USAGE) from None
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    bar = Progress(count_articles(paths) if show_progress else None, enabled=show_progress)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
     failures: list = []
-    results = _tagged(tagger, paths, failures, bar, unit, id_field, text_field)
+    results = _tagged(tagger, paths, failures, bar, unit, reading)
     estimates = estimate(results, validation, by=by, level=level, alpha=alpha, trend=trend, assume_random=assume_random, schema=tagger.schema)
     _whole_collection(failures, "no estimate was made")
     rows = estimates.records()
@@ -1095,6 +1165,11 @@ def suggest_command(
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
     labels: List[str] = typer.Option([], "--labels", "-l", metavar="DIR", help="Label folders or files: paragraphs labeled there (same text) are not suggested again (repeatable)."),
     corpus: Optional[str] = CORPUS_OPTION,
+    table_format: Optional[str] = FROM_OPTION,
+    text_field: str = TEXT_COLUMN_OPTION,
+    id_field: str = ID_COLUMN_OPTION,
+    encoding: Optional[str] = ENCODING_OPTION,
+    metadata: Optional[str] = METADATA_OPTION,
 ) -> None:
     """Rank unlabeled paragraphs by model uncertainty (with diversity across articles): label these next.
 
@@ -1109,6 +1184,7 @@ def suggest_command(
     from .tagger import load
 
     unit = _unit_option(unit)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata)
     tagger = load(model)
     labeled: set[str] = set()
     if labels:
@@ -1123,7 +1199,7 @@ def suggest_command(
 
     def articles():
         nonlocal seen
-        for a in _articles(paths, unreadable):
+        for a in _articles(paths, unreadable, reading=reading):
             seen += 1
             yield a.id, a.text
 

@@ -143,30 +143,32 @@ def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.Path
 Unit = tuple[str, str, str, "tuple[int, int, int] | None"]
 
 
-def _read_units(units: list[Unit], id_field: str, text_field: str):
+def _read_units(units: list[Unit], reading: dict):
+    """The articles of some input files or pieces; ``reading``: :func:`~themetag.io.read_entry`'s options."""
     from .io import read_entry
 
     for name, path, ident, span in units:
-        yield from read_entry(name, path, ident, id_field=id_field, text_field=text_field, span=span)
+        yield from read_entry(name, path, ident, span=span, **reading)
 
 
-def _tag_units(units: list[Unit], model: str | None, unit: str, id_field: str, text_field: str):
+def _tag_units(units: list[Unit], model: str | None, unit: str, reading: dict):
     """Read and tag a few input files or pieces (runs on a worker): (where, metadata, result or error) in input order."""
     tagger = worker_tagger(model)
-    found = list(_read_units(units, id_field, text_field))
+    found = list(_read_units(units, reading))
     readable = [a for a in found if not isinstance(a, ThemetagError)]
     tagged = iter(tagger.tag_many((a.record() for a in readable), unit=unit, errors="yield"))
     return [(None, {}, a) if isinstance(a, ThemetagError) else (a.where, a.metadata, next(tagged)) for a in found]
 
 
-def _fields_of(units: list[Unit], id_field: str, text_field: str) -> list[str]:
-    """The metadata fields of the articles in some JSON Lines files (runs on a worker), in order of appearance."""
-    return list(dict.fromkeys(k for a in _read_units(units, id_field, text_field) if not isinstance(a, ThemetagError) for k in a.metadata))
+def _fields_of(units: list[Unit], reading: dict) -> list[str]:
+    """The metadata fields of the articles in some tables (runs on a worker), in order of appearance."""
+    return list(dict.fromkeys(k for a in _read_units(units, reading) if not isinstance(a, ThemetagError) for k in a.metadata))
 
 
 def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, unit: str = "article", level: str = "article",
               kinds: tuple[str, ...] | None = None, id_field: str = "id", text_field: str = "text", fields: Sequence[str] | None = None,
-              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20):
+              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20, table_format: str | None = None,
+              encoding: str | None = None):
     """Tag article files (text, HTML, JSON Lines; folders walked) as a Dask DataFrame of results.
 
     Ids are made on the client exactly as ``themetag predict`` makes them. A
@@ -180,7 +182,9 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     The output's columns include every metadata field of the JSON Lines
     inputs: found by a first pass over them on the workers (reading, not
     tagging), or named with ``fields`` to skip that pass (other fields are then
-    left out).
+    left out). ``table_format`` and ``encoding`` read the inputs as tables, as
+    :func:`~themetag.io.read_articles` does (a CSV file is read whole by one task:
+    a quoted cell may hold line breaks, so it cannot be cut at any line end).
     """
     import dask
     import dask.dataframe as dd
@@ -189,23 +193,24 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
 
     if level not in LEVELS:
         raise ValueError(f"level must be 'article' or 'paragraph', not {level!r}")
-    entries = list(input_entries(list(paths)))
+    entries = list(input_entries(list(paths), table_format=table_format))
+    reading = {"id_field": id_field, "text_field": text_field, "table_format": table_format, "encoding": encoding}
     key = _model_key(model)
     failed_early = [e for e in entries if isinstance(e, InputError)]
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
-    groups = _partitions(readable, files_per_partition, bytes_per_partition)
+    groups = _partitions(readable, files_per_partition, bytes_per_partition, splittable=table_format in (None, "jsonl"))
     if fields is None:
-        jsonl = [[u for u in group if u[0].lower().endswith(JSONL_SUFFIX)] for group in groups]
-        found = dask.compute(*[dask.delayed(_fields_of)(g, id_field, text_field) for g in jsonl if g])
+        tables = [[u for u in group if table_format or u[0].lower().endswith(JSONL_SUFFIX)] for group in groups]
+        found = dask.compute(*[dask.delayed(_fields_of)(g, reading) for g in tables if g])
         fields = list(dict.fromkeys(k for keys in found for k in keys))
     names = columns(worker_tagger(key), level, fields)
 
     def partition(group, first: bool):
         import pandas as pd
 
-        results = _tag_units(group, key, unit, id_field, text_field) if group else []
+        results = _tag_units(group, key, unit, reading) if group else []
         frame = rows_frame([r for _, _, r in results], names, level=level, kinds=kinds, ids=[w for w, _, _ in results],
                            metadata=[m for _, m, _ in results])
         if first and failed_early:  # folders without article files: reported in the first partition
@@ -216,9 +221,9 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     return dd.from_delayed(parts, meta=rows_frame([], names, level=level), verify_meta=False)
 
 
-def _partitions(entries, files_per_partition: int, bytes_per_partition: int) -> list[list[Unit]]:
+def _partitions(entries, files_per_partition: int, bytes_per_partition: int, *, splittable: bool = True) -> list[list[Unit]]:
     """Input files grouped into partitions of at most so many files and about so many bytes; big JSON Lines
-    files cut into pieces (:func:`~themetag.io.jsonl_spans`)."""
+    files cut into pieces (:func:`~themetag.io.jsonl_spans`) when ``splittable``."""
     from .io import JSONL_SUFFIX, jsonl_spans
 
     groups: list[list[Unit]] = []
@@ -230,7 +235,7 @@ def _partitions(entries, files_per_partition: int, bytes_per_partition: int) -> 
         except OSError:
             length = 0  # the worker that reads it reports why it cannot
         pieces = [None]
-        if name.lower().endswith(JSONL_SUFFIX) and length > bytes_per_partition:
+        if splittable and name.lower().endswith(JSONL_SUFFIX) and length > bytes_per_partition:
             try:
                 pieces = jsonl_spans(path, bytes_per_partition)
             except ThemetagError:

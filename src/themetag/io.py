@@ -20,7 +20,9 @@ Nothing here prints: warnings go to an ``on_warning`` callback.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import glob
+import io as io_module
 import json
 import os
 import re
@@ -37,8 +39,11 @@ from .errors import InputError, OutputError, ThemetagError
 TEXT_SUFFIXES = (".txt", ".md", ".html", ".htm")
 #: Files with this ending hold one article per line: ``{"id": ..., "text": ...}``.
 JSONL_SUFFIX = ".jsonl"
-#: Tables: named on the command line, refused with a hint rather than tagged as one article of raw cells.
+#: Tables: named on the command line without ``--from``, refused with a hint rather than tagged as one article of
+#: raw cells.
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".parquet", ".pq", ".xlsx", ".xls")
+#: Formats of tables of articles, one article a row (``--from``), and the file endings a folder is searched for.
+TABLE_FORMATS = {"csv": (".csv",), "tsv": (".tsv", ".tab"), "jsonl": (".jsonl",), "parquet": (".parquet", ".pq")}
 #: The largest article file, and the longest JSON Lines line, read.
 MAX_FILE_BYTES = 20_000_000
 
@@ -410,8 +415,9 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
     return text
 
 
-def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:
-    """(name, path, id) for each input — None as the path for ``"-"`` (stdin) — with folders walked for text files.
+def iter_input_paths(paths: Sequence[str], *, table_format: str | None = None) -> Iterator[tuple[str, str | None, str] | InputError]:
+    """(name, path, id) for each input — None as the path for ``"-"`` (stdin) — with folders walked for text files
+    (with ``table_format``, for tables of that format).
 
     The id is the file name without its extension; for a file found in a
     folder, its path inside that folder without the extension (``sub/x`` for
@@ -419,29 +425,29 @@ def iter_input_paths(paths: Sequence[str]) -> Iterator[tuple[str, str | None, st
     keep different ids. A folder without article files comes out as an
     InputError in its place.
     """
-    for entry in _walk_inputs(paths):
+    for entry in _walk_inputs(paths, table_format):
         yield entry if isinstance(entry, InputError) else entry[:3]
 
 
-def _walk_inputs(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str, bool] | InputError]:
+def _walk_inputs(paths: Sequence[str], table_format: str | None = None) -> Iterator[tuple[str, str | None, str, bool] | InputError]:
     """:func:`iter_input_paths`'s entries, each with whether it was found in a folder (not named itself)."""
+    wanted = TABLE_FORMATS[table_format] if table_format else TEXT_SUFFIXES
     for raw in paths:
         if raw == "-":
             yield "-", None, "stdin", False
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in wanted)
             if not found:
-                yield InputError(f"{raw}: directory has no {', '.join(TEXT_SUFFIXES)} files")
+                yield InputError(f"{raw}: directory has no {', '.join(wanted)} files")
             for p in found:
                 yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix(), True
-        elif path.suffix.lower() in TABLE_SUFFIXES:
-            yield InputError(
-                f"{raw}: a table, not an article: give its rows as JSON Lines, one {{\"id\", \"text\", ...}} object each "
-                "(pandas: df.to_json('rows.jsonl', orient='records', lines=True); --text-field and --id-field name other "
-                "columns), or Parquet with --scheduler"
-            )
+        elif table_format is None and path.suffix.lower() in TABLE_SUFFIXES:
+            named = next((f for f, endings in TABLE_FORMATS.items() if path.suffix.lower() in endings), None)
+            how = (f"tag its rows with --from {named} --text-column COLUMN (--id-column COLUMN names their ids; the other "
+                   "columns travel as metadata)") if named else "save it as CSV and tag its rows with --from csv --text-column COLUMN"
+            yield InputError(f"{raw}: a table, not an article: {how}")
         else:
             yield raw, raw, path.stem, False
 
@@ -647,7 +653,8 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
 
 
 def read_articles(
-    paths: Sequence[str], *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text"
+    paths: Sequence[str], *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
+    table_format: str | None = None, encoding: str | None = None, metadata: str | os.PathLike | None = None,
 ) -> Iterator[Article | InputError]:
     """Articles from files, folders, ``"-"`` and JSON Lines files, one at a time, in order.
 
@@ -656,13 +663,27 @@ def read_articles(
     JSON Lines rows hold the id and text under ``id_field`` and ``text_field``. An id given twice (two shards
     whose rows are numbered from 1, say) is an error naming both places, in place of the second article: two
     articles under one id could not be told apart in any output, nor matched by ``estimate``.
+
+    ``table_format`` (``csv``, ``tsv``, ``jsonl`` or ``parquet``, :data:`TABLE_FORMATS`) reads every input as a
+    table of that format, one article a row: ``text_field`` and ``id_field`` name its columns, the other columns
+    are the article's metadata, and folders are searched for files of that format. ``encoding`` names the
+    encoding of CSV and TSV files (default UTF-8).
+
+    ``metadata``: a CSV file of fields to join to the articles (see :class:`MetadataTable`); rows and articles
+    left unmatched are reported through ``on_warning`` once reading ends.
     """
+    if metadata is not None:
+        table = MetadataTable.read(metadata, encoding=encoding)
+        yield from table.join(read_articles(paths, on_warning=on_warning, id_field=id_field, text_field=text_field,
+                                            table_format=table_format, encoding=encoding), on_warning)
+        return
     first: dict[str, str] = {}  # id → where it was first given
-    for entry in input_entries(paths):
+    for entry in input_entries(paths, table_format=table_format):
         if isinstance(entry, InputError):
             yield entry
             continue
-        for article in read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field):
+        for article in read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field,
+                                  table_format=table_format, encoding=encoding):
             if isinstance(article, Article):
                 earlier = first.setdefault(article.id, article.where)
                 if earlier != article.where:
@@ -671,7 +692,109 @@ def read_articles(
             yield article
 
 
-def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] | InputError]:
+#: Columns that key a metadata table's rows, in the order tried.
+METADATA_KEYS = ("id", "file", "filename", "path")
+#: The largest metadata table read (it is held in memory: one row per article).
+MAX_METADATA_BYTES = 200_000_000
+
+
+@dataclass
+class MetadataTable:
+    """Fields to join to articles, from a CSV file keyed by article id or file name (``--metadata``).
+
+    The key column is the first of :data:`METADATA_KEYS` the header has. A row matches an article whose id is its
+    key, or whose file's path, name, or name without its extension is (``brief.txt``, ``brief``, ``2025/brief.txt``).
+    Its other columns become the article's metadata; where the article already has a field (a JSON Lines row's
+    own ``date``), the article's value is kept and the disagreement counted.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "meta.csv"
+    >>> _ = path.write_text("file,outlet,date\\nbrief.txt,El Tiempo,2024-05-01\\n")
+    >>> table = MetadataTable.read(path)
+    >>> [a.metadata for a in table.join([Article("brief", "The army.", "news/brief.txt")], print)]
+    [{'outlet': 'El Tiempo', 'date': '2024-05-01'}]
+    """
+
+    where: str
+    key: str
+    rows: dict[str, tuple[int, dict]]  # key → (line, the other columns)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike, *, encoding: str | None = None) -> "MetadataTable":
+        """The table in a CSV (or, by its ending, TSV) file; an :class:`InputError` naming the file (and line)
+        when it cannot be read, has no key column, or gives a key twice."""
+        import csv
+
+        raw, where = read_bounded(path, InputError, limit=MAX_METADATA_BYTES)
+        text, _ = decode_text(raw, where, encoding=encoding)
+        delimiter = "\t" if Path(str(path)).suffix.lower() in TABLE_FORMATS["tsv"] else ","
+        reader = csv.reader(io_module.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            key = next((k for k in METADATA_KEYS if k in header), None)
+            if key is None:
+                raise InputError(f"no column to match the articles by: name one {', '.join(METADATA_KEYS)} "
+                                 f"(its columns: {', '.join(header[:10])})", path=where, line=1)
+            rows: dict[str, tuple[int, dict]] = {}
+            end = reader.line_num
+            for cells in reader:
+                line, end = end + 1, reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    raise InputError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)
+                row = dict(zip(header, cells))
+                value = row.pop(key).strip()
+                if not value:
+                    raise InputError(f"no {key}", path=where, line=line)
+                if value in rows:
+                    raise InputError(f"{key} {value!r} is given twice (line {rows[value][0]} and here)", path=where, line=line)
+                rows[value] = (line, row)
+        except csv.Error as exc:
+            raise InputError(f"not a row this reader can parse ({exc}): is a quote (\") left open?", path=where, line=end + 1) from None
+        return cls(where, key, rows)
+
+    def _row_for(self, article: Article) -> str | None:
+        place = article.where.rsplit(":", 1)[0] if ":" in article.where and not Path(article.where).exists() else article.where
+        name = Path(place)
+        for candidate in (article.id, place, name.as_posix(), name.name, name.with_suffix("").name, name.stem):
+            if candidate in self.rows:
+                return candidate
+        return None
+
+    def join(self, articles: Iterable[Article | InputError], on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:
+        """The articles with their rows' fields added; then a warning for articles no row matched, rows that
+        matched no article, and fields both gave differently."""
+        used: set[str] = set()
+        unmatched: list[str] = []
+        disagreed: dict[str, int] = {}
+        for article in articles:
+            if isinstance(article, Article):
+                key = self._row_for(article)
+                if key is None:
+                    unmatched.append(article.where)
+                else:
+                    used.add(key)
+                    metadata = dict(self.rows[key][1])
+                    for field_name, value in article.metadata.items():
+                        if field_name in metadata and str(metadata[field_name]) != str(value):
+                            disagreed[field_name] = disagreed.get(field_name, 0) + 1
+                        metadata[field_name] = value
+                    article = Article(article.id, article.text, article.where, metadata)
+            yield article
+        if unmatched:
+            on_warning(f"{self.where}: no row for {len(unmatched):,} articles (their metadata is only their own): "
+                       f"{', '.join(unmatched[:5])}{', ...' if len(unmatched) > 5 else ''}")
+        left = [k for k in self.rows if k not in used]
+        if left:
+            on_warning(f"{self.where}: {len(left):,} rows match no article: {self.key} "
+                       f"{', '.join(map(repr, left[:5]))}{', ...' if len(left) > 5 else ''}")
+        if disagreed:
+            on_warning(f"{self.where}: the articles' own values were kept where they differ from the table's: "
+                       + ", ".join(f"{k} ({n:,} articles)" for k, n in disagreed.items()))
+
+
+def input_entries(paths: Sequence[str], *, table_format: str | None = None) -> Iterator[tuple[str, str | None, str] | InputError]:
     """(name, path, id) of each input file, folders walked, ids made unique; nothing is read yet.
 
     A file's id is the first of these that no other file has: its name without the extension (inside a folder,
@@ -682,7 +805,7 @@ def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] 
     entry with :func:`read_entry`.
     """
     used: dict[str, str | None] = {}  # id → the real path of the file that has it
-    for entry in _walk_inputs(paths):
+    for entry in _walk_inputs(paths, table_format):
         if isinstance(entry, InputError):
             yield entry
             continue
@@ -704,14 +827,21 @@ def input_entries(paths: Sequence[str]) -> Iterator[tuple[str, str | None, str] 
 
 def read_entry(
     name: str, path: str | None, ident: str, *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
-    span: tuple[int, int, int] | None = None,
+    span: tuple[int, int, int] | None = None, table_format: str | None = None, encoding: str | None = None,
 ) -> Iterator[Article | InputError]:
-    """The articles of one input entry (a file, stdin, or every line of a JSON Lines file), errors in place.
+    """The articles of one input entry (a file, stdin, or every row of a table), errors in place.
 
     ``span``: only this piece of a JSON Lines file (one of :func:`jsonl_spans`).
     """
-    if path is not None and name.lower().endswith(JSONL_SUFFIX):
-        yield from _jsonl_articles(name, path, id_field, text_field, span, ident=ident)
+    if table_format in ("csv", "tsv"):
+        yield from _delimited_articles(name, path, ident, "\t" if table_format == "tsv" else ",", id_field, text_field,
+                                       encoding, on_warning)
+        return
+    if table_format == "parquet":
+        yield from _parquet_articles(name, path, ident, id_field, text_field, on_warning)
+        return
+    if table_format == "jsonl" or (path is not None and name.lower().endswith(JSONL_SUFFIX)):
+        yield from _jsonl_articles(name, path, id_field, text_field, span, ident=ident, on_warning=on_warning)
         return
     try:
         yield Article(ident, read_article_file(name, path, on_warning), "<stdin>" if path is None else name)
@@ -754,43 +884,187 @@ def jsonl_spans(path: str | os.PathLike, span_bytes: int) -> list[tuple[int, int
     return [(start, end, line) for (start, line), end in zip(starts, ends)]
 
 
-def _jsonl_articles(name: str, path: str, id_field: str = "id", text_field: str = "text",
-                    span: tuple[int, int, int] | None = None, *, ident: str | None = None) -> Iterator[Article | InputError]:
+def _jsonl_articles(name: str, path: str | None, id_field: str = "id", text_field: str = "text",
+                    span: tuple[int, int, int] | None = None, *, ident: str | None = None,
+                    on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:
+    if path is None:
+        handle = sys.stdin.buffer
+    else:
+        try:
+            handle = open_input(path)
+        except InputError as exc:
+            yield exc
+            return
+    lines = 0
+    start, end, first_line = span or (0, None, 1)
+    rows = _RowArticles(name, ident if ident is not None else Path(name).stem, id_field, text_field, on_warning, blank_ids=False)
+    with contextlib.ExitStack() as stack:
+        if path is not None:
+            stack.enter_context(handle)
+            handle.seek(start)
+        for item in iter_json_lines(handle, first_line=first_line, end=end):
+            lines += 1
+            if item.error is not None:
+                yield InputError(f"{name}:{item.line}: {item.error}")
+                continue
+            yield rows.article(item.value, item.line)
+        rows.finish()
+    if not lines and span is None:  # (a piece of blank lines is no error: the file's other pieces hold its articles)
+        yield InputError(f"{name}: empty file (no JSON lines)")
+
+
+class _RowArticles:
+    """Rows of one table (JSON Lines, CSV, TSV, Parquet) → articles: the text and id checked, the other scalar
+    fields kept as metadata, the fields left out (lists, objects) named once per file."""
+
+    def __init__(self, name: str, ident: str, id_field: str, text_field: str, on_warning: Warn, *, blank_ids: bool = True):
+        self.name, self.ident, self.id_field, self.text_field, self.on_warning = name, ident, id_field, text_field, on_warning
+        #: Whether a null id is a row without one (a table's empty cell), not an error (JSON Lines' ``"id": null``).
+        self.blank_ids = blank_ids
+        self.left_out: dict[str, int] = {}
+
+    def article(self, row: object, line: int, where: str | None = None) -> Article | InputError:
+        where = where or f"{self.name}:{line}"
+        text_field, id_field = self.text_field, self.id_field
+        if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
+            if isinstance(row, dict) and text_field in row:
+                return InputError(f"{where}: {text_field!r} is {_json_type(row[text_field])}, not text")
+            fields = f" (its fields: {', '.join(map(str, list(row)[:10]))}; --text-field names another)" if isinstance(row, dict) else ""
+            return InputError(f'{where}: expected a JSON object with a "{text_field}" string{fields}')
+        if not row[text_field].strip():
+            return InputError(f"{where}: empty text")
+        raw_id = row.get(id_field)
+        if id_field not in row or (self.blank_ids and raw_id in (None, "")):
+            raw_id = f"{self.ident}:{line}"
+        # bool is an int to Python but never an id; an id must print as what it is.
+        if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+            return InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
+        article_id = str(raw_id)
+        if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
+            return InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
+        metadata = {}
+        for key, value in row.items():
+            if key in (id_field, text_field):
+                continue
+            if value is None or isinstance(value, (str, int, float, bool)):
+                metadata[key] = value
+            elif hasattr(value, "isoformat"):  # a Parquet date or timestamp: kept as ISO 8601 text
+                metadata[key] = value.isoformat()
+            else:
+                self.left_out[str(key)] = self.left_out.get(str(key), 0) + 1
+        return Article(article_id, row[text_field], where, metadata)
+
+    def finish(self) -> None:
+        """Warn, once for the file, of the fields left out of the metadata."""
+        if self.left_out:
+            named = ", ".join(f"{k!r} ({n:,} rows)" for k, n in list(self.left_out.items())[:10])
+            self.on_warning(f"{self.name}: fields that are lists or objects are not kept as metadata: {named}")
+
+
+def _delimited_articles(name: str, path: str | None, ident: str, delimiter: str, id_field: str, text_field: str,
+                        encoding: str | None, on_warning: Warn) -> Iterator[Article | InputError]:
+    """The rows of a CSV or TSV file with a header row, as articles, read a row at a time."""
+    import csv
+
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))  # a cell is a whole article
+    if path is None:
+        raw = sys.stdin.buffer
+    else:
+        try:
+            raw = open_input(path)
+        except InputError as exc:
+            yield exc
+            return
+    text = io_module.TextIOWrapper(raw, encoding=encoding or "utf-8-sig", newline="")
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    rows = _RowArticles(name, ident, id_field, text_field, on_warning)
+    end = 0  # the last physical line read
+    with text:
+        try:
+            header = [h.strip() for h in next(reader, [])]
+            end = reader.line_num
+            if not any(header):
+                yield InputError(f"{name}: empty table: the first row must name the columns")
+                return
+            missing = [f for f in (text_field,) if f not in header]
+            if missing:
+                yield InputError(f"{name}: no column {text_field!r} for the text (its columns: {', '.join(header[:10])}); "
+                                 "--text-column names another")
+                return
+            for cells in reader:
+                line = end + 1
+                spanned, end = reader.line_num - end, reader.line_num
+                if spanned > 1 and swallowed_rows(cells, delimiter, len(header)):
+                    yield InputError(f"{name}:{line}: a quoted cell runs over {spanned} lines that look like rows: is a quote "
+                                     "(\") left open here?")
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) > len(header):
+                    yield InputError(f"{name}:{line}: {len(cells)} cells, but the header names {len(header)} columns")
+                    continue
+                yield rows.article(dict(zip(header, cells)), line)
+        except csv.Error as exc:
+            yield InputError(f"{name}:{end + 1}: not a row this reader can parse ({exc}): is a quote (\") left open here? "
+                             "The rest of the file is not read")
+        except UnicodeDecodeError as exc:
+            yield InputError(f"{name}: after line {end}: byte 0x{exc.object[exc.start]:02x} is not {encoding or 'UTF-8'}; "
+                             "name the file's encoding with --encoding (e.g. cp1252). The rest of the file is not read")
+        except LookupError:
+            yield InputError(f"{name}: unknown encoding {encoding!r}")
+        rows.finish()
+
+
+def swallowed_rows(cells: list[str], delimiter: str, columns: int) -> bool:
+    """Whether a cell holds lines with as many delimiters as a row has: rows swallowed by an unbalanced quote."""
+    return columns > 1 and any(
+        line.count(delimiter) >= columns - 1 for cell in cells if "\n" in cell for line in cell.split("\n")[1:]
+    )
+
+
+#: Rows of a Parquet file read at a time.
+_PARQUET_BATCH = 512
+
+
+def _parquet_articles(name: str, path: str | None, ident: str, id_field: str, text_field: str,
+                      on_warning: Warn) -> Iterator[Article | InputError]:
+    """The rows of a Parquet file as articles, a batch of rows at a time (needs pyarrow)."""
+    if path is None:
+        yield InputError("standard input cannot be read as Parquet; name the file")
+        return
     try:
-        handle = open_input(path)
+        import pyarrow.parquet as pq
+    except ImportError:
+        yield InputError(f"{name}: reading Parquet needs pyarrow: pip install 'themetag[parquet]'")
+        return
+    try:
+        _check_regular(path, InputError)
+        table = pq.ParquetFile(path)
+        columns = table.schema_arrow.names
     except InputError as exc:
         yield exc
         return
-    lines = 0
-    start, end, first_line = span or (0, None, 1)
-    with handle:
-        handle.seek(start)
-        for item in iter_json_lines(handle, first_line=first_line, end=end):
-            lines += 1
-            where = f"{name}:{item.line}"
-            if item.error is not None:
-                yield InputError(f"{where}: {item.error}")
-                continue
-            row = item.value
-            if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
-                fields = f" (its fields: {', '.join(list(row)[:10])}; --text-field names another)" if isinstance(row, dict) else ""
-                yield InputError(f'{where}: expected a JSON object with a "{text_field}" string{fields}')
-                continue
-            if not row[text_field].strip():
-                yield InputError(f"{where}: empty text")
-                continue
-            raw_id = row.get(id_field, f"{ident if ident is not None else Path(name).stem}:{item.line}")
-            # bool is an int to Python but never an id; an id must print as what it is.
-            if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-                yield InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
-                continue
-            article_id = str(raw_id)
-            if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
-                yield InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
-                continue
-            yield Article(article_id, row[text_field], where, scalar_fields(row, skip=(id_field, text_field)))
-    if not lines and span is None:  # (a piece of blank lines is no error: the file's other pieces hold its articles)
-        yield InputError(f"{name}: empty file (no JSON lines)")
+    except Exception as exc:  # pyarrow's own errors for a file that is not Parquet: one line
+        yield InputError(f"{name}: cannot read as Parquet ({_first_line(exc)})")
+        return
+    if text_field not in columns:
+        yield InputError(f"{name}: no column {text_field!r} for the text (its columns: {', '.join(columns[:10])}); "
+                         "--text-column names another")
+        return
+    rows = _RowArticles(name, ident, id_field, text_field, on_warning)
+    line = 0
+    try:
+        for batch in table.iter_batches(batch_size=_PARQUET_BATCH):
+            for row in batch.to_pylist():
+                line += 1
+                yield rows.article(row, line, where=f"{name}:row {line}")
+    except Exception as exc:  # a corrupt page part-way
+        yield InputError(f"{name}: cannot read past row {line} ({_first_line(exc)})")
+    rows.finish()
+
+
+def _first_line(exc: BaseException) -> str:
+    return ((str(exc).strip().splitlines() or [type(exc).__name__])[-1])[:300]
 
 
 def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:
@@ -802,21 +1076,27 @@ def _json_type(value: object) -> str:
     return {dict: "an object", list: "an array", type(None): "null", float: "a number with a fraction", bool: "true/false"}.get(type(value), type(value).__name__)
 
 
-def count_articles(paths: Iterable[str]) -> int | None:
-    """How many articles the inputs hold (JSON Lines: their lines), for a progress bar; None if unknown (stdin)."""
+def count_articles(paths: Iterable[str], *, table_format: str | None = None) -> int | None:
+    """How many articles the inputs hold, for a progress bar (JSON Lines and CSV: their lines, so a cell with line
+    breaks counts more; Parquet: its rows); None if unknown (stdin)."""
     total = 0
-    for entry in iter_input_paths(list(paths)):
+    for entry in iter_input_paths(list(paths), table_format=table_format):
         if isinstance(entry, InputError):
             continue
         name, path, _ = entry
         if path is None:
             return None
-        if name.lower().endswith(JSONL_SUFFIX):
-            try:
+        try:
+            if table_format == "parquet":
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+            elif table_format is not None or name.lower().endswith(JSONL_SUFFIX):
                 with open_input(path) as handle:
-                    total += sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-            except InputError:
-                total += 1  # reported when read
-        else:
+                    lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+                total += lines - (table_format in ("csv", "tsv"))  # less the header row
+            else:
+                total += 1
+        except Exception:  # an unreadable file is reported when it is read; here it counts once
             total += 1
     return total

@@ -1,0 +1,177 @@
+"""Tables in: articles as the rows of CSV, TSV, JSON Lines or Parquet (--from), and a metadata table joined to files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from themetag.cli import app
+from themetag.errors import InputError
+from themetag.io import Article, MetadataTable, read_articles
+
+runner = CliRunner()
+
+ARMY = "The army was sent to the VRAEM to destroy coca crops, officials said on Monday."
+FARMS = "Farmers in the valley received support for alternative development programs and new roads."
+
+
+def run(*args, input=None):
+    return runner.invoke(app, list(map(str, args)), input=input)
+
+
+def rows(result) -> list[dict]:
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_csv_column_is_tagged_and_the_other_columns_travel(tmp_path):
+    table = tmp_path / "articles.csv"
+    table.write_text(f'key,body,outlet,year\nk1,"{ARMY}",El Tiempo,2021\nk2,"{FARMS}",Semana,2022\n', encoding="utf-8")
+    result = run("predict", "--from", "csv", "--text-column", "body", "--id-column", "key", table, "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    found = rows(result)
+    assert [(r["id"], r["metadata"]) for r in found] == [("k1", {"outlet": "El Tiempo", "year": "2021"}),
+                                                          ("k2", {"outlet": "Semana", "year": "2022"})]
+    assert found[0]["dominant_themes"] == ["militarization"] and found[1]["dominant_themes"] == ["development"]
+
+
+def test_a_table_without_from_is_refused_with_the_hint_and_other_inputs_are_tagged(tmp_path):
+    table = tmp_path / "articles.csv"
+    table.write_text(f'text\n"{ARMY}"\n', encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text(ARMY, encoding="utf-8")
+    result = run("predict", table, article, "-f", "jsonl")
+    assert result.exit_code == 1
+    assert "articles.csv: a table, not an article: tag its rows with --from csv --text-column" in result.output
+    assert [r["id"] for r in rows(result)] == ["a"]
+
+
+def test_rows_without_an_id_are_numbered_by_their_line_and_tsv_reads_tabs(tmp_path):
+    table = tmp_path / "news.tsv"
+    table.write_text(f"text\tid\n{ARMY}\t\n{FARMS}\tb7\n", encoding="utf-8")
+    result = run("segment", "--from", "tsv", table)
+    assert result.exit_code == 0, result.output
+    assert [r["doc"] for r in rows(result)] == ["news:2", "b7"]
+
+
+def test_stdin_can_be_a_table(tmp_path):
+    result = run("segment", "--from", "csv", "-", input=f'id,text\ns1,"{ARMY}"\n')
+    assert result.exit_code == 0, result.output
+    assert [r["doc"] for r in rows(result)] == ["s1"]
+
+
+def test_a_missing_text_column_names_the_columns(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(f'id,body\n1,"{ARMY}"\n', encoding="utf-8")
+    result = run("predict", "--from", "csv", table)
+    assert result.exit_code == 1
+    assert "t.csv: no column 'text' for the text (its columns: id, body); --text-column names another" in result.output
+
+
+def test_bad_rows_are_named_by_line_and_the_good_ones_are_still_tagged(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(f'id,text\n1,"{ARMY}"\n2,\n3,"{FARMS}",extra\n4,"{FARMS}"\n', encoding="utf-8")
+    result = run("predict", "--from", "csv", table, "-f", "jsonl")
+    assert result.exit_code == 1
+    assert "t.csv:3: empty text" in result.output and "t.csv:4: 3 cells, but the header names 2 columns" in result.output
+    assert [r["id"] for r in rows(result)] == ["1", "4"]
+
+
+def test_a_quote_left_open_is_named_not_swallowing_rows(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(f'id,text\n1,"{ARMY}\n2,"{FARMS}"\n3,"{FARMS}"\n', encoding="utf-8")
+    result = run("segment", "--from", "csv", table)
+    assert result.exit_code == 1
+    assert "t.csv:2:" in result.output and "quote" in result.output
+
+
+def test_the_encoding_of_a_table_can_be_named(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_bytes(f'id,text\n1,"Caf\u00e9 owners in Lima: {ARMY}"\n'.encode("cp1252"))
+    refused = run("segment", "--from", "csv", table)
+    assert refused.exit_code == 1 and "--encoding" in refused.output
+    result = run("segment", "--from", "csv", "--encoding", "cp1252", table)
+    assert result.exit_code == 0, result.output
+    assert rows(result)[0]["text"].startswith("Caf\u00e9 owners")
+
+
+def test_a_folder_is_searched_for_the_named_format(tmp_path):
+    (tmp_path / "one.csv").write_text(f'id,text\na,"{ARMY}"\n', encoding="utf-8")
+    (tmp_path / "two.csv").write_text(f'id,text\nb,"{FARMS}"\n', encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not a table", encoding="utf-8")
+    result = run("segment", "--from", "csv", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert [r["doc"] for r in rows(result)] == ["a", "b"]
+
+
+def test_parquet_rows_are_read_in_batches_with_dates_as_text(tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    import datetime
+
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "news.parquet"
+    pq.write_table(pa.table({"id": ["p1", "p2"], "text": [ARMY, FARMS], "date": [datetime.date(2024, 5, 1), None],
+                             "tags": [["a"], ["b"]]}), path)
+    warnings = []
+    found = list(read_articles([str(path)], table_format="parquet", on_warning=warnings.append))
+    assert [(a.id, a.metadata, a.where) for a in found] == [
+        ("p1", {"date": "2024-05-01"}, f"{path}:row 1"), ("p2", {"date": None}, f"{path}:row 2")]
+    assert warnings == [f"{path}: fields that are lists or objects are not kept as metadata: 'tags' (2 rows)"]
+
+
+def test_json_lines_fields_left_out_are_named_once(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": ARMY, "authors": ["x"], "outlet": "O"}) + "\n" for i in range(3)))
+    warnings = []
+    found = list(read_articles([str(path)], on_warning=warnings.append))
+    assert [a.metadata for a in found] == [{"outlet": "O"}] * 3
+    assert warnings == [f"{path}: fields that are lists or objects are not kept as metadata: 'authors' (3 rows)"]
+
+
+def test_metadata_joins_a_folder_by_file_name_and_reports_what_is_unmatched(tmp_path):
+    folder = tmp_path / "news"
+    (folder / "2024").mkdir(parents=True)
+    (folder / "2024" / "brief.txt").write_text(ARMY, encoding="utf-8")
+    (folder / "other.md").write_text(FARMS, encoding="utf-8")
+    meta = tmp_path / "meta.csv"
+    meta.write_text("file,outlet,date\nbrief.txt,El Tiempo,2024-05-01\nmissing.txt,Semana,2024-05-02\n", encoding="utf-8")
+    result = run("predict", folder, "--metadata", meta, "-f", "jsonl")
+    assert result.exit_code == 0, result.output
+    assert {r["id"]: r["metadata"] for r in rows(result)} == {
+        "2024/brief": {"outlet": "El Tiempo", "date": "2024-05-01"}, "other": {}}
+    assert "meta.csv: no row for 1 articles" in result.output and "other.md" in result.output
+    assert "meta.csv: 1 rows match no article: file 'missing.txt'" in result.output
+
+
+def test_metadata_matches_ids_and_keeps_an_articles_own_values(tmp_path):
+    meta = tmp_path / "m.csv"
+    meta.write_text("id,outlet,date\nr1,El Comercio,2020-01-01\n", encoding="utf-8")
+    table = MetadataTable.read(meta)
+    warnings = []
+    joined = list(table.join([Article("r1", ARMY, "rows.jsonl:1", {"date": "2021-02-02"})], warnings.append))
+    assert joined[0].metadata == {"outlet": "El Comercio", "date": "2021-02-02"}
+    assert warnings == [f"{meta}: the articles' own values were kept where they differ from the table's: date (1 articles)"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("outlet,date\nEl Tiempo,2024\n", "m.csv:1: no column to match the articles by: name one id, file, filename, path (its columns: outlet, date)"),
+    ("id,outlet\na,X\na,Y\n", "m.csv:3: id 'a' is given twice (line 2 and here)"),
+    ("id,outlet\na,X,extra\n", "m.csv:2: 3 cells, but the header names 2 columns"),
+])
+def test_a_bad_metadata_table_is_one_line_before_anything_is_tagged(tmp_path, text, message):
+    meta = tmp_path / "m.csv"
+    meta.write_text(text, encoding="utf-8")
+    article = tmp_path / "a.txt"
+    article.write_text(ARMY, encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        MetadataTable.read(meta)
+    assert str(raised.value) == str(meta.parent / message)
+    result = run("predict", article, "--metadata", meta, "-f", "jsonl")
+    assert result.exit_code == 1 and message in result.output and result.stdout == ""
+
+
+def test_an_unknown_from_is_a_usage_error(tmp_path):
+    result = run("predict", "--from", "xlsx", tmp_path)
+    assert result.exit_code == 2 and "--from" in result.output
