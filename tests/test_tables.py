@@ -175,3 +175,51 @@ def test_a_bad_metadata_table_is_one_line_before_anything_is_tagged(tmp_path, te
 def test_an_unknown_from_is_a_usage_error(tmp_path):
     result = run("predict", "--from", "xlsx", tmp_path)
     assert result.exit_code == 2 and "--from" in result.output
+
+
+def test_tag_frame_adds_tag_columns_and_names_why_a_row_failed():
+    pd = pytest.importorskip("pandas")
+    import themetag
+
+    news = pd.DataFrame({"body": [ARMY, None, FARMS], "outlet": ["A", "B", "C"]}, index=[10, 11, 12])
+    tagged = themetag.tag_frame(news, text="body")
+    assert list(tagged.index) == [10, 11, 12] and list(tagged["outlet"]) == ["A", "B", "C"]
+    assert list(tagged["dominant_themes"].fillna("")) == ["militarization", "", "development"]
+    assert tagged.loc[11, "error"] == "empty text (nothing to segment)" and tagged["error"].isna().sum() == 2
+    with pytest.raises(themetag.ThemetagError, match="already has columns dominant_themes"):
+        themetag.tag_frame(tagged, text="body")
+    assert "tag_stance" in themetag.tag_frame(tagged, text="body", prefix="tag_").columns
+    with pytest.raises(themetag.ThemetagError, match="no column 'text'"):
+        themetag.tag_frame(news)
+
+
+def test_empty_text_is_refused_in_python_as_on_the_command_line(tmp_path):
+    import themetag
+
+    for text in ("", "  \n\n "):
+        with pytest.raises(InputError, match="empty text"):
+            themetag.tag(text)
+    empty = tmp_path / "e.txt"
+    empty.write_text("\n")
+    assert run("predict", empty).exit_code == 1
+
+
+def test_random_bytes_are_refused_as_binary_even_without_nul_bytes(tmp_path):
+    import random
+
+    noise = random.Random(7)
+    data = bytes(b for b in (noise.randrange(1, 256) for _ in range(4000))
+                 if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) and not 0xC2 <= b <= 0xF4)[:800]
+    path = tmp_path / "noise.txt"
+    path.write_bytes(data)
+    result = run("predict", path)
+    assert result.exit_code == 1 and "noise.txt: looks like a binary file" in result.output
+
+
+def test_one_default_level_for_to_frame():
+    pytest.importorskip("pandas")
+    import themetag
+
+    tags = themetag.tag(f"{ARMY}\n\n{FARMS}", id="x")
+    assert len(tags.to_frame()) == 1 and len(themetag.to_frame([tags])) == 1
+    assert len(tags.to_frame(level="paragraph")) == 2

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .segmentation import Paragraph, segment
     from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
     from .training import TrainConfig
-    from .output import to_frame
+    from .output import tag_frame, to_frame
     from .workflow import evaluate, train
     from .estimates import estimate, sample
 
@@ -52,6 +52,7 @@ _PUBLIC = {
     "evaluate": "workflow",
     "train": "workflow",
     "to_frame": "output",
+    "tag_frame": "output",
     "sample": "estimates",
     "estimate": "estimates",
 }
@@ -97,6 +98,7 @@ __all__ = [
     "sample",
     "segment",
     "tag",
+    "tag_frame",
     "to_frame",
     "train",
 ]

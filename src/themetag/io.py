@@ -408,11 +408,28 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
     if b"\x00" in data:
         raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not text; if it is UTF-16 text, save it as UTF-8")
     text, note = decode_text(data, name)
+    if looks_binary(text):
+        raise InputError(f"{name}: looks like a binary file (control or replacement characters in more than 1% of it), "
+                         "not text")
     if note:
         on_warning(f"{name}: {note}. Save it as UTF-8 to silence this")
     if not text.strip():
         raise InputError(f"{name}: empty file (no text to segment)")
     return text
+
+
+_BINARY_CHARACTERS = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
+def looks_binary(text: str) -> bool:
+    """Whether text is more likely bytes of something else decoded as text: control characters (not tab, line
+    breaks or form feeds) or U+FFFD replacement characters make up more than 1% of it (and more than two).
+
+    >>> looks_binary("The army.\f Page 2"), looks_binary("\x01\x02\x03" + "a" * 100)
+    (False, True)
+    """
+    found = len(_BINARY_CHARACTERS.findall(text, 0, 1_000_000))
+    return found > 2 and found > min(len(text), 1_000_000) / 100
 
 
 def iter_input_paths(paths: Sequence[str], *, table_format: str | None = None) -> Iterator[tuple[str, str | None, str] | InputError]:

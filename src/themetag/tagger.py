@@ -137,8 +137,9 @@ class ArticleTags:
             records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record})
         return records
 
-    def to_frame(self, level: str = "paragraph"):
-        """This article as a pandas DataFrame (see :func:`themetag.output.to_frame`): its paragraphs, or one article row."""
+    def to_frame(self, level: str = "article"):
+        """This article as a pandas DataFrame (see :func:`themetag.output.to_frame`): one article row, or
+        (``level="paragraph"``) its paragraphs; the same default as :func:`themetag.to_frame`."""
         from .output import to_frame
 
         return to_frame([self], level=level)
@@ -402,7 +403,10 @@ class Tagger:
         yield from self._tag_segmented(pending, unit, explain, errors, template)
 
     def _segmented(self, id, text: str, metadata: dict | None, unit: str) -> tuple:
-        """(id, metadata, paragraphs) of an article: the work before the models."""
+        """(id, metadata, paragraphs) of an article: the work before the models. Empty text is refused, as the
+        command line refuses an empty file: a result of no paragraphs would count as an article."""
+        if isinstance(text, str) and not text.strip():
+            raise InputError("empty text (nothing to segment)")
         if unit == "article" and looks_like_html(text):
             metadata = {**html_metadata(text), **(metadata or {})}
         paragraphs: list[Paragraph] = segment(text, unit=unit)
