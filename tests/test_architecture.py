@@ -82,6 +82,8 @@ def test_each_step_imports_only_what_it_needs():
     assert "themetag.labels" not in model and "themetag.segmentation" not in model
     assert model <= {"themetag", "themetag._version", "themetag._featurize", "themetag.errors", "themetag.features", "themetag.model", "themetag.schema"}
     assert _modules_after("import themetag") == {"themetag", "themetag._version", "themetag.errors"}
+    settings = _modules_after("import themetag; themetag.TrainConfig(seed=1)")
+    assert not any(m.startswith(("sklearn", "scipy", "themetag.training")) for m in settings)
     tagging = _modules_after("import themetag; themetag.tag('The army moved in.')")
     assert not any(m.startswith(("sklearn", "scipy", "themetag.training", "themetag.labels")) for m in tagging)
 
@@ -102,3 +104,14 @@ def test_public_names_are_listed_and_resolve():
     for name in themetag.__all__:
         assert getattr(themetag, name) is not None
     assert {"train", "evaluate", "TrainConfig", "CVReport"} <= set(dir(themetag))
+
+
+def test_every_training_setting_is_described_once_where_it_is_declared():
+    from dataclasses import fields
+
+    from themetag.config import TrainConfig, config_text, setting_doc
+
+    text = " ".join(line.lstrip("# ") for line in config_text().splitlines())
+    for setting in fields(TrainConfig):
+        assert setting.metadata.get("doc"), f"TrainConfig.{setting.name} has no description"
+        assert setting_doc(setting.name) in text  # what init-config writes above it

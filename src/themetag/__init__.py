@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
     from .labels import Example, LabelSet, load_labels
     from .schema import Schema
     from .segmentation import Paragraph, segment
-    from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag
-    from .training import TrainConfig
-    from .output import tag_frame, to_frame
+    from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag, tag_frame
+    from .config import TrainConfig
+    from .output import to_frame
     from .workflow import evaluate, train
     from .estimates import estimate, sample
 
@@ -48,11 +48,11 @@ _PUBLIC = {
     "LabelSet": "labels",
     "load_labels": "labels",
     "CVReport": "evaluation",
-    "TrainConfig": "training",
+    "TrainConfig": "config",
     "evaluate": "workflow",
     "train": "workflow",
     "to_frame": "output",
-    "tag_frame": "output",
+    "tag_frame": "tagger",
     "sample": "estimates",
     "estimate": "estimates",
 }

@@ -24,6 +24,7 @@ from typing import List, Optional
 import typer
 
 from ._version import __version__
+from .config import TrainConfig, setting_doc
 from .errors import ThemetagError
 from .io import read_articles
 from .output import WRITERS
@@ -289,12 +290,12 @@ def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[st
 
 
 LEVER_OPTIONS_HELP = {
-    "stance": "tuned (one side weight chosen on inner out-of-fold predictions to maximise F_avg), tuned_per_side (one per side) or argmax (the likeliest stance).",
+    "stance": setting_doc("stance_decision") + ".",
     "weight": "SOURCE=W: weigh the examples of label file SOURCE(.jsonl) W times in fitting (repeatable), e.g. my_outlet=3.",
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
     "curve": "Also score training on 25%, 50% and 100% of each fold's documents: would more labels help? (3 more cross-validations.)",
 }
-STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + " [default: tuned]")
+STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + f" [default: {TrainConfig().stance_decision}]")
 SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", metavar="SOURCE=W", help=LEVER_OPTIONS_HELP["weight"])
 
 
@@ -306,7 +307,6 @@ def _train_config(config_path: Optional[str], seed: Optional[int], stance: Optio
     from dataclasses import replace
 
     from .config import load_config
-    from .training import TrainConfig
 
     if stance is not None and stance not in ("argmax", "tuned", "tuned_per_side"):
         error(f"--stance-decision must be tuned, tuned_per_side or argmax, not {stance!r}")
@@ -371,7 +371,7 @@ def train_command(
     out: str = typer.Option(..., "--out", "-o", help="Model directory to write (replaced atomically)."),
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (same labels + seed → same model) [default: 0]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
     config_path: Optional[str] = CONFIG_OPTION,
     evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
@@ -446,7 +446,7 @@ def evaluate_command(
     labels: List[str] = LABELS_OPTION,
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed [default: 0]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
     folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Number of grouped folds [default: 5]."),
     config_path: Optional[str] = CONFIG_OPTION,
     predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
@@ -1215,7 +1215,7 @@ def check_labels_command(
     articles: Optional[str] = ARTICLES_OPTION,
     n: int = typer.Option(30, "-n", min=1, help="How many paragraphs to list."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed [default: 0]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
     config_path: Optional[str] = CONFIG_OPTION,
 ) -> None:
     """List labeled paragraphs whose out-of-fold predictions disagree most with their label: likely label errors.

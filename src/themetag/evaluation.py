@@ -21,13 +21,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
+from .config import TrainConfig
 from .errors import LabelError
 from .features import cue_pattern, tokenize
 from .labels import Example, LabelSet, source_of
 from .metrics import stance_scores, theme_scores
 from .model import Model
 from .schema import Schema
-from .training import TrainConfig, document_groups, fit, fold_count, theme_matrix
+from .training import document_groups, fit, fold_count, theme_matrix
 
 # --------------------------------------------------------------------------- baselines
 

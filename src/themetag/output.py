@@ -472,49 +472,6 @@ def to_frame(articles: Iterable["ArticleTags"], *, level: str = "article"):
     return frame
 
 
-def tag_frame(frame, *, text: str = "text", id: str | None = None, model=None, unit: str = "article", prefix: str = ""):
-    """A pandas DataFrame of articles (one a row) with their tags added as columns: a new frame, same index.
-
-    The columns added are the CSV's tag columns (dominant_themes, stance, ``share_<theme>``,
-    ``stance_<stance>`` counts, content_paragraphs, warning) and ``error`` (why a row could not be tagged: an
-    empty or missing text), each name after ``prefix``. ``text`` names the column of texts; ``id`` a column of
-    ids for the results (else the index). ``model``: a model folder or a loaded :class:`~themetag.tagger.Tagger`
-    [default: the shipped model]. Memory: the frame and its tags, not its paragraphs.
-
-    >>> import pandas as pd, themetag
-    >>> news = pd.DataFrame({"body": ["Troops burned coca fields.", ""], "outlet": ["El Tiempo", "Semana"]})
-    >>> themetag.tag_frame(news, text="body")[["outlet", "dominant_themes", "stance", "error"]]  # doctest: +NORMALIZE_WHITESPACE
-          outlet dominant_themes   stance                            error
-    0  El Tiempo  militarization  neutral                              NaN
-    1     Semana             NaN      NaN  empty text (nothing to segment)
-    """
-    try:
-        import pandas as pd
-    except ImportError:
-        raise ThemetagError("tag_frame() needs pandas: pip install 'themetag[frames]'") from None
-    from .tagger import Tagger, load
-
-    if text not in frame.columns or (id is not None and id not in frame.columns):
-        missing = text if text not in frame.columns else id
-        raise ThemetagError(f"tag_frame(): no column {missing!r} (the frame's columns: {', '.join(map(str, frame.columns[:10]))})")
-    tagger = model if isinstance(model, Tagger) else load(model)
-    ids = frame[id] if id is not None else frame.index
-    records = [(None if i is None else str(i), t if isinstance(t, str) else "") for i, t in zip(ids, frame[text])]
-    skip = {"id", *METADATA_COLUMNS}
-    rows = []
-    for result in tagger.tag_many(records, unit=unit, errors="yield"):
-        if isinstance(result, ThemetagError):
-            rows.append({"error": str(result)})
-        else:
-            rows.append({**{k: v for k, v in result.row().items() if k not in skip}, "error": None})
-    tags = pd.DataFrame(rows, index=frame.index)
-    tags = tags.rename(columns=lambda c: f"{prefix}{c}")
-    clash = [c for c in tags.columns if c in frame.columns]
-    if clash:
-        raise ThemetagError(f"tag_frame(): the frame already has columns {', '.join(clash)}; name a prefix (prefix='tag_')")
-    return pd.concat([frame, tags], axis=1)
-
-
 #: Formats of plain rows (``estimate``'s): the same names as the article writers' that apply.
 ROW_FORMATS = ("table", "csv", "json", "jsonl")
 

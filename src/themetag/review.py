@@ -61,11 +61,53 @@ def looks_like_prose(text: str) -> bool:
     words = text.split()
     if len(words) < 8:
         return False
-    digits = sum(c.isdigit() for c in text)
-    letters = sum(c.isalpha() for c in text)
+    digits = sum(map(str.isdigit, text))
+    letters = sum(map(str.isalpha, text))
     if digits > letters / 4:
         return False
     return len(words) >= 25 or bool(_SENTENCE_END.search(text.rstrip()))
+
+
+#: ``suggest`` keeps the candidates of this many articles per paragraph asked for (the articles whose best
+#: candidates rank highest): the picks are those of a search through every candidate unless more than
+#: ``n * (SUGGEST_ARTICLES_PER_PICK - 1)`` of those articles' best paragraphs turn out near-duplicates of picks.
+SUGGEST_ARTICLES_PER_PICK = 2
+
+
+def _words_key(words: set[str]) -> bytes:
+    """A hash of a paragraph's set of words: paragraphs with the same key are near-duplicates of each other."""
+    import hashlib
+
+    return hashlib.blake2b("\x00".join(sorted(words)).encode("utf-8"), digest_size=16).digest()
+
+
+def _prune(pool: list, n: int, articles: int) -> tuple[list, tuple | None]:
+    """The candidates worth keeping, best first, and the rank a newcomer must beat to matter (None: any will do).
+
+    Candidates are ``(-base, doc, index, base, score, tags, key)``. Of those with the same words (``key``) only
+    the best-ranked is kept; of each article its ``n`` best (an article gives at most ``n`` picks); and only
+    the ``articles`` articles whose best candidates rank highest. When that many are kept, a candidate ranked
+    below all their bests is never picked while ``n`` of them are (each is popped before it, its article's
+    priority undiscounted): the returned bar is the last of those bests.
+    """
+    pool.sort(key=lambda c: c[:3])  # best first: (-base, doc, index)
+    seen: set[bytes] = set()
+    per_doc: dict[str, int] = {}
+    kept = []
+    bar = None
+    for candidate in pool:
+        doc, key = candidate[1], candidate[6]
+        if key in seen:
+            continue  # a better-ranked paragraph has the same words: the search would skip this one
+        given = per_doc.get(doc, 0)
+        if given >= n or (given == 0 and len(per_doc) >= articles):
+            continue
+        if given == 0:
+            bar = candidate[:3]
+        seen.add(key)
+        per_doc[doc] = given + 1
+        kept.append(candidate)
+    return kept, (bar if len(per_doc) >= articles else None)
 
 
 def suggest(
@@ -82,8 +124,18 @@ def suggest(
     ``"suggested"`` block with the model's guess and its uncertainty, for
     reference: the labeler decides.
 
-    Time grows as N log N in the paragraphs (a heap, priorities refreshed only
-    when popped: a paragraph's priority only falls as more of its article is taken).
+    Near-duplicates: of paragraphs with the same words (ignoring case, order
+    and punctuation) only the best-ranked is a candidate, and a paragraph
+    sharing more than ``NEAR_DUPLICATE`` of its words with one already picked
+    is skipped.
+
+    Time is linear in the paragraphs and memory bounded (it does not grow
+    with the input): as the articles stream past, only the candidates of the
+    ``2 n`` articles whose best candidates rank highest are kept, at most
+    ``n`` from each (``SUGGEST_ARTICLES_PER_PICK``), pruned whenever the kept
+    list doubles; the picks are then made from those by a heap (priorities
+    refreshed only when popped: a paragraph's priority only falls as more of
+    its article is taken), each compared only with the at most ``n`` picks.
     """
     import heapq
 
@@ -91,7 +143,10 @@ def suggest(
 
     skip = set(labeled)
     thresholds = {t: float(c) for t, c in zip(tagger.schema.themes, tagger.model.thresholds())}
-    heap = []
+    keep_articles = SUGGEST_ARTICLES_PER_PICK * n
+    pool: list = []
+    kept = 0  # the pool's length after the last pruning
+    bar = None  # a candidate ranked below this is never picked
     for k, tags in enumerate(tagger.tag_many(articles, unit=unit)):
         doc = tags.id if tags.id is not None else str(k)
         for p in tags.paragraphs:
@@ -100,16 +155,24 @@ def suggest(
             score = uncertainty(p, thresholds)
             base = score * (1.0 if looks_like_prose(p.text) else NOT_PROSE_DISCOUNT)
             # Highest priority first; ties by document and position, so the order is reproducible.
-            heap.append((-base, doc, p.index, base, score, p))
+            rank = (-base, doc, p.index)
+            if bar is not None and rank > bar:
+                continue
+            pool.append((-base, doc, p.index, base, score, p, _words_key(set(_WORDS.findall(p.text.lower())))))
+            if len(pool) >= 2 * max(kept, 512):
+                pool, bar = _prune(pool, n, keep_articles)
+                kept = len(pool)
+    heap, _ = _prune(pool, n, keep_articles)
+    del pool
     heapq.heapify(heap)
     taken: list[tuple[float, str, ParagraphTags]] = []
     taken_words: list[set[str]] = []
     per_doc: dict[str, int] = {}
     while heap and len(taken) < n:
-        negative, doc, index, base, score, p = heapq.heappop(heap)
+        negative, doc, index, base, score, p, _ = heapq.heappop(heap)
         priority = base * SAME_ARTICLE_DISCOUNT ** per_doc.get(doc, 0)
         if priority < -negative:  # its article gave a paragraph since this one was queued: queue it at its new priority
-            heapq.heappush(heap, (-priority, doc, index, base, score, p))
+            heapq.heappush(heap, (-priority, doc, index, base, score, p, _))
             continue
         words = set(_WORDS.findall(p.text.lower()))
         if any(len(words & w) > NEAR_DUPLICATE * max(1, min(len(words), len(w))) for w in taken_words):
@@ -215,7 +278,7 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
     paragraphs the two models tag differently.
     """
     from .evaluation import cross_validate
-    from .training import TrainConfig
+    from .config import TrainConfig
 
     stored = previous.metadata.get("cv") if isinstance(previous.metadata.get("cv"), dict) else None
     trained_on = previous.metadata.get("labels")

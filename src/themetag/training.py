@@ -18,7 +18,6 @@ the whole run (labels → fit → card → saved model) in :mod:`themetag.workfl
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
@@ -26,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 from sklearn.model_selection import GroupKFold
 
+from .config import CLASSIFIERS, TrainConfig  # noqa: F401  (TrainConfig: also importable from here)
 from .errors import LabelError
 from .features import FeatureSpace, fit_feature_space
 from .labels import Example, source_of
@@ -33,110 +33,6 @@ from .metrics import stance_scores
 from .model import LinearHead, Model
 from .schema import Schema
 from .segmentation import template_key
-
-
-#: ``classifier`` values: the two heads, and ``auto`` (the one that scores better in grouped inner cross-validation).
-CLASSIFIERS = ("logistic", "svm", "auto")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training parameters; stored in the model's metadata.json."""
-
-    seed: int = 0
-    folds: int = 5
-    inner_folds: int = 4
-    theme_c: float = 8.0
-    stance_c: float = 4.0
-    kind_c: float = 4.0
-    word_ngrams: tuple[int, int] = (1, 2)
-    char_ngrams: tuple[int, int] | None = (3, 5)
-    min_df: int = 2
-    use_cues: bool = True
-    cue_weight: float = 3.0  # chosen by grouped CV (scripts/levers.py): 1 → 3 moved theme micro-F1 0.564 → 0.580
-    class_weight: str | None = "balanced"
-    default_threshold: float = 0.5
-    #: How a paragraph's stance is decided: "tuned" (each side's probability is multiplied by a weight
-    #: chosen on inner out-of-fold predictions to maximise F_avg, because a model trained where sides are
-    #: rare says the null stance too often; grouped CV F_avg 0.348 -> 0.356, leave-one-source-out mean
-    #: 0.193 -> 0.247, scripts/levers.py), "tuned_per_side" (a weight for each side) or "argmax" (the
-    #: likeliest stance).
-    stance_decision: str = "tuned"
-    #: Weight of each label source's examples in fitting (source = label file name without .jsonl, as in
-    #: the per-source table), e.g. {"my_outlet": 3.0}; sources not named weigh 1.
-    source_weights: dict | None = None
-    #: "logistic" (logistic regression) or "svm" (a linear SVM whose scores are made probabilities by Platt
-    #: scaling on grouped out-of-fold decision values). theme_c and stance_c are the C of either.
-    classifier: str = "logistic"
-
-    def __post_init__(self):
-        self.check()
-
-    def check(self) -> None:
-        """Refuse settings no run could use, with the setting's name (a config file is written by hand)."""
-        def fail(name: str, expected: str) -> LabelError:
-            return LabelError(f"training setting {name!r} must be {expected}, not {getattr(self, name)!r}")
-
-        def integer(name: str, low: int, high: int) -> None:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise fail(name, f"an integer from {low} to {high}")
-
-        def number(name: str, low: float, high: float) -> None:
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise fail(name, f"a number from {low:g} to {high:g}")
-
-        def ngrams(name: str, high: int, optional: bool) -> None:
-            value = getattr(self, name)
-            if value is None and optional:
-                return
-            if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-                    and 1 <= value[0] <= value[1] <= high):
-                raise fail(name, f"[low, high] with 1 <= low <= high <= {high}" + (" (or absent)" if optional else ""))
-
-        integer("seed", 0, 2**32 - 1)
-        integer("folds", 2, 100)
-        integer("inner_folds", 2, 100)
-        integer("min_df", 1, 1_000_000)
-        for name in ("theme_c", "stance_c", "kind_c"):
-            number(name, 1e-6, 1e6)
-        number("cue_weight", 0, 1e3)
-        number("default_threshold", 0, 1)
-        ngrams("word_ngrams", 6, optional=False)
-        ngrams("char_ngrams", 10, optional=True)
-        if not isinstance(self.use_cues, bool):
-            raise fail("use_cues", "true or false")
-        if self.class_weight not in (None, "balanced"):
-            raise fail("class_weight", '"balanced" or absent')
-        if self.stance_decision not in ("tuned", "tuned_per_side", "argmax"):
-            raise fail("stance_decision", '"tuned", "tuned_per_side" or "argmax"')
-        if self.classifier not in CLASSIFIERS:
-            raise fail("classifier", '"logistic", "svm" or "auto"')
-        if self.source_weights is not None and not (
-            isinstance(self.source_weights, dict)
-            and all(isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < 1e6 for k, v in self.source_weights.items())
-        ):
-            raise fail("source_weights", "a table of label-file names to positive numbers")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
-        """Settings as stored in metadata.json; keys this version does not know raise LabelError naming them."""
-        from dataclasses import fields
-
-        if not isinstance(data, dict):
-            raise LabelError(f"training settings must be a JSON object, not {type(data).__name__}")
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise LabelError(f"training settings this themetag does not know: {', '.join(map(str, unknown))}")
-        data = dict(data)
-        for key in ("word_ngrams", "char_ngrams"):
-            if data.get(key) is not None:
-                data[key] = tuple(data[key])
-        return cls(**data)
 
 
 def fit_features(texts: Sequence[str], schema: Schema, config: TrainConfig) -> FeatureSpace:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .card import model_card
+from .config import TrainConfig
 from .evaluation import (
     CVReport,
     choose_kind_source,
@@ -24,7 +25,7 @@ from .labels import LabelSet, load_labels, source_of
 from .model import Model
 from .store import check_model_target, output_lock
 from .tagger import Tagger, build_metadata
-from .training import TrainConfig, check_source_weights, fit
+from .training import check_source_weights, fit
 
 LabelDirs = str | Path | Sequence[str | Path]
 
