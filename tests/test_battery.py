@@ -96,7 +96,8 @@ def model_copy(edit: Callable[[dict], None]) -> Callable[[Path], None]:
     """The shipped model with its settings edited and the hash rewritten, as a forger who knows the format would."""
 
     def make(folder: Path) -> None:
-        from themetag.model import content_hash, read_arrays
+        from themetag.model import content_hash
+        from themetag.store import read_arrays
 
         target = folder / "hostile"
         shutil.copytree(REPO / "src" / "themetag" / "models" / "default", target)

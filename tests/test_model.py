@@ -198,7 +198,7 @@ def test_failed_training_leaves_the_previous_model(seed_model, tmp_path):
 
 def test_shipped_model_loads_and_tags():
     tagger = load()
-    assert tagger.metadata["format_version"] == themetag.tagger.FORMAT_VERSION
+    assert tagger.metadata["format_version"] == themetag.store.FORMAT_VERSION
     assert tagger.metadata["cv"]["n_content"] >= 1000
     article = themetag.tag("Peru will deploy troops to the VRAEM to eradicate coca.\n\nFarmers want alternative crops.")
     assert article.counts["content"] == 2
@@ -255,4 +255,4 @@ def test_shipped_model_is_found_from_any_directory(tmp_path):
 
     code = "import themetag; t = themetag.load(); print(t.path.is_dir(), t.metadata['format_version'])"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", str(themetag.tagger.FORMAT_VERSION)]
+    assert out.split() == ["True", str(themetag.store.FORMAT_VERSION)]

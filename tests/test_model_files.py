@@ -18,7 +18,8 @@ import pytest
 import themetag
 from conftest import copy_seed_labels
 from themetag import ModelError, TrainConfig, load
-from themetag.model import content_hash, read_arrays, write_arrays
+from themetag.model import content_hash
+from themetag.store import read_arrays, write_arrays
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)

@@ -219,7 +219,7 @@ def test_second_hostile_pass_writers(labels, tmp_path):
     result = run("evaluate", "--labels", labels, "--folds", 2, "--articles", articles,
                  "--predictions", articles / "000_35c1464d740412a7.txt", "--force")
     assert result.exit_code == 1 and "is inside the input folder" in result.output
-    from themetag.tagger import default_model_path
+    from themetag.store import default_model_path
 
     result = run("predict", ARTICLE, "--out", default_model_path() / "README.md", "--force")
     assert result.exit_code == 1 and "is inside the input folder" in result.output

@@ -743,7 +743,7 @@ def _null_stance(schema, names) -> str:
     """The stance that takes no side, for the article rule: the schema's, else the shipped model's."""
     stances = tuple(n for n, kind in names if kind == "stance")
     if schema is None:
-        from .tagger import shipped_schema
+        from .store import shipped_schema
 
         schema = shipped_schema()
         if schema.stances != stances:

@@ -14,21 +14,18 @@ checked on load: a model file can hold numbers and strings, never code.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import LabelError, ModelError
 from .features import FeatureSpace, SparseRows, stemmer_fingerprint
 from .schema import KINDS, Schema
 
-ARRAYS_FILE = "model.npz"
-_MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made
 
 
 @dataclass
@@ -219,6 +216,40 @@ class Model:
         settings["sha256"] = content_hash(settings, arrays)
         return settings, arrays
 
+    def save(self, path: str | os.PathLike, *, metadata: dict | None = None, card: str | None = None,
+             keep_previous: bool = False) -> dict:
+        """Write this model as a model folder (:mod:`themetag.store`); ``metadata``: what else metadata.json says
+        (format, versions, labels, CV metrics: :func:`~themetag.store.build_metadata`). Returns the metadata written:
+        ``metadata`` with this model's settings."""
+        from .store import save_model_folder
+
+        settings, arrays = self.to_data()
+        written = {**(metadata or {}), "model": settings}  # the settings of exactly these arrays
+        save_model_folder(Path(path), written, arrays, card=card, keep_previous=keep_previous)
+        return written
+
+    @classmethod
+    def load(cls, path: str | os.PathLike | None = None) -> "Model":
+        """The model in a model folder (``None``: the shipped one), checked completely (see :meth:`from_stored`)."""
+        from .store import read_model_folder
+
+        return cls.from_stored(*read_model_folder(path))
+
+    @classmethod
+    def from_stored(cls, metadata: dict, arrays: dict[str, np.ndarray], where: Path) -> "Model":
+        """The model of a folder's metadata.json and arrays (:func:`~themetag.store.read_model_folder`): settings,
+        schema, array shapes and types, and the content hash checked; anything that does not fit is a ModelError."""
+        try:
+            schema = Schema.from_dict(metadata["schema"])
+            return cls.from_data(schema, metadata["model"], arrays, training=metadata.get("training"))
+        except ModelError as exc:
+            raise ModelError(f"{where}: {exc}; retrain it with `themetag train`") from None
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, LabelError) as exc:
+            if isinstance(exc, LabelError):
+                raise ModelError(f"{where}: {exc}; retrain it with `themetag train`") from None
+            raise ModelError(f"{where / 'metadata.json'}: not themetag model metadata ({type(exc).__name__}: {exc}); "
+                             "retrain it with `themetag train`") from None
+
     @classmethod
     def from_data(cls, schema: Schema, settings: dict, arrays: dict[str, np.ndarray], training: dict | None = None) -> "Model":
         _check(schema, settings, arrays)
@@ -268,10 +299,10 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
         raise ModelError(f"the model settings in metadata.json are incomplete ({exc!r} missing)") from None
     found = {k: (v.dtype.str, v.shape) for k, v in arrays.items()}
     if found != expected:
-        raise ModelError(f"{ARRAYS_FILE} does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)")
+        raise ModelError(f"model.npz does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)")
     _check_kinds(arrays)
     if settings.get("sha256") != content_hash(settings, arrays):
-        raise ModelError(f"{ARRAYS_FILE} or metadata.json was changed after training: the content hash does not match")
+        raise ModelError("model.npz or metadata.json was changed after training: the content hash does not match")
     n_features = len(arrays["word_vocabulary"]) + len(arrays["char_vocabulary"]) + len(features.get("cues", {}))
     if arrays["word_idf"].shape != arrays["word_vocabulary"].shape or arrays["char_idf"].shape != arrays["char_vocabulary"].shape:
         raise ModelError("vocabularies and IDF weights differ in length")
@@ -369,28 +400,3 @@ def _check_values(schema: Schema, settings: dict, arrays: dict[str, np.ndarray])
     for name, values in arrays.items():
         if values.dtype.kind == "f" and not np.isfinite(values).all():
             raise ModelError(f"array {name!r} holds values that are not finite numbers (NaN or infinity)")
-
-
-def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """An .npz that ``np.load`` reads, written byte-for-byte reproducibly (fixed zip timestamps, sorted names)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(arrays):
-            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False)
-            archive.writestr(info, buffer.getvalue())
-
-
-def read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Arrays from an .npz, refusing anything that would need pickle (object arrays)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(i.file_size for i in archive.infolist()) > _MAX_ARRAYS_BYTES:
-                raise ModelError(f"{path}: larger than any themetag model ({_MAX_ARRAYS_BYTES >> 20} MiB uncompressed)")
-        with np.load(path, allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except ModelError:
-        raise
-    except Exception as exc:  # truncated zip, foreign file, object arrays: each fails its own way
-        raise ModelError(f"{path}: not a themetag model array file ({type(exc).__name__}: {exc})") from None

@@ -1,4 +1,19 @@
-"""Writing a model folder without ever losing one: a lock, a temporary sibling, an atomic swap, recovery.
+"""The model folder: its format, how it is read and checked, and how it is written without ever losing one.
+
+A model is a folder::
+
+    model.npz        the fitted numbers: vocabularies, IDF weights, regression weights
+                     (NumPy arrays, read with allow_pickle=False)
+    metadata.json    format version; versions of themetag and its libraries; schema; the
+                     model's settings (label names, thresholds, array shapes, SHA-256);
+                     label-data hash; training parameters; cross-validation metrics
+    README.md        the model card
+
+Reading (:func:`read_model_folder`) checks the format version and the files and
+returns the metadata and the arrays; :meth:`themetag.model.Model.load` checks
+the arrays against the settings, the schema and the content hash. Nothing in a
+model folder is executed. :meth:`themetag.model.Model.save` and
+:meth:`themetag.tagger.Tagger.save` write through :func:`save_model_folder`.
 
 A model folder is replaced only by a complete new one, and only if it is a
 model folder: a folder holding anything but model files (a thesis, say) is
@@ -15,29 +30,42 @@ refused, never deleted. While a folder ``OUT`` is written:
   promised (``OUT.previous`` with ``keep_previous``) and no temporary folder is
   left; a run killed outright is repaired by the next write to ``OUT``
   (:func:`recover`).
-
-Nothing here knows what is inside a model beyond the file names and that
-``metadata.json`` declares a format version.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
+import platform
 import shutil
 import tempfile
+import zipfile
 from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
-from .errors import OutputError
-from .model import ARRAYS_FILE
+import numpy as np
 
+from .errors import ModelError, OutputError
+from .schema import Schema
+
+if TYPE_CHECKING:
+    from .model import Model
+
+ARRAYS_FILE = "model.npz"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "README.md"
 #: The only files a model folder holds.
 MODEL_FILES = frozenset({METADATA_FILE, ARRAYS_FILE, CARD_FILE})
+
+#: The largest metadata.json read (the shipped model's is ~0.1 MB).
+MAX_METADATA_BYTES = 50_000_000
+#: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
+FORMAT_VERSION = 2
+_MAX_ARRAYS_BYTES = 1 << 30  # a model larger than this (uncompressed) is not one we made
 
 
 def _absolute(path: Path) -> Path:
@@ -336,3 +364,152 @@ def missing_model_hint(target: Path) -> str:
         return f"; an interrupted training left the previous model in {parked[0]} (training to {target} again restores it)"
     return ""
 
+
+# --------------------------------------------------------------------------- reading
+
+
+def default_model_path() -> Path:
+    """The model shipped inside the package."""
+    return Path(str(resources.files("themetag") / "models" / "default"))
+
+
+def read_model_folder(path: str | os.PathLike | None = None) -> tuple[dict, dict[str, np.ndarray], Path]:
+    """(metadata, arrays, folder) of a model folder (``None``: the shipped model), its format version checked.
+
+    Nothing in the folder is executed: ``model.npz`` is read as plain arrays (no pickle). A folder that is not a
+    model of this format raises ModelError saying what to do.
+    """
+    from .io import read_bounded
+
+    directory = default_model_path() if path is None else Path(path)
+    if not directory.is_dir():
+        hint = missing_model_hint(directory) if not directory.exists() else ""
+        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE}){hint}")
+    meta_file = directory / METADATA_FILE
+    if not meta_file.exists():
+        raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
+    raw, _ = read_bounded(meta_file, ModelError, limit=MAX_METADATA_BYTES)
+    try:
+        metadata = json.loads(raw.decode("utf-8"))
+        if not isinstance(metadata, dict):
+            raise ValueError("not a JSON object")
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelError(f"{meta_file}: unreadable metadata ({type(exc).__name__}: {str(exc)[:200]})") from None
+    check_format(directory, metadata)
+    model_file = directory / ARRAYS_FILE
+    if not model_file.is_file():
+        raise ModelError(f"{directory}: not a themetag model: {ARRAYS_FILE} is missing")
+    absent = [key for key in ("schema", "model") if not isinstance(metadata.get(key), dict)]
+    if absent:  # checked before the arrays are read: a folder that is no model costs nothing more
+        raise ModelError(f"{meta_file}: not themetag model metadata (no {' or '.join(map(repr, absent))} object); "
+                         "retrain it with `themetag train`")
+    return metadata, read_arrays(model_file), directory
+
+
+def check_format(directory: Path, metadata: dict) -> None:
+    """Refuse a model of another format version, saying what to do (upgrade, or retrain)."""
+    found = metadata.get("format_version")
+    if found == FORMAT_VERSION:
+        return
+    made_with = metadata.get("versions")
+    made_by = made_with.get("themetag") if isinstance(made_with, dict) else None
+    made_by = made_by if isinstance(made_by, str) else "an unknown themetag"
+    if isinstance(found, int) and found > FORMAT_VERSION:
+        advice = "upgrade themetag, or retrain the model with this one"
+    elif found == 1:
+        advice = "format 1 stored the model as a pickle, which can run code when loaded, so it is not read; retrain it"
+    else:
+        advice = "retrain it"
+    raise ModelError(
+        f"{directory}: model format {found!r} (made by themetag {made_by}); this themetag reads format {FORMAT_VERSION}: "
+        f"{advice} with `themetag train --labels DIR --out {directory}`"
+    )
+
+
+def shipped_schema() -> Schema:
+    """The shipped model's label schema, read from its metadata.json (the model's arrays are not loaded)."""
+    from .io import read_bounded
+
+    raw, _ = read_bounded(default_model_path() / METADATA_FILE, ModelError, limit=MAX_METADATA_BYTES)
+    return Schema.from_dict(json.loads(raw)["schema"])
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """An .npz that ``np.load`` reads, written byte-for-byte reproducibly (fixed zip timestamps, sorted names)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False)
+            archive.writestr(info, buffer.getvalue())
+
+
+def read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Arrays from an .npz, refusing anything that would need pickle (object arrays)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(i.file_size for i in archive.infolist()) > _MAX_ARRAYS_BYTES:
+                raise ModelError(f"{path}: larger than any themetag model ({_MAX_ARRAYS_BYTES >> 20} MiB uncompressed)")
+        with np.load(path, allow_pickle=False) as npz:
+            return {name: npz[name] for name in npz.files}
+    except ModelError:
+        raise
+    except Exception as exc:  # truncated zip, foreign file, object arrays: each fails its own way
+        raise ModelError(f"{path}: not a themetag model array file ({type(exc).__name__}: {exc})") from None
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def versions() -> dict:
+    """Versions of what made a model; read from package metadata, so nothing heavy is imported."""
+    from importlib import metadata
+
+    from ._version import __version__
+
+    found = {"themetag": __version__, "python": platform.python_version()}
+    for package in ("numpy", "scikit-learn", "snowballstemmer"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def build_metadata(model: "Model", *, labels: dict, cv_summary: dict | None) -> dict:
+    """metadata.json of a model: format, versions, schema, what it was trained on, settings, CV summary."""
+    settings, _ = model.to_data()
+    return {
+        "format_version": FORMAT_VERSION,
+        "versions": versions(),
+        "schema": model.schema.to_dict(),
+        "labels": labels,
+        "training": model.training,
+        "model": settings,
+        "cv": cv_summary,
+    }
+
+
+def save_model_folder(target: Path, metadata: dict, arrays: dict[str, np.ndarray], *, card: str | None = None,
+                      keep_previous: bool = False) -> Path:
+    """Write a model folder (metadata.json, model.npz, the card) through :func:`write_model_folder`: a model already
+    at ``target`` is replaced only once the new one is complete."""
+    text = json.dumps(metadata, indent=2, default=_json_default) + "\n"  # key order kept: the schema's order is the output's
+
+    def write(folder: Path) -> None:
+        write_arrays(folder / ARRAYS_FILE, arrays)
+        (folder / METADATA_FILE).write_text(text, encoding="utf-8")
+        if card is not None:
+            (folder / CARD_FILE).write_text(card, encoding="utf-8")
+
+    write_model_folder(target, write, keep_previous=keep_previous)
+    return target

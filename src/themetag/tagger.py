@@ -1,42 +1,24 @@
-"""Tagger: load / save / tag; the model directory format.
+"""Tagging with a fitted model: :class:`Tagger` (paragraphs → tags, articles → summed-up tags), the result
+classes, the article rule, and :func:`load` / :func:`tag` (the shipped model, cached).
 
-A model is a directory::
-
-    model.npz        the fitted numbers: vocabularies, IDF weights, regression weights
-                     (NumPy arrays, read with allow_pickle=False)
-    metadata.json    format version; versions of themetag and its libraries; schema; the
-                     model's settings (label names, thresholds, array shapes, SHA-256);
-                     label-data hash; training parameters; cross-validation metrics
-    README.md        the model card
-
-Loading checks the format version, that the arrays match the settings and the
-schema, and the content hash; nothing in a model directory is executed.
+The model folder's format, reading and writing are :mod:`themetag.store`'s.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import platform
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .errors import InputError, LabelError, ModelError, ThemetagError
-from .model import ARRAYS_FILE, Model, read_arrays, write_arrays
+from .errors import InputError, ThemetagError
+from .model import Model
 from .schema import KINDS, Schema
 from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
-from .store import CARD_FILE, METADATA_FILE, missing_model_hint, write_model_folder
-
-#: The largest metadata.json read (the shipped model's is ~0.1 MB).
-MAX_METADATA_BYTES = 50_000_000
-#: 1: a joblib pickle (themetag 0.1.0, before 2026-11-23); 2: model.npz + settings in metadata.json.
-FORMAT_VERSION = 2
-
+from .store import read_model_folder
 
 @dataclass(frozen=True)
 class ParagraphTags:
@@ -261,11 +243,6 @@ def _article_parts(k: int, item) -> tuple:
     raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair, an (id, text, metadata) triple or a dict with \"text\", got {type(item).__name__}")
 
 
-def default_model_path() -> Path:
-    """The model shipped inside the package."""
-    return Path(str(resources.files("themetag") / "models" / "default"))
-
-
 class Tagger:
     """Tags paragraphs (and articles) with a fitted model.
 
@@ -455,43 +432,9 @@ class Tagger:
         :mod:`themetag.store` for the lock, the swap and recovery.
         """
         target = Path(path)
-        settings, arrays = self.model.to_data()
-        metadata = {**self.metadata, "model": settings}  # the settings of exactly these arrays
-        text = json.dumps(metadata, indent=2, default=_json_default) + "\n"  # key order kept: the schema's order is the output's
-
-        def write(folder: Path) -> None:
-            write_arrays(folder / ARRAYS_FILE, arrays)
-            (folder / METADATA_FILE).write_text(text, encoding="utf-8")
-            if card is not None:
-                (folder / CARD_FILE).write_text(card, encoding="utf-8")
-
-        write_model_folder(target, write, keep_previous=keep_previous)
-        self.metadata = metadata
+        self.metadata = self.model.save(target, metadata=self.metadata, card=card, keep_previous=keep_previous)
         self.path = target
         return target
-
-
-def _json_default(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
-
-
-def versions() -> dict:
-    """Versions of what made a model; read from package metadata, so nothing heavy is imported."""
-    from importlib import metadata
-
-    from ._version import __version__
-
-    found = {"themetag": __version__, "python": platform.python_version()}
-    for package in ("numpy", "scikit-learn", "snowballstemmer"):
-        try:
-            found[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            found[package] = None
-    return found
 
 
 def load(path: str | os.PathLike | None = None) -> Tagger:
@@ -501,75 +444,8 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
     then checked against ``metadata.json`` (format version, label names, array
     shapes, content hash, stemmer). Anything that does not fit raises ModelError.
     """
-    from .io import read_bounded
-
-    directory = default_model_path() if path is None else Path(path)
-    if not directory.is_dir():
-        hint = missing_model_hint(directory) if not directory.exists() else ""
-        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE}){hint}")
-    meta_file = directory / METADATA_FILE
-    if not meta_file.exists():
-        raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
-    raw, _ = read_bounded(meta_file, ModelError, limit=MAX_METADATA_BYTES)
-    try:
-        metadata = json.loads(raw.decode("utf-8"))
-        if not isinstance(metadata, dict):
-            raise ValueError("not a JSON object")
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ModelError(f"{meta_file}: unreadable metadata ({type(exc).__name__}: {str(exc)[:200]})") from None
-    _check_format(directory, metadata)
-    model_file = directory / ARRAYS_FILE
-    if not model_file.is_file():
-        raise ModelError(f"{directory}: not a themetag model: {ARRAYS_FILE} is missing")
-    try:
-        schema = Schema.from_dict(metadata["schema"])
-        model = Model.from_data(schema, metadata["model"], read_arrays(model_file), training=metadata.get("training"))
-    except (ModelError, LabelError) as exc:
-        raise ModelError(f"{directory}: {exc}; retrain it with `themetag train`") from None
-    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-        raise ModelError(f"{meta_file}: not themetag model metadata ({type(exc).__name__}: {exc}); retrain it with `themetag train`") from None
-    return Tagger(model, metadata, directory)
-
-
-def _check_format(directory: Path, metadata: dict) -> None:
-    found = metadata.get("format_version")
-    if found == FORMAT_VERSION:
-        return
-    made_with = metadata.get("versions")
-    made_by = made_with.get("themetag") if isinstance(made_with, dict) else None
-    made_by = made_by if isinstance(made_by, str) else "an unknown themetag"
-    if isinstance(found, int) and found > FORMAT_VERSION:
-        advice = "upgrade themetag, or retrain the model with this one"
-    elif found == 1:
-        advice = "format 1 stored the model as a pickle, which can run code when loaded, so it is not read; retrain it"
-    else:
-        advice = "retrain it"
-    raise ModelError(
-        f"{directory}: model format {found!r} (made by themetag {made_by}); this themetag reads format {FORMAT_VERSION}: "
-        f"{advice} with `themetag train --labels DIR --out {directory}`"
-    )
-
-
-def build_metadata(model: Model, *, labels: dict, cv_summary: dict | None) -> dict:
-    """metadata.json of a model: format, versions, schema, what it was trained on, settings, CV summary."""
-    settings, _ = model.to_data()
-    return {
-        "format_version": FORMAT_VERSION,
-        "versions": versions(),
-        "schema": model.schema.to_dict(),
-        "labels": labels,
-        "training": model.training,
-        "model": settings,
-        "cv": cv_summary,
-    }
-
-
-def shipped_schema() -> Schema:
-    """The shipped model's label schema, read from its metadata.json (the model's arrays are not loaded)."""
-    from .io import read_bounded
-
-    raw, _ = read_bounded(default_model_path() / METADATA_FILE, ModelError, limit=MAX_METADATA_BYTES)
-    return Schema.from_dict(json.loads(raw)["schema"])
+    metadata, arrays, directory = read_model_folder(path)
+    return Tagger(Model.from_stored(metadata, arrays, directory), metadata, directory)
 
 
 _cached_default: Tagger | None = None

@@ -23,8 +23,8 @@ from .evaluation import (
 )
 from .labels import LabelSet, load_labels, source_of
 from .model import Model
-from .store import check_model_target, output_lock
-from .tagger import Tagger, build_metadata
+from .store import build_metadata, check_model_target, output_lock
+from .tagger import Tagger
 from .training import check_source_weights, fit
 
 LabelDirs = str | Path | Sequence[str | Path]
