@@ -577,7 +577,8 @@ def predict_command(
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     template: bool = typer.Option(True, "--template/--no-template", help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR. Workers need the input files and the model at the same paths. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
+    verbose: bool = typer.Option(False, "--verbose", help="With --scheduler: also show Dask's own warnings and log lines (a port in use, a large graph, workers restarting)."),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
@@ -602,7 +603,7 @@ def predict_command(
         if explain or (fmt is not None and fmt != "parquet"):
             error("--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)")
             raise typer.Exit(EXIT_USAGE)
-        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading)
+        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading, progress=progress, verbose=verbose)
         return
     if fmt is None and out is not None:
         fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
@@ -653,12 +654,20 @@ def predict_command(
     if flagged:
         counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
         counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
+        counts += [f"{flagged[w]} in a language the model was not trained on" for w in ("other_language",) if w in flagged]
         warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
     _exit_if_failed(unreadable, failed, seen)
 
 
-def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading: _Reading) -> None:
-    """predict --scheduler: tag on Dask into a folder of Parquet files (one per partition), put in place when complete."""
+def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading: _Reading, *, progress: Optional[bool] = None,
+                     verbose: bool = False) -> None:
+    """predict --scheduler: tag on Dask into a folder of Parquet files (one per partition), put in place when complete.
+
+    The files hold what ``--out FILE.parquet`` holds in one process (same columns, types and nulls; failed
+    articles named on stderr, not written). The inputs are cut into about 4 partitions per worker thread when
+    they allow it; the model goes to each worker once; a bar counts finished partitions on a terminal;
+    distributed's own warnings and log lines are shown only with ``--verbose``.
+    """
     import shutil
     import tempfile
 
@@ -674,8 +683,8 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
     check_not_an_input(target, [*paths, _model_folder(model)])
     check_output_path(target)
     try:
-        import dask
         import dask.dataframe as dd
+        from distributed import as_completed
 
         from . import cluster
     except ImportError:
@@ -693,7 +702,12 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
     if parquet and len(parquet) != len(paths):
         error("give either Parquet files or article files, not both")
         raise typer.Exit(EXIT_USAGE)
-    with cluster.client(scheduler) as dask_client:
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    with cluster.quiet(not verbose), cluster.client(scheduler, verbose=verbose) as dask_client:
+        info = dask_client.scheduler_info().get("workers", {})
+        workers = len(info)
+        # About 4 partitions per worker thread (when the input allows), so that every worker has work.
+        aim = 4 * max(sum(w.get("nthreads", 1) for w in info.values()), 1)
         if parquet:
             try:
                 frame = dd.read_parquet(parquet)
@@ -701,11 +715,13 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:300]
                 error(f"{', '.join(parquet)}: cannot read as Parquet ({first})")
                 raise typer.Exit(EXIT_INPUT) from None
+            if frame.npartitions < aim:
+                frame = frame.repartition(npartitions=aim)
             results = cluster.tag_frame(frame, text=reading.text_field, id=reading.id_field, model=model, unit=unit, level=level, kinds=kinds)
         else:
             results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=reading.id_field,
-                                        text_field=reading.text_field, table_format=reading.table_format, encoding=reading.encoding)
-        workers = len(dask_client.scheduler_info().get("workers", {}))
+                                        text_field=reading.text_field, table_format=reading.table_format, encoding=reading.encoding,
+                                        partitions=aim)
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
             umask = os.umask(0)
@@ -714,19 +730,26 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
         except OSError as exc:
             error(f"{out}: cannot write here: {exc.strerror or exc}")
             raise typer.Exit(EXIT_INPUT) from None
+        bar = Progress(results.npartitions, enabled=show_progress, unit="partitions")
         try:
-            # One pass: the Parquet files, the row count and the failed articles come from the same tasks.
-            _, rows, failed_rows = dask.compute(results.to_parquet(folder, compute=False, write_index=False), results.shape[0],
-                                                results[results["error"].notnull()][["id", "error"]])
-            failures = len(failed_rows)
+            # One pass: each task writes its partition's file and gives back its row count and failed articles.
+            futures = dask_client.compute(cluster.parquet_parts(results, folder, level=level))
+            for future in as_completed(futures):
+                future.result()  # a task's own exception ends the run here
+                bar.advance()
+            written = dask_client.gather(futures)
             os.rename(folder, target)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-    for row in failed_rows.itertuples():
-        error(str(row.error) if row.id is None or str(row.id) == "<NA>" or row.id != row.id else f"{row.id}: {row.error}")
-    typer.echo(f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {failures} failed", err=True)
-    if failures:
+        finally:
+            bar.close()
+    rows = sum(n for n, _ in written)
+    failed = [f for _, errors in written for f in errors]
+    for ident, message in failed:
+        error(message if ident is None else f"{ident}: {message}")
+    typer.echo(f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {len(failed)} failed", err=True)
+    if failed:
         raise typer.Exit(EXIT_INPUT)
 
 
@@ -786,7 +809,7 @@ SCHEMA_HELP = "The label schema (schema.json, or its folder) [default: labels/sc
 
 def _model_folder(model: Optional[str]) -> Path:
     """The model folder a command reads (the shipped one without --model): an input no output may be written into."""
-    from .tagger import default_model_path
+    from .store import default_model_path
 
     return Path(model) if model else default_model_path()
 
@@ -806,7 +829,7 @@ def _schema(path: Optional[str]):
         return Schema.load(path)
     if Path("labels/schema.json").is_file():
         return Schema.load("labels/schema.json")
-    from .tagger import shipped_schema
+    from .store import shipped_schema
 
     return shipped_schema()
 
@@ -934,22 +957,24 @@ def export_tasks_command(
 @command("plot")
 def plot_command(
     results: str = typer.Argument(..., metavar="RESULTS", help="Output of `themetag estimate` (.jsonl, .json, .csv), or article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler)."),
-    out: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for the pictures (PNG) and their numbers (CSV); made if missing."),
+    out: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for the pictures and their numbers (CSV); made if missing."),
     by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]; for estimates, the name of the groups in titles."),
     period: str = typer.Option("auto", "--period", help="Time step: month, quarter, year, or auto (months up to three years of dates, else years)."),
-    image_format: str = typer.Option("png", "--format", "-f", help="Estimates: png, svg or pdf."),
-    dpi: int = typer.Option(200, "--dpi", min=50, max=1200, help="Estimates: resolution of PNG pictures."),
+    image_format: str = typer.Option("png", "--format", "-f", help="Pictures as png, svg or pdf."),
+    dpi: int = typer.Option(200, "--dpi", min=50, max=1200, help="Resolution of PNG pictures (dots per inch)."),
     force: bool = typer.Option(False, "--force", help="Replace existing pictures and tables (refused otherwise)."),
 ) -> None:
-    """Draw estimates with their intervals, or a tagged collection's theme shares and stance counts.
+    """Draw estimates with their intervals, or a tagged collection's theme and stance shares.
 
     From `themetag estimate` output: estimates_themes and estimates_stances (each group's estimate with its
     interval, the model's naive share faint beside it; years or dates as a time series with a band) and, with
     --trend, estimate_trends. Rows without an interval are named in a warning and on the picture.
 
-    From `themetag predict` output: over_time.png/.csv and by_outlet.png/.csv into DIR (a view is left
-    out when its column is missing). A theme's share is the share of content
-    paragraphs carrying it. Needs pandas and matplotlib (pip install 'themetag[frames,report]').
+    From `themetag predict` output: over_time and by_outlet, each a picture and a CSV, into DIR. Over time:
+    theme shares as lines on a date axis (a period with no articles is a gap), favor and against shares as bars,
+    articles per period (n). By outlet: bars, n in each outlet's name. A theme's share is the share of content
+    paragraphs carrying it. Every article left out (no date, no outlet, failed) is counted in a warning; a view
+    with no articles is not drawn. Needs pandas and matplotlib (pip install 'themetag[frames,report]').
     """
     from .collection import is_estimates_file, plot_collection, plot_estimates, read_results
     from .io import check_output_folder
@@ -984,7 +1009,7 @@ def plot_command(
     except (OSError, ValueError) as exc:  # pandas' readers (CSV, Parquet)
         error(f"{results}: cannot read ({exc})")
         raise typer.Exit(EXIT_INPUT) from None
-    for path in plot_collection(frame, out, by=by, period=period, force=force):
+    for path in plot_collection(frame, out, by=by, period=period, force=force, fmt=image_format, dpi=dpi, on_warning=warn):
         typer.echo(str(path))
 
 

@@ -1,9 +1,9 @@
 """A picture of a tagged collection: theme shares and stances over time and by outlet.
 
 Reads what ``themetag predict`` wrote at article level (JSON Lines, CSV or
-Parquet; a folder of Parquet from ``--scheduler``) and writes, per view, the
-numbers as CSV and a PNG. Needs pandas and matplotlib
-(``pip install 'themetag[frames,report]'``).
+Parquet; a folder of Parquet from ``--scheduler``), checking its rows, and writes,
+per view, the numbers as CSV and a picture (PNG, SVG or PDF). Needs pandas and
+matplotlib (``pip install 'themetag[frames,report]'``).
 
 A theme's share in a group is the share of the group's content paragraphs
 that carry it (articles weighted by their content paragraphs); stance counts
@@ -24,14 +24,21 @@ OUTLET_COLUMNS = ("outlet", "source", "publisher", "site")
 
 
 def read_results(path: str | Path):
-    """Article-level results of ``predict`` as one flat pandas DataFrame (the CSV's columns)."""
+    """Article-level results of ``predict`` as one flat pandas DataFrame (the CSV's columns).
+
+    Rows are checked as they are read: a row whose ``theme_shares``, ``stance_counts``, ``counts`` or ``metadata``
+    is not an object, a share that is not a number from 0 to 1, a count that is not a whole number 0 or more raise
+    :class:`~themetag.errors.InputError` naming the file (and, for JSON Lines, the line).
+    """
     import pandas as pd
 
     path = Path(path)
+    where = str(path)
     if path.is_dir() or path.suffix.lower() in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
     elif path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype={"id": str, "date": str})
+        # Only an empty cell is missing: an outlet called "NA" or "None" is a name.
+        frame = pd.read_csv(path, dtype={"id": str, "date": str}, keep_default_na=False, na_values=[""])
     elif path.suffix.lower() in (".jsonl", ".json"):
         from .io import iter_json_lines, open_input
 
@@ -39,25 +46,86 @@ def read_results(path: str | Path):
         with open_input(path) as handle:
             for item in iter_json_lines(handle):
                 if item.error is not None:
-                    raise InputError(f"{path}:{item.line}: {item.error}")
-                record = item.value
-                if not isinstance(record, dict) or "theme_shares" not in record:
-                    raise InputError(f"{path}:{item.line}: not an article record of `themetag predict` (use article level, not --paragraphs)")
-                rows.append({"id": record.get("id"), **record.get("metadata", {}),
-                             **{f"share_{t}": v for t, v in record["theme_shares"].items()},
-                             **{f"stance_{s}": n for s, n in record.get("stance_counts", {}).items()},
-                             "content_paragraphs": record.get("counts", {}).get("content", 0)})
+                    raise InputError(item.error, path=where, line=item.line)
+                rows.append(_result_row(item.value, lambda message, line=item.line: InputError(message, path=where, line=line)))
         frame = pd.DataFrame(rows)
     else:
         raise InputError(f"{path}: expected predict's output as .jsonl, .csv or .parquet (or a folder of Parquet)")
-    if not any(c.startswith("share_") for c in frame.columns) or "content_paragraphs" not in frame.columns:
-        raise InputError(f"{path}: no share_<theme> and content_paragraphs columns: article-level output of `themetag predict` is needed")
-    return frame
+    return _checked_results(frame, where)
+
+
+def _result_row(record, fail) -> dict:
+    """One JSON record of ``predict`` (article level) → a flat row, as the CSV has it; ``fail(message)`` makes the error."""
+    import json
+
+    from .io import _json_type
+
+    if not isinstance(record, dict) or "theme_shares" not in record:
+        raise fail("not an article record of `themetag predict` (use article level, not --paragraphs)")
+    parts = {}
+    for field, what, required in (("theme_shares", "theme: share", True), ("stance_counts", "stance: paragraph count", False),
+                                  ("counts", "kind: paragraph count", False), ("metadata", "field: value", False)):
+        value = record.get(field, {})
+        if field in record and not isinstance(value, dict):
+            kind = f"a string ({_short(value)})" if isinstance(value, str) else f"a number ({value!r})" if isinstance(value, int) else _json_type(value)
+            raise fail(f"{field} is {kind}, not an object of {what}")
+        parts[field] = value
+    for theme, share in parts["theme_shares"].items():
+        if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1):
+            raise fail(f"theme_shares[{theme!r}] is {_short(share)}, not a share from 0 to 1")
+    for field in ("stance_counts", "counts"):
+        for name, count in parts[field].items():
+            if count is not None and (isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0
+                                      or not float(count).is_integer()):
+                raise fail(f"{field}[{name!r}] is {_short(count)}, not a count (a whole number, 0 or more)")
+    # A list or an object in the metadata stays, as its JSON text (hashable, and seen as written).
+    metadata = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in parts["metadata"].items()}
+    row = {"id": record.get("id"), **metadata,
+           **{f"share_{t}": v for t, v in parts["theme_shares"].items()},
+           **{f"stance_{s}": n for s, n in parts["stance_counts"].items()},
+           "content_paragraphs": parts["counts"].get("content", 0)}
+    if record.get("error") is not None:
+        row["error"] = record["error"]
+    return row
+
+
+def _checked_results(frame, where: str | None):
+    """``frame`` with its share_, stance_ and content_paragraphs columns checked and made numbers.
+
+    ``where`` names the file (None: a frame given in memory). A value that is not a share (0 to 1) or a count raises
+    :class:`~themetag.errors.InputError` naming the row (its position, 1-based, and id)."""
+    import pandas as pd
+
+    if not any(str(c).startswith("share_") for c in frame.columns) or "content_paragraphs" not in frame.columns:
+        message = "no share_<theme> and content_paragraphs columns: article-level output of `themetag predict` is needed"
+        raise InputError(message, path=where) if where else InputError(message)
+    frame = frame.reset_index(drop=True)
+    themes, stances = _themes_and_stances(frame)
+    checks = [(f"share_{t}", False) for t in themes] + [(f"stance_{s}", True) for s in stances] + [("content_paragraphs", True)]
+    columns = {}
+    for column, count in checks:
+        given = frame[column]
+        numbers = pd.to_numeric(given, errors="coerce") if given.dtype == object or str(given.dtype) in ("str", "string") else given
+        if given.dtype == bool:
+            numbers = pd.Series(math.nan, index=given.index)
+        numbers = numbers.astype(float)
+        bad = given.notna() & (numbers.isna() | (numbers < 0) | ((numbers > 1) if not count else (numbers % 1 != 0)))
+        if bad.any():
+            k = int(bad.idxmax())
+            ident = frame["id"].iloc[k] if "id" in frame.columns else None
+            row = f"row {k + 1}" + (f" (id {ident})" if ident is not None and not pd.isna(ident) else "")
+            what = "a count (a whole number, 0 or more)" if count else "a share from 0 to 1"
+            value = given.iloc[k]
+            value = value.item() if hasattr(value, "item") else value  # numpy's scalars: shown as Python's
+            message = f"{row}: {column} is {_short(value)}, not {what}"
+            raise InputError(message, path=where) if where else InputError(message)
+        columns[column] = numbers
+    return frame.assign(**columns)
 
 
 def _themes_and_stances(frame) -> tuple[list[str], list[str]]:
-    return ([c[len("share_"):] for c in frame.columns if c.startswith("share_")],
-            [c[len("stance_"):] for c in frame.columns if c.startswith("stance_")])
+    return ([c[len("share_"):] for c in frame.columns if str(c).startswith("share_")],
+            [c[len("stance_"):] for c in frame.columns if str(c).startswith("stance_")])
 
 
 def summarize(frame, key) -> "tuple":
@@ -71,88 +139,362 @@ def summarize(frame, key) -> "tuple":
     totals = carrying.groupby(groups).sum()
     paragraphs = content.groupby(groups).sum()
     shares = totals.div(paragraphs.where(paragraphs > 0), axis=0).round(4)
-    stance = pd.DataFrame({s: frame[f"stance_{s}"].fillna(0).astype(int) for s in stances}).groupby(groups).sum()
+    stance = pd.DataFrame({s: frame[f"stance_{s}"].fillna(0).astype(int) for s in stances}, index=frame.index).groupby(groups).sum()
     articles = content.groupby(groups).size().rename("articles")
     return shares, stance, articles
 
 
-#: The files plot_collection writes.
-COLLECTION_FILES = ("over_time.csv", "over_time.png", "by_outlet.csv", "by_outlet.png")
+#: The plot's views of a collection; each writes VIEW.csv (the numbers) and a picture VIEW.<format>.
+COLLECTION_VIEWS = ("over_time", "by_outlet")
+#: Every file plot_collection may write (in any format).
+COLLECTION_FILES = tuple(f"{view}.{ext}" for view in COLLECTION_VIEWS for ext in ("csv", "png", "svg", "pdf"))
+_PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+_PERIOD_NOUN = {"M": "month", "Q": "quarter", "Y": "year"}
 
 
-def plot_collection(frame, out: str | Path, *, by: str | None = None, period: str = "auto", force: bool = False) -> list[Path]:
-    """Write the over-time view (by ``date``) and the by-outlet view of a results frame into folder ``out``.
+def _blank(values):
+    """Where a column holds no value: null, NaN, or text that is only spaces."""
+    import pandas as pd
 
-    ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years).
-    Returns the files written (CSV and PNG per view); a view whose column is missing is skipped.
+    text = values.astype(object).where(values.notna(), None)
+    return values.isna() | pd.Series([isinstance(v, str) and not v.strip() for v in text], index=values.index)
+
+
+def _parse_dates(values):
+    """Dates (naive, UTC) of a column; NaT where there is none or it is not a date."""
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
+    texts = [None if blank else str(v).strip() for v, blank in zip(values.astype(object), _blank(values))]
+    parsed = pd.to_datetime(pd.Series(texts, index=values.index, dtype=object), errors="coerce", utc=True, format="mixed")
+    return parsed.dt.tz_localize(None)
+
+
+def _failed(frame):
+    """Rows of articles that failed in ``predict`` (its ``error`` column set): they have no tags."""
+    import pandas as pd
+
+    if "error" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return ~_blank(frame["error"])
+
+
+def _of(k: int, n: int, noun: str = "articles") -> str:
+    return f"{k:,} of {n:,} {noun}" if n != 1 else f"{k:,} of 1 {noun.rstrip('s')}"
+
+
+def over_time_table(frame, period: str = "auto"):
+    """(table, notes) of the articles with a date: one row per period from the first dated article's to the last's,
+    periods with no articles included (``articles`` 0, shares NaN, stance counts 0), indexed by pandas Periods.
+
+    ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years). ``notes``
+    count the rows left out (no date, or one that is not a date). ``table`` is None when no row has a date.
     """
     import pandas as pd
 
-    try:
-        import matplotlib
+    if period not in ("auto", *_PERIODS):
+        raise ValueError(f"period must be auto, month, quarter or year, not {period!r}")
+    frame = _checked_results(frame, None)
+    frame = frame[~_failed(frame)]
+    if "date" not in frame.columns:
+        return None, ["over time: the results have no 'date' column: no over-time picture"]
+    dates = _parse_dates(frame["date"])
+    none = _blank(frame["date"])
+    notes = []
+    if none.any():
+        notes.append(f"over time: {_of(int(none.sum()), len(frame))} have no date: left out")
+    unreadable = dates.isna() & ~none
+    if unreadable.any():
+        shown = ", ".join(repr(str(v)) for v in list(dict.fromkeys(frame.loc[unreadable, "date"].astype(str)))[:3])
+        notes.append(f"over time: {_of(int(unreadable.sum()), len(frame))} have a date that is not one ({shown}): left out")
+    if not dates.notna().any():
+        return None, notes + ["over time: no article has a date: no over-time picture"]
+    dated = frame[dates.notna()]
+    dates = dates[dates.notna()]
+    span = (dates.max() - dates.min()).days
+    chosen = "M" if period == "auto" and span <= 3 * 366 else "Y" if period == "auto" else _PERIODS[period]
+    key = dates.dt.to_period(chosen).rename("date")
+    shares, stance, articles = summarize(dated, key)
+    full = pd.period_range(key.min(), key.max(), freq=chosen, name="date")
+    table = pd.concat([articles, shares.add_prefix("share_"), stance.add_prefix("stance_")], axis=1).reindex(full)
+    table["articles"] = table["articles"].fillna(0).astype(int)
+    for column in stance.columns:
+        table[f"stance_{column}"] = table[f"stance_{column}"].fillna(0).astype(int)
+    return table, notes
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise ThemetagError("plots need matplotlib: pip install 'themetag[report]'") from None
+
+def by_outlet_table(frame, by: str | None = None):
+    """(table, label, notes): per outlet (column ``by``, else the first of :data:`OUTLET_COLUMNS` present, else the url's
+    host) its articles, theme shares and stance counts, in the order of the outlets' names. ``notes`` count the rows
+    left out (no outlet); ``table`` is None when no row has one."""
+    import pandas as pd
+
+    frame = _checked_results(frame, None)
+    frame = frame[~_failed(frame)]
+    outlet = by or next((c for c in OUTLET_COLUMNS if c in frame.columns), None)
+    if outlet is not None and outlet not in frame.columns:
+        raise InputError(f"no column {outlet!r} in the results (columns: {', '.join(map(str, frame.columns))})")
+    if outlet is None:
+        if "url" not in frame.columns:
+            return None, None, [f"by outlet: no {', '.join(OUTLET_COLUMNS)} or url column: no by-outlet picture (name a column with --by)"]
+        label = "outlet (url host)"
+        key = frame["url"].astype("string").str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)", expand=False).str.lower()
+        missing = key.isna()
+        why = "no url with a host"
+    else:
+        label = outlet
+        missing = _blank(frame[outlet])
+        key = pd.Series([str(v).strip() if not m else None for v, m in zip(frame[outlet].astype(object), missing)], index=frame.index, dtype=object)
+        why = f"no {outlet}" if outlet == "outlet" else f"no outlet ({outlet!r} is empty)"
+    notes = []
+    if missing.any():
+        notes.append(f"by outlet: {_of(int(missing.sum()), len(frame))} have {why}: left out")
+    if missing.all():
+        return None, label, notes + ["by outlet: no article has an outlet: no by-outlet picture"]
+    part = frame[~missing]
+    shares, stance, articles = summarize(part, key[~missing].astype(str).rename(label))
+    table = pd.concat([articles, shares.add_prefix("share_"), stance.add_prefix("stance_")], axis=1)
+    return table, label, notes
+
+
+def collection_colours(themes, stances) -> dict:
+    """(type, name) → (colour, marker, hatch): themes from :data:`THEME_COLOURS`, stances from :data:`STANCE_COLOURS`
+    (Okabe–Ito, no colour shared between the two); past the palette, another marker and a hatch."""
+    styles = {}
+    for kind, names, palette in (("theme", themes, THEME_COLOURS), ("stance", stances, STANCE_COLOURS)):
+        for k, name in enumerate(names):
+            round_ = k // len(palette)
+            styles[(kind, name)] = (palette[k % len(palette)], _MARKERS[round_ % len(_MARKERS)], ("", "//", "..", "xx")[round_ % 4])
+    return styles
+
+
+def plot_collection(
+    frame,
+    out: str | Path,
+    *,
+    by: str | None = None,
+    period: str = "auto",
+    force: bool = False,
+    fmt: str = "png",
+    dpi: int = 200,
+    on_warning: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Write the over-time view (by ``date``) and the by-outlet view of a results frame into folder ``out``.
+
+    Per view its numbers (``over_time.csv``, ``by_outlet.csv``: articles, theme shares, stance paragraph counts per
+    period or outlet; periods with articles only) and a picture (``.png``, ``.svg`` or ``.pdf``, by ``fmt``; ``dpi``
+    for PNG). Over time: theme shares as lines on a date axis, broken and shaded where a period has no articles,
+    the stances' shares of content paragraphs as stacked bars, and the articles per period (n) as bars with their
+    number. By outlet: grouped bars of theme shares and stacked stance shares, n in each outlet's label.
+
+    ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years). Every row
+    left out (failed in predict, no date, no outlet) is counted in a line passed to ``on_warning``
+    ("over time: 8 of 9 articles have no date: left out") and in a note on the picture; a view with no rows is not
+    written. Nothing to draw at all raises :class:`~themetag.errors.InputError`. Existing files are refused
+    (:class:`~themetag.errors.OutputError`, before anything is written) unless ``force``.
+    """
     from .io import atomic_output, write_text
 
-    out = Path(out)
-    taken = [name for name in COLLECTION_FILES if (out / name).exists()]
-    if taken and not force:
-        from .errors import OutputError
-
-        raise OutputError(f"holds {', '.join(taken)}, which the plot would replace; pass --force, or name another folder", path=str(out))
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    if fmt not in PLOT_FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(PLOT_FORMATS)}, not {fmt!r}")
+    warn = on_warning or (lambda message: None)
+    frame = _checked_results(frame, None)
+    failed = _failed(frame)
+    notes: list[str] = []
+    if failed.any():
+        notes.append(f"{_of(int(failed.sum()), len(frame))} failed in predict (error set) and have no tags: left out of every picture")
+    time_table, time_notes = over_time_table(frame, period)
+    outlet_table, label, outlet_notes = by_outlet_table(frame, by)
+    for note in notes + time_notes + outlet_notes:
+        warn(note)
     views = []
-    if "date" in frame.columns:
-        dates = pd.to_datetime(frame["date"], errors="coerce", utc=True, format="mixed")
-        if dates.notna().any():
-            span = (dates.max() - dates.min()).days
-            chosen = {"auto": "M" if span <= 3 * 366 else "Y", "month": "M", "quarter": "Q", "year": "Y"}[period]
-            key = dates.dt.tz_localize(None).dt.to_period(chosen).astype(str).where(dates.notna())
-            views.append(("over_time", "date", key[dates.notna()], frame[dates.notna()]))
-    outlet = by or next((c for c in OUTLET_COLUMNS if c in frame.columns), None)
-    if outlet is None and "url" in frame.columns and frame["url"].notna().any():
-        hosts = frame["url"].astype(str).str.extract(r"^[a-z]+://(?:www\.)?([^/:]+)", expand=False)
-        if hosts.notna().any():
-            views.append(("by_outlet", "outlet (url host)", hosts[hosts.notna()], frame[hosts.notna()]))
-    elif outlet is not None:
-        if outlet not in frame.columns:
-            raise InputError(f"no column {outlet!r} in the results (columns: {', '.join(map(str, frame.columns))})")
-        views.append(("by_outlet", outlet, frame[outlet].astype(str), frame))
-    for name, label, key, part in views:
-        shares, stance, articles = summarize(part, key.rename(label))
-        table = pd.concat([articles, shares.add_prefix("share_"), stance.add_prefix("stance_")], axis=1)
-        write_text(table.to_csv(), out / f"{name}.csv")
-        written.append(out / f"{name}.csv")
-        figure, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
-        positions = range(len(shares))
-        for theme in shares.columns:
-            top.plot(list(positions), shares[theme].tolist(), marker="o", label=theme)
-        top.set_ylabel("share of content paragraphs")
-        top.set_title(f"Themes {'over time' if name == 'over_time' else 'by ' + label} ({int(articles.sum()):,} articles)")
-        top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        bottom_stack = [0] * len(stance)
-        for column in stance.columns:
-            values = stance[column].tolist()
-            bottom.bar(list(positions), values, bottom=bottom_stack, label=column)
-            bottom_stack = [a + b for a, b in zip(bottom_stack, values)]
-        bottom.set_ylabel("content paragraphs")
-        bottom.set_title("Stance")
-        bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        bottom.set_xticks(list(positions))
-        bottom.set_xticklabels(shares.index.tolist(), rotation=45, ha="right")
-        figure.tight_layout()
-        with atomic_output(out / f"{name}.png", binary=True) as handle:
-            figure.savefig(handle, format="png", dpi=110)
-        plt.close(figure)
-        written.append(out / f"{name}.png")
+    if time_table is not None:
+        views.append(("over_time", time_table, notes + time_notes))
+    if outlet_table is not None:
+        views.append(("by_outlet", outlet_table, notes + outlet_notes))
     if not views:
         raise InputError("nothing to plot: the results have no usable 'date' column and no outlet column "
                          f"({', '.join(OUTLET_COLUMNS)}, or url); name one with --by")
+    out = Path(out)
+    targets = [out / f"{name}.{ext}" for name, _, _ in views for ext in ("csv", fmt)]
+    taken = [path.name for path in targets if path.exists() or path.is_symlink()]
+    if taken and not force:
+        raise OutputError(f"holds {', '.join(taken)}, which the plot would replace; pass --force, or name another folder", path=str(out))
+    plt = _pyplot()
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]  # the same rows, the same file
+    for name, table, view_notes in views:
+        shown = table[table["articles"] > 0]
+        shown = shown.set_axis(shown.index.astype(str), axis=0).rename_axis(table.index.name or label)
+        write_text(shown.to_csv(), out / f"{name}.csv")
+        written.append(out / f"{name}.csv")
+        left_out = [note.split(": ", 1)[1] if note.startswith(("over time: ", "by outlet: ")) else note for note in view_notes]
+        left_out = [note[0].upper() + note[1:] for note in left_out]
+        if name == "over_time":
+            figure = _draw_over_time(plt, table, left_out)
+        else:
+            figure = _draw_by_outlet(plt, table, label, left_out)
+        try:
+            with atomic_output(out / f"{name}.{fmt}", binary=True) as handle, plt.rc_context({"svg.hashsalt": "themetag"}):
+                figure.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight", pad_inches=0.12)
+        finally:
+            plt.close(figure)
+        written.append(out / f"{name}.{fmt}")
     return written
+
+
+def _drawn_stances(stances) -> tuple[list[str], str | None]:
+    """(stances drawn, the one left as "the rest"): neutral, the bulk of most news, would dwarf favor and against."""
+    if "neutral" in stances and len(stances) > 1:
+        return [s for s in stances if s != "neutral"], "neutral"
+    return list(stances), None
+
+
+def _stance_shares(table, stances):
+    """Each stance's share of the paragraphs with a stance (the content paragraphs), per row (NaN where there are none)."""
+    counts = table[[f"stance_{s}" for s in stances]].astype(float)
+    total = counts.sum(axis=1)
+    return counts.div(total.where(total > 0), axis=0)
+
+
+def _footnote(figure, lines: list[str]) -> None:
+    import textwrap
+
+    if lines:
+        width = figure.get_size_inches()[0]
+        text = "\n".join(textwrap.fill(line, int(width * 15)) for line in lines)
+        figure.text(0.01, 0, text, fontsize=7.5, color="#555555", va="top", ha="left", linespacing=1.35)
+
+
+def _draw_over_time(plt, table, left_out: list[str]):
+    """Theme shares (lines), stance shares (stacked bars) and articles (bars, n written on each) on one date axis;
+    a period with no articles is a gap in the lines, shaded, with n=0."""
+    import matplotlib.dates as mdates
+    import numpy as np
+
+    themes, stances = _themes_and_stances(table)
+    colours = collection_colours(themes, stances)
+    freq = table.index.freqstr[0]
+    starts = table.index.to_timestamp(how="start")
+    ends = (table.index + 1).to_timestamp(how="start")
+    x = mdates.date2num(starts + (ends - starts) / 2)
+    widths = np.asarray(mdates.date2num(ends) - mdates.date2num(starts)) * 0.8
+    empty = (table["articles"] == 0).to_numpy()
+    count = len(table)
+    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(max(7.5, min(14.0, 5.5 + 0.28 * count)), 7.8), sharex=True,
+                                                 gridspec_kw={"height_ratios": [3.2, 2.0, 1.3]}, layout="constrained")
+    for ax in (top, middle, bottom):
+        for k in np.flatnonzero(empty):
+            ax.axvspan(mdates.date2num(starts[k]), mdates.date2num(ends[k]), color="#EEEEEE", zorder=0, linewidth=0)
+        ax.grid(axis="y", color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.spines[["top", "right"]].set_visible(False)
+    for theme in themes:
+        colour, marker, _ = colours[("theme", theme)]
+        values = table[f"share_{theme}"].to_numpy(dtype=float)  # NaN where a period has no articles: the line breaks
+        top.plot(x, values, color=colour, marker=marker, markersize=4.5, linewidth=1.8, clip_on=False, label=theme.replace("_", " "))
+    _share_axis(top.yaxis, table[[f"share_{t}" for t in themes]].to_numpy(dtype=float).ravel().tolist())
+    top.set_ylabel("share of content\nparagraphs", fontsize=9)
+    top.set_title("Themes", loc="left", fontsize=10, fontweight="bold")
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8.5)
+    drawn, rest = _drawn_stances(stances)
+    stance_shares = _stance_shares(table, stances)
+    band = 0.8 / max(len(drawn), 1)
+    for k, stance in enumerate(drawn):
+        colour, _, hatch = colours[("stance", stance)]
+        values = stance_shares[f"stance_{stance}"].to_numpy(dtype=float)
+        middle.bar(x + (k + 0.5 - len(drawn) / 2) * band / 0.8 * widths, np.nan_to_num(values), width=widths * band / 0.8 * 0.92,
+                   color=colour, hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=stance)
+    _share_axis(middle.yaxis, stance_shares[[f"stance_{s}" for s in drawn]].to_numpy(dtype=float).ravel().tolist())
+    middle.set_ylabel("share of content\nparagraphs", fontsize=9)
+    middle.set_title("Stance" + (f" (the rest: {rest})" if rest else ""), loc="left", fontsize=10, fontweight="bold")
+    middle.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8.5)
+    articles = table["articles"].to_numpy()
+    bottom.bar(x, articles, width=widths, color="#666666")
+    top_count = max(int(articles.max()), 1)
+    bottom.set_ylim(0, top_count * 1.3)
+    size = 7.5 if count <= 24 else 6.5 if count <= 48 else None
+    if size is not None:
+        for xi, n in zip(x, articles):
+            bottom.annotate(f"{n:,}", (xi, n), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
+                            fontsize=size, color="#333333" if n else "#999999", rotation=90 if count > 24 else 0)
+    bottom.yaxis.get_major_locator().set_params(integer=True, nbins=3)
+    bottom.set_ylabel("articles (n)", fontsize=9)
+    bottom.set_title(f"Articles per {_PERIOD_NOUN[freq]}", loc="left", fontsize=10, fontweight="bold")
+    if count <= 16:  # a tick on each period, named
+        names = {"M": "%b\n%Y", "Q": None, "Y": "%Y"}[freq]
+        bottom.set_xticks(x, [f"{p.year} Q{p.quarter}" if names is None else s.strftime(names) for p, s in zip(table.index, starts)])
+    else:
+        locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+        bottom.xaxis.set_major_locator(locator)
+        bottom.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    bottom.set_xlim(mdates.date2num(starts[0]), mdates.date2num(ends[-1]))
+    for ax in (top, middle, bottom):
+        ax.tick_params(labelsize=8)
+    total = int(articles.sum())
+    figure.suptitle(f"Themes and stance over time, by {_PERIOD_NOUN[freq]}: {total:,} article{'s' if total != 1 else ''}",
+                    fontsize=11.5)
+    notes = ["Shares are of content paragraphs (each has one stance); articles are weighted by their content paragraphs."]
+    if empty.any():
+        notes.append(f"Shaded, with no line: {_PERIOD_NOUN[freq]}s with no articles ({int(empty.sum())}).")
+    notes += [f"{note}." for note in left_out]
+    _footnote(figure, notes)
+    return figure
+
+
+def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
+    """Per outlet (most articles first, n in its label): theme shares as grouped bars, stance shares as a stacked bar."""
+    import numpy as np
+
+    themes, stances = _themes_and_stances(table)
+    colours = collection_colours(themes, stances)
+    table = table.sort_values("articles", ascending=False, kind="stable")
+    count = len(table)
+    band = 0.8 / max(len(themes), 1)
+    height = max(2.4, count * (0.16 * len(themes) + 0.3) + 0.6)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, height), sharey=True, layout="constrained",
+                                         gridspec_kw={"width_ratios": [3, 2]})
+    y = np.arange(count)
+    for k, theme in enumerate(themes):
+        colour, _, hatch = colours[("theme", theme)]
+        left.barh(y - 0.4 + band * (k + 0.5), table[f"share_{theme}"].fillna(0).to_numpy(), height=band * 0.92, color=colour,
+                  hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=theme.replace("_", " "))
+    _share_axis(left.xaxis, table[[f"share_{t}" for t in themes]].to_numpy(dtype=float).ravel().tolist())
+    left.set_xlabel("share of content paragraphs", fontsize=9)
+    left.set_title("Themes", loc="left", fontsize=10, fontweight="bold")
+    names = [f"{_wrap(str(name), 28)} (n={n:,})" for name, n in zip(table.index, table["articles"])]
+    left.set_yticks(y, names, fontsize=8.5)
+    left.set_ylim(count - 0.5, -0.5)
+    left.set_ylabel(label, fontsize=9)
+    drawn, rest = _drawn_stances(stances)
+    shares = _stance_shares(table, stances)
+    band = 0.8 / max(len(drawn), 1)
+    for k, stance in enumerate(drawn):
+        colour, _, hatch = colours[("stance", stance)]
+        right.barh(y - 0.4 + band * (k + 0.5), shares[f"stance_{stance}"].fillna(0).to_numpy(), height=band * 0.92, color=colour,
+                   hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=stance)
+    _share_axis(right.xaxis, shares[[f"stance_{s}" for s in drawn]].to_numpy(dtype=float).ravel().tolist())
+    right.set_xlabel("share of content paragraphs", fontsize=9)
+    right.set_title("Stance" + (f" (the rest: {rest})" if rest else ""), loc="left", fontsize=10, fontweight="bold")
+    for ax in (left, right):
+        ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.tick_params(labelsize=8)
+        ax.tick_params(axis="y", length=0)
+        ax.spines[["top", "right"]].set_visible(False)
+        # The legend just above the panel (a fixed distance, whatever the figure's height), the panel's title above it.
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=min(4, len(themes) if ax is left else len(stances)),
+                  frameon=False, fontsize=8, handlelength=1.2, columnspacing=1.0, borderaxespad=0.3, borderpad=0.1)
+        ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=10, fontweight="bold", pad=20)
+    total = int(table["articles"].sum())
+    figure.suptitle(f"Themes and stance by {label}: {total:,} article{'s' if total != 1 else ''}", fontsize=11.5)
+    notes = [("n = articles. Shares are of content paragraphs (each has one stance); articles are weighted by their content "
+              "paragraphs.")]
+    notes += [f"{note}." for note in left_out]
+    _footnote(figure, notes)
+    return figure
 
 
 # --------------------------------------------------------------------------- pictures of `themetag estimate`'s rows
