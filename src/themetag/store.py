@@ -485,14 +485,16 @@ def versions() -> dict:
     return found
 
 
-def build_metadata(model: "Model", *, labels: dict, cv_summary: dict | None) -> dict:
-    """metadata.json of a model: format, versions, schema, what it was trained on, settings, CV summary."""
+def build_metadata(model: "Model", *, labels: dict, cv_summary: dict | None, languages: list[str] | None = None) -> dict:
+    """metadata.json of a model: format, versions, schema, what it was trained on (its labels and their languages,
+    :func:`themetag.language.main_languages`), settings, CV summary."""
     settings, _ = model.to_data()
     return {
         "format_version": FORMAT_VERSION,
         "versions": versions(),
         "schema": model.schema.to_dict(),
         "labels": labels,
+        "languages": list(languages or []),
         "training": model.training,
         "model": settings,
         "cv": cv_summary,

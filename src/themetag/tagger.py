@@ -15,6 +15,8 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .errors import InputError, ThemetagError
+from .language import CONFIDENT
+from .language import detect as detect_language
 from .model import Model
 from .schema import KINDS, Schema
 from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
@@ -77,11 +79,16 @@ class ArticleTags:
     id: str | None = None
     #: Share of the article's characters set aside as headings or furniture (not tagged).
     set_aside_share: float = 0.0
-    #: Why the article's tags may not speak for it: ``"no_content"`` (no paragraph was kept as content)
-    #: or ``"mostly_set_aside"`` (more than half its text was set aside); None when neither.
+    #: Why the article's tags may not speak for it: ``"no_content"`` (no paragraph was kept as content),
+    #: ``"other_language"`` (written in a language the model was not trained on) or ``"mostly_set_aside"``
+    #: (more than half its text was set aside); None when none of these.
     warning: str | None = None
     #: What the input said of the article (title, date, author, url, ...), passed through to the output.
     metadata: dict = field(default_factory=dict)
+    #: The language of its content (ISO 639 code, :func:`themetag.language.detect`), None if it has no letters.
+    language: str | None = None
+    #: How sure the language detector is of ``language`` (0 to 1).
+    language_confidence: float = 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -94,6 +101,8 @@ class ArticleTags:
             "counts": dict(self.counts),
             "set_aside_share": self.set_aside_share,
             "warning": self.warning,
+            "language": self.language,
+            "language_confidence": self.language_confidence,
             "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
@@ -102,6 +111,9 @@ class ArticleTags:
         if self.warning == "no_content":
             return ("no paragraph was kept as content, so nothing was tagged; if each input is one text to tag whole, "
                     "use unit='paragraph' (--unit paragraph)")
+        if self.warning == "other_language":
+            return (f"written in {self.language!r} (confidence {self.language_confidence:.2f}), a language the model was "
+                    "not trained on: its tags are not to be trusted")
         if self.warning == "mostly_set_aside":
             return (f"{self.set_aside_share:.0%} of the text was set aside as headings or page furniture; "
                     "check the paragraphs (--paragraphs) if that is more than the page's frame")
@@ -116,7 +128,7 @@ class ArticleTags:
         records = []
         for p in self.paragraphs:
             record = p.to_dict()
-            records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record})
+            records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language})
         return records
 
     def to_frame(self, level: str = "article"):
@@ -131,6 +143,7 @@ class ArticleTags:
         return {
             "id": self.id,
             **{name: self.metadata.get(name, "") for name in METADATA_COLUMNS},
+            "language": self.language or "",
             "dominant_themes": ";".join(self.dominant_themes),
             "stance": self.stance or "",
             **{f"share_{t}": v for t, v in self.theme_shares.items()},
@@ -149,7 +162,7 @@ class ArticleTags:
         """
         rows = []
         themes, stances = list(self.theme_shares), list(self.stance_counts)
-        about = {name: self.metadata.get(name, "") for name in METADATA_COLUMNS}
+        about = {**{name: self.metadata.get(name, "") for name in METADATA_COLUMNS}, "language": self.language or ""}
         for p in self.paragraphs:
             row = {"id": self.id, **about, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
             row.update({f"p_{t}": p.theme_scores.get(t, "") for t in themes})
@@ -189,7 +202,11 @@ def round_scores(scores: np.ndarray) -> list:
     return rounded.tolist()
 
 
-def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None) -> ArticleTags:
+def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None,
+              language: tuple[str | None, float] = (None, 0.0), languages: Sequence[str] = ()) -> ArticleTags:
+    """The article's tags from its paragraphs' (the article rule: :class:`ArticleTags`). ``language``: the detected
+    (code, confidence); ``languages``: the model's; a confident detection of another language is the warning
+    ``other_language``."""
     # One pass over the paragraphs (this runs once per article of a stream, and its cost is per article).
     of_kind = dict.fromkeys(KINDS, 0)
     with_theme = dict.fromkeys(schema.themes, 0)  # content paragraphs that carry each theme
@@ -219,8 +236,11 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
             stance = top
     counts = {"paragraphs": len(paragraphs), **of_kind}
     set_aside = round(set_aside_chars / total, 4) if total else 0.0
-    warning = "no_content" if not n else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
-    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}))
+    code, confidence = language
+    foreign = bool(languages) and code is not None and code not in languages and confidence >= CONFIDENT
+    warning = "no_content" if not n else "other_language" if foreign else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
+    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}),
+                       code, confidence)
 
 
 def _article_parts(k: int, item) -> tuple:
@@ -255,6 +275,13 @@ class Tagger:
         self.model = model
         self.metadata = metadata or {}
         self.path = path
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the model was trained on (metadata.json's ``languages``); empty when not recorded (a model
+        made before languages were), and then no article is flagged for its language."""
+        found = self.metadata.get("languages")
+        return tuple(x for x in found if isinstance(x, str)) if isinstance(found, list) else ()
 
     @property
     def schema(self) -> Schema:
@@ -411,7 +438,9 @@ class Tagger:
                 yield article
                 continue
             id, metadata, found = article
-            yield summarize(tags[at : at + len(found)], self.schema, id, metadata)
+            own = tags[at : at + len(found)]
+            content = [p.text for p in own if p.kind == "content"] or [p.text for p in own]
+            yield summarize(own, self.schema, id, metadata, detect_language("\n".join(content)), self.languages)
             at += len(found)
 
     def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:

@@ -22,6 +22,7 @@ from .evaluation import (
     leave_one_source_out,
 )
 from .labels import LabelSet, load_labels, source_of
+from .language import main_languages
 from .model import Model
 from .store import build_metadata, check_model_target, output_lock
 from .tagger import Tagger
@@ -124,7 +125,10 @@ def train(
 def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress) -> tuple[Tagger, CVReport | None, str]:
     label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
     model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary, progress=progress)
-    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else cv_summary)
+    # The languages of the content it learned from: articles in others are flagged when tagged.
+    languages = main_languages(e.text for e in label_set.examples if e.kind == "content")
+    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else cv_summary,
+                              languages=languages)
     return Tagger(model, metadata), report, model_card(metadata, report, notes=label_set.card_notes)
 
 
