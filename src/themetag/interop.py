@@ -873,7 +873,7 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
     import csv
     import io as _io
 
-    from .io import read_bounded
+    from .io import read_bounded, swallowed_rows
 
     raw, where = read_bounded(path, LabelError, limit=MAX_TABLE_BYTES)
     text, note = decode_table(raw, where, encoding)
@@ -900,7 +900,7 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
             for cells in reader:
                 line = first_line + previous_end
                 spanned = reader.line_num - previous_end
-                if spanned > 1 and _swallowed_rows(cells, delimiter, len(header)):
+                if spanned > 1 and swallowed_rows(cells, delimiter, len(header)):
                     # Named at the line the row starts; with skip_bad_rows the lines it swallowed are read again as rows.
                     raise csv.Error(f"a quoted cell runs over {spanned} lines that look like rows")
                 previous_end = reader.line_num
@@ -920,13 +920,6 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
             first_line = line + 1
             if first_line > len(physical):
                 return rows, where
-
-
-def _swallowed_rows(cells: list[str], delimiter: str, columns: int) -> bool:
-    """Whether a cell holds lines with as many delimiters as a row has: rows swallowed by an unbalanced quote."""
-    return columns > 1 and any(
-        line.count(delimiter) >= columns - 1 for cell in cells if "\n" in cell for line in cell.split("\n")[1:]
-    )
 
 
 def _json_rows(path: str | os.PathLike, _delimiter: str):
