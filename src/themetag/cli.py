@@ -140,6 +140,13 @@ METADATA_OPTION = typer.Option(
 )
 
 
+MAX_PARAGRAPHS_OPTION = typer.Option(
+    None, "--max-paragraphs", min=1, metavar="N",
+    help="Most paragraphs one article may have; an article past it is refused, not tagged: a bound on memory "
+         "(about 2 KB a paragraph) [default: 100,000].",
+)
+
+
 @dataclass(frozen=True)
 class _Reading:
     """How a command reads its inputs (the options above), as :func:`themetag.io.read_articles` takes them."""
@@ -218,6 +225,7 @@ def segment_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    max_paragraphs: Optional[int] = MAX_PARAGRAPHS_OPTION,
 ) -> None:
     """Split articles into paragraphs; write JSON Lines in the label format, ready to label.
 
@@ -235,7 +243,7 @@ def segment_command(
     for article in _articles(files, unreadable, reading=reading):
         seen += 1
         try:
-            paragraphs = segment_text(article.text, unit=unit)
+            paragraphs = segment_text(article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {}))
         except ThemetagError as exc:
             error(f"{article.where}: {exc}")
             failed.append(exc)
@@ -576,6 +584,7 @@ def predict_command(
     metadata: Optional[str] = METADATA_OPTION,
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
+    max_paragraphs: Optional[int] = MAX_PARAGRAPHS_OPTION,
     template: bool = typer.Option(True, "--template/--no-template", help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
     verbose: bool = typer.Option(False, "--verbose", help="With --scheduler: also show Dask's own warnings and log lines (a port in use, a large graph, workers restarting)."),
@@ -621,6 +630,8 @@ def predict_command(
         claim_output(out, force=force, inputs=[*paths, _model_folder(model)])
     show_progress = sys.stderr.isatty() if progress is None else progress
     tagger = load(model)
+    if max_paragraphs:
+        tagger.max_paragraphs = max_paragraphs
     furniture = frozenset()
     if template and unit == "article" and "-" not in paths:
         from .io import read_articles

@@ -14,6 +14,7 @@ by the exact strings of particular articles.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
@@ -26,6 +27,25 @@ Kind = Literal["content", "heading", "boilerplate"]
 #: Largest article accepted, in characters. Larger inputs are refused whole
 #: rather than half-processed.
 MAX_ARTICLE_CHARS = 20_000_000
+#: Most paragraphs an article may have (found before segmenting: at most its non-blank lines, or for a web page
+#: its block tags). A news article has dozens; each paragraph costs about 2 KB while it is tagged, so this bounds
+#: one article's memory near 200 MB. ``segment(..., max_paragraphs=)`` and ``predict --max-paragraphs`` raise it.
+MAX_ARTICLE_PARAGRAPHS = 100_000
+
+_BLOCK_TAG = re.compile(r"<(?:p|li|div|br|h[1-6]|tr|td|blockquote|pre|section|article)\b", re.IGNORECASE)
+_NON_BLANK_LINE = re.compile(r"^[^\S\n]*\S", re.MULTILINE)
+
+
+def _paragraphs_at_most(text: str, stop: int) -> int:
+    """An upper bound of the paragraphs ``text`` can split into (counting stops past ``stop``): its non-blank
+    lines, or its block tags where it has more of those (a web page on one line)."""
+    if text.count("\n") < stop and text.count("<") < stop:
+        return 0  # cannot reach the limit: not worth counting
+    found = 0
+    for found, _ in enumerate(itertools.chain(_NON_BLANK_LINE.finditer(text), _BLOCK_TAG.finditer(text)), 1):
+        if found > stop:
+            break
+    return found
 
 
 @dataclass(frozen=True)
@@ -95,7 +115,8 @@ def collection_template(texts, *, min_share: float = TEMPLATE_SHARE, min_article
 UNITS = ("article", "paragraph", "line")
 
 
-def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto", unit: str = "article") -> list[Paragraph]:
+def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto", unit: str = "article",
+            max_paragraphs: int = MAX_ARTICLE_PARAGRAPHS) -> list[Paragraph]:
     """Split an article into paragraphs and mark each as content, heading or boilerplate.
 
     ``format="auto"`` treats the input as HTML when it looks like a web page
@@ -119,6 +140,12 @@ def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto", unit
     if len(text) > MAX_ARTICLE_CHARS:
         raise InputError(
             f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
+        )
+    if unit != "paragraph" and _paragraphs_at_most(text, max_paragraphs) > max_paragraphs:
+        raise InputError(
+            f"article may have more than {max_paragraphs:,} paragraphs (non-blank lines or block tags), the limit for one "
+            "article: split it, give its lines as the rows of a table (--from csv or jsonl), or raise the limit "
+            "(--max-paragraphs)"
         )
     if unit == "paragraph":
         whole = normalize_text(text).strip()

@@ -19,7 +19,7 @@ from .language import CONFIDENT
 from .language import detect as detect_language
 from .model import Model
 from .schema import KINDS, Schema
-from .segmentation import METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
+from .segmentation import MAX_ARTICLE_PARAGRAPHS, METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
 from .store import read_model_folder
 
 @dataclass(frozen=True)
@@ -275,6 +275,9 @@ class Tagger:
         self.model = model
         self.metadata = metadata or {}
         self.path = path
+        #: Most paragraphs one article may have (:data:`~themetag.segmentation.MAX_ARTICLE_PARAGRAPHS`): a bound on
+        #: the memory one article takes; an article past it is refused (an InputError in its place).
+        self.max_paragraphs = MAX_ARTICLE_PARAGRAPHS
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -413,7 +416,7 @@ class Tagger:
             raise InputError("empty text (nothing to segment)")
         if unit == "article" and looks_like_html(text):
             metadata = {**html_metadata(text), **(metadata or {})}
-        paragraphs: list[Paragraph] = segment(text, unit=unit)
+        paragraphs: list[Paragraph] = segment(text, unit=unit, max_paragraphs=self.max_paragraphs)
         return id, metadata, paragraphs
 
     def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise", template: frozenset = frozenset()) -> Iterator[ArticleTags]:
