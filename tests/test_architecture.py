@@ -64,6 +64,33 @@ def test_no_module_imports_one_that_imports_it_back():
             visit(name)
 
 
+#: The modules from the bottom floor up: a module imports only modules on lower floors (an import under
+#: ``if TYPE_CHECKING:`` is for type checkers, never run, and does not count). Reading a floor's modules needs only
+#: the floors below it.
+FLOORS = [
+    {"_version", "errors", "language", "features"},      # no themetag imports
+    {"io", "segmentation"},                               # files → articles; article → paragraphs
+    {"schema", "config", "report"},                       # label schema; training settings; CV tables
+    {"store", "metrics"},                                 # the model folder; scores
+    {"model", "labels", "card"},                          # vectors → scores; labeled paragraphs; the model card
+    {"tagger", "training"},                               # scores → tags; labels → a fitted model
+    {"output", "evaluation", "interop", "collection", "agreement"},  # tags → files; grouped CV; annotation tools;
+                                                          # pictures; agreement between annotators
+    {"cluster", "estimates", "review", "workflow", "prelabel"},  # Dask; shares with intervals; suggestions; a
+                                                          # whole run; LLM pre-labels
+    {"cli"},                                              # wraps the library
+]
+
+
+def test_every_import_points_down_the_floors():
+    graph = _graph()
+    floor = {name: level for level, names in enumerate(FLOORS) for name in names}
+    assert set(floor) == set(graph), f"give each module a floor: {sorted(set(graph) ^ set(floor))}"
+    upward = sorted(f"{name} (floor {floor[name]}) imports {other} (floor {floor[other]})"
+                    for name, imported in graph.items() for other in imported if floor[other] >= floor[name])
+    assert not upward, "imports that point up or sideways:\n" + "\n".join(upward)
+
+
 def test_the_cycle_check_finds_a_cycle(tmp_path):
     (tmp_path / "a.py").write_text("from .b import x\n")
     (tmp_path / "b.py").write_text("def f():\n    from .a import y\nif TYPE_CHECKING:\n    from .c import z\n")

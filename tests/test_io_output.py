@@ -409,7 +409,7 @@ def test_results_as_data_frames(articles):
     assert by_paragraph["p_militarization"].dtype == float
     set_aside = by_paragraph["kind"] != "content"
     assert by_paragraph.loc[set_aside, "p_neutral"].isna().all() and by_paragraph.loc[~set_aside, "p_neutral"].notna().all()
-    pd.testing.assert_frame_equal(articles[0].to_frame(level="paragraph"), by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True))
+    pd.testing.assert_frame_equal(themetag.to_frame(articles[:1], level="paragraph"), by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True))
 
 
 def test_table_output_shows_control_characters_of_ids_escaped(tmp_path):

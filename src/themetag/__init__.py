@@ -10,7 +10,11 @@ The flow, one module per step: ``io`` (files → articles) → ``segmentation``
 ``output`` (tags → files). Training: ``labels`` + ``schema`` → ``training``
 (fit) → ``evaluation`` (grouped cross-validation) → ``workflow`` (the whole
 run) → ``card``. Publishing numbers: ``estimates`` (a random sample to label; shares
-with confidence intervals from it). The command line (``cli``) only wraps these.
+with confidence intervals from it). Beside them: ``store`` (the model folder: format,
+reading, writing), ``config`` (training settings), ``language`` (an article's language),
+``collection`` (pictures of a collection), ``cluster`` (Dask), ``interop`` (Label Studio,
+doccano), ``review`` (what to label next). The command line (``cli``) only wraps these.
+Each module imports only modules on lower floors (``FLOORS`` in ``tests/test_architecture.py``).
 
 The public names below load on first use, so importing one step (say
 ``themetag.model``) does not import the others, and ``import themetag`` does

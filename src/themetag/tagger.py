@@ -131,13 +131,6 @@ class ArticleTags:
             records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language})
         return records
 
-    def to_frame(self, level: str = "article"):
-        """This article as a pandas DataFrame (see :func:`themetag.output.to_frame`): one article row, or
-        (``level="paragraph"``) its paragraphs; the same default as :func:`themetag.to_frame`."""
-        from .output import to_frame
-
-        return to_frame([self], level=level)
-
     def row(self) -> dict:
         """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
         return {
