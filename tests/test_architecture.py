@@ -142,3 +142,21 @@ def test_every_training_setting_is_described_once_where_it_is_declared():
     for setting in fields(TrainConfig):
         assert setting.metadata.get("doc"), f"TrainConfig.{setting.name} has no description"
         assert setting_doc(setting.name) in text  # what init-config writes above it
+
+
+def test_the_version_and_the_model_format_change_together():
+    """CHANGELOG.md's entry for this version names the model format this version writes: a change of format
+    without a new version (and its entry) fails here."""
+    import re
+
+    from themetag.store import FORMAT_VERSION
+
+    from conftest import REPO
+
+    changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
+    entries = re.findall(r"^## \[(\d+\.\d+\.\d+)\][^\n]*\n+Model format: (\d+)", changelog, re.MULTILINE)
+    assert entries, "CHANGELOG.md has no released entries with their model format"
+    assert entries[0] == (themetag.__version__, str(FORMAT_VERSION)), (
+        f"the newest entry is {entries[0]}; this is themetag {themetag.__version__} writing format {FORMAT_VERSION}")
+    formats = [int(f) for _, f in entries]
+    assert formats == sorted(formats, reverse=True) and len(set(v for v, _ in entries)) == len(entries)
