@@ -134,3 +134,10 @@ def test_readme_command_lines_name_real_commands_and_options(line):
     assert result.exit_code == 0, f"{command}: {result.output}"
     for option in (w.split("=")[0] for w in words[2:] if w.startswith("--")):
         assert option in result.output, f"README names {option} for `themetag {command}`, which has no such option"
+
+
+def test_the_cli_reference_is_current():
+    from themetag.cli import reference
+
+    written = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert written == reference(), "docs/cli.md is not current: run python scripts/cli_reference.py"
