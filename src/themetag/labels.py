@@ -18,6 +18,12 @@ A label directory holds a ``schema.json`` (the label set) and any number of
   ``para`` is null when the corpus row is one paragraph, or the paragraph's
   index in ``themetag.segment(row["text"])`` when the row is a whole article.
 
+Either shape may name who labeled it: ``"annotator": "human"`` (the default
+when absent), another person (``"human:alice"``), or a language model
+(``"llm:MODEL"``, as ``themetag prelabel`` writes). A paragraph labeled by a
+person and by a model keeps the person's label; a model's record that failed
+(``"failed": reason``) carries no label and is left out with a count.
+
 Every problem is a :class:`~themetag.errors.LabelError` naming the file and
 line and saying how to fix it.
 """
@@ -51,9 +57,25 @@ class Example:
     source: str  # the label file it came from
     line: int  # its 1-based line there
     rule_kind: str | None = None  # the kind the segmenter's rules give it in its article, where known
+    annotator: str = "human"  # who labeled it: "human", "human:NAME" or "llm:MODEL"
 
     def labels(self) -> tuple:
         return (self.kind, tuple(sorted(self.themes)), self.stance)
+
+
+#: The annotator of a record that names none.
+HUMAN = "human"
+#: The prefix of a language model's annotator name: ``llm:MODEL``.
+LLM_PREFIX = "llm:"
+
+
+def is_human(annotator: str) -> bool:
+    """Whether labels by ``annotator`` count as a person's: anything but ``llm:...``.
+
+    >>> is_human("human"), is_human("human:alice"), is_human("llm:llama3.2")
+    (True, True, False)
+    """
+    return not annotator.startswith(LLM_PREFIX)
 
 
 def source_of(example: Example) -> str:
@@ -80,15 +102,31 @@ class LabelSet:
     duplicates: list[str] = field(default_factory=list)
     #: The label files read.
     files: list[str] = field(default_factory=list)
+    #: ``file:line`` of each language model record that failed (``"failed": reason``): no label, left out.
+    failed: list[str] = field(default_factory=list)
+    #: ``file:line`` of each model label of a paragraph a person also labeled (the person's label is kept).
+    superseded: list[str] = field(default_factory=list)
+    #: Records left out because their annotator was not among those asked for, by annotator.
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def content(self) -> list[Example]:
         return [e for e in self.examples if e.kind == "content"]
+
+    def per_annotator(self) -> dict[str, int]:
+        """Labeled paragraphs per annotator, people first: ``{"human": 215, "llm:llama3.2": 40}``."""
+        counts: dict[str, int] = {}
+        for e in self.examples:
+            counts[e.annotator] = counts.get(e.annotator, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: (not is_human(item[0]), item[0])))
 
     def fingerprint(self) -> str:
         """A hash of the labels and texts: two label sets with equal fingerprints train the same model."""
         h = hashlib.sha256(json.dumps(self.schema.to_dict(), sort_keys=True).encode())
         for e in sorted(self.examples, key=lambda e: e.uid):
-            h.update(json.dumps([e.uid, e.doc, e.text, e.kind, sorted(e.themes), e.stance]).encode())
+            item = [e.uid, e.doc, e.text, e.kind, sorted(e.themes), e.stance]
+            if e.annotator != HUMAN:  # unchanged for labels that name no annotator
+                item.append(e.annotator)
+            h.update(json.dumps(item).encode())
         return h.hexdigest()
 
 
@@ -176,6 +214,7 @@ def load_labels(
     corpus_dir: str | os.PathLike | None = None,
     schema: Schema | None = None,
     articles_dir: str | os.PathLike | None = None,
+    annotators: Iterable[str] | None = None,
 ) -> LabelSet:
     """Read and validate every label file under one or more label directories.
 
@@ -190,6 +229,11 @@ def load_labels(
     ``articles_dir`` (e.g. ``seeds/``) holds the articles of text records as
     ``<doc>.txt``; where one is found, each example learns the kind the
     segmenter's rules give its paragraph (``rule_kind``), to measure them.
+
+    ``annotators`` keeps only the records of those annotators (``"human"``,
+    ``"llm:MODEL"``); the others are counted in ``left_out``. A paragraph
+    labeled by a person and by a language model keeps the person's label (the
+    model's is counted in ``superseded``).
 
     >>> labels = load_labels("labels/seeds.jsonl", schema=Schema.load("labels"))  # the seed articles' labels
     >>> len(labels.examples), len(labels.content())
@@ -218,6 +262,11 @@ def load_labels(
     unlabeled: list[str] = []
     duplicates: list[str] = []
     read: list[str] = []
+    failed: list[str] = []
+    superseded: list[str] = []
+    left_out: dict[str, int] = {}
+    wanted = None if annotators is None else set(annotators)
+    position: dict[str, int] = {}  # uid -> index in examples, to put a person's label in a model's place
     for d in dirs:
         files = label_files(d)
         if not files:
@@ -225,12 +274,29 @@ def load_labels(
         for f in files:
             read.append(str(f))
             for example in _read_label_file(f, schema, corpus):
+                if isinstance(example, _Failed):
+                    failed.append(example.where)
+                    continue
                 if isinstance(example, str):
                     unlabeled.append(example)
                     continue
+                if wanted is not None and example.annotator not in wanted:
+                    left_out[example.annotator] = left_out.get(example.annotator, 0) + 1
+                    continue
                 previous = seen.get(example.uid)
+                if previous is not None and previous.annotator != example.annotator and previous.text == example.text \
+                        and is_human(previous.annotator) != is_human(example.annotator):
+                    # A person's label wins over a model's, whichever was read first: models are checked by people.
+                    if is_human(example.annotator):
+                        superseded.append(f"{previous.source}:{previous.line}")
+                        seen[example.uid] = example
+                        examples[position[example.uid]] = example
+                    else:
+                        superseded.append(f"{example.source}:{example.line}")
+                    continue
                 if previous is None:
                     seen[example.uid] = example
+                    position[example.uid] = len(examples)
                     examples.append(example)
                 elif previous.text != example.text:
                     # Two paragraphs under one name (two imports whose ids both start at 1): keeping one would
@@ -242,9 +308,11 @@ def load_labels(
                         line=example.line,
                     )
                 elif previous.labels() != example.labels():
+                    two = "" if previous.annotator == example.annotator else \
+                        f" (by {previous.annotator} there, by {example.annotator} here: choose with --annotator)"
                     raise LabelError(
                         f"paragraph {example.uid!r} is labeled differently at "
-                        f"{previous.source}:{previous.line}; keep one label (adjudicate) and delete the other",
+                        f"{previous.source}:{previous.line}{two}; keep one label (adjudicate) and delete the other",
                         path=example.source,
                         line=example.line,
                     )
@@ -252,7 +320,48 @@ def load_labels(
                     duplicates.append(f"{example.source}:{example.line}")
     notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
     return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled,
-                    warnings=corpus.warnings, duplicates=duplicates, files=read)
+                    warnings=corpus.warnings, duplicates=duplicates, files=read, failed=failed, superseded=superseded,
+                    left_out=left_out)
+
+
+def load_annotations(
+    dirs: str | os.PathLike | Iterable[str | os.PathLike],
+    *,
+    schema: Schema,
+    corpus_dir: str | os.PathLike | None = None,
+) -> dict[str, dict[str, Example]]:
+    """Every annotator's labels, apart: ``{annotator: {uid: example}}`` (to compare annotators; no one's label wins).
+
+    Within one annotator, the same paragraph labeled twice differently is an
+    error, as in :func:`load_labels`; failed model records are left out.
+    """
+    if isinstance(dirs, (str, os.PathLike)):
+        dirs = [dirs]
+    corpus = CorpusIndex(corpus_dir)
+    out: dict[str, dict[str, Example]] = {}
+    for d in dirs:
+        for f in label_files(d):
+            for example in _read_label_file(f, schema, corpus):
+                if isinstance(example, (str, _Failed)):
+                    continue
+                mine = out.setdefault(example.annotator, {})
+                previous = mine.get(example.uid)
+                if previous is not None and previous.labels() != example.labels():
+                    raise LabelError(
+                        f"paragraph {example.uid!r} is labeled differently by {example.annotator} at "
+                        f"{previous.source}:{previous.line}; keep one label",
+                        path=example.source,
+                        line=example.line,
+                    )
+                mine.setdefault(example.uid, example)
+    return out
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A language model's record that failed: no label to read (``themetag prelabel`` retries it)."""
+
+    where: str
 
 
 def _card_notes(path: Path) -> str:
@@ -263,14 +372,17 @@ def _card_notes(path: Path) -> str:
         raise LabelError("the model card notes are not UTF-8 text; save them as UTF-8", path=where) from None
 
 
-def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example | str]:
-    """The file's examples; ``"file:line"`` in place of a record with nothing labeled yet."""
+def _read_label_file(path: Path, schema: Schema, corpus: CorpusIndex) -> Iterator[Example | str | _Failed]:
+    """The file's examples; ``"file:line"`` in place of a record with nothing labeled yet, ``_Failed`` of a failed one."""
     where = str(path)
     with open_input(path, LabelError) as handle:
         for item in iter_json_lines(handle):
             if item.error is not None:
                 hint = "; each line must be one JSON object" if item.error.startswith("not valid JSON") else ""
                 raise LabelError(item.error + hint, path=where, line=item.line)
+            if isinstance(item.value, dict) and item.value.get("failed"):
+                yield _Failed(f"{where}:{item.line}")
+                continue
             if _is_unlabeled(item.value, schema):
                 yield f"{where}:{item.line}"
                 continue
@@ -304,6 +416,9 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         raise fail(f"{shape} is missing {', '.join(repr(m) for m in missing)}; a {shape} needs {', '.join(required)}")
 
     para = record.get("para")
+    annotator = record.get("annotator", HUMAN)
+    if not isinstance(annotator, str) or not annotator.strip() or annotator.strip() != annotator:
+        raise fail(f"\"annotator\" must be a name such as \"human\" or \"llm:MODEL\", got {annotator!r}")
     # Left out, kind means content and themes none; stated as null, they are a mistake, not a default.
     if "kind" in record and record["kind"] is None:
         raise fail(f"\"kind\" must be one of {', '.join(KINDS)}, got null")
@@ -370,4 +485,5 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         source=where,
         line=lineno,
         rule_kind=rule_kind,
+        annotator=annotator,
     )
