@@ -208,7 +208,8 @@ def test_pystemmer_gives_the_same_stems_as_the_pure_python_stemmer():
 
 # ---------------------------------------------------------------- the compiled featurizer (themetag._featurize)
 
-compiled = pytest.mark.skipif(features._featurize is None, reason="themetag._featurize was not compiled (no C compiler at install)")
+compiled = pytest.mark.skipif(features._featurize is None, reason=f"themetag._featurize is not used: {features._compiled_missing} "
+                                                           "(THEMETAG_NO_COMPILED, or no C compiler at install)")
 
 
 def word_rows_of(space: FeatureSpace, texts: list[str]) -> np.ndarray:
@@ -226,8 +227,79 @@ def assert_bitwise_same(space: FeatureSpace, texts: list[str]) -> None:
 
 
 def test_the_compiled_featurizer_was_built_where_ci_expects_it():
-    if os.environ.get("THEMETAG_EXPECT_COMPILED") and features._featurize is None:
-        pytest.fail("THEMETAG_EXPECT_COMPILED is set but themetag._featurize did not build or import")
+    """CI sets THEMETAG_EXPECT_COMPILED: a missing C module fails here (and warns at run time, see below), unless
+    THEMETAG_NO_COMPILED turned it off on purpose (CI's second run of the suite)."""
+    if features._env_flag(features.EXPECT_COMPILED_ENV) and features._compiled_missing not in (None, "disabled"):
+        pytest.fail(f"THEMETAG_EXPECT_COMPILED is set but themetag._featurize is {features._compiled_missing}")
+    assert features.featurizer() == ("NumPy" if features._compiled_missing else "C")
+
+
+def _featurizer_in_a_fresh_process(**env: str) -> tuple[str, str]:
+    """(featurizer(), the warnings printed) of a new process that tags one paragraph twice, with these variables set."""
+    import subprocess
+    import sys
+
+    code = ("import themetag; from themetag import features; themetag.tag('The army moved in.'); "
+            "themetag.tag('Farmers planted cacao.'); print(features.featurizer())")
+    environ = {k: v for k, v in os.environ.items() if k not in (features.NO_COMPILED_ENV, features.EXPECT_COMPILED_ENV)}
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], env={**environ, **env}, capture_output=True, text=True, check=True)
+    return done.stdout.strip(), done.stderr
+
+
+@pytest.mark.parametrize("value", ["1", "true", "yes"])
+def test_no_compiled_makes_a_process_use_numpy_without_a_warning(value):
+    used, stderr = _featurizer_in_a_fresh_process(THEMETAG_NO_COMPILED=value, THEMETAG_EXPECT_COMPILED="1")
+    assert used == "NumPy" and "Warning" not in stderr, stderr  # disabled on purpose: expected or not, no warning
+
+
+def test_no_compiled_unset_or_zero_leaves_the_c_module_in_use():
+    if features._compiled_missing not in (None, "disabled"):
+        pytest.skip(f"themetag._featurize is {features._compiled_missing}")
+    for env in ({}, {"THEMETAG_NO_COMPILED": "0"}, {"THEMETAG_NO_COMPILED": ""}):
+        used, stderr = _featurizer_in_a_fresh_process(**env, THEMETAG_EXPECT_COMPILED="1")
+        assert used == "C" and "Warning" not in stderr, (env, stderr)
+
+
+def test_a_missing_c_module_is_warned_about_once_when_expected(shipped, monkeypatch):
+    texts = ["The army moved in.", "Farmers planted cacao."]
+    monkeypatch.setattr(features, "_featurize", None)
+    monkeypatch.setattr(features, "_compiled_missing", "not built or not importable (No module named 'themetag._featurize')")
+    monkeypatch.setattr(features, "_compiled_warned", False)
+    monkeypatch.delenv(features.EXPECT_COMPILED_ENV, raising=False)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shipped.model.features.transform(texts)  # not expected: no warning
+        assert not caught
+        monkeypatch.setenv(features.EXPECT_COMPILED_ENV, "1")
+        for _ in range(3):
+            shipped.model.features.transform(texts)
+            fit_feature_space(texts, min_df=1).transform(texts)
+    assert len(caught) == 1 and caught[0].category is RuntimeWarning
+    message = str(caught[0].message)
+    assert "THEMETAG_EXPECT_COMPILED" in message and "not built" in message and "THEMETAG_NO_COMPILED" in message
+    # Turned off on purpose: never warned about.
+    monkeypatch.setattr(features, "_compiled_missing", "disabled")
+    monkeypatch.setattr(features, "_compiled_warned", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        shipped.model.features.transform(texts)
+    assert not caught
+
+
+def test_a_missing_c_module_is_warned_about_in_a_fresh_process(tmp_path):
+    """The run-time warning in a real process: a package copy without the built module, as an install without a compiler."""
+    import shutil
+
+    package = Path(features.__file__).parent
+    copy = tmp_path / "themetag"
+    shutil.copytree(package, copy, ignore=shutil.ignore_patterns("_featurize*.so", "_featurize*.pyd", "__pycache__"))
+    used, stderr = _featurizer_in_a_fresh_process(PYTHONPATH=str(tmp_path), THEMETAG_EXPECT_COMPILED="1")
+    assert used == "NumPy"
+    assert stderr.count("RuntimeWarning") == 1 and "themetag._featurize is not built or not importable" in stderr, stderr
+    used, stderr = _featurizer_in_a_fresh_process(PYTHONPATH=str(tmp_path))
+    assert used == "NumPy" and "Warning" not in stderr, stderr
 
 
 def test_the_compiled_module_was_built_from_this_source():
@@ -241,7 +313,7 @@ def test_the_compiled_module_was_built_from_this_source():
     source = (REPO / "src" / "themetag" / "_featurize.c").read_text(encoding="utf-8")
     interface = int(re.search(r"#define THEMETAG_FEATURIZE_INTERFACE (\d+)", source).group(1))
     assert _featurize.INTERFACE == interface, "themetag._featurize is an old build: run pip install -e . again"
-    assert features._featurize is _featurize
+    assert features._featurize is (None if features._compiled_missing == "disabled" else _featurize)
 
 
 @compiled

@@ -22,15 +22,17 @@
  * from them is range-checked, so tables that do not fit together raise
  * ValueError instead of reading out of bounds. Results go back as bytearrays
  * (writable, read with numpy.frombuffer). No NumPy C API: building needs only a
- * C compiler (GCC or Clang) and Python's headers.
+ * C compiler and Python's headers. GCC and Clang are what it is built and tested
+ * with; for MSVC (untested: no Windows build here) the GCC builtins have
+ * fallbacks below, and any other C99 compiler gets plain C for them.
  *
  * INTERFACE (below) changes whenever a function's arguments or results do:
  * features.py ignores a module built from another version of this file (an
  * editable install leaves the old build in place until `pip install -e .` is
  * run again), and a test compares the number here with the imported module's.
  */
-#ifdef __FAST_MATH__
-#error "themetag._featurize must give NumPy's bits: build it without -ffast-math"
+#if defined(__FAST_MATH__) || defined(_M_FP_FAST)
+#error "themetag._featurize must give NumPy's bits: build it without -ffast-math (GCC, Clang) or /fp:fast (MSVC)"
 #endif
 #define THEMETAG_FEATURIZE_INTERFACE 2
 
@@ -40,6 +42,43 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* No fused multiply-add, whatever the compiler (a product and a sum rounded once would differ from NumPy's bits):
+ * setup.py passes -ffp-contract=off to GCC and Clang; MSVC takes the pragma (and /fp:precise from setup.py). */
+#ifdef _MSC_VER
+#pragma fp_contract(off)
+#endif
+
+/* ctz64(x): the number of trailing zero bits of a non-zero 64-bit word. GCC's and Clang's builtin; MSVC's intrinsic;
+ * otherwise (or with -DTHEMETAG_PORTABLE_C, which a check uses to build the plain-C fallback with GCC) a de Bruijn
+ * multiply, exact for every non-zero word. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(THEMETAG_PORTABLE_C)
+#define ctz64(x) __builtin_ctzll(x)
+#elif defined(_MSC_VER) && !defined(THEMETAG_PORTABLE_C)
+#include <intrin.h>
+#if defined(_M_X64) || defined(_M_ARM64) || defined(_M_ARM64EC)
+#pragma intrinsic(_BitScanForward64)
+static __forceinline int ctz64(uint64_t x) {
+    unsigned long at;
+    _BitScanForward64(&at, (unsigned __int64)x);
+    return (int)at;
+}
+#else /* 32-bit Windows: two halves */
+#pragma intrinsic(_BitScanForward)
+static __forceinline int ctz64(uint64_t x) {
+    unsigned long at;
+    if (_BitScanForward(&at, (unsigned long)(x & 0xFFFFFFFFu)))
+        return (int)at;
+    _BitScanForward(&at, (unsigned long)(x >> 32));
+    return (int)at + 32;
+}
+#endif
+#else
+static const unsigned char ctz64_de_bruijn[64] = {
+    0,  1,  2,  53, 3,  7,  54, 27, 4,  38, 41, 8,  34, 55, 48, 28, 62, 5,  39, 46, 44, 42, 22, 9,  24, 35, 59, 56, 49, 18, 29, 11,
+    63, 52, 6,  26, 37, 40, 33, 47, 61, 45, 43, 21, 23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12};
+static inline int ctz64(uint64_t x) { return ctz64_de_bruijn[((x & (0 - x)) * 0x022FDD63CC95386DULL) >> 58]; }
+#endif
 
 /* Does a buffer hold whole, aligned items of this size? (typed reads of a misaligned buffer are undefined) */
 static int fits_items(const Py_buffer *b, size_t itemsize) {
@@ -377,12 +416,12 @@ static const char *rows_of_texts(const Inputs *in, Work *w) {
             uint64_t words = w->touched_words[summary];
             w->touched_words[summary] = 0;
             while (words) {
-                Py_ssize_t at_word = summary * 64 + __builtin_ctzll(words);
+                Py_ssize_t at_word = summary * 64 + ctz64(words);
                 words &= words - 1;
                 uint64_t bits = w->touched[at_word];
                 w->touched[at_word] = 0;
                 while (bits) {
-                    int64_t column = at_word * 64 + __builtin_ctzll(bits);
+                    int64_t column = at_word * 64 + ctz64(bits);
                     bits &= bits - 1;
                     int64_t count = w->counts[column];
                     w->counts[column] = 0;

@@ -10,8 +10,13 @@ Transforming has two implementations of its inner steps (finding a batch's
 words in the word table, counting terms and cues, TF-IDF and norms, the sparse
 product): NumPy (``FeatureSpace._rows_numpy``, the reference) and the optional
 C module ``themetag._featurize``, built at install where a C compiler is
-found, about four times faster. They give the same rows to the last bit
+found, about three times faster. They give the same rows to the last bit
 (``tests/test_fast_path.py``), so tags never depend on the build.
+:func:`featurizer` says which one runs. Two environment variables, read at
+import: ``THEMETAG_NO_COMPILED=1`` uses NumPy even where the C module was built
+(CI runs the suite a second time so), and ``THEMETAG_EXPECT_COMPILED=1`` (CI
+sets it) warns, once per process, the first time NumPy runs for want of the C
+module (not built, not importable, or an old build).
 
 Stemming is the Snowball English stemmer from ``snowballstemmer`` (the Snowball
 project's own Python port). NLTK ships the same algorithm, but importing NLTK
@@ -22,8 +27,10 @@ of ``themetag predict``.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
+import warnings
 from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,15 +39,52 @@ from typing import Iterable, Sequence
 import numpy as np
 import snowballstemmer
 
-try:  # counting and weighting in C, when it was compiled at install (_featurize.c); NumPy otherwise
-    from themetag import _featurize
+#: Set (to anything but "", "0", "false" or "no"): use the NumPy path even where the C module was built.
+NO_COMPILED_ENV = "THEMETAG_NO_COMPILED"
+#: Set: the C module is expected (CI sets it); if it is missing, themetag warns once, when it first featurizes.
+EXPECT_COMPILED_ENV = "THEMETAG_EXPECT_COMPILED"
 
-    # A module built from another version of _featurize.c (an editable install keeps its old build until
-    # `pip install -e .` runs again) is not used: its functions may take other arguments.
-    if getattr(_featurize, "INTERFACE", None) != 2:
-        _featurize = None
-except ImportError:
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+#: Why the C module is not used, or None when it is: "disabled" (THEMETAG_NO_COMPILED, on purpose), or what went
+#: wrong ("not built or not importable: ...", "an old build ..."): only the latter is warned about.
+_compiled_missing: str | None = None
+if _env_flag(NO_COMPILED_ENV):
     _featurize = None
+    _compiled_missing = "disabled"
+else:
+    try:  # counting and weighting in C, when it was compiled at install (_featurize.c); NumPy otherwise
+        from themetag import _featurize
+
+        # A module built from another version of _featurize.c (an editable install keeps its old build until
+        # `pip install -e .` runs again) is not used: its functions may take other arguments.
+        if getattr(_featurize, "INTERFACE", None) != 2:
+            _compiled_missing = f"an old build (interface {getattr(_featurize, 'INTERFACE', None)}, not 2): run pip install again"
+            _featurize = None
+    except ImportError as exc:
+        _featurize = None
+        _compiled_missing = f"not built or not importable ({exc})"
+_compiled_warned = False
+
+
+def featurizer() -> str:
+    """Which featurizer this process uses: ``"C"`` (the compiled ``themetag._featurize``) or ``"NumPy"``."""
+    return "C" if _featurize is not None else "NumPy"
+
+
+def _warn_if_compiled_expected() -> None:
+    """Once per process: warn when THEMETAG_EXPECT_COMPILED is set but the C module is missing (not disabled on purpose)."""
+    global _compiled_warned
+    if _compiled_warned or _compiled_missing in (None, "disabled") or not _env_flag(EXPECT_COMPILED_ENV):
+        return
+    _compiled_warned = True
+    warnings.warn(f"{EXPECT_COMPILED_ENV} is set but the C featurizer themetag._featurize is {_compiled_missing}: featurizing with "
+                  f"NumPy (the same results, slower). Rebuild with a C compiler (pip install -v --no-cache-dir shows the build), "
+                  f"or set {NO_COMPILED_ENV}=1 to use NumPy on purpose", RuntimeWarning, stacklevel=2)
+
 
 #: Counts below this get their logarithms in the C path from tables that NumPy fills once (so the bits are NumPy's);
 #: larger ones (one term thousands of times in one text) are sent back, and NumPy computes theirs on demand.
@@ -438,6 +482,8 @@ class FeatureSpace:
             return SparseRows(np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), self.n_features)
         if len(self._words.rows) > _CACHE_WORDS:
             self._words = _WordTable()  # memory stays bounded however many distinct words a stream brings
+        if _featurize is None and not _compiled_warned:
+            _warn_if_compiled_expected()
         lowered = [text.lower() for text in texts]
         if _featurize is not None and self._words.index is not None:
             found, missing = self._words.index.rows(lowered)
