@@ -43,3 +43,27 @@ def test_the_limit_counts_what_could_be_paragraphs_and_can_be_raised():
     with pytest.raises(InputError, match="more than 5 paragraphs"):
         tagger.tag("army\n\n" * 6)
     assert [type(t).__name__ for t in tagger.tag_many(["army\n\n" * 6, "army"], errors="yield")] == ["InputError", "ArticleTags"]
+
+
+@pytest.mark.parametrize("damage, message", [("encrypt", "is encrypted in the zip"), ("corrupt", "cannot unpack all.jsonl from the zip")])
+def test_a_damaged_doccano_zip_is_one_line_not_an_internal_error(tmp_path, damage, message):
+    import io
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from themetag.cli import app
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("all.jsonl", '{"text": "The army moved into the valley.", "label": ["militarization"]}\n' * 50)
+    data = bytearray(buffer.getvalue())
+    if damage == "encrypt":  # the encryption flag, in the local header and the central directory
+        data[data.find(b"PK\x03\x04") + 6] |= 1
+        data[data.find(b"PK\x01\x02") + 8] |= 1
+    else:
+        data[60:80] = bytes(20)
+    path = tmp_path / "export.zip"
+    path.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["import-labels", "--from", "doccano", str(path), "--out", str(tmp_path / "out.jsonl")])
+    assert result.exit_code == 1 and message in result.output and "internal error" not in result.output

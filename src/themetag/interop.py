@@ -43,7 +43,8 @@ read as labels. A task with no annotation left is skipped and counted
 On export, a record that carries suggestions (themes, a stance, scores, or a
 kind other than content) gets one ``predictions`` entry: the record's kind,
 themes and stance as results, ``model_version`` (the record's
-``"model_version"`` or ``"themetag"``), and, when the record has scores,
+``"model_version"``, else a language model's annotator name ``llm:MODEL`` as
+``themetag prelabel`` writes it, else ``"themetag"``), and, when the record has scores,
 ``score`` = the model's confidence in its least certain decision (``max(p, 1-p)``
 per theme, the chosen stance's probability), so Label Studio's "sort by
 prediction score" puts the most doubtful paragraphs first. Scores are read from
@@ -74,7 +75,12 @@ older exports with ``"labels"`` and a nested ``"meta"`` object. An example with
 no label at all is skipped and counted: doccano exports unlabeled examples with
 ``"label": []``, and a content paragraph is never fully labeled without a
 stance. doccano has no slot for machine suggestions: exported suggestions become
-ordinary labels of whoever imports the file, so review them.
+the example's labels (doccano's pre-annotation), so review them. A language
+model's labels (``"annotator": "llm:MODEL"``, from ``themetag prelabel``) are
+marked: the example carries ``"prelabeled_by": "llm:MODEL"`` and
+``"prelabel"``, the labels as exported. On import, an example whose labels
+are still exactly its ``prelabel`` keeps ``"annotator": "llm:MODEL"`` (nobody
+can tell a glance from no look at all); one a person changed is theirs.
 
 Both tools
 ----------
@@ -112,6 +118,7 @@ from typing import Iterable
 
 from .errors import LabelError
 from .io import JsonItem, read_json_items, write_jsonl
+from .labels import LLM_PREFIX
 from .schema import KINDS, Fail, Schema, check_record_labels, text_hash
 
 __all__ = [
@@ -138,6 +145,9 @@ KIND_PREFIX = "kind:"
 
 #: A sampled record's design (``themetag sample``): carried to the tools and back, never shown or edited.
 SAMPLE_FIELD = "sample"
+#: doccano: who made an example's pre-annotation (a language model's annotator name), and the labels it made.
+PRELABELED_BY_FIELD = "prelabeled_by"
+PRELABEL_FIELD = "prelabel"
 
 LABEL_STUDIO_DOC_PREFIX = "labelstudio-"
 DOCCANO_DOC_PREFIX = "doccano-"
@@ -216,6 +226,7 @@ def _each(items: list[JsonItem], one, collector: "_Collector", errors: str) -> N
 def _doccano_items(path: str | os.PathLike) -> tuple[list[JsonItem], str]:
     """doccano's download is a .zip holding one JSONL file per user (or all.jsonl); read the one JSONL inside."""
     import zipfile
+    import zlib
 
     where = str(path)
     if str(path) != "-" and zipfile.is_zipfile(path):
@@ -231,9 +242,16 @@ def _doccano_items(path: str | os.PathLike) -> tuple[list[JsonItem], str]:
                 raise LabelError(f"{inside[0]} is {info.file_size:,} bytes unpacked, over the {MAX_TABLE_BYTES:,}-byte limit", path=where)
             import tempfile
 
+            if info.flag_bits & 0x1:
+                raise LabelError(f"{inside[0]} is encrypted in the zip; unpack it with its password and import the file", path=where)
+            try:
+                data = archive.read(inside[0])
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+                raise LabelError(f"cannot unpack {inside[0]} from the zip ({type(exc).__name__}: {str(exc)[:120]}); "
+                                 "download it again, or unpack it and import the file", path=where) from None
             with tempfile.TemporaryDirectory() as folder:
                 unpacked = Path(folder) / Path(inside[0]).name
-                unpacked.write_bytes(archive.read(inside[0]))
+                unpacked.write_bytes(data)
                 items, _ = _items(unpacked, "a doccano JSONL export")
         return items, f"{where}:{inside[0]}"
     return _items(path, "a doccano JSONL export")
@@ -274,7 +292,8 @@ class _Collector:
         self._next_para: dict[str, int] = {}  # per document: one past the largest para imported (a missing para's)
         self._derived: dict[str, int] = {}  # documents named after an item's id: first line
 
-    def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail) -> None:
+    def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail,
+            annotator: str | None = None) -> None:
         doc = _as_doc(fields.get("doc"), fail)
         if doc is None:
             # Without a "doc", each item is its own document, named by its id and its text's hash: the same task
@@ -295,6 +314,8 @@ class _Collector:
             para = self._next_para.get(doc, 0)  # kept as a running maximum: max() of the doc's paras was quadratic
         kind, themes, stance = labels
         record = {"doc": doc, "para": para, "text": text, "kind": kind, "themes": themes, "stance": stance}
+        if annotator is not None:
+            record["annotator"] = annotator
         if isinstance(fields.get(SAMPLE_FIELD), dict):  # how `themetag sample` drew it: `estimate` needs it back
             record[SAMPLE_FIELD] = fields[SAMPLE_FIELD]
         previous = self._seen.get((doc, para))
@@ -499,6 +520,12 @@ def _export_record(record: object, schema: Schema | None, fail: Fail) -> dict:
     return checked
 
 
+def _llm_annotator(record: dict) -> str | None:
+    """A language model's annotator name (``llm:MODEL``) if the record's labels are its, else None."""
+    annotator = record.get("annotator")
+    return annotator if isinstance(annotator, str) and annotator.startswith(LLM_PREFIX) else None
+
+
 def _record_failer(index: int) -> Fail:
     return lambda message: LabelError(f"record {index}: {message}")
 
@@ -536,7 +563,9 @@ def to_label_studio(
             if checked["stance"] is not None:
                 result.append(_choices_result(record, STANCE_CONTROL, [checked["stance"]]))
             version = record.get("model_version")
-            prediction: dict = {"model_version": version if isinstance(version, str) and version else model_version}
+            if not (isinstance(version, str) and version):
+                version = _llm_annotator(record) or model_version
+            prediction: dict = {"model_version": version}
             score = _confidence(checked["stance"], theme_p, stance_p)
             if score is not None:
                 prediction["score"] = score
@@ -655,8 +684,12 @@ def _read_doccano(path: str | os.PathLike, schema: Schema, errors: str) -> Impor
         kind, themes, stance = _doccano_labels(labels, schema, fail)
         checked = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         meta = example.get("meta", example.get("metadata"))
-        fields = {**(meta if isinstance(meta, dict) else {}), **{k: example[k] for k in ("doc", "para", SAMPLE_FIELD) if k in example}}
-        collector.add(fields, example.get("id"), item, paragraph, checked, fail)
+        fields = {**(meta if isinstance(meta, dict) else {}),
+                  **{k: example[k] for k in ("doc", "para", SAMPLE_FIELD, PRELABELED_BY_FIELD, PRELABEL_FIELD) if k in example}}
+        # A model's pre-annotation nobody changed stays the model's: an untouched example looks just like an accepted one.
+        by, prelabel = fields.get(PRELABELED_BY_FIELD), fields.get(PRELABEL_FIELD)
+        unchanged = isinstance(by, str) and by.startswith(LLM_PREFIX) and isinstance(prelabel, list) and sorted(map(str, prelabel)) == sorted(map(str, labels))
+        collector.add(fields, example.get("id"), item, paragraph, checked, fail, annotator=by if unchanged else None)
 
     _each(items, one, collector, errors)
     return collector.records
@@ -686,6 +719,9 @@ def to_doccano(records: Iterable[dict], schema: Schema | None = None, *, suggest
         for key in ("doc", "para"):
             if checked.get(key) is not None:
                 example[key] = checked[key]
+        if labels and _llm_annotator(record):
+            example[PRELABELED_BY_FIELD] = _llm_annotator(record)
+            example[PRELABEL_FIELD] = list(labels)
         if isinstance(record.get(SAMPLE_FIELD), dict):
             example[SAMPLE_FIELD] = record[SAMPLE_FIELD]
         examples.append(example)
