@@ -223,3 +223,13 @@ def test_one_to_frame_with_one_default_level():
     tags = themetag.tag(f"{ARMY}\n\n{FARMS}", id="x")
     assert len(themetag.to_frame([tags])) == 1 and len(themetag.to_frame([tags], level="paragraph")) == 2
     assert not hasattr(tags, "to_frame")  # one way to make a frame: the results module's, not a second on the result
+
+
+def test_a_repeated_id_is_an_error_naming_both_places_or_left_out_with_dedupe(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(f'id,text\na,"{ARMY}"\nb,"{FARMS}"\na,"{FARMS}"\n', encoding="utf-8")
+    strict = run("segment", "--from", "csv", table)
+    assert strict.exit_code == 1 and "t.csv:4: id 'a' was already given at" in strict.output and "t.csv:2" in strict.output
+    kept = run("segment", "--from", "csv", table, "--dedupe")
+    assert kept.exit_code == 0, kept.output
+    assert [r["doc"] for r in rows(kept)] == ["a", "b"] and "--dedupe: 1 articles whose id was given before" in kept.output

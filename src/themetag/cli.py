@@ -63,10 +63,12 @@ def _root(
 
 
 def error(message: str) -> None:
+    """Print ``Error: message`` on stderr; the caller decides the exit code."""
     typer.echo(f"Error: {message}", err=True)
 
 
 def warn(message: str) -> None:
+    """Print ``Warning: message`` on stderr."""
     typer.echo(f"Warning: {message}", err=True)
 
 
@@ -140,6 +142,7 @@ METADATA_OPTION = typer.Option(
 )
 
 
+DEDUPE_OPTION = typer.Option(False, "--dedupe", help="An article id given again is left out (the first kept) and counted, instead of an error.")
 MAX_PARAGRAPHS_OPTION = typer.Option(
     None, "--max-paragraphs", min=1, metavar="N",
     help="Most paragraphs one article may have; an article past it is refused, not tagged: a bound on memory "
@@ -156,13 +159,14 @@ class _Reading:
     text_field: str = "text"
     encoding: Optional[str] = None
     metadata: Optional[str] = None
+    dedupe: bool = False
 
     def options(self) -> dict:
         return dataclasses.asdict(self)
 
 
 def _reading(table_format: Optional[str], id_field: str = "id", text_field: str = "text", encoding: Optional[str] = None,
-             metadata: Optional[str] = None) -> _Reading:
+             metadata: Optional[str] = None, dedupe: bool = False) -> _Reading:
     """The reading options, checked: a known --from, a readable --metadata table (before any article is read)."""
     from .io import TABLE_FORMATS, MetadataTable
 
@@ -170,7 +174,7 @@ def _reading(table_format: Optional[str], id_field: str = "id", text_field: str 
         table_format = _choice(table_format.lower(), "--from", tuple(TABLE_FORMATS))
     if metadata is not None:
         MetadataTable.read(metadata, encoding=encoding)  # a bad table is a one-line error now, not after tagging
-    return _Reading(table_format, id_field, text_field, encoding, metadata)
+    return _Reading(table_format, id_field, text_field, encoding, metadata, dedupe)
 
 
 def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None, reading: "_Reading | None" = None):
@@ -225,6 +229,7 @@ def segment_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    dedupe: bool = DEDUPE_OPTION,
     max_paragraphs: Optional[int] = MAX_PARAGRAPHS_OPTION,
 ) -> None:
     """Split articles into paragraphs; write JSON Lines in the label format, ready to label.
@@ -235,7 +240,7 @@ def segment_command(
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
     unit = _unit_option(unit)
-    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     seen = 0
@@ -280,11 +285,13 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
     return articles if articles and Path(articles).is_dir() else None
 
 
-def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[str]):
-    """The label set of the --labels folders, with a warning counting records not labeled yet (they are left out)."""
+def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[str], annotators: Optional[List[str]] = None):
+    """The label set of the --labels folders, with a warning counting records not labeled yet (they are left out),
+    and the count of labels per annotator (people's and language models' labels are never mixed up unseen)."""
     from .labels import load_labels
 
-    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles))
+    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
+                            annotators=annotators or None)
     for message in label_set.warnings:
         warn(message)
     if label_set.unlabeled:
@@ -294,6 +301,15 @@ def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[st
     typer.echo(f"labels: {read:,} records in {len(label_set.files)} files: {len(label_set.examples):,} paragraphs kept "
                f"({len(label_set.content()):,} content), {len(label_set.unlabeled):,} not labeled yet, "
                f"{len(label_set.duplicates):,} repeats of a record already read (counted once)", err=True)
+    per_annotator = label_set.per_annotator()
+    if set(per_annotator) != {"human"} or label_set.failed or label_set.left_out:
+        typer.echo("labels by annotator: " + ", ".join(f"{name} {count:,}" for name, count in per_annotator.items()), err=True)
+    if label_set.failed:
+        warn(f"left out {len(label_set.failed):,} language-model records that failed (no label; `themetag prelabel --retry-failed` asks again)")
+    if label_set.superseded:
+        warn(f"{len(label_set.superseded):,} language-model labels of paragraphs a person also labeled: the person's labels are used")
+    if label_set.left_out:
+        warn("left out by --annotator: " + ", ".join(f"{name} {count:,}" for name, count in sorted(label_set.left_out.items())))
     return label_set
 
 
@@ -307,6 +323,11 @@ STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTI
 SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", metavar="SOURCE=W", help=LEVER_OPTIONS_HELP["weight"])
 
 
+ANNOTATOR_OPTION = typer.Option(
+    [], "--annotator", metavar="NAME",
+    help="Use only the labels of this annotator (repeatable): human, human:NAME, llm:MODEL [default: all; a person's "
+         "label of a paragraph wins over a model's]. Weigh a model's labels with --source-weight llm:MODEL=W.",
+)
 CONFIG_OPTION = typer.Option(None, "--config", "-c", help="A training configuration file (themetag init-config writes one); options given here win over it.")
 
 
@@ -389,6 +410,7 @@ def train_command(
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Goes into the model card."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Use the cross-validation that `evaluate --output FILE` wrote (same labels and settings, checked) instead of running it again."),
+    annotator: List[str] = ANNOTATOR_OPTION,
 ) -> None:
     """Train a model from labels and save it as a model directory.
 
@@ -420,7 +442,7 @@ def train_command(
             previous = load(out)
         except ThemetagError as exc:
             warn(f"the model at {out} cannot be loaded, so there is nothing to compare with ({exc})")
-    label_set = _load_labels(labels, corpus, articles)
+    label_set = _load_labels(labels, corpus, articles, annotator)
     cv_summary = None
     if metrics:
         cv_summary = _stored_metrics(metrics, label_set, config)
@@ -539,6 +561,7 @@ class Progress:
         self.done, self.started, self._drawn = 0, self._time(), 0.0
 
     def advance(self) -> None:
+        """Count one more unit done; the line is redrawn if 0.1 s have passed or the total is reached."""
         self.done += 1
         if self.enabled and (self._time() - self._drawn >= 0.1 or self.done == self.total):
             self._draw()
@@ -561,6 +584,7 @@ class Progress:
             sys.stderr.flush()
 
     def close(self) -> None:
+        """Draw the final count and end the line; does nothing when disabled or nothing was done."""
         if self.enabled and self.done:
             self._draw()
             sys.stderr.write("\n")
@@ -582,6 +606,7 @@ def predict_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    dedupe: bool = DEDUPE_OPTION,
     out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     max_paragraphs: Optional[int] = MAX_PARAGRAPHS_OPTION,
@@ -607,7 +632,7 @@ def predict_command(
     if kind is not None and kind not in ("content", "heading", "boilerplate"):
         error(f"--kind must be content, heading or boilerplate, not {kind!r}")
         raise typer.Exit(EXIT_USAGE)
-    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     if scheduler is not None:
         if explain or (fmt is not None and fmt != "parquet"):
             error("--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)")
@@ -908,7 +933,16 @@ def import_labels_command(
         error(f"{file}: nothing written: {why}")
         raise typer.Exit(EXIT_INPUT)
     write_jsonl(records, out)
-    typer.echo(f"{len(records)} labeled paragraphs written to {out}", err=True)
+    per_annotator: dict[str, int] = {}
+    for record in records:
+        per_annotator[record.get("annotator", "human")] = per_annotator.get(record.get("annotator", "human"), 0) + 1
+    by = ", ".join(f"{name} {count:,}" for name, count in sorted(per_annotator.items(), key=lambda kv: (kv[0].startswith("llm:"), kv[0])))
+    typer.echo(f"{len(records)} labeled paragraphs written to {out} (by annotator: {by})", err=True)
+    unchanged = sum(count for name, count in per_annotator.items() if name.startswith("llm:"))
+    if unchanged:
+        warn(f"{unchanged:,} {unit} still carry a language model's pre-annotation unchanged: they stay that model's "
+             "labels (\"annotator\": \"llm:...\"), not a person's: doccano cannot tell an accepted pre-annotation from one "
+             "nobody read")
     if records.problems:
         error(f"{len(records.problems)} {unit} could not be imported (named above); fix them and import again")
         raise typer.Exit(EXIT_INPUT)
@@ -1074,6 +1108,7 @@ def sample_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    dedupe: bool = DEDUPE_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
 ) -> None:
@@ -1096,7 +1131,7 @@ def sample_command(
     claim_output(out, force=force, inputs=[*paths, _model_folder(model)])
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
     failures: list = []
     drawn = sample(_tagged(tagger, paths, failures, bar, unit, reading), n, by=by, level=level, allocation=allocation, seed=seed)
@@ -1137,6 +1172,7 @@ def estimate_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    dedupe: bool = DEDUPE_OPTION,
     progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
 ) -> None:
     """Shares of the collection's paragraphs (or articles) per theme and stance, with confidence intervals.
@@ -1168,7 +1204,7 @@ def estimate_command(
         raise typer.Exit(EXIT_USAGE) from None
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
-    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
     failures: list = []
     results = _tagged(tagger, paths, failures, bar, unit, reading)
@@ -1206,6 +1242,7 @@ def suggest_command(
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
+    dedupe: bool = DEDUPE_OPTION,
 ) -> None:
     """Rank unlabeled paragraphs by model uncertainty (with diversity across articles): label these next.
 
@@ -1220,7 +1257,7 @@ def suggest_command(
     from .tagger import load
 
     unit = _unit_option(unit)
-    reading = _reading(table_format, id_field, text_field, encoding, metadata)
+    reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     tagger = load(model)
     labeled: set[str] = set()
     if labels:
@@ -1253,11 +1290,13 @@ def check_labels_command(
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."),
     seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
     config_path: Optional[str] = CONFIG_OPTION,
+    annotator: List[str] = ANNOTATOR_OPTION,
 ) -> None:
     """List labeled paragraphs whose out-of-fold predictions disagree most with their label: likely label errors.
 
     Runs grouped cross-validation (minutes on the shipped labels), so each
-    paragraph is judged by a model that never saw its article.
+    paragraph is judged by a model that never saw its article. Only people's
+    labels are judged; language-model labels only train the folds' models.
     """
     from .evaluation import cross_validate
     from .review import check_labels
@@ -1266,7 +1305,7 @@ def check_labels_command(
     if fmt not in ("table", "jsonl"):
         error(f"--format must be table or jsonl, not {fmt!r}")
         raise typer.Exit(EXIT_USAGE)
-    label_set = _load_labels(labels, corpus, articles)
+    label_set = _load_labels(labels, corpus, articles, annotator)
     report = cross_validate(label_set, _train_config(config_path, seed, None, []), progress=_progress)
     for row in check_labels(label_set, report.predictions, n=n):
         if fmt == "jsonl":
@@ -1479,6 +1518,10 @@ def reference() -> str:
 
 
 def main() -> None:
+    """The ``themetag`` console entry point: runs the command line; a reader closing the pipe early exits 0.
+
+    SIGTERM ends it as Ctrl-C does; a closed stdout is a usage error, a closed stderr drops the messages.
+    """
     import signal
 
     try:

@@ -672,6 +672,7 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
 def read_articles(
     paths: Sequence[str], *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
     table_format: str | None = None, encoding: str | None = None, metadata: str | os.PathLike | None = None,
+    dedupe: bool = False,
 ) -> Iterator[Article | InputError]:
     """Articles from files, folders, ``"-"`` and JSON Lines files, one at a time, in order.
 
@@ -687,14 +688,16 @@ def read_articles(
     encoding of CSV and TSV files (default UTF-8).
 
     ``metadata``: a CSV file of fields to join to the articles (see :class:`MetadataTable`); rows and articles
-    left unmatched are reported through ``on_warning`` once reading ends.
+    left unmatched are reported through ``on_warning`` once reading ends. ``dedupe``: an id given again is left
+    out (the first kept), counted in one warning at the end, instead of being an error.
     """
     if metadata is not None:
         table = MetadataTable.read(metadata, encoding=encoding)
         yield from table.join(read_articles(paths, on_warning=on_warning, id_field=id_field, text_field=text_field,
-                                            table_format=table_format, encoding=encoding), on_warning)
+                                            table_format=table_format, encoding=encoding, dedupe=dedupe), on_warning)
         return
     first: dict[str, str] = {}  # id → where it was first given
+    repeated: list[str] = []
     for entry in input_entries(paths, table_format=table_format):
         if isinstance(entry, InputError):
             yield entry
@@ -703,10 +706,17 @@ def read_articles(
                                   table_format=table_format, encoding=encoding):
             if isinstance(article, Article):
                 earlier = first.setdefault(article.id, article.where)
+                if earlier != article.where and dedupe:
+                    repeated.append(article.where)
+                    continue
                 if earlier != article.where:
                     article = InputError(f"{article.where}: id {article.id!r} was already given at {earlier}; ids must be "
-                                         f"unique across the inputs (name another field with --id-field, or leave the ids out)")
+                                         f"unique across the inputs (name another field with --id-field, leave the ids "
+                                         f"out, or keep the first of each with --dedupe)")
             yield article
+    if repeated:
+        on_warning(f"--dedupe: {len(repeated):,} articles whose id was given before were left out: "
+                   f"{', '.join(repeated[:5])}{', ...' if len(repeated) > 5 else ''}")
 
 
 #: Columns that key a metadata table's rows, in the order tried.
