@@ -41,6 +41,10 @@ class ModelCard:
 
     @classmethod
     def from_metadata(cls, metadata: dict, report: "CVReport | None" = None, notes: str = "") -> "ModelCard":
+        """The card's facts from a model's metadata (metadata.json as a dict).
+
+        ``report``, when given, supplies the full cross-validation table; ``notes`` is the labels' MODEL_CARD.md text.
+        """
         schema = metadata["schema"]
         labels = metadata.get("labels") or {}
         settings = metadata.get("model") or {}
@@ -69,6 +73,7 @@ class ModelCard:
         )
 
     def render(self) -> str:
+        """The card as Markdown text, ending with a newline."""
         lines = [f"# Model card: {self.title}", ""]
         if self.cv:
             lines += [_headline(self.cv, self.themes, self.stances, self.null_stance), ""]
@@ -165,6 +170,13 @@ def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:
         lines.append(f"- Label data hash: `{labels['sha256'][:16]}…` (same labels and seed give the same model).")
     for source, count in (labels.get("per_source") or {}).items():
         lines.append(f"- source `{source}`: {count} paragraphs")
+    per_annotator = labels.get("per_annotator") or {}
+    if per_annotator:
+        by = ", ".join(f"`{name}` {count}" for name, count in per_annotator.items())
+        machine = sum(count for name, count in per_annotator.items() if name.startswith("llm:"))
+        note = (f" ({machine} labels from a language model trained the model; cross-validation scored people's labels only)"
+                if machine else "")
+        lines.append(f"- labeled paragraphs per annotator: {by}{note}")
     per_theme, per_stance = labels.get("per_theme"), labels.get("per_stance")
     if per_theme:
         lines.append("- content paragraphs per theme: " + ", ".join(f"`{t}` {per_theme.get(t, 0)}" for t in themes))

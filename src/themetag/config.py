@@ -147,6 +147,7 @@ class TrainConfig:
             raise fail("source_weights", "a table of label-file names to positive numbers")
 
     def to_dict(self) -> dict:
+        """The settings as a plain dict, as stored in metadata.json."""
         return asdict(self)
 
     @classmethod

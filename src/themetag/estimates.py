@@ -131,10 +131,12 @@ class Fingerprint:
         self.level, self.count, self._sum = level, 0, 0
 
     def add(self, unit_hash: str) -> None:
+        """Count one unit, given its hash (a string: the unit's text hash)."""
         self.count += 1
         self._sum = (self._sum + int(hashlib.sha256(unit_hash.encode()).hexdigest()[:32], 16)) % (1 << 128)
 
     def hexdigest(self) -> str:
+        """The fingerprint so far: 16 hex digits, covering the level, the unit count and the units added."""
         return hashlib.sha256(f"{self.level}:{self.count}:{self._sum:032x}".encode()).hexdigest()[:16]
 
 
@@ -367,6 +369,7 @@ class EstimateRow:
     warning: str = ""
 
     def to_dict(self) -> dict:
+        """The row as a plain dict, one key per field."""
         return asdict(self)
 
 

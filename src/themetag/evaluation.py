@@ -9,6 +9,11 @@ every score in the :class:`CVReport` is computed from those records.
 
 Stance is scored as in SemEval-2016: ``f_avg`` is the mean F1 of the sides,
 the null stance left out.
+
+Only people's labels are scored. A language model's labels (``"annotator":
+"llm:MODEL"``) train the folds' models but are never a fold's truth: the folds
+split the documents people labeled, and a document in a test fold gives none of
+its labels, a model's included, to training.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sklearn.model_selection import GroupKFold
 from .config import TrainConfig
 from .errors import LabelError
 from .features import cue_pattern, tokenize
-from .labels import Example, LabelSet, source_of
+from .labels import Example, LabelSet, is_human, source_of
 from .metrics import stance_scores, theme_scores
 from .model import Model
 from .schema import Schema
@@ -42,6 +47,10 @@ class KeywordBaseline:
         self.stance_patterns = {s: cue_pattern(schema.stance_cues.get(s, ())) for s in schema.stances}
 
     def predict(self, texts: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+        """Theme tags (0/1 ints, shape texts × schema themes) and one stance per text.
+
+        The stance is the null stance when no stance cue occurs or two stances tie.
+        """
         themes, stances = [], []
         for text in texts:
             stemmed = " ".join(tokenize(text))
@@ -81,6 +90,10 @@ class CVReport:
     curve: list[dict] | None = None
 
     def spread(self, *path: str) -> tuple[float, float]:
+        """Mean and population standard deviation over the folds of the model's score at ``path``.
+
+        ``path`` is the keys into a fold's scores, e.g. ``("themes", "micro_f1")``; (nan, nan) without folds.
+        """
         values = []
         for fold in self.folds:
             v = fold["model"]
@@ -221,6 +234,43 @@ def _run_fold(examples, groups, schema: Schema, config: TrainConfig, k: int, tra
     return fold, predicted
 
 
+def _human_only(examples: Sequence[Example]) -> np.ndarray:
+    """Which examples are people's labels; an error when none is (there would be nothing to score against)."""
+    human = np.array([is_human(e.annotator) for e in examples], dtype=bool)
+    if len(examples) and not human.any():
+        raise LabelError("evaluation scores against people's labels only, and these labels are all a language model's; "
+                         "label some paragraphs yourself (or check the model's in an annotation tool) first")
+    return human
+
+
+def grouped_splits(examples: Sequence[Example], wanted: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The folds: ``(train_idx, test_idx)`` over ``examples``, by document (``GroupKFold``).
+
+    With people's labels only, these are ``GroupKFold``'s own splits. With a
+    language model's labels among them, the documents people labeled are split;
+    each test part holds people's labels only, and its training part every
+    label, a model's included, of the other documents.
+    """
+    groups = document_groups(examples)
+    human = _human_only(examples)
+    if human.all():
+        splits = fold_count(groups, wanted)
+        if splits < 2:
+            raise LabelError(f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+        return list(GroupKFold(n_splits=splits).split(examples, groups=groups))
+    judged = np.flatnonzero(human)
+    splits = fold_count(groups[judged], wanted)
+    if splits < 2:
+        raise LabelError("cross-validation needs people's labels from at least 2 documents; these labels have "
+                         f"{len(set(groups[judged]))} (a language model's labels are never scored against)")
+    out = []
+    for _, test in GroupKFold(n_splits=splits).split(judged, groups=groups[judged]):
+        test_idx = judged[test]
+        held = set(groups[test_idx])
+        out.append((np.array([i for i in range(len(examples)) if groups[i] not in held], dtype=int), test_idx))
+    return out
+
+
 def cross_validate_fold(labels: LabelSet, config: TrainConfig, k: int) -> dict:
     """Fold ``k`` of :func:`cross_validate` alone, in a fifth of the time: its entry of ``CVReport.folds``.
 
@@ -230,10 +280,10 @@ def cross_validate_fold(labels: LabelSet, config: TrainConfig, k: int) -> dict:
     """
     examples = labels.examples
     groups = document_groups(examples)
-    splits = fold_count(groups, config.folds)
-    if not 0 <= k < splits:
-        raise ValueError(f"fold {k} of {splits}")
-    train_idx, test_idx = list(GroupKFold(n_splits=splits).split(examples, groups=groups))[k]
+    folds = grouped_splits(examples, config.folds)
+    if not 0 <= k < len(folds):
+        raise ValueError(f"fold {k} of {len(folds)}")
+    train_idx, test_idx = folds[k]
     return _run_fold(examples, groups, labels.schema, config, k, train_idx, test_idx, KeywordBaseline(labels.schema))[0]
 
 
@@ -258,19 +308,20 @@ def cross_validate(labels: LabelSet, config: TrainConfig = TrainConfig(), *, pro
     schema = labels.schema
     examples = labels.examples
     groups = document_groups(examples)
-    splits = fold_count(groups, config.folds)
-    if splits < 2:
-        raise LabelError(f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+    splits = grouped_splits(examples, config.folds)
     keyword = KeywordBaseline(schema)
-    oof: list[OutOfFold] = [None] * len(examples)  # type: ignore[list-item]  # every slot is filled by one fold
+    oof: list[OutOfFold] = [None] * len(examples)  # type: ignore[list-item]  # every person's label is filled by one fold
     folds = []
-    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=splits).split(examples, groups=groups)):
+    for k, (train_idx, test_idx) in enumerate(splits):
         if progress:
-            progress(f"fold {k + 1}/{splits}")
+            progress(f"fold {k + 1}/{len(splits)}")
         fold, predicted = _run_fold(examples, groups, schema, config, k, train_idx, test_idx, keyword)
         for i, record in zip(test_idx, predicted):
             oof[i] = record
         folds.append(fold)
+    # A language model's labels trained the folds and are scored against nothing: only people's remain.
+    judged = [i for i, o in enumerate(oof) if o is not None]
+    examples, oof = [examples[i] for i in judged], [oof[i] for i in judged]
 
     overall = _score(examples, oof, schema, "model", with_kind=True)
     baselines = {name: _score(examples, oof, schema, name) for name in ("majority", "keyword")}
@@ -302,8 +353,10 @@ def leave_one_source_out(labels: LabelSet, config: TrainConfig = TrainConfig(), 
     keyword = KeywordBaseline(schema)
     out = {}
     for k, source in enumerate(sources):
-        train = [e for e in examples if source_of(e) != source]
-        test = [e for e in examples if source_of(e) == source]
+        test = [e for e in examples if source_of(e) == source and is_human(e.annotator)]
+        held = {e.doc for e in test}
+        # A language model's labels of a held-out document would teach the model that very document.
+        train = [e for e in examples if source_of(e) != source and (is_human(e.annotator) or e.doc not in held)]
         if not any(e.kind == "content" for e in train) or not any(e.kind == "content" for e in test):
             continue
         if progress:
@@ -327,13 +380,15 @@ def learning_curve(
     """
     schema, examples = labels.schema, labels.examples
     groups = document_groups(examples)
-    splits = fold_count(groups, config.folds)
-    if splits < 2:
-        raise LabelError(f"a learning curve needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+    try:
+        folds = grouped_splits(examples, config.folds)
+    except LabelError as exc:
+        raise LabelError(str(exc).replace("cross-validation", "a learning curve")) from None
+    splits = len(folds)
     keyword = KeywordBaseline(schema)
     rng = np.random.default_rng(config.seed)
     pooled: dict[float, tuple[list[Example], list[OutOfFold], list[int]]] = {f: ([], [], []) for f in fractions}
-    for k, (train_idx, test_idx) in enumerate(GroupKFold(n_splits=splits).split(examples, groups=groups)):
+    for k, (train_idx, test_idx) in enumerate(folds):
         docs = sorted({examples[i].doc for i in train_idx})
         order = [docs[j] for j in rng.permutation(len(docs))]
         test = [examples[i] for i in test_idx]

@@ -60,6 +60,7 @@ class Example:
     annotator: str = "human"  # who labeled it: "human", "human:NAME" or "llm:MODEL"
 
     def labels(self) -> tuple:
+        """What the example is labeled, comparable across records: ``(kind, sorted themes, stance)``."""
         return (self.kind, tuple(sorted(self.themes)), self.stance)
 
 
@@ -110,6 +111,7 @@ class LabelSet:
     left_out: dict[str, int] = field(default_factory=dict)
 
     def content(self) -> list[Example]:
+        """The examples of kind ``content``, in order."""
         return [e for e in self.examples if e.kind == "content"]
 
     def per_annotator(self) -> dict[str, int]:
@@ -158,6 +160,10 @@ class CorpusIndex:
         return self._segments[key]
 
     def row(self, file: str, row_id: str, *, path: str, line: int) -> dict:
+        """The row with id ``row_id`` in corpus file ``file`` (a name in the corpus folder), read on first use.
+
+        A missing folder, file or row, or a malformed row, raises LabelError at ``path``:``line`` (the label record).
+        """
         if self.dir is None or not self.dir.is_dir():
             raise LabelError(
                 f"this record names corpus file {file!r} but the corpus folder {str(self.dir)!r} does not exist; "
@@ -185,6 +191,7 @@ class CorpusIndex:
             raise LabelError(f"no row with id {row_id!r} in corpus file {file!r}", path=path, line=line) from None
 
     def paragraphs(self, file: str, row: dict) -> list:
+        """The segmentation (:func:`segment`'s paragraphs) of a corpus row's text, computed once per row."""
         key = (file, row["id"])
         if key not in self._segments:
             self._segments[key] = segment(row["text"])

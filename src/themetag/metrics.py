@@ -15,6 +15,8 @@ from .schema import Schema
 
 
 def stance_scores(y_true: Sequence[str], y_pred: Sequence[str], schema: Schema) -> dict:
+    """Stance scores of predicted against true stance names: ``macro_f1`` (over all the schema's stances),
+    ``f_avg``, ``accuracy`` and ``per_stance`` (precision, recall, F1, support); 0.0 where there is nothing to score."""
     labels = list(schema.stances)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     per = {lab: {"precision": p[i], "recall": r[i], "f1": f[i], "support": int(s[i])} for i, lab in enumerate(labels)}
@@ -29,6 +31,8 @@ def stance_scores(y_true: Sequence[str], y_pred: Sequence[str], schema: Schema) 
 
 
 def theme_scores(Y: np.ndarray, P: np.ndarray, schema: Schema) -> dict:
+    """Theme scores of predicted tags ``P`` against true tags ``Y`` (0/1 arrays, paragraphs × schema themes):
+    ``micro_f1``, ``macro_f1`` and ``per_theme`` (precision, recall, F1, support); 0.0 where nothing is scored."""
     per = {}
     for j, t in enumerate(schema.themes):
         p, r, f, _ = precision_recall_fscore_support(Y[:, j], P[:, j], average="binary", zero_division=0)

@@ -49,9 +49,11 @@ class LinearHead:
         return cls(classes, np.ascontiguousarray(coef.T, dtype=np.float64), np.asarray(intercept, dtype=np.float64), "softmax")
 
     def scores(self, rows: SparseRows) -> np.ndarray:
+        """The linear scores before the link (rows × classes)."""
         return rows.dot(self.coef) + self.intercept
 
     def probabilities(self, rows: SparseRows) -> np.ndarray:
+        """Each row's probability per class (rows × classes, columns in ``classes`` order)."""
         return self.link_function(self.scores(rows))
 
     def link_function(self, z: np.ndarray) -> np.ndarray:
@@ -97,9 +99,14 @@ class Model:
     # ------------------------------------------------------------------ prediction
 
     def transform(self, texts: Sequence[str]) -> SparseRows:
+        """The feature rows of ``texts``, one per text, for the prediction methods."""
         return self.features.transform(texts)
 
     def theme_probabilities(self, texts: Sequence[str] | SparseRows) -> np.ndarray:
+        """Theme probabilities (rows × themes, in the schema's order) of texts or feature rows.
+
+        A theme that had one class only in training gets its constant 0 or 1.
+        """
         rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
         proba = self.themes.probabilities(rows) if self.themes is not None and len(rows) else None
         return self._in_schema_order(proba, len(rows))
@@ -137,12 +144,18 @@ class Model:
         return theme_p, list(self.stance.classes), self.stance.link_function(z[:, k:])
 
     def theme_decisions(self, proba: np.ndarray) -> np.ndarray:
+        """Theme tags (0/1 ints) from theme probabilities (rows × themes): each at least its theme's threshold."""
         return (proba >= self.thresholds()).astype(int)
 
     def thresholds(self) -> np.ndarray:
+        """Each theme's probability threshold, in the schema's theme order (``default_threshold`` where none is set)."""
         return np.array([self.theme_thresholds.get(t, self.default_threshold) for t in self.schema.themes])
 
     def stance_probabilities(self, texts: Sequence[str] | SparseRows) -> tuple[list[str], np.ndarray]:
+        """(stance classes, probabilities: rows × classes) of texts or feature rows.
+
+        Without a stance head: the constant stance alone, with probability 1.
+        """
         rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
         if self.stance is None:
             return [self.constant_stance], np.ones((len(rows), 1))
@@ -155,6 +168,10 @@ class Model:
         return [classes[int(k)] for k in np.argmax(proba, axis=1)] if len(proba) else []
 
     def kind_predictions(self, texts: Sequence[str] | SparseRows) -> list[str]:
+        """The kind head's likeliest kind per text or feature row; ``"content"`` for all when there is no kind head.
+
+        Neither the segmenter's rules nor ``kind_memory`` are applied here.
+        """
         if self.kind is None:
             return ["content"] * len(texts)
         rows = texts if isinstance(texts, SparseRows) else self.transform(texts)
@@ -252,6 +269,10 @@ class Model:
 
     @classmethod
     def from_data(cls, schema: Schema, settings: dict, arrays: dict[str, np.ndarray], training: dict | None = None) -> "Model":
+        """The model of stored settings (metadata.json's ``"model"``) and arrays (model.npz), checked first.
+
+        Parts that do not fit together (names, shapes, dtypes, hash, stemmer, values) raise ModelError.
+        """
         _check(schema, settings, arrays)
         features = FeatureSpace.from_data(settings["features"], arrays)
         heads = {}

@@ -62,6 +62,7 @@ class Schema:
     name: str = ""
 
     def to_dict(self) -> dict:
+        """The schema as a plain dict, as in schema.json and metadata.json (read back by :meth:`from_dict`)."""
         return {
             "name": self.name,
             "themes": {t: {"description": self.descriptions.get(t, ""), "cues": list(self.theme_cues.get(t, ()))} for t in self.themes},
@@ -71,6 +72,10 @@ class Schema:
 
     @classmethod
     def from_dict(cls, data: object, *, path: str = "<schema>") -> "Schema":
+        """The schema of parsed schema.json data: themes and stances as lists of names or objects of entries.
+
+        ``null_stance`` defaults to ``"neutral"`` when there is one; anything malformed raises LabelError at ``path``.
+        """
         if not isinstance(data, dict):
             raise LabelError("a schema is a JSON object with \"themes\" and \"stances\"", path=path)
         themes = _named_entries(data.get("themes"), "themes", path)

@@ -57,6 +57,7 @@ class Paragraph:
     kind: Kind
 
     def to_dict(self) -> dict:
+        """The paragraph as a plain dict: ``{"index", "text", "kind"}``."""
         return asdict(self)
 
 
@@ -210,6 +211,10 @@ _HTML_BLOCK_TAG = re.compile(r"<(p|h[1-6]|li|div|article|section|br)[\s/>]", re.
 
 
 def looks_like_html(text: str) -> bool:
+    """Whether ``text`` is a web page (what ``format="auto"`` decides by), judged by its first 5,000 characters.
+
+    It is when they hold a doctype, ``<html>`` or ``<body>`` tag, or at least two block tags (``<p>``, ``<div>``...).
+    """
     head = text[:5000]
     if "<" not in head:  # (both patterns need one: most plain texts have none, and are told at once)
         return False

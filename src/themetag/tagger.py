@@ -39,6 +39,7 @@ class ParagraphTags:
     explanation: dict[str, list[tuple[str, float]]] | None = None
 
     def to_dict(self) -> dict:
+        """The tags as a plain dict, one key per field; ``explanation`` only when there is one."""
         out = {
             "index": self.index,
             "kind": self.kind,
@@ -91,6 +92,7 @@ class ArticleTags:
     language_confidence: float = 0.0
 
     def to_dict(self) -> dict:
+        """The article's tags as a plain dict, its paragraphs' (:meth:`ParagraphTags.to_dict`) included."""
         return {
             "id": self.id,
             "metadata": dict(self.metadata),
@@ -281,6 +283,7 @@ class Tagger:
 
     @property
     def schema(self) -> Schema:
+        """The model's schema: the themes and stances this tagger gives."""
         return self.model.schema
 
     # ------------------------------------------------------------------ tagging

@@ -36,6 +36,8 @@ from .segmentation import template_key
 
 
 def fit_features(texts: Sequence[str], schema: Schema, config: TrainConfig) -> FeatureSpace:
+    """The feature space fitted on ``texts`` with the config's n-gram settings, plus, with ``use_cues``, the
+    schema's cue phrases as features (``theme:NAME``, ``stance:NAME``)."""
     cues = None
     if config.use_cues:
         cues = {f"theme:{t}": schema.theme_cues.get(t, ()) for t in schema.themes}
@@ -58,17 +60,26 @@ def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticReg
 def check_source_weights(examples: Sequence[Example], config: TrainConfig) -> None:
     """Refuse a source weight that names no label source: it would silently weigh nothing."""
     sources = sorted({source_of(e) for e in examples})
-    unknown = sorted(set(config.source_weights or {}) - set(sources))
+    annotators = sorted({e.annotator for e in examples})
+    unknown = sorted(set(config.source_weights or {}) - set(sources) - set(annotators))
     if unknown:
-        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file of that name; "
-                         f"the sources (label file names without .jsonl) are {', '.join(sources)}")
+        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file or annotator of that name; "
+                         f"the sources (label file names without .jsonl) are {', '.join(sources)}"
+                         + (f", the annotators {', '.join(annotators)}" if annotators != ["human"] else ""))
 
 
 def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarray | None:
-    """Per-example fitting weights from ``config.source_weights`` (None when every example weighs 1)."""
-    if not config.source_weights:
+    """Per-example fitting weights from ``config.source_weights`` (None when every example weighs 1).
+
+    A key names a label file (``my_outlet``) or an annotator (``llm:MODEL``, to
+    weigh a language model's labels below people's); an example under both
+    weighs their product.
+    """
+    weights = config.source_weights
+    if not weights:
         return None
-    return np.array([float(config.source_weights.get(source_of(e), 1.0)) for e in examples])
+    return np.array([float(weights.get(source_of(e), 1.0)) * (float(weights.get(e.annotator, 1.0)) if e.annotator != source_of(e) else 1.0)
+                     for e in examples])
 
 
 def fit_theme_head(
@@ -88,6 +99,8 @@ def fit_theme_head(
 def fit_stance_head(
     X, stances: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None, groups: np.ndarray | None = None
 ) -> LinearHead:
+    """The stance head fitted on feature rows ``X`` and one stance name per row: a softmax logistic regression, or
+    with ``classifier="svm"`` calibrated one-vs-rest SVMs (``groups`` then keeps documents apart in calibration)."""
     if config.classifier == "svm":
         classes = sorted(set(stances))
         Y = np.array([[s == c for c in classes] for s in stances], dtype=int)
@@ -133,6 +146,7 @@ def _calibrated_svm(X, Y: np.ndarray, classes: list[str], c: float, config: Trai
 
 
 def theme_matrix(examples: Sequence[Example], themes: Sequence[str]) -> np.ndarray:
+    """The examples' theme labels as 0/1 ints: examples × ``themes``, columns in the order given."""
     return np.array([[t in e.themes for t in themes] for e in examples], dtype=int).reshape(len(examples), len(themes))
 
 
@@ -147,10 +161,12 @@ def _best_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def document_groups(examples: Sequence[Example]) -> np.ndarray:
+    """Each example's document (``doc``): the groups that keep an article on one side of a cross-validation split."""
     return np.array([e.doc for e in examples])
 
 
 def fold_count(groups: np.ndarray, wanted: int) -> int:
+    """The grouped folds possible: ``wanted``, at most one per distinct group; below 2, no split can be made."""
     return max(0, min(wanted, len(set(groups))))
 
 
