@@ -1533,8 +1533,7 @@ def main() -> None:
         sys.stderr = open(os.devnull, "w")
     if sys.stdout is None:
         # Started with standard output closed (`themetag ... >&-`): Python leaves it None.
-        if sys.stderr is not None:
-            sys.stderr.write("Error: standard output is closed; redirect it (to a file, or /dev/null)\n")
+        sys.stderr.write("Error: standard output is closed; redirect it (to a file, or /dev/null)\n")
         sys.exit(EXIT_USAGE)
     try:
         app()

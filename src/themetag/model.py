@@ -114,7 +114,7 @@ class Model:
     def _in_schema_order(self, proba: np.ndarray | None, n_rows: int) -> np.ndarray:
         """The theme head's probabilities (None: no head) as columns in the schema's theme order, constants filled in."""
         themes = self.schema.themes
-        if proba is not None and list(self.themes.classes) == themes and not self.constant_themes:
+        if proba is not None and tuple(self.themes.classes) == tuple(themes) and not self.constant_themes:
             return proba
         out = np.zeros((n_rows, len(themes)))
         if proba is not None:
@@ -259,11 +259,9 @@ class Model:
         try:
             schema = Schema.from_dict(metadata["schema"])
             return cls.from_data(schema, metadata["model"], arrays, training=metadata.get("training"))
-        except ModelError as exc:
+        except (ModelError, LabelError) as exc:
             raise ModelError(f"{where}: {exc}; retrain it with `themetag train`") from None
-        except (KeyError, TypeError, ValueError, AttributeError, RecursionError, LabelError) as exc:
-            if isinstance(exc, LabelError):
-                raise ModelError(f"{where}: {exc}; retrain it with `themetag train`") from None
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise ModelError(f"{where / 'metadata.json'}: not themetag model metadata ({type(exc).__name__}: {exc}); "
                              "retrain it with `themetag train`") from None
 
