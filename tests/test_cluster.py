@@ -119,3 +119,103 @@ def test_predict_with_a_scheduler_writes_partitioned_parquet(tmp_path):
     again = runner.invoke(app, ["predict", str(REPO / "seeds"), "--scheduler", "local", "--out", str(out)])
     assert again.exit_code == 1 and "exists" in again.output  # never replaced
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tags"]  # no temporary folder left
+
+
+def corpus_like(tmp_path):
+    """Seed texts as corpus rows (id, text, title, date, url, author), some fields missing, null or empty, one
+    field only some rows have, and a row that cannot be tagged."""
+    seeds = sorted((REPO / "seeds").glob("*.txt"))
+    rows = []
+    for k in range(3):
+        for n, p in enumerate(seeds):
+            row = {"id": f"{p.stem}-{k}", "text": p.read_text(encoding="utf-8"), "title": f"Seed {n}", "date": f"2020-0{k + 1}-15",
+                   "url": f"https://example.org/{p.stem}/{k}", "author": "A. Writer"}
+            if (k + n) % 3 == 0:
+                del row["author"]
+            if (k + n) % 4 == 1:
+                row["title"] = None
+            if (k + n) % 5 == 2:
+                row["date"] = ""
+            if n == 2:
+                row["section"] = "world" if k else ""
+            rows.append(row)
+    rows.append({"id": "blank", "text": "", "title": "Nothing"})
+    shard = tmp_path / "corpus.jsonl"
+    shard.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return [*map(str, seeds), str(shard)]
+
+
+def test_parquet_from_dask_is_parquet_from_one_process_field_for_field(dask_client, tmp_path):
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    inputs = corpus_like(tmp_path)
+    runner = CliRunner()
+    address = dask_client.scheduler.address
+    for level, options in (("article", []), ("paragraph", ["-p"])):
+        one, many = tmp_path / f"one-{level}.parquet", tmp_path / f"dask-{level}"
+        result = runner.invoke(app, ["predict", *inputs, *options, "--out", str(one)])
+        assert result.exit_code == 1 and "empty text" in result.output  # the blank row: named, not written
+        result = runner.invoke(app, ["predict", *inputs, *options, "--scheduler", address, "--out", str(many), "--progress"])
+        assert result.exit_code == 1 and "empty text" in result.output, result.output
+        assert "tagging [" in result.output and "partitions" in result.output  # the bar, forced on
+        assert "Warning" not in result.output and "distributed" not in result.output
+        assert len(list(many.glob("part.*.parquet"))) >= 4  # 20 articles from 6 files, on 2 workers: split
+        keys = [("id", "ascending")] + ([("para", "ascending")] if level == "paragraph" else [])
+        expected = pq.read_table(one).sort_by(keys)
+        got = ds.dataset(many, format="parquet").to_table().sort_by(keys)
+        assert got.schema.equals(expected.schema, check_metadata=True), (got.schema, expected.schema)
+        assert expected.schema.metadata is None and "error" not in expected.column_names
+        assert got.equals(expected)
+        # One rule: a missing or empty cell is a null, never ''; counts are int64, shares float64.
+        assert expected.num_rows == (15 + 5 if level == "article" else expected.num_rows)
+        for name in ("title", "author", "date", "section", "warning" if level == "article" else "themes"):
+            assert name in expected.column_names and expected[name].null_count > 0
+            assert "" not in expected[name].to_pylist()
+        assert str(expected.schema.field("para" if level == "paragraph" else "content_paragraphs").type) == "int64"
+        assert pd.read_parquet(many).dtypes.equals(pd.read_parquet(one).dtypes)
+
+
+def test_one_json_lines_file_is_cut_so_every_worker_gets_work(tmp_path):
+    shard = tmp_path / "big.jsonl"
+    line = json.dumps({"id": "x", "text": "Troops burned coca fields. " * 40}) + "\n"
+    shard.write_text(line * 2_000, encoding="utf-8")  # ~2 MB: one partition by size alone
+    entry = [(shard.name, str(shard), shard.stem)]
+    assert len(cluster._partitions(entry, 64, 16 << 20)) == 1
+    assert len(cluster._partitions(entry, 64, 16 << 20, partitions=8)) >= 7
+    small = tmp_path / "small.jsonl"
+    small.write_text(line * 20, encoding="utf-8")  # pieces stay above MIN_PARTITION_BYTES
+    assert len(cluster._partitions([(small.name, str(small), small.stem)], 64, 16 << 20, partitions=8)) == 1
+    files = [(f"{k}.txt", str(shard), str(k)) for k in range(6)]
+    assert len(cluster._partitions(files, 64, 16 << 20, partitions=8)) == 6
+
+
+def test_the_model_goes_to_each_worker_once_and_not_in_the_graph(dask_client, tmp_path):
+    import cloudpickle
+
+    inputs = corpus_like(tmp_path)
+    results = cluster.tag_files(inputs, partitions=8)
+    assert results.npartitions >= 4
+    assert len(cloudpickle.dumps(dict(results.__dask_graph__()))) < 500_000  # file names and spans, not a 4.6 MB model
+    plugins = dask_client.run(lambda dask_worker: sorted(n for n in dask_worker.plugins if n.startswith("themetag-model-")))
+    assert len(plugins) == 2 and all(len(names) == 1 for names in plugins.values())
+    cluster.tag_files(inputs[:1])  # the same model again: nothing new sent
+    assert dask_client.run(lambda dask_worker: sum(n.startswith("themetag-model-") for n in dask_worker.plugins)) == dict.fromkeys(plugins, 1)
+
+
+def test_distributed_warnings_and_log_lines_are_shown_only_when_verbose(caplog):
+    import logging
+    import warnings
+
+    def noise():
+        warnings.warn_explicit("Port 8787 is already in use.", UserWarning, "node.py", 1, module="distributed.node")
+        logging.getLogger("distributed.worker").warning("a worker's warning")
+
+    with warnings.catch_warnings(record=True) as seen, caplog.at_level(logging.WARNING, logger="distributed"):
+        warnings.simplefilter("always")
+        with cluster.quiet():
+            noise()
+        assert not seen and not caplog.records
+        with cluster.quiet(False):
+            noise()
+        assert len(seen) == 1 and len(caplog.records) == 1

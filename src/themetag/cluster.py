@@ -1,11 +1,16 @@
 """Tagging on Dask: the same tags as one process, on a machine's cores or on a cluster.
 
 Dask is optional (``pip install 'themetag[dask]'``) and only this module
-imports it. Tasks carry the model folder's path, never the model: each worker
-process loads it once, on the first task that needs it, and keeps it. Workers
-therefore need the model folder (the shipped one is inside the package) and,
-for :func:`tag_files`, the input files at the same paths (a shared file
-system), as usual for Dask.
+imports it. Tasks carry the model folder's path, never the model. With a
+``distributed.Client``, the model is sent to each worker once, by a worker
+plugin (so also to workers that join later), when the graph is made; without
+one (Dask's threads or processes), each process loads it from its folder once,
+on the first task that needs it, and keeps it. For :func:`tag_files` workers
+need the input files at the same paths (a shared file system), as usual for
+Dask.
+
+:func:`parquet_parts` writes results as one process writes ``--out x.parquet``:
+the same columns, Arrow types and nulls (:func:`~themetag.output.parquet_schema`).
 
 >>> import dask.dataframe as dd, pandas as pd, themetag.cluster
 >>> frame = dd.from_pandas(pd.DataFrame({"id": ["a1"], "date": ["2020-03-01"], "text": ["Troops burned coca fields."]}), npartitions=1)
@@ -16,7 +21,12 @@ system), as usual for Dask.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -27,6 +37,12 @@ from .tagger import ArticleTags, Tagger, load
 
 #: Each worker process's loaded models, by folder (None: the shipped model).
 _TAGGERS: dict[str | None, Tagger] = {}
+
+#: (client id, model folder, model digest) whose model this process has sent to that client's workers.
+_SENT: set[tuple[str, str | None, str]] = set()
+
+#: The smallest piece of input :func:`tag_files` makes when it aims at a number of partitions.
+MIN_PARTITION_BYTES = 64 << 10
 
 LEVELS = ("article", "paragraph")
 
@@ -41,6 +57,40 @@ def worker_tagger(model: str | None) -> Tagger:
 def _model_key(model: str | os.PathLike | None) -> str | None:
     # An absolute path: workers may start in another folder than the client.
     return None if model is None else str(Path(model).resolve())
+
+
+def _model_plugin(key: str | None, payload: bytes):
+    """A distributed worker plugin that puts a pickled model in the worker's :data:`_TAGGERS` when it starts."""
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class ModelPlugin(WorkerPlugin):
+        idempotent = True  # a second client sending the same model (same name) sends nothing new
+
+        def __init__(self, key, payload):
+            self.key, self.payload = key, payload
+
+        def setup(self, worker):
+            _TAGGERS[self.key] = pickle.loads(self.payload)
+
+    return ModelPlugin(key, payload)
+
+
+def send_model(key: str | None) -> None:
+    """Send the model (folder ``key``; None: the shipped one) to every worker of the current ``distributed.Client``
+    once, as a worker plugin: workers joining later get it too, and tasks carry only the folder's name. Without a
+    client (Dask's threads or processes) nothing is sent: each process loads the model from its folder."""
+    try:
+        from distributed import default_client
+
+        dask_client = default_client()
+    except (ImportError, ValueError):
+        return
+    payload = pickle.dumps(worker_tagger(key), protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    if (dask_client.id, key, digest) in _SENT:
+        return
+    dask_client.register_plugin(_model_plugin(key, payload), name=f"themetag-model-{digest}")
+    _SENT.add((dask_client.id, key, digest))
 
 
 def columns(tagger: Tagger, level: str, extra: Sequence[str] = ()) -> list[str]:
@@ -66,8 +116,7 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
     """
     import pandas as pd
 
-    # The result's own columns end with warning (articles) or text (paragraphs); the rest is metadata, then error.
-    own = names[: names.index("warning" if level == "article" else "text") + 1]
+    own = own_columns(names, level)
     blank = dict.fromkeys(own)
     rows = []
     for k, result in enumerate(results):
@@ -88,10 +137,17 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
         elif kind == "int":
             frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("Int64")
         else:
-            # Each value as it prints (an integer id stays 1234567890123456789, not 1.2345678901234568e+18).
-            frame[name] = pd.array([None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
+            # Each value as it prints (an integer id stays 1234567890123456789, not 1.2345678901234568e+18);
+            # an empty cell of the CSV (no title, no themes) is missing (<NA>), as in one process's Parquet.
+            frame[name] = pd.array([None if v is None or v is pd.NA or (isinstance(v, str) and not v) or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
                                     for v in frame[name].astype(object)], dtype="string")
     return frame
+
+
+def own_columns(names: Sequence[str], level: str = "article") -> list[str]:
+    """The result's own columns among a table's ``names``: up to ``warning`` (articles) or ``text`` (paragraphs);
+    the rest is metadata, then ``error``."""
+    return list(names[: list(names).index("warning" if level == "article" else "text") + 1])
 
 
 def _frame_value(value):
@@ -134,6 +190,7 @@ def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.Path
         if name not in frame.columns:
             raise InputError(f"no column {name!r} in the frame (its columns: {', '.join(map(str, frame.columns))})")
     key = _model_key(model)
+    send_model(key)
     names = columns(worker_tagger(key), level, [c for c in frame.columns if c not in (text, id)])
     meta = rows_frame([], names, level=level)
     return frame.map_partitions(_tag_records, key, text, id, unit, level, kinds, names, meta=meta)
@@ -167,15 +224,18 @@ def _fields_of(units: list[Unit], reading: dict) -> list[str]:
 
 def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, unit: str = "article", level: str = "article",
               kinds: tuple[str, ...] | None = None, id_field: str = "id", text_field: str = "text", fields: Sequence[str] | None = None,
-              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20, table_format: str | None = None,
-              encoding: str | None = None):
+              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20, partitions: int | None = None,
+              table_format: str | None = None, encoding: str | None = None):
     """Tag article files (text, HTML, JSON Lines; folders walked) as a Dask DataFrame of results.
 
     Ids are made on the client exactly as ``themetag predict`` makes them. A
     partition holds at most ``files_per_partition`` files and about
     ``bytes_per_partition`` bytes of input: a bigger JSON Lines file is read in
     pieces cut at line ends (counted once on the client), so a worker's memory
-    does not grow with the size of a shard. Unreadable files and articles that
+    does not grow with the size of a shard. ``partitions`` (say 4 per worker)
+    makes the partitions smaller (fewer files, fewer bytes, down to
+    :data:`MIN_PARTITION_BYTES`) so that there are about that many when the input
+    allows, so every worker has work even with a single file. Unreadable files and articles that
     cannot be tagged are rows with ``error`` set (the id is then where it came
     from).
 
@@ -200,11 +260,12 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
-    groups = _partitions(readable, files_per_partition, bytes_per_partition, splittable=table_format in (None, "jsonl"))
+    groups = _partitions(readable, files_per_partition, bytes_per_partition, splittable=table_format in (None, "jsonl"), partitions=partitions)
     if fields is None:
         tables = [[u for u in group if table_format or u[0].lower().endswith(JSONL_SUFFIX)] for group in groups]
         found = dask.compute(*[dask.delayed(_fields_of)(g, reading) for g in tables if g])
         fields = list(dict.fromkeys(k for keys in found for k in keys))
+    send_model(key)
     names = columns(worker_tagger(key), level, fields)
 
     def partition(group, first: bool):
@@ -221,19 +282,26 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     return dd.from_delayed(parts, meta=rows_frame([], names, level=level), verify_meta=False)
 
 
-def _partitions(entries, files_per_partition: int, bytes_per_partition: int, *, splittable: bool = True) -> list[list[Unit]]:
+def _partitions(entries, files_per_partition: int, bytes_per_partition: int, *, splittable: bool = True,
+                partitions: int | None = None) -> list[list[Unit]]:
     """Input files grouped into partitions of at most so many files and about so many bytes; big JSON Lines
-    files cut into pieces (:func:`~themetag.io.jsonl_spans`) when ``splittable``."""
+    files cut into pieces (:func:`~themetag.io.jsonl_spans`) when ``splittable``. ``partitions``: lower both
+    limits so that there are about that many partitions (pieces of at least :data:`MIN_PARTITION_BYTES`)."""
     from .io import JSONL_SUFFIX, jsonl_spans
 
+    lengths = []
+    for _, path, _ in entries:
+        try:
+            lengths.append(os.stat(path).st_size)
+        except OSError:
+            lengths.append(0)  # the worker that reads it reports why it cannot
+    if partitions and entries:
+        bytes_per_partition = min(bytes_per_partition, max(-(-sum(lengths) // partitions), MIN_PARTITION_BYTES))
+        files_per_partition = min(files_per_partition, -(-len(entries) // partitions))
     groups: list[list[Unit]] = []
     group: list[Unit] = []
     size = 0
-    for name, path, ident in entries:
-        try:
-            length = os.stat(path).st_size
-        except OSError:
-            length = 0  # the worker that reads it reports why it cannot
+    for (name, path, ident), length in zip(entries, lengths):
         pieces = [None]
         if splittable and name.lower().endswith(JSONL_SUFFIX) and length > bytes_per_partition:
             try:
@@ -252,13 +320,66 @@ def _partitions(entries, files_per_partition: int, bytes_per_partition: int, *, 
     return groups
 
 
-def client(scheduler: str):
+def _write_part(frame, path: str, names: list[str], own: list[str]):
+    """Write one partition of results as Parquet, as one process writes it (runs on a worker): the rows that
+    were tagged, without ``error``; returns (rows written, [(id, error), ...] of the rows left out)."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .output import ParquetWriter, parquet_schema
+
+    failed = frame["error"].notna()
+    errors = [(None if pd.isna(i) else str(i), str(e))
+              for i, e in zip(frame.loc[failed, "id"].astype(object), frame.loc[failed, "error"])]
+    kept = frame.loc[~failed, [n for n in names if n != "error"]]
+    schema = parquet_schema(kept.columns, own)
+    # No pandas metadata: read back, the columns are what one process's file gives (int64, not Int64).
+    table = pa.Table.from_pandas(kept, schema=schema, preserve_index=False).replace_schema_metadata(None)
+    pq.write_table(table, path, row_group_size=ParquetWriter.ROWS_PER_GROUP)
+    return len(kept), errors
+
+
+def parquet_parts(results, folder: str | os.PathLike, *, level: str = "article") -> list:
+    """Tasks (``dask.delayed``) that write a Dask DataFrame of results (:func:`tag_files`', :func:`tag_frame`'s)
+    into ``folder`` as ``part.N.parquet``, one file per partition, the way one process writes Parquet
+    (``themetag predict ... --out tags.parquet``): the same columns, Arrow types and nulls, no pandas metadata.
+    Rows with ``error`` are left out (one process names them on stderr); each task gives back (rows written,
+    [(id, error), ...]). Compute them together (``dask.compute(*tasks)``) or as futures, for a progress bar."""
+    import dask
+
+    names = list(results.columns)
+    own = own_columns(names, level)
+    write = dask.delayed(_write_part, pure=False)
+    return [write(part, os.path.join(folder, f"part.{k}.parquet"), names, own) for k, part in enumerate(results.to_delayed())]
+
+
+@contextlib.contextmanager
+def quiet(enabled: bool = True):
+    """While it lasts, distributed's own warnings (a dashboard port in use, a large graph) and log lines below
+    errors stay off stderr in this process; ``enabled=False`` (``--verbose``) shows them."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("distributed")
+    level = logger.level
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"distributed(\.|$)")
+        logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
+
+def client(scheduler: str, *, verbose: bool = False):
     """A Dask client: ``"local"`` starts a cluster of one single-threaded worker process per core; anything else
-    is a scheduler address (``tcp://host:8786``)."""
+    is a scheduler address (``tcp://host:8786``). Unless ``verbose``, the local workers log errors only."""
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None))
+        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.WARNING if verbose else logging.ERROR))
     import re
 
     if not re.fullmatch(r"[a-z][a-z0-9+.-]*://[^\s/:]+(?::\d{1,5})?/?", scheduler):

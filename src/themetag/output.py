@@ -350,10 +350,7 @@ class ParquetWriter(_FlatTableWriter):
         self._later_files: list[str] = []
 
     def _schema(self):
-        import pyarrow as pa
-
-        kinds = {"float": pa.float64(), "int": pa.int64(), "string": pa.string()}
-        return pa.schema([(name, kinds[self.column_kind(name)]) for name in self.columns])
+        return parquet_schema(self.columns, self.own_columns or ())
 
     def _begin(self) -> None:
         import pyarrow.parquet as pq
@@ -427,6 +424,21 @@ def _arrow_value(value, kind: str):
     if value == "" or value is None:
         return None
     return str(value) if kind == "string" and not isinstance(value, str) else value
+
+
+def parquet_schema(columns: Iterable[str], own: Iterable[str]):
+    """The Arrow schema of a Parquet table of results, whoever writes it (one process or Dask workers): the
+    result's ``own`` columns typed by :func:`column_type` (float64, int64, string), every other column (metadata)
+    string; no pandas metadata. Every column may hold nulls: an empty cell of the CSV is a null, never ``''``.
+
+    >>> parquet_schema(["id", "share_x", "para", "outlet"], ["id", "share_x", "para"]).types
+    [DataType(string), DataType(double), DataType(int64), DataType(string)]
+    """
+    import pyarrow as pa
+
+    kinds = {"float": pa.float64(), "int": pa.int64(), "string": pa.string()}
+    own = frozenset(own)
+    return pa.schema([(name, kinds[column_type(name) if name in own else "string"]) for name in columns])
 
 
 def column_type(column: str) -> str:
