@@ -184,13 +184,13 @@ def test_tag_many_batches_across_articles_and_keeps_each_articles_tags(shipped):
     """Articles scored together give what each gives alone, in order, with ids, metadata and errors in place."""
     seeds = sorted((REPO / "seeds").glob("*.txt"))
     articles = [{"id": p.stem, "date": "2020-01-0%d" % (k + 1), "text": p.read_text(encoding="utf-8")} for k, p in enumerate(seeds)]
-    articles = articles * 20 + ["", ("short", "Soldiers burned the coca fields.")]
+    articles = articles * 20 + [("short", "Soldiers burned the coca fields.")]
     together = [t.to_dict() for t in shipped.tag_many(articles)]
     alone = [shipped.tag(a["text"], id=a["id"], metadata={"date": a["date"]}).to_dict() if isinstance(a, dict)
              else shipped.tag(a[1], id=a[0]).to_dict() if isinstance(a, tuple) else shipped.tag(a).to_dict() for a in articles]
     assert together == alone
-    out = list(shipped.tag_many(["Troops arrived.", 42, "Farmers planted cacao."], errors="yield"))
-    assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags"] and out[1].index == 1
+    out = list(shipped.tag_many(["Troops arrived.", 42, "Farmers planted cacao.", " \n"], errors="yield"))
+    assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags", "InputError"] and out[1].index == 1
     with pytest.raises(themetag.InputError):
         list(shipped.tag_many(["Troops arrived.", 42]))
 
