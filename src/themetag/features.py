@@ -127,6 +127,8 @@ def stem(word: str) -> str:
 
 
 def stemmer_fingerprint() -> str:
+    """A short hash of the stems of fixed probe words: stored in a model, so a stemmer that stems differently
+    (another snowballstemmer, PyStemmer) is refused at load instead of silently giving other features."""
     return hashlib.sha256(" ".join(stem(w) for w in STEMMER_PROBE).encode()).hexdigest()[:16]
 
 
@@ -234,10 +236,12 @@ class SparseRows:
         return out
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(feature indices, values) of row ``i``: views into the arrays, not copies."""
         start, end = self.indptr[i], self.indptr[i + 1]
         return self.indices[start:end], self.data[start:end]
 
     def to_scipy(self):
+        """These rows as a SciPy CSR matrix (for scikit-learn at training time; tagging never needs SciPy)."""
         from scipy import sparse
 
         return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
@@ -416,6 +420,7 @@ class FeatureSpace:
 
     @property
     def n_features(self) -> int:
+        """The number of columns: word n-grams, then character n-grams, then one per cue group."""
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
     _DERIVED = ("_char_index", "_idf", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
@@ -656,6 +661,7 @@ class FeatureSpace:
     # ------------------------------------------------------------------ storage as data
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The vocabularies and IDF weights as named arrays, for model.npz."""
         return {
             "word_vocabulary": np.asarray(self.word_vocabulary, dtype=str),
             "word_idf": np.asarray(self.word_idf, dtype=np.float64),
@@ -664,6 +670,7 @@ class FeatureSpace:
         }
 
     def settings(self) -> dict:
+        """The n-gram ranges, cues and cue weight as plain JSON values, for metadata.json."""
         return {
             "word_ngrams": list(self.word_ngrams),
             "char_ngrams": list(self.char_ngrams) if self.char_ngrams else None,
@@ -673,6 +680,7 @@ class FeatureSpace:
 
     @classmethod
     def from_data(cls, settings: dict, arrays: dict[str, np.ndarray]) -> "FeatureSpace":
+        """The feature space of stored :meth:`settings` and :meth:`arrays` (checked by the model before)."""
         return cls(
             word_vocabulary=arrays["word_vocabulary"].tolist(),
             word_idf=arrays["word_idf"],

@@ -124,6 +124,7 @@ class ResultWriter:
         return self.kinds is None or kind in self.kinds
 
     def write(self, article: "ArticleTags") -> None:
+        """Write one tagged article (its row, or its paragraphs' rows) and flush, so output streams."""
         raise NotImplementedError
 
     def close(self) -> None:
