@@ -67,3 +67,25 @@ def test_a_damaged_doccano_zip_is_one_line_not_an_internal_error(tmp_path, damag
     path.write_bytes(bytes(data))
     result = CliRunner().invoke(app, ["import-labels", "--from", "doccano", str(path), "--out", str(tmp_path / "out.jsonl")])
     assert result.exit_code == 1 and message in result.output and "internal error" not in result.output
+
+
+def test_a_vocabulary_is_chosen_as_scikit_learn_chooses_it_and_in_bounded_memory():
+    from functools import partial
+
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    import random
+
+    from themetag.features import bounded_vocabulary, char_terms
+
+    analyzer = partial(char_terms, ngrams=(3, 5))
+    texts = [p.read_text(encoding="utf-8") for p in sorted((__import__("conftest").REPO / "seeds").glob("*.txt"))]
+    paragraphs = [p for t in texts for p in t.split("\n\n") if p.strip()]
+    for max_features, min_df in ((2000, 2), (None, 1), (500, 3)):
+        theirs = sklearn_text.TfidfVectorizer(analyzer=analyzer, min_df=min_df, max_features=max_features).fit(paragraphs)
+        assert bounded_vocabulary(paragraphs, analyzer, min_df=min_df, max_features=max_features) == theirs.get_feature_names_out().tolist()
+    # Random text: every n-gram new. With room for 20,000 terms the count is pruned, never larger than that and one
+    # text's terms, and a term in every text still comes out.
+    noise = random.Random(3)
+    texts = ["common " + "".join(noise.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(2000)) for _ in range(200)]
+    kept = bounded_vocabulary(texts, analyzer, min_df=2, max_features=None, max_counted=20_000)
+    assert {"comm", "common"[:5]} <= set(kept) and len(kept) < 20_000

@@ -693,6 +693,47 @@ class FeatureSpace:
         )
 
 
+#: Most distinct terms counted at once while a vocabulary is chosen (about 150 bytes each): past it, the terms
+#: seen in one paragraph only so far are forgotten. Real label sets stay far below (the shipped labels: about
+#: 400,000 character n-grams); texts of random characters would otherwise take gigabytes.
+MAX_COUNTED_TERMS = 4_000_000
+
+
+def bounded_vocabulary(texts: Sequence[str], analyzer, *, min_df: int, max_features: int | None,
+                       max_counted: int = MAX_COUNTED_TERMS) -> list[str]:
+    """The terms scikit-learn's ``TfidfVectorizer(min_df=, max_features=)`` would keep, chosen in bounded memory.
+
+    Terms found in at least ``min_df`` texts, then the ``max_features`` most frequent over all texts (ties in
+    scikit-learn's order), sorted. The same terms as scikit-learn's while fewer than
+    ``max_counted`` distinct terms are seen; past that, terms seen in one text so far are forgotten each time the
+    count fills, so a rare term may be missed: what keeps labels of random text from exhausting memory (sklearn
+    holds every term of every text before it filters).
+    """
+    counts: dict[str, list[int]] = {}  # term → [texts it is in, times it occurs]
+    for text in texts:
+        seen: dict[str, int] = {}
+        for term in analyzer(text):
+            seen[term] = seen.get(term, 0) + 1
+        for term, n in seen.items():
+            entry = counts.get(term)
+            if entry is None:
+                counts[term] = [1, n]
+            else:
+                entry[0] += 1
+                entry[1] += n
+        if len(counts) > max_counted:
+            counts = {t: c for t, c in counts.items() if c[0] > 1}
+            if len(counts) > max_counted // 2:  # still full of terms seen twice: keep the most frequent half
+                kept = sorted(counts.items(), key=lambda item: -item[1][1])[: max_counted // 2]
+                counts = dict(kept)
+    terms = sorted(t for t, (df, _) in counts.items() if df >= min_df)
+    if max_features is not None and len(terms) > max_features:
+        # As scikit-learn orders them (its default sort, so ties fall as they fall there): the same terms.
+        order = (-np.array([counts[t][1] for t in terms], dtype=np.int64)).argsort()[:max_features]
+        terms = sorted(terms[i] for i in order)
+    return terms
+
+
 def fit_feature_space(
     texts: Sequence[str],
     *,
@@ -710,11 +751,12 @@ def fit_feature_space(
 
     def fitted(analyzer, max_features=None) -> tuple[list[str], np.ndarray]:
         # min_df counts documents; with fewer texts than min_df keep every term rather than fail.
-        vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=min_df if len(texts) >= min_df else 1, sublinear_tf=True, max_features=max_features)
-        try:
-            vectorizer.fit(texts)
-        except ValueError:  # no terms at all (e.g. texts without letters)
+        least = min_df if len(texts) >= min_df else 1
+        vocabulary = bounded_vocabulary(texts, analyzer, min_df=least, max_features=max_features)
+        if not vocabulary:  # no terms at all (e.g. texts without letters)
             return [], np.zeros(0)
+        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, vocabulary=vocabulary)
+        vectorizer.fit(texts)
         return vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float64)
 
     words, word_idf = fitted(partial(word_terms, ngrams=tuple(word_ngrams)))
