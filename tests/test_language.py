@@ -47,7 +47,7 @@ def test_an_article_in_another_language_is_flagged_and_counted(tmp_path):
     assert "es.txt: written in 'es'" in result.output
     assert "1 of 2 articles may not be represented by their tags: 1 in a language the model was not trained on" in result.output
     paragraphs = runner.invoke(app, ["predict", str(tmp_path / "es.txt"), "-p", "-f", "csv"])
-    assert paragraphs.stdout.splitlines()[0].split(",")[:7] == ["id", "title", "date", "author", "url", "language", "para"]
+    assert paragraphs.stdout.splitlines()[0].split(",")[:8] == ["id", "input", "title", "date", "author", "url", "language", "para"]
 
 
 def test_the_shipped_model_records_its_language_and_training_records_the_labels():

@@ -812,30 +812,16 @@ def _predict(tagger, paths, writer, bar, unit, explain, reading: _Reading, templ
     unreadable: list[ThemetagError] = []
     failed: list[ThemetagError] = []
     flagged: dict[str, int] = {}
-    seen = 0
-    wheres: deque[str] = deque()  # where each article in flight came from: tag_many gives them back in order
-
-    def articles():
-        for article in _articles(paths, unreadable, on_failure=bar.advance, reading=reading):
-            wheres.append(article.where)
-            yield article.record()
-
-    try:
-        for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield", template=template):
-            where = wheres.popleft()
-            seen += 1
-            if isinstance(tags, ThemetagError):
-                error(f"{where}: {tags}")
-                failed.append(tags)
-            else:
-                writer.write(tags)
-                if tags.warning:
-                    warn(f"{where}: {tags.warning_text()}")
-                    flagged[tags.warning] = flagged.get(tags.warning, 0) + 1
-            bar.advance()
-    finally:
-        bar.close()
-    return seen, failed, unreadable, flagged
+    written = 0
+    with contextlib.closing(_tagged(tagger, paths, unreadable, bar, unit, reading, failed=failed, explain=explain,
+                                    template=template)) as tagged:
+        for tags in tagged:
+            written += 1
+            writer.write(tags)
+            if tags.warning:
+                warn(f"{tags.input}: {tags.warning_text()}")
+                flagged[tags.warning] = flagged.get(tags.warning, 0) + 1
+    return written + len(failed), failed, unreadable, flagged
 
 
 LABEL_TOOLS = ("label-studio", "doccano")
@@ -1058,24 +1044,27 @@ def plot_command(
         typer.echo(str(path))
 
 
-def _tagged(tagger, paths: List[str], failures: list, bar: "Progress", unit: str, reading: _Reading):
-    """The inputs' tags, one article at a time; an input that cannot be read or tagged is reported and kept in ``failures``."""
-    wheres: deque[str] = deque()
+def _tagged(tagger, paths: List[str], unreadable: list, bar: "Progress", unit: str, reading: _Reading, *,
+            failed: Optional[list] = None, explain: int = 0, template=frozenset()):
+    """The inputs' tags, one article at a time, each with where it was read (``input``). An input that cannot be
+    read is reported and kept in ``unreadable``; one that cannot be tagged, in ``failed`` (default: the same list)."""
+    failed = unreadable if failed is None else failed
+    wheres: deque[str] = deque()  # where each article in flight came from: tag_many gives them back in order
 
     def articles():
-        for article in _articles(paths, failures, on_failure=bar.advance, reading=reading):
+        for article in _articles(paths, unreadable, on_failure=bar.advance, reading=reading):
             wheres.append(article.where)
             yield article.record()
 
     try:
-        for tags in tagger.tag_many(articles(), unit=unit, errors="yield"):
+        for tags in tagger.tag_many(articles(), unit=unit, explain=explain, errors="yield", template=template):
             where = wheres.popleft()
-            bar.advance()
             if isinstance(tags, ThemetagError):
                 error(f"{where}: {tags}")
-                failures.append(tags)
+                failed.append(tags)
             else:
-                yield tags
+                yield dataclasses.replace(tags, input=where)
+            bar.advance()
     finally:
         bar.close()
 

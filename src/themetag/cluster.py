@@ -22,6 +22,7 @@ the same columns, Arrow types and nulls (:func:`~themetag.output.parquet_schema`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import os
@@ -214,7 +215,8 @@ def _tag_units(units: list[Unit], model: str | None, unit: str, reading: dict):
     found = list(_read_units(units, reading))
     readable = [a for a in found if not isinstance(a, ThemetagError)]
     tagged = iter(tagger.tag_many((a.record() for a in readable), unit=unit, errors="yield"))
-    return [(None, {}, a) if isinstance(a, ThemetagError) else (a.where, a.metadata, next(tagged)) for a in found]
+    return [(None, {}, a) if isinstance(a, ThemetagError) else (a.where, a.metadata, dataclasses.replace(next(tagged), input=a.where))
+            for a in found]
 
 
 def _fields_of(units: list[Unit], reading: dict) -> list[str]:

@@ -90,11 +90,15 @@ class ArticleTags:
     language: str | None = None
     #: How sure the language detector is of ``language`` (0 to 1).
     language_confidence: float = 0.0
+    #: Where the article was read: a file's path, ``path:line`` of a JSON Lines or CSV row, ``path:row N`` of a
+    #: Parquet row, ``<stdin>``; None when it was given in Python.
+    input: str | None = None
 
     def to_dict(self) -> dict:
         """The article's tags as a plain dict, its paragraphs' (:meth:`ParagraphTags.to_dict`) included."""
         return {
             "id": self.id,
+            "input": self.input,
             "metadata": dict(self.metadata),
             "dominant_themes": list(self.dominant_themes),
             "theme_shares": dict(self.theme_shares),
@@ -137,6 +141,7 @@ class ArticleTags:
         """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
         return {
             "id": self.id,
+            "input": self.input or "",
             **{name: self.metadata.get(name, "") for name in METADATA_COLUMNS},
             "language": self.language or "",
             "dominant_themes": ";".join(self.dominant_themes),
@@ -159,7 +164,7 @@ class ArticleTags:
         themes, stances = list(self.theme_shares), list(self.stance_counts)
         about = {**{name: self.metadata.get(name, "") for name in METADATA_COLUMNS}, "language": self.language or ""}
         for p in self.paragraphs:
-            row = {"id": self.id, **about, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
+            row = {"id": self.id, "input": self.input or "", **about, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
             row.update({f"p_{t}": p.theme_scores.get(t, "") for t in themes})
             row.update({f"p_{s}": p.stance_scores.get(s, "") for s in stances})
             row["text"] = p.text
@@ -520,7 +525,7 @@ def tag_frame(frame, *, text: str = "text", id: str | None = None, model=None, u
     tagger = model if isinstance(model, Tagger) else load(model)
     ids = frame[id] if id is not None else frame.index
     records = [(None if i is None else str(i), t if isinstance(t, str) else "") for i, t in zip(ids, frame[text])]
-    skip = {"id", *METADATA_COLUMNS}
+    skip = {"id", "input", *METADATA_COLUMNS}
     rows = []
     for result in tagger.tag_many(records, unit=unit, errors="yield"):
         if isinstance(result, ThemetagError):
