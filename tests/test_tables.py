@@ -233,3 +233,11 @@ def test_a_repeated_id_is_an_error_naming_both_places_or_left_out_with_dedupe(tm
     kept = run("segment", "--from", "csv", table, "--dedupe")
     assert kept.exit_code == 0, kept.output
     assert [r["doc"] for r in rows(kept)] == ["a", "b"] and "--dedupe: 1 articles whose id was given before" in kept.output
+
+
+def test_parquet_on_dask_is_named_with_from_as_in_one_process(tmp_path):
+    pytest.importorskip("dask")
+    path = tmp_path / "news.parquet"
+    path.write_bytes(b"PAR1")
+    result = run("predict", path, "--scheduler", "local", "--out", tmp_path / "out")
+    assert result.exit_code == 2 and "name it with --from parquet --text-column COLUMN" in result.output

@@ -297,11 +297,17 @@ def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[st
     if label_set.unlabeled:
         first = ", ".join(label_set.unlabeled[:3]) + (", ..." if len(label_set.unlabeled) > 3 else "")
         warn(f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}")
-    read = len(label_set.examples) + len(label_set.unlabeled) + len(label_set.duplicates)
+    read = (len(label_set.examples) + len(label_set.unlabeled) + len(label_set.duplicates) + len(label_set.failed)
+            + len(label_set.superseded) + sum(label_set.left_out.values()))
     typer.echo(f"labels: {read:,} records in {len(label_set.files)} files: {len(label_set.examples):,} paragraphs kept "
                f"({len(label_set.content()):,} content), {len(label_set.unlabeled):,} not labeled yet, "
                f"{len(label_set.duplicates):,} repeats of a record already read (counted once)", err=True)
     per_annotator = label_set.per_annotator()
+    missing = [name for name in annotators or () if name not in per_annotator]
+    if missing:
+        present = sorted({*per_annotator, *label_set.left_out})
+        raise ThemetagError(f"no labels by {', '.join(repr(m) for m in missing)} (--annotator); the annotators of these "
+                            f"labels are {', '.join(present) or 'none'}")
     if set(per_annotator) != {"human"} or label_set.failed or label_set.left_out:
         typer.echo("labels by annotator: " + ", ".join(f"{name} {count:,}" for name, count in per_annotator.items()), err=True)
     if label_set.failed:
@@ -731,12 +737,10 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
     if reading.metadata is not None:
         error("--metadata is joined in one process only, not yet on Dask: add its fields to the rows (or tag without --scheduler)")
         raise typer.Exit(EXIT_USAGE)
-    if reading.table_format == "parquet":
-        parquet = list(paths)
-    else:
-        parquet = [p for p in paths if p.lower().endswith((".parquet", ".pq"))] if reading.table_format is None else []
-    if parquet and len(parquet) != len(paths):
-        error("give either Parquet files or article files, not both")
+    # Parquet is read by Dask itself (its row groups become partitions); it is named with --from, as in one process.
+    parquet = list(paths) if reading.table_format == "parquet" else []
+    if reading.table_format is None and any(p.lower().endswith((".parquet", ".pq")) for p in paths):
+        error("Parquet input is a table: name it with --from parquet --text-column COLUMN (as in one process)")
         raise typer.Exit(EXIT_USAGE)
     show_progress = sys.stderr.isatty() if progress is None else progress
     with cluster.quiet(not verbose), cluster.client(scheduler, verbose=verbose) as dask_client:
