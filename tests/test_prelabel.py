@@ -433,3 +433,139 @@ def test_labels_without_annotator_keep_their_fingerprint(tmp_path):
     assert load_labels(folder).fingerprint() == before
     (folder / "people.jsonl").write_text(json.dumps({**rec(0, [], "neutral"), "annotator": "llm:x"}) + "\n")
     assert load_labels(folder).fingerprint() != before
+
+
+# --------------------------------------------------------------------------- review in Label Studio and doccano
+
+LLM_RECORDS = [
+    {"doc": "d", "para": 0, "text": "Troops were deployed.", "kind": "content", "themes": ["militarization"], "stance": "favor",
+     "annotator": "llm:scripted", "llm": {"answers": ["..."], "attempts": 1}},
+    {"doc": "d", "para": 1, "text": "Farmers need roads.", "kind": "content", "themes": [], "stance": None,
+     "annotator": "llm:scripted", "failed": "bad JSON: not valid JSON", "llm": {"answers": ["?", "?"], "attempts": 2}},
+]
+
+
+@pytest.fixture
+def llm_file(tmp_path):
+    path = tmp_path / "llm.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in LLM_RECORDS))
+    return path
+
+
+def test_export_puts_llm_labels_in_label_studio_predictions(llm_file, tmp_path):
+    out = tmp_path / "tasks.json"
+    result = run("export-tasks", llm_file, "--to", "label-studio", "--schema", REPO / "labels", "--out", out)
+    assert result.exit_code == 0, result.output
+    first, second = json.loads(out.read_text())
+    [prediction] = first["predictions"]
+    assert prediction["model_version"] == "llm:scripted"
+    assert {r["from_name"]: r["value"]["choices"] for r in prediction["result"]} == {"kind": ["content"], "themes": ["militarization"], "stance": ["favor"]}
+    assert "annotations" not in first  # a prediction to accept or correct, never a person's label
+    assert "predictions" not in second  # the failed one: nothing to offer
+
+
+def test_export_to_doccano_marks_the_pre_annotation_and_import_keeps_it_apart(llm_file, tmp_path):
+    out = tmp_path / "doccano.jsonl"
+    assert run("export-tasks", llm_file, "--to", "doccano", "--schema", REPO / "labels", "--out", out).exit_code == 0
+    first, second = read(out)
+    assert first["label"] == ["militarization", "stance:favor"]
+    assert first["prelabeled_by"] == "llm:scripted" and first["prelabel"] == ["militarization", "stance:favor"]
+    assert second["label"] == [] and "prelabeled_by" not in second
+    # doccano exports what was imported, with what people did; one example corrected, one left as the model had it.
+    corrected = {**first, "id": 2, "para": 2, "text": "Police raided a farm.", "label": ["militarization", "stance:against"]}
+    export = tmp_path / "export.jsonl"
+    export.write_text("".join(json.dumps(e) + "\n" for e in [{**first, "id": 1}, corrected]))
+    labels = tmp_path / "imported.jsonl"
+    result = run("import-labels", export, "--from", "doccano", "--schema", REPO / "labels", "--out", labels)
+    assert result.exit_code == 0, result.output
+    assert "(by annotator: human 1, llm:scripted 1)" in result.output and "pre-annotation unchanged" in result.output
+    kept, fixed = read(labels)
+    assert kept["annotator"] == "llm:scripted" and "annotator" not in fixed and fixed["stance"] == "against"
+
+
+# --------------------------------------------------------------------------- distillation: training on LLM labels
+
+
+def _fast_config() -> "TrainConfig":
+    from themetag.config import TrainConfig
+
+    return TrainConfig(char_ngrams=None, folds=2, inner_folds=2, classifier="logistic")
+
+
+FAST = _fast_config()
+
+
+def _mixed_labels(tmp_path) -> Path:
+    """The seed articles' labels (people's) and a language model's labels of other documents."""
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "schema.json").write_text((REPO / "labels" / "schema.json").read_text())
+    (folder / "seeds.jsonl").write_text((REPO / "labels" / "seeds.jsonl").read_text())
+    human = [json.loads(line) for line in (REPO / "labels" / "seeds.jsonl").read_text().splitlines()]
+    machine = [{**r, "doc": f"llm-{r['doc']}", "annotator": "llm:scripted"} for r in human if r.get("kind") == "content"][:40]
+    (folder / "llm.jsonl").write_text("".join(json.dumps(r) + "\n" for r in machine))
+    return folder
+
+
+def test_cross_validation_scores_people_only_and_trains_on_both(tmp_path):
+    from themetag.config import TrainConfig
+    from themetag.evaluation import cross_validate, grouped_splits
+
+    label_set = load_labels(_mixed_labels(tmp_path))
+    human = [e for e in label_set.examples if e.annotator == "human"]
+    machine = [i for i, e in enumerate(label_set.examples) if e.annotator != "human"]
+    assert len(machine) == 40
+    for train_idx, test_idx in grouped_splits(label_set.examples, 5):
+        assert all(label_set.examples[i].annotator == "human" for i in test_idx)
+        assert set(machine) <= set(train_idx)  # their documents are never held out
+        assert not {label_set.examples[i].doc for i in train_idx} & {label_set.examples[i].doc for i in test_idx}
+    report = cross_validate(label_set, FAST)
+    assert report.overall["n_content"] == sum(e.kind == "content" for e in human)
+    assert {row["uid"] for row in report.predictions} == {e.uid for e in human}
+
+
+def test_only_llm_labels_cannot_be_evaluated(tmp_path):
+    from themetag.config import TrainConfig
+    from themetag.evaluation import cross_validate
+
+    folder = _mixed_labels(tmp_path)
+    label_set = load_labels(folder, annotators=["llm:scripted"])
+    with pytest.raises(Exception, match="people's labels only"):
+        cross_validate(label_set, FAST)
+
+
+def test_llm_labels_get_their_own_weight():
+    from themetag.config import TrainConfig
+    from themetag.labels import Example
+    from themetag.training import check_source_weights, sample_weights
+
+    examples = [Example("a#0", "a", 0, "t", "content", (), "neutral", "x/people.jsonl", 1),
+                Example("b#0", "b", 0, "t", "content", (), "neutral", "x/llm.jsonl", 1, annotator="llm:scripted")]
+    config = TrainConfig(source_weights={"llm:scripted": 0.5, "people": 2.0})
+    check_source_weights(examples, config)
+    assert list(sample_weights(examples, config)) == [2.0, 0.5]
+    with pytest.raises(Exception, match="no label file or annotator"):
+        check_source_weights(examples, TrainConfig(source_weights={"llm:other": 0.5}))
+
+
+def test_train_card_counts_labels_per_annotator_and_annotator_filters(tmp_path):
+    from themetag.config import config_text
+
+    folder = _mixed_labels(tmp_path)
+    config = tmp_path / "fast.toml"
+    config.write_text(config_text(FAST))
+    result = run("train", "--labels", folder, "--out", tmp_path / "m", "--no-evaluate", "--config", config, "--source-weight", "llm:scripted=0.5", "--articles", REPO / "seeds")
+    assert result.exit_code == 0, result.output
+    assert "labels by annotator: human 215, llm:scripted 40" in result.output
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert "labeled paragraphs per annotator: `human` 215, `llm:scripted` 40 (40 labels from a language model" in card
+    # --annotator keeps one annotator's labels (people's here); naming one who labeled nothing is an error, at once.
+    wrong = run("train", "--labels", folder, "--out", tmp_path / "h", "--annotator", "human", "--annotator", "llm:nobody")
+    assert wrong.exit_code == 1 and "no labels by 'llm:nobody' (--annotator); the annotators of these labels are human, llm:scripted" in wrong.output
+    assert "255 records in 2 files: 215 paragraphs kept" in wrong.output and not (tmp_path / "h").exists()
+
+
+@pytest.mark.parametrize("command", ["prelabel", "agreement"])
+def test_new_commands_have_help(command):
+    result = run(command, "--help")
+    assert result.exit_code == 0 and "Usage" in result.output and "Exit codes" in result.output

@@ -55,6 +55,7 @@ class Agreement:
     confusion: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The result as JSON-ready data (``agreement --format json``)."""
         return {k: getattr(self, k) for k in ("a", "b", "both", "both_content", "only_a", "only_b", "kind", "themes", "stance", "confusion")}
 
     def lowest_kappa(self) -> float | None:

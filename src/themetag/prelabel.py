@@ -70,9 +70,11 @@ class Paragraph:
 
     @property
     def key(self) -> tuple:
+        """``(doc, para, text hash)``: what a resumed run matches done paragraphs by."""
         return (self.doc, self.para, text_hash(self.text))
 
     def record(self) -> dict:
+        """The paragraph as the start of a label record (labels are added by :meth:`Prelabeler.label`)."""
         out: dict = {}
         if self.doc is not None:
             out["doc"] = self.doc
@@ -232,10 +234,10 @@ def get_model(name: str):
     except llm.UnknownModelError:
         raise ThemetagError(f"llm knows no model {name!r}; `llm models` lists them, `llm install llm-ollama` (or another "
                             "plugin) adds more") from None
-    if getattr(model, "needs_key", None):
+    if getattr(model, "needs_key", None) and hasattr(model, "get_key"):
         try:
             model.get_key()
-        except llm.NeedsKeyException:
+        except getattr(llm, "NeedsKeyException", ()):
             raise ThemetagError(f"model {name!r} needs an API key: `llm keys set {model.needs_key}` or the "
                                 f"{getattr(model, 'key_env_var', None) or 'documented'} environment variable") from None
     return model
@@ -281,9 +283,11 @@ class Prelabeler:
 
     @property
     def annotator(self) -> str:
+        """The records' annotator name: ``llm:<name>``."""
         return LLM_PREFIX + self.name
 
     def batches(self, paragraphs: Sequence[Paragraph]) -> list[list[Paragraph]]:
+        """The paragraphs in prompts of ``batch`` each, in order."""
         return [list(paragraphs[i:i + self.batch]) for i in range(0, len(paragraphs), self.batch)]
 
     def estimate(self, paragraphs: Sequence[Paragraph]) -> Estimate:

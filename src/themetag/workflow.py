@@ -80,6 +80,7 @@ def label_summary(labels: LabelSet) -> dict:
         "content": len(content),
         "documents": len({e.doc for e in labels.examples}),
         "per_source": dict(Counter(source_of(e) for e in labels.examples)),
+        "per_annotator": labels.per_annotator(),
         "per_theme": {t: sum(t in e.themes for e in content) for t in labels.schema.themes},
         "per_stance": {s: sum(e.stance == s for e in content) for s in labels.schema.stances},
     }
