@@ -63,9 +63,10 @@ def check_source_weights(examples: Sequence[Example], config: TrainConfig) -> No
     annotators = sorted({e.annotator for e in examples})
     unknown = sorted(set(config.source_weights or {}) - set(sources) - set(annotators))
     if unknown:
-        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file or annotator of that name; "
-                         f"the sources (label file names without .jsonl) are {', '.join(sources)}"
-                         + (f", the annotators {', '.join(annotators)}" if annotators != ["human"] else ""))
+        of_llm = annotators != ["human"]  # only then is an annotator worth naming (llm:MODEL=W)
+        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file {'or annotator ' if of_llm else ''}"
+                         f"of that name; the sources (label file names without .jsonl) are {', '.join(sources)}"
+                         + (f", the annotators {', '.join(annotators)}" if of_llm else ""))
 
 
 def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarray | None:
