@@ -160,3 +160,44 @@ def test_the_version_and_the_model_format_change_together():
         f"the newest entry is {entries[0]}; this is themetag {themetag.__version__} writing format {FORMAT_VERSION}")
     formats = [int(f) for _, f in entries]
     assert formats == sorted(formats, reverse=True) and len(set(v for v, _ in entries)) == len(entries)
+
+
+def _public_without_docstring() -> list[str]:
+    """Public functions, classes and methods (names without a leading underscore, defined in themetag) whose
+    documentation, inherited ones included, is empty."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    missing = []
+    for info in pkgutil.iter_modules(themetag.__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"themetag.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(value) or inspect.isclass(value):
+                if not inspect.getdoc(value):
+                    missing.append(f"{info.name}.{name}")
+            if inspect.isclass(value):
+                for attribute, member in vars(value).items():
+                    if attribute.startswith("_"):
+                        continue
+                    function = member.__func__ if isinstance(member, (classmethod, staticmethod)) else member
+                    function = function.fget if isinstance(function, property) else function
+                    if inspect.isfunction(function) and not inspect.getdoc(getattr(value, attribute)):
+                        missing.append(f"{info.name}.{name}.{attribute}")
+    return sorted(missing)
+
+
+def test_every_public_name_has_a_docstring():
+    missing = _public_without_docstring()
+    assert not missing, f"{len(missing)} public names without a docstring:\n" + "\n".join(missing)
+
+
+def test_a_config_with_an_llm_source_weight_reads_back():
+    from themetag.config import TrainConfig, config_text, parse_config
+
+    config = TrainConfig(source_weights={"llm:llama3.2": 0.5, "my_outlet": 3.0})
+    assert parse_config(config_text(config)) == config  # "llm:llama3.2" is quoted: a bare TOML key cannot hold ':'

@@ -415,3 +415,12 @@ def test_sample_refuses_a_partial_collection_and_bad_options(tmp_path):
     assert result.exit_code == 1 and "no sample was written" in result.output and not out.exists()
     assert run("sample", REPO / "seeds", "--n", 5, "--level", "sentence", "--out", out).exit_code == 2
     assert run("estimate", REPO / "seeds", "--validation", out, "--format", "parquet").exit_code == 2
+
+
+def test_a_validation_sample_labeled_by_a_language_model_is_refused():
+    record = {"doc": "d", "para": 0, "text": "Troops arrived.", "kind": "content", "themes": ["army"], "stance": "none",
+              "annotator": "llm:llama3.2"}
+    with pytest.raises(LabelError, match="labeled by 'llm:llama3.2', not by a person"):
+        E.read_validation([record], themes=SCHEMA.themes, stances=SCHEMA.stances)
+    record["annotator"] = "human:ana"
+    assert len(E.read_validation([record], themes=SCHEMA.themes, stances=SCHEMA.stances)) == 1

@@ -174,6 +174,14 @@ def setting_doc(name: str) -> str:
     return next(f.metadata["doc"] for f in fields(TrainConfig) if f.name == name)
 
 
+def _key(name: str) -> str:
+    """A TOML key: bare where TOML allows it (letters, digits, _ and -), else quoted (``"llm:llama3.2"``)."""
+    import json
+    import re
+
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else json.dumps(name)
+
+
 def _value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -201,7 +209,7 @@ def config_text(config: TrainConfig = TrainConfig()) -> str:
         lines.append(f"{name} = {_value(value)}" if value is not None else f"# {name} = ...")
         lines.append("")
     lines += [*(f"# {line}" for line in textwrap.wrap(explained["source_weights"], 100)), "[source_weights]"]
-    lines += [f"{k} = {_value(float(v))}" for k, v in (settings["source_weights"] or {}).items()] or ["# my_outlet = 3.0"]
+    lines += [f"{_key(k)} = {_value(float(v))}" for k, v in (settings["source_weights"] or {}).items()] or ["# my_outlet = 3.0"]
     return "\n".join(lines) + "\n"
 
 

@@ -317,6 +317,11 @@ def _validated(where: str, record: object, themes: tuple, stances: tuple) -> Val
     kind = record.get("kind", "content")
     if kind not in ("content", "heading", "boilerplate"):
         raise fail(f"\"kind\" must be content, heading or boilerplate, got {kind!r}")
+    annotator = record.get("annotator", "human")
+    if not isinstance(annotator, str) or annotator.startswith("llm:"):
+        # The interval is only as good as the sample's labels: a model's labels carry errors no interval accounts for.
+        raise fail(f"labeled by {annotator!r}, not by a person: the validation sample must be labeled (or checked and "
+                   "corrected, then imported as a person's) by people")
     labeled = record.get("themes", [])
     if not isinstance(labeled, list) or not all(isinstance(t, str) for t in labeled):
         raise fail(f"\"themes\" must be a list of theme names, got {labeled!r}")
