@@ -27,11 +27,15 @@ class build_optional_ext(build_ext):
             super().build_extension(ext)
         except Exception as exc:  # setuptools then skips the optional module; say so where it can be seen
             line = "=" * 100
-            print(f"\n{line}\nWARNING: themetag's optional C featurizer ({ext.name}) was NOT built: {exc}\n"
-                  "themetag still works, with NumPy (the same results, about 3x slower). To build it, install a C\n"
-                  "compiler (GCC, Clang or MSVC) and Python's headers, then reinstall without pip's wheel cache:\n"
-                  "pip install --no-cache-dir --force-reinstall themetag\n"
-                  f"{line}\n", file=sys.stderr, flush=True)
+            print(
+                f"\n{line}\nWARNING: themetag's optional C featurizer ({ext.name}) was NOT built: {exc}\n"
+                "themetag still works, with NumPy (the same results, about 3x slower). To build it, install a C\n"
+                "compiler (GCC, Clang or MSVC) and Python's headers, then reinstall without pip's wheel cache:\n"
+                "pip install --no-cache-dir --force-reinstall themetag\n"
+                f"{line}\n",
+                file=sys.stderr,
+                flush=True,
+            )
             raise
 
 

@@ -183,11 +183,20 @@ def _version(dist: str) -> str | None:
 
 def _git_state(directory: Path) -> dict:
     try:
-        top = subprocess.run(["git", "-C", str(directory), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10)
+        top = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=10
+        )
         if top.returncode != 0:
             return {"git": None}
-        head = subprocess.run(["git", "-C", str(directory), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(["git", "-C", str(directory), "status", "--porcelain", "--", "src"], capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        )
+        dirty = subprocess.run(
+            ["git", "-C", str(directory), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
         return {"git": head.stdout.strip(), "src_modified": bool(dirty.stdout.strip())}
     except (OSError, subprocess.SubprocessError):
         return {"git": None}
@@ -236,10 +245,21 @@ def environment(extra_packages: Sequence[str] = ()) -> dict:
 
 
 def print_environment(info: dict) -> None:
-    keys = ["cpu_count", "python", "numpy", "scikit-learn", "themetag", "themetag_path", "themetag_git", "themetag_src_modified"]
+    keys = [
+        "cpu_count",
+        "python",
+        "numpy",
+        "scikit-learn",
+        "themetag",
+        "themetag_path",
+        "themetag_git",
+        "themetag_src_modified",
+    ]
     keys += [k for k in info if k not in keys and k not in ("python_executable", "platform", "time")]
     print("machine: " + ", ".join(f"{k}={info[k]}" for k in keys if k in info))
-    print(f"python: {info['python_executable']} ({info['platform']}); load average at start {info.get('loadavg_1_5_15')}")
+    print(
+        f"python: {info['python_executable']} ({info['platform']}); load average at start {info.get('loadavg_1_5_15')}"
+    )
 
 
 # --------------------------------------------------------------------------- output

@@ -73,7 +73,10 @@ def importtime(article: str, runs: int) -> tuple[list[dict], float]:
         proc = subprocess.run(cmd, cwd=_bench.REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         walls.append(time.perf_counter() - start)
         if proc.returncode != 0:
-            print(f"command failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stderr.strip()[-2000:]}", file=sys.stderr)
+            print(
+                f"command failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stderr.strip()[-2000:]}",
+                file=sys.stderr,
+            )
             raise SystemExit(1)
         for line in proc.stderr.splitlines():
             if not line.startswith("import time:") or "self [us]" in line:
@@ -90,7 +93,11 @@ def importtime(article: str, runs: int) -> tuple[list[dict], float]:
             entry["self"].append(int(self_us))
             entry["cumulative"].append(int(cumulative_us))
     rows = [
-        {"module": name, "cumulative_ms": statistics.median(v["cumulative"]) / 1000, "self_ms": statistics.median(v["self"]) / 1000}
+        {
+            "module": name,
+            "cumulative_ms": statistics.median(v["cumulative"]) / 1000,
+            "self_ms": statistics.median(v["self"]) / 1000,
+        }
         for name, v in per_module.items()
     ]
     rows.sort(key=lambda r: -r["cumulative_ms"])
@@ -105,15 +112,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="timed runs of each command (default 7)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs of each command first (default 1)")
-    parser.add_argument("--article", default=ARTICLE, help=f"article to predict, relative to the repo root (default {ARTICLE})")
-    parser.add_argument("--importtime-runs", type=int, default=3, help="runs of -X importtime to take medians over (default 3)")
+    parser.add_argument(
+        "--article", default=ARTICLE, help=f"article to predict, relative to the repo root (default {ARTICLE})"
+    )
+    parser.add_argument(
+        "--importtime-runs", type=int, default=3, help="runs of -X importtime to take medians over (default 3)"
+    )
     parser.add_argument("--top", type=int, default=10, help="imports to list (default 10)")
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
     args = parser.parse_args()
 
     console = Path(sys.executable).parent / "themetag"
     if not console.exists():
-        raise SystemExit(f"no themetag console script next to {sys.executable}; install themetag into this environment (pip install -e .)")
+        raise SystemExit(
+            f"no themetag console script next to {sys.executable}; install themetag into this environment (pip install -e .)"
+        )
     commands = {
         "themetag predict": [str(console), "predict", args.article],
         "import sklearn": [sys.executable, "-c", "import sklearn"],
@@ -139,39 +152,55 @@ def main() -> None:
     cpu_stats = {name: _bench.summary(t) for name, t in cpu_times.items()}
     ref = stats["import sklearn"]
     print()
-    print(_bench.table(
-        ["command", "median s", "min s", "max s", "× import sklearn (median)", "median CPU s"],
-        [[name, s["median"], s["min"], s["max"], s["median"] / ref["median"], cpu_stats[name]["median"]] for name, s in stats.items()],
-    ))
+    print(
+        _bench.table(
+            ["command", "median s", "min s", "max s", "× import sklearn (median)", "median CPU s"],
+            [
+                [name, s["median"], s["min"], s["max"], s["median"] / ref["median"], cpu_stats[name]["median"]]
+                for name, s in stats.items()
+            ],
+        )
+    )
     print("(wall-clock; CPU = user + system seconds of the subprocess: far below wall means the machine was busy)")
     ratio = stats["themetag predict"]["median"] / ref["median"]
     ratio_min = stats["themetag predict"]["min"] / ref["min"]
     verdict = "MET" if ratio <= TARGET_RATIO else "NOT MET"
-    print(f"\nratio themetag predict / import sklearn: {ratio:.2f} (medians), {ratio_min:.2f} (mins); "
-          f"target <= {TARGET_RATIO}: {verdict}")
+    print(
+        f"\nratio themetag predict / import sklearn: {ratio:.2f} (medians), {ratio_min:.2f} (mins); "
+        f"target <= {TARGET_RATIO}: {verdict}"
+    )
 
     rows, wall = importtime(args.article, args.importtime_runs)
-    print(f"\npython -X importtime -m themetag predict {args.article}: top {args.top} imports by cumulative time "
-          f"(median of {args.importtime_runs} runs; wall {wall:.2f}s with -X importtime)")
+    print(
+        f"\npython -X importtime -m themetag predict {args.article}: top {args.top} imports by cumulative time "
+        f"(median of {args.importtime_runs} runs; wall {wall:.2f}s with -X importtime)"
+    )
     top = rows[: args.top]
-    print(_bench.table(["module", "cumulative ms", "self ms"], [[r["module"], r["cumulative_ms"], r["self_ms"]] for r in top]))
+    print(
+        _bench.table(
+            ["module", "cumulative ms", "self ms"], [[r["module"], r["cumulative_ms"], r["self_ms"]] for r in top]
+        )
+    )
 
-    _bench.save_json(args.json, {
-        "benchmark": "cold_start",
-        "target": f"themetag predict median <= {TARGET_RATIO} x import sklearn median",
-        "environment": env,
-        "article": args.article,
-        "runs": args.runs,
-        "warmup": args.warmup,
-        "seconds": stats,
-        "cpu_seconds": cpu_stats,
-        "ratio_median": ratio,
-        "ratio_min": ratio_min,
-        "target_met": ratio <= TARGET_RATIO,
-        "importtime_top": top,
-        "importtime_top_self": top_self(rows, args.top),
-        "importtime_wall_seconds": wall,
-    })
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "cold_start",
+            "target": f"themetag predict median <= {TARGET_RATIO} x import sklearn median",
+            "environment": env,
+            "article": args.article,
+            "runs": args.runs,
+            "warmup": args.warmup,
+            "seconds": stats,
+            "cpu_seconds": cpu_stats,
+            "ratio_median": ratio,
+            "ratio_min": ratio_min,
+            "target_met": ratio <= TARGET_RATIO,
+            "importtime_top": top,
+            "importtime_top_self": top_self(rows, args.top),
+            "importtime_wall_seconds": wall,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -51,28 +51,59 @@ def main() -> None:
     for _ in tagger.tag_many(rows[:50]):
         pass
     start = time.perf_counter()
-    local = cluster.rows_frame(tagger.tag_many(rows, errors="yield"), cluster.columns(tagger, "article"), ids=[r["id"] for r in rows])
+    local = cluster.rows_frame(
+        tagger.tag_many(rows, errors="yield"), cluster.columns(tagger, "article"), ids=[r["id"] for r in rows]
+    )
     one_s = time.perf_counter() - start
 
     frame = dd.from_pandas(pd.DataFrame(rows), npartitions=args.partitions)
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, Client(lc) as client:
-        cluster.tag_frame(dd.from_pandas(pd.DataFrame(rows[: args.workers * 4]), npartitions=args.workers * 2)).compute()  # load the model on each worker
+    with (
+        LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc,
+        Client(lc) as client,
+    ):
+        cluster.tag_frame(
+            dd.from_pandas(pd.DataFrame(rows[: args.workers * 4]), npartitions=args.workers * 2)
+        ).compute()  # load the model on each worker
         start = time.perf_counter()
         result = cluster.tag_frame(frame).compute()
         dask_s = time.perf_counter() - start
         peaks = client.run(peak_rss_mib)
     same = result.reset_index(drop=True).equals(local)
     table = [
-        ["1 process (tag_many)", 1, args.articles, one_s, args.articles / one_s, f"{peak_rss_mib():.0f} (this process)"],
-        [f"LocalCluster, {args.workers} worker processes", args.workers, args.articles, dask_s, args.articles / dask_s,
-         ", ".join(f"{v:.0f}" for v in peaks.values())],
+        [
+            "1 process (tag_many)",
+            1,
+            args.articles,
+            one_s,
+            args.articles / one_s,
+            f"{peak_rss_mib():.0f} (this process)",
+        ],
+        [
+            f"LocalCluster, {args.workers} worker processes",
+            args.workers,
+            args.articles,
+            dask_s,
+            args.articles / dask_s,
+            ", ".join(f"{v:.0f}" for v in peaks.values()),
+        ],
     ]
     print()
     print(_bench.table(["what", "processes", "articles", "seconds", "articles/s", "peak RSS MiB per worker"], table))
     print(f"speed-up {one_s / dask_s:.2f}x on {os.cpu_count()} cores; results identical to one process: {same}")
-    _bench.save_json(args.json, {"benchmark": "dask_scaling", "environment": env, "articles": args.articles, "partitions": args.partitions,
-                                 "one_process_seconds": one_s, "dask_seconds": dask_s, "workers": args.workers,
-                                 "worker_peak_rss_mib": list(peaks.values()), "identical": same})
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "dask_scaling",
+            "environment": env,
+            "articles": args.articles,
+            "partitions": args.partitions,
+            "one_process_seconds": one_s,
+            "dask_seconds": dask_s,
+            "workers": args.workers,
+            "worker_peak_rss_mib": list(peaks.values()),
+            "identical": same,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -38,7 +38,10 @@ def run(shard: Path, out: Path, piece_bytes: int, workers: int) -> tuple[float, 
 
     from themetag import cluster
 
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, Client(lc) as client:
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc,
+        Client(lc) as client,
+    ):
         start = time.perf_counter()
         results = cluster.tag_files([str(shard)], level="paragraph", bytes_per_partition=piece_bytes)
         dask.compute(results.to_parquet(out, compute=False, write_index=False))
@@ -70,11 +73,45 @@ def main() -> None:
             mb = shard.stat().st_size / 1e6
             for how, piece in (("pieces", int(args.piece_mb * 1e6)), ("whole", shard.stat().st_size + 1)):
                 seconds, peaks, rows, parts = run(shard, Path(tmp) / f"out{n}{how}", piece, args.workers)
-                table.append([n, f"{mb:.0f}", how, parts, rows, f"{seconds:.1f}", f"{n / seconds:.0f}", ", ".join(f"{p:.0f}" for p in peaks)])
-                runs.append({"articles": n, "shard_mb": mb, "read": how, "partitions": parts, "rows": rows, "seconds": seconds,
-                             "worker_peak_rss_mib": peaks})
+                table.append(
+                    [
+                        n,
+                        f"{mb:.0f}",
+                        how,
+                        parts,
+                        rows,
+                        f"{seconds:.1f}",
+                        f"{n / seconds:.0f}",
+                        ", ".join(f"{p:.0f}" for p in peaks),
+                    ]
+                )
+                runs.append(
+                    {
+                        "articles": n,
+                        "shard_mb": mb,
+                        "read": how,
+                        "partitions": parts,
+                        "rows": rows,
+                        "seconds": seconds,
+                        "worker_peak_rss_mib": peaks,
+                    }
+                )
     print()
-    print(_bench.table(["articles", "shard MB", "read", "partitions", "paragraph rows", "seconds", "articles/s", "peak RSS MiB per worker"], table))
+    print(
+        _bench.table(
+            [
+                "articles",
+                "shard MB",
+                "read",
+                "partitions",
+                "paragraph rows",
+                "seconds",
+                "articles/s",
+                "peak RSS MiB per worker",
+            ],
+            table,
+        )
+    )
     print(f"{args.workers} workers on {os.cpu_count()} cores")
     _bench.save_json(args.json, {"benchmark": "dask_shard_memory", "environment": env, "runs": runs})
 

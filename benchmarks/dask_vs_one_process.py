@@ -70,39 +70,85 @@ def main() -> None:
         with shard.open("w", encoding="utf-8") as fh:
             for k, i in enumerate(_bench.cycle_indices(args.articles, len(docs))):
                 name, text = docs[i]
-                row = {"id": f"a{k:05d}", "text": text, "title": name, "date": f"2020-{k % 12 + 1:02d}-{k % 28 + 1:02d}",
-                       "url": f"https://example.org/articles/a{k:05d}"}
+                row = {
+                    "id": f"a{k:05d}",
+                    "text": text,
+                    "title": name,
+                    "date": f"2020-{k % 12 + 1:02d}-{k % 28 + 1:02d}",
+                    "url": f"https://example.org/articles/a{k:05d}",
+                }
                 if k % 3:
                     row["author"] = f"Author {k % 17}"
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         mb = shard.stat().st_size / 1e6
         _bench.progress(f"{args.articles:,} articles, {mb:.1f} MB; one process ...")
-        one_s, one_cpu, _ = run([themetag, "predict", str(shard), "--no-template", "--no-progress", "--out", str(Path(tmp) / "one.parquet")])
+        one_s, one_cpu, _ = run(
+            [themetag, "predict", str(shard), "--no-template", "--no-progress", "--out", str(Path(tmp) / "one.parquet")]
+        )
         _bench.progress(f"one process: {one_s:.1f} s; Dask ...")
-        dask_s, dask_cpu, said = run([themetag, "predict", str(shard), "--scheduler", "local", "--no-progress", "--out", str(Path(tmp) / "dask")])
+        dask_s, dask_cpu, said = run(
+            [themetag, "predict", str(shard), "--scheduler", "local", "--no-progress", "--out", str(Path(tmp) / "dask")]
+        )
         found = re.search(r"\((\d+) partitions, (\d+) workers\)", said)
         partitions, workers = (int(found[1]), int(found[2])) if found else (None, None)
         one = pq.read_table(Path(tmp) / "one.parquet").sort_by("id")
         many = ds.dataset(Path(tmp) / "dask", format="parquet").to_table().sort_by("id")
         same = one.schema.equals(many.schema, check_metadata=True) and one.equals(many)
-        differ = {} if same else {name: sum(x != y for x, y in zip(one[name].to_pylist(), many[name].to_pylist()))
-                                  for name in one.column_names if name in many.column_names and not one[name].equals(many[name])}
+        differ = (
+            {}
+            if same
+            else {
+                name: sum(x != y for x, y in zip(one[name].to_pylist(), many[name].to_pylist()))
+                for name in one.column_names
+                if name in many.column_names and not one[name].equals(many[name])
+            }
+        )
         if not same:
-            print(f"not the same table: rows {one.num_rows} vs {many.num_rows}; schemas equal: {one.schema.equals(many.schema, check_metadata=True)}; "
-                  f"values differ in {differ or 'no column'}")
+            print(
+                f"not the same table: rows {one.num_rows} vs {many.num_rows}; schemas equal: {one.schema.equals(many.schema, check_metadata=True)}; "
+                f"values differ in {differ or 'no column'}"
+            )
         stray = [line for line in said.splitlines() if not line.startswith("wrote ")]
     print()
-    print(_bench.table(["how", "processes", "articles", "wall s", "articles/s", "CPU s (all processes)"], [
-        ["one process (--no-template)", 1, args.articles, one_s, args.articles / one_s, one_cpu],
-        [f"--scheduler local ({partitions} partitions)", workers, args.articles, dask_s, args.articles / dask_s, dask_cpu],
-    ]))
-    print(f"speed-up {one_s / dask_s:.2f}x on {os.cpu_count()} cores; shard {mb:.1f} MB; same Parquet table: {same}; "
-          f"other lines on Dask's stderr: {len(stray)}")
-    _bench.save_json(args.json, {"benchmark": "dask_vs_one_process", "environment": env, "articles": args.articles, "shard_mb": mb,
-                                 "one_process_seconds": one_s, "dask_seconds": dask_s,
-                                 "one_process_cpu_seconds": one_cpu, "dask_cpu_seconds": dask_cpu, "workers": workers, "partitions": partitions,
-                                 "identical": same, "columns_that_differ": differ, "dask_stderr_other_lines": stray,
-                                 "loadavg_end": [round(x, 2) for x in os.getloadavg()]})
+    print(
+        _bench.table(
+            ["how", "processes", "articles", "wall s", "articles/s", "CPU s (all processes)"],
+            [
+                ["one process (--no-template)", 1, args.articles, one_s, args.articles / one_s, one_cpu],
+                [
+                    f"--scheduler local ({partitions} partitions)",
+                    workers,
+                    args.articles,
+                    dask_s,
+                    args.articles / dask_s,
+                    dask_cpu,
+                ],
+            ],
+        )
+    )
+    print(
+        f"speed-up {one_s / dask_s:.2f}x on {os.cpu_count()} cores; shard {mb:.1f} MB; same Parquet table: {same}; "
+        f"other lines on Dask's stderr: {len(stray)}"
+    )
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "dask_vs_one_process",
+            "environment": env,
+            "articles": args.articles,
+            "shard_mb": mb,
+            "one_process_seconds": one_s,
+            "dask_seconds": dask_s,
+            "one_process_cpu_seconds": one_cpu,
+            "dask_cpu_seconds": dask_cpu,
+            "workers": workers,
+            "partitions": partitions,
+            "identical": same,
+            "columns_that_differ": differ,
+            "dask_stderr_other_lines": stray,
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        },
+    )
 
 
 if __name__ == "__main__":

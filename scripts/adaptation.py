@@ -95,7 +95,14 @@ def main() -> None:
                         run = dataclasses.replace(config, source_weights={OUTLET: weight} if weight != 1 else None)
                         result = scores(fit(train, schema, run), train, test, keyword)
                     results.setdefault((how, weight, k), []).append(result)
-                    line = {"draw": draw, "picks": how, "weight": weight, "k": k, "theme_micro_f1": result[0], "stance_f_avg": result[1]}
+                    line = {
+                        "draw": draw,
+                        "picks": how,
+                        "weight": weight,
+                        "k": k,
+                        "theme_micro_f1": result[0],
+                        "stance_f_avg": result[1],
+                    }
                     print(json.dumps(line), file=sys.stderr, flush=True)
                     if args.out:
                         with open(args.out, "a", encoding="utf-8") as handle:
@@ -106,12 +113,17 @@ def main() -> None:
         sd = statistics.pstdev(values) if len(values) > 1 else 0.0
         return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
-    print(f"New outlet: {OUTLET}; {args.draws} draws; test: {args.test_articles} of its {len(docs)} articles; stance decision {args.stance_decision}")
+    print(
+        f"New outlet: {OUTLET}; {args.draws} draws; test: {args.test_articles} of its {len(docs)} articles; stance decision {args.stance_decision}"
+    )
     print("| picks | weight | " + " | ".join(f"k={k} theme / F_avg" for k in ks) + " |")
     print("|---|---|" + "---|" * len(ks))
     for how in ("random", "suggest"):
         for weight in weights:
-            row = [f"{cell([r[0] for r in results[(how, weight, k)]])} / {cell([r[1] for r in results[(how, weight, k)]])}" for k in ks]
+            row = [
+                f"{cell([r[0] for r in results[(how, weight, k)]])} / {cell([r[1] for r in results[(how, weight, k)]])}"
+                for k in ks
+            ]
             print(f"| {how} | ×{weight:g} | " + " | ".join(row) + " |")
 
 

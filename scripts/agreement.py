@@ -56,12 +56,23 @@ def main() -> None:
         }
         for t in THEMES:
             cells[t] = kappa([t in a["themes"] for a, _ in content], [t in b["themes"] for _, b in content])
-        exact = sum((a["kind"], sorted(a["themes"]), a["stance"]) == (b["kind"], sorted(b["themes"]), b["stance"]) for a, b in pairs)
+        exact = sum(
+            (a["kind"], sorted(a["themes"]), a["stance"]) == (b["kind"], sorted(b["themes"]), b["stance"])
+            for a, b in pairs
+        )
         rows.append((source, len(pairs), len(content), exact, cells))
-    print("| source | paragraphs | both content | identical labels | kind κ | stance κ | " + " | ".join(f"{t} κ" for t in THEMES) + " |")
+    print(
+        "| source | paragraphs | both content | identical labels | kind κ | stance κ | "
+        + " | ".join(f"{t} κ" for t in THEMES)
+        + " |"
+    )
     print("|---" * (6 + len(THEMES)) + "|")
     for source, n, nc, exact, c in rows:
-        print(f"| {source} | {n} | {nc} | {exact} ({exact / n:.0%}) | {c['kind']} | {c['stance']} | " + " | ".join(c[t] for t in THEMES) + " |")
+        print(
+            f"| {source} | {n} | {nc} | {exact} ({exact / n:.0%}) | {c['kind']} | {c['stance']} | "
+            + " | ".join(c[t] for t in THEMES)
+            + " |"
+        )
 
 
 if __name__ == "__main__":

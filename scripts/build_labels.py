@@ -62,7 +62,7 @@ def main() -> None:
         for p in segment(path.read_text(encoding="utf-8")):
             seed_texts[f"{path.stem}#{p.index}"] = (path.stem, p.index, p.text)
     rows = {}
-    for source, fname in CORPUS_FILES.items():
+    for fname in CORPUS_FILES.values():
         for r in read_jsonl(corpus / fname):
             rows[r["id"]] = (fname, r)
 

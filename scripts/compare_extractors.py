@@ -83,7 +83,7 @@ def main() -> None:
             articles.setdefault(e.doc, []).append(e)
     truth, decisions = [], {"rules": [], "trafilatura": [], "trafilatura (favor_recall)": [], "justext": []}
     seconds = dict.fromkeys(decisions, 0.0)
-    for doc, examples in articles.items():
+    for _doc, examples in articles.items():
         examples.sort(key=lambda e: e.para)
         units = [e.text for e in examples]
         truth += [e.kind == "content" for e in examples]
@@ -101,7 +101,9 @@ def main() -> None:
     results = {}
     for name, kept in decisions.items():
         s = results[name] = score(truth, kept)
-        print(f"{name:<28}{s['content_recall']:>15.3f}{s['content_precision']:>14.3f}{s['content_accuracy']:>18.3f}{s['content_lost']:>14}")
+        print(
+            f"{name:<28}{s['content_recall']:>15.3f}{s['content_precision']:>14.3f}{s['content_accuracy']:>18.3f}{s['content_lost']:>14}"
+        )
     print(json.dumps({"results": results, "seconds": {k: round(v, 2) for k, v in seconds.items()}}))
 
 

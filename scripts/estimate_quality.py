@@ -100,9 +100,17 @@ def run_source(labels_dir: str, corpus: str, source: str, sizes: list[int], draw
     tags = Tagger(model).tag_paragraphs([e.text for e in collection], kinds=["content"] * len(collection))
 
     names = [(t, "theme") for t in schema.themes] + [(s, "stance") for s in schema.stances]
-    y = np.array([[t in e.themes for t in schema.themes] + [e.stance == s for s in schema.stances] for e in collection], dtype=float)
-    f = np.array([[p.theme_scores[t] for t in schema.themes] + [p.stance_scores[s] for s in schema.stances] for p in tags], dtype=float)
-    tag = np.array([[t in p.themes for t in schema.themes] + [p.stance == s for s in schema.stances] for p in tags], dtype=float)
+    y = np.array(
+        [[t in e.themes for t in schema.themes] + [e.stance == s for s in schema.stances] for e in collection],
+        dtype=float,
+    )
+    f = np.array(
+        [[p.theme_scores[t] for t in schema.themes] + [p.stance_scores[s] for s in schema.stances] for p in tags],
+        dtype=float,
+    )
+    tag = np.array(
+        [[t in p.themes for t in schema.themes] + [p.stance == s for s in schema.stances] for p in tags], dtype=float
+    )
     N = len(collection)
     true, naive, mean_f = y.mean(0), tag.mean(0), f.mean(0)
     z = _z(ALPHA)
@@ -128,17 +136,36 @@ def run_source(labels_dir: str, corpus: str, source: str, sizes: list[int], draw
                     err[key].append(abs(estimate - true[j]))
                     width[key].append(high - low)
                     covered[key].append(low - TOL <= true[j] <= high + TOL)
-            rows.append({
-                "source": source, "n": n, "N": N, "label": name, "kind": kind, "true": float(true[j]),
-                "naive": float(naive[j]), "mean_f": float(mean_f[j]),
-                "mae_naive": float(np.mean(err["naive"])), "mae_labels": float(np.mean(err["labels"])), "mae_ppi": float(np.mean(err["ppi"])),
-                "width_labels": float(np.mean(width["labels"])), "width_ppi": float(np.mean(width["ppi"])),
-                "cover_labels": float(np.mean(covered["labels"])), "cover_ppi": float(np.mean(covered["ppi"])),
-                "alike": float(np.mean(alike)),
-                "exact_labels": exact_labels_coverage(N, int(round(y[:, j].sum())), n, z),
-            })
-    return {"source": source, "N": N, "train_examples": len(train), "skipped": skipped, "rows": rows,
-            "fit_seconds": fit_seconds, "seconds": time.perf_counter() - start}
+            rows.append(
+                {
+                    "source": source,
+                    "n": n,
+                    "N": N,
+                    "label": name,
+                    "kind": kind,
+                    "true": float(true[j]),
+                    "naive": float(naive[j]),
+                    "mean_f": float(mean_f[j]),
+                    "mae_naive": float(np.mean(err["naive"])),
+                    "mae_labels": float(np.mean(err["labels"])),
+                    "mae_ppi": float(np.mean(err["ppi"])),
+                    "width_labels": float(np.mean(width["labels"])),
+                    "width_ppi": float(np.mean(width["ppi"])),
+                    "cover_labels": float(np.mean(covered["labels"])),
+                    "cover_ppi": float(np.mean(covered["ppi"])),
+                    "alike": float(np.mean(alike)),
+                    "exact_labels": exact_labels_coverage(N, int(round(y[:, j].sum())), n, z),
+                }
+            )
+    return {
+        "source": source,
+        "N": N,
+        "train_examples": len(train),
+        "skipped": skipped,
+        "rows": rows,
+        "fit_seconds": fit_seconds,
+        "seconds": time.perf_counter() - start,
+    }
 
 
 def f3(x: float) -> str:
@@ -148,8 +175,12 @@ def f3(x: float) -> str:
 def git_state() -> str:
     """The commit, and whether src/ had uncommitted changes (the script imports themetag from src/)."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split("\n")
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.split("\n")
         dirty = sorted(line[3:] for line in dirty if line.strip())
     except (OSError, subprocess.CalledProcessError):
         return "(unknown)"
@@ -162,7 +193,7 @@ def report(results: list[dict], args, command: str, cores: int | None, seconds: 
     out.append("# Collection-share estimates on outlets the model never saw (PPI++ against the labels alone)")
     out.append("")
     out.append(
-        "Each label source in turn is \"the collection\": a model trained on every other source's labeled examples "
+        'Each label source in turn is "the collection": a model trained on every other source\'s labeled examples '
         "(leave-one-source-out; the shipped model's training settings from `src/themetag/models/default/metadata.json`, "
         "seed 0) tags the source's labeled content paragraphs (N of them), whose people's labels give the true share of "
         "each theme and stance. For each sample size n "
@@ -192,7 +223,9 @@ def report(results: list[dict], args, command: str, cores: int | None, seconds: 
 
     out.append("## Summary per source and n (means over the 7 labels)")
     out.append("")
-    out.append("| source | N | n | MAE naive | MAE labels | MAE PPI | width labels | width PPI | cover labels | cover PPI | min cover PPI (label) |")
+    out.append(
+        "| source | N | n | MAE naive | MAE labels | MAE PPI | width labels | width PPI | cover labels | cover PPI | min cover PPI (label) |"
+    )
     out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for res in results:
         for n in args.sizes:
@@ -201,56 +234,137 @@ def report(results: list[dict], args, command: str, cores: int | None, seconds: 
                 out.append(f"| {res['source']} | {res['N']} | {n} | skipped: n ≥ N | | | | | | | |")
                 continue
             worst = min(rs, key=lambda r: r["cover_ppi"])
-            means = {k: np.mean([r[k] for r in rs]) for k in ("mae_naive", "mae_labels", "mae_ppi", "width_labels", "width_ppi", "cover_labels", "cover_ppi")}
-            out.append(f"| {res['source']} | {res['N']} | {n} | " + " | ".join(f3(means[k]) for k in means)
-                       + f" | {f3(worst['cover_ppi'])} ({worst['label']}) |")
+            means = {
+                k: np.mean([r[k] for r in rs])
+                for k in (
+                    "mae_naive",
+                    "mae_labels",
+                    "mae_ppi",
+                    "width_labels",
+                    "width_ppi",
+                    "cover_labels",
+                    "cover_ppi",
+                )
+            }
+            out.append(
+                f"| {res['source']} | {res['N']} | {n} | "
+                + " | ".join(f3(means[k]) for k in means)
+                + f" | {f3(worst['cover_ppi'])} ({worst['label']}) |"
+            )
     out.append("")
 
     out.append("## Targets")
     out.append("")
     themes60 = [r for r in all_rows if r["kind"] == "theme" and r["n"] >= 60]
     failing = [r for r in themes60 if r["cover_ppi"] < 0.90]
-    out.append(f"* PPI coverage ≥ 0.90 for every theme and source at n ≥ 60: **{'met' if not failing else 'not met'}** "
-               f"({len(themes60) - len(failing)} of {len(themes60)} theme × source × n cells; lowest "
-               f"{f3(min(r['cover_ppi'] for r in themes60))})" + ("." if not failing else
-               "; below 0.90: " + ", ".join(f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_ppi'])}, true share {f3(r['true'])})" for r in failing) + "."))
+    out.append(
+        f"* PPI coverage ≥ 0.90 for every theme and source at n ≥ 60: **{'met' if not failing else 'not met'}** "
+        f"({len(themes60) - len(failing)} of {len(themes60)} theme × source × n cells; lowest "
+        f"{f3(min(r['cover_ppi'] for r in themes60))})"
+        + (
+            "."
+            if not failing
+            else "; below 0.90: "
+            + ", ".join(
+                f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_ppi'])}, true share {f3(r['true'])})"
+                for r in failing
+            )
+            + "."
+        )
+    )
     failing_l = [r for r in themes60 if r["cover_labels"] < 0.90]
-    out.append(f"* For comparison, the labels alone at n ≥ 60: {len(themes60) - len(failing_l)} of {len(themes60)} theme cells ≥ 0.90"
-               + ("" if not failing_l else "; below: " + ", ".join(f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_labels'])})" for r in failing_l))
-               + "; computed exactly (no draws), labels-alone coverage is below 0.90 in "
-               + (", ".join(f"{r['source']} {r['label']} n={r['n']} ({f3(r['exact_labels'])})" for r in themes60 if r["exact_labels"] < 0.90) or "no theme cell")
-               + f" (lowest exact labels-alone coverage over all cells: {f3(min(r['exact_labels'] for r in all_rows))}).")
+    out.append(
+        f"* For comparison, the labels alone at n ≥ 60: {len(themes60) - len(failing_l)} of {len(themes60)} theme cells ≥ 0.90"
+        + (
+            ""
+            if not failing_l
+            else "; below: "
+            + ", ".join(f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_labels'])})" for r in failing_l)
+        )
+        + "; computed exactly (no draws), labels-alone coverage is below 0.90 in "
+        + (
+            ", ".join(
+                f"{r['source']} {r['label']} n={r['n']} ({f3(r['exact_labels'])})"
+                for r in themes60
+                if r["exact_labels"] < 0.90
+            )
+            or "no theme cell"
+        )
+        + f" (lowest exact labels-alone coverage over all cells: {f3(min(r['exact_labels'] for r in all_rows))})."
+    )
     stances60 = [r for r in all_rows if r["kind"] == "stance" and r["n"] >= 60]
     failing_s = [r for r in stances60 if r["cover_ppi"] < 0.90]
-    out.append(f"* Stances (not part of the target) at n ≥ 60: PPI coverage ≥ 0.90 in {len(stances60) - len(failing_s)} of {len(stances60)} cells"
-               + ("" if not failing_s else "; below: " + ", ".join(f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_ppi'])}, true share {f3(r['true'])})" for r in failing_s)) + ".")
+    out.append(
+        f"* Stances (not part of the target) at n ≥ 60: PPI coverage ≥ 0.90 in {len(stances60) - len(failing_s)} of {len(stances60)} cells"
+        + (
+            ""
+            if not failing_s
+            else "; below: "
+            + ", ".join(
+                f"{r['source']} {r['label']} n={r['n']} ({f3(r['cover_ppi'])}, true share {f3(r['true'])})"
+                for r in failing_s
+            )
+        )
+        + "."
+    )
     mae_l, mae_p = np.mean([r["mae_labels"] for r in all_rows]), np.mean([r["mae_ppi"] for r in all_rows])
-    out.append(f"* PPI MAE below the labels-alone MAE on average: **{'met' if mae_p < mae_l else 'not met'}** "
-               f"(mean over all {len(all_rows)} source × n × label cells: PPI {mae_p:.4f}, labels {mae_l:.4f}, naive "
-               f"{np.mean([r['mae_naive'] for r in all_rows]):.4f}; PPI lower in {sum(r['mae_ppi'] < r['mae_labels'] for r in all_rows)} "
-               f"of {len(all_rows)} cells, and on average in "
-               + ", ".join(f"{res['source']} ({np.mean([r['mae_ppi'] for r in res['rows']]):.4f} vs {np.mean([r['mae_labels'] for r in res['rows']]):.4f})" for res in results)
-               + ").")
-    out.append(f"* Mean PPI interval width against the labels alone: {np.mean([r['width_ppi'] for r in all_rows]):.4f} vs "
-               f"{np.mean([r['width_labels'] for r in all_rows]):.4f}; overall coverage PPI {np.mean([r['cover_ppi'] for r in all_rows]):.3f}, "
-               f"labels {np.mean([r['cover_labels'] for r in all_rows]):.3f}.")
+    out.append(
+        f"* PPI MAE below the labels-alone MAE on average: **{'met' if mae_p < mae_l else 'not met'}** "
+        f"(mean over all {len(all_rows)} source × n × label cells: PPI {mae_p:.4f}, labels {mae_l:.4f}, naive "
+        f"{np.mean([r['mae_naive'] for r in all_rows]):.4f}; PPI lower in {sum(r['mae_ppi'] < r['mae_labels'] for r in all_rows)} "
+        f"of {len(all_rows)} cells, and on average in "
+        + ", ".join(
+            f"{res['source']} ({np.mean([r['mae_ppi'] for r in res['rows']]):.4f} vs {np.mean([r['mae_labels'] for r in res['rows']]):.4f})"
+            for res in results
+        )
+        + ")."
+    )
+    out.append(
+        f"* Mean PPI interval width against the labels alone: {np.mean([r['width_ppi'] for r in all_rows]):.4f} vs "
+        f"{np.mean([r['width_labels'] for r in all_rows]):.4f}; overall coverage PPI {np.mean([r['cover_ppi'] for r in all_rows]):.3f}, "
+        f"labels {np.mean([r['cover_labels'] for r in all_rows]):.3f}."
+    )
     for res in results:
         if res["skipped"]:
-            out.append(f"* {res['source']}: N = {res['N']}, so n = {', '.join(map(str, res['skipped']))} skipped (n ≥ N).")
+            out.append(
+                f"* {res['source']}: N = {res['N']}, so n = {', '.join(map(str, res['skipped']))} skipped (n ≥ N)."
+            )
     out.append("")
 
     out.append("## Per source, n and label")
     out.append("")
     for res in results:
-        out.append(f"### {res['source']} (N = {res['N']} content paragraphs; model trained on the other sources' {res['train_examples']} examples)")
+        out.append(
+            f"### {res['source']} (N = {res['N']} content paragraphs; model trained on the other sources' {res['train_examples']} examples)"
+        )
         out.append("")
-        out.append("| n | label | true share | naive share | mean f | MAE naive | MAE labels | MAE PPI | width labels | width PPI | cover labels | cover labels exact | cover PPI | alike |")
+        out.append(
+            "| n | label | true share | naive share | mean f | MAE naive | MAE labels | MAE PPI | width labels | width PPI | cover labels | cover labels exact | cover PPI | alike |"
+        )
         out.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in res["rows"]:
             label = r["label"] if r["kind"] == "theme" else f"stance: {r['label']}"
-            out.append(f"| {r['n']} | {label} | " + " | ".join(f3(r[k]) for k in (
-                "true", "naive", "mean_f", "mae_naive", "mae_labels", "mae_ppi", "width_labels", "width_ppi",
-                "cover_labels", "exact_labels", "cover_ppi", "alike")) + " |")
+            out.append(
+                f"| {r['n']} | {label} | "
+                + " | ".join(
+                    f3(r[k])
+                    for k in (
+                        "true",
+                        "naive",
+                        "mean_f",
+                        "mae_naive",
+                        "mae_labels",
+                        "mae_ppi",
+                        "width_labels",
+                        "width_ppi",
+                        "cover_labels",
+                        "exact_labels",
+                        "cover_ppi",
+                        "alike",
+                    )
+                )
+                + " |"
+            )
         out.append("")
     return "\n".join(out) + "\n"
 
@@ -258,11 +372,15 @@ def report(results: list[dict], args, command: str, cores: int | None, seconds: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", default=str(REPO / "labels"))
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"), help="corpus folder (default ../shared/corpus)")
+    parser.add_argument(
+        "--corpus", default=str(REPO.parent / "shared" / "corpus"), help="corpus folder (default ../shared/corpus)"
+    )
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--sizes", default="30,60,120")
     parser.add_argument("--out", default=str(REPO / "docs" / "estimate_quality.md"))
-    parser.add_argument("--jobs", type=int, default=1, help="sources run in parallel processes (results do not depend on it)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="sources run in parallel processes (results do not depend on it)"
+    )
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     command = "python " + " ".join([os.path.relpath(__file__, REPO)] + sys.argv[1:])
@@ -283,11 +401,19 @@ def main() -> None:
         for job in jobs:
             results.append(run_source(*job))
             res = results[-1]
-            print(f"{res['source']}: N={res['N']}, fit {res['fit_seconds']:.0f} s, all {res['seconds']:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"{res['source']}: N={res['N']}, fit {res['fit_seconds']:.0f} s, all {res['seconds']:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     seconds = time.perf_counter() - start
     if args.jobs > 1:
         for res in results:
-            print(f"{res['source']}: N={res['N']}, fit {res['fit_seconds']:.0f} s, all {res['seconds']:.0f} s", file=sys.stderr, flush=True)
+            print(
+                f"{res['source']}: N={res['N']}, fit {res['fit_seconds']:.0f} s, all {res['seconds']:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     if git_state() != state:
         state += f"; by the end of the run {git_state()}: other commits landed while it ran"
     text = report(results, args, command, cores, seconds, state)

@@ -66,20 +66,26 @@ def main() -> None:
     labels = load_labels(args.labels, corpus_dir=args.corpus, articles_dir=args.articles)
     config = TrainConfig()
     judged = [e for e in labels.examples if e.rule_kind is not None]
-    print("| held-out source | units | rules: recall | rules: content-vs-other | learned: recall | learned: content-vs-other "
-          "| rules + memory: recall | rules + memory: content-vs-other | rules + template: recall | rules + template: content-vs-other |")
+    print(
+        "| held-out source | units | rules: recall | rules: content-vs-other | learned: recall | learned: content-vs-other "
+        "| rules + memory: recall | rules + memory: content-vs-other | rules + template: recall | rules + template: content-vs-other |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for source in sorted({source_of(e) for e in judged}):
         part = [e for e in judged if source_of(e) == source]
         train = [e for e in labels.examples if source_of(e) != source]
         rules = [e.rule_kind for e in part]
         features = fit_features([e.text for e in train if e.kind == "content"], labels.schema, config)
-        head = _logreg(config.kind_c, config).fit(features.transform([e.text for e in train]).to_scipy(), [e.kind for e in train])
+        head = _logreg(config.kind_c, config).fit(
+            features.transform([e.text for e in train]).to_scipy(), [e.kind for e in train]
+        )
         learned = list(head.predict(features.transform([e.text for e in part]).to_scipy()))
         memory = kind_memory(train)
         remembered = [memory.get(template_key(e.text), k) for e, k in zip(part, rules)]
         template = collection_template(source_texts(part, Path(args.corpus), Path(args.articles)))
-        templated = ["boilerplate" if k == "content" and template_key(e.text) in template else k for e, k in zip(part, rules)]
+        templated = [
+            "boilerplate" if k == "content" and template_key(e.text) in template else k for e, k in zip(part, rules)
+        ]
         cells = [scores(part, kinds) for kinds in (rules, learned, remembered, templated)]
         print(f"| {source} | {len(part)} | " + " | ".join(f"{r:.3f} | {a:.3f}" for r, a in cells) + " |")
 

@@ -62,8 +62,11 @@ _FUNCTION_WORDS = frozenset(
     "via per is are was were be been has have had will would can could should may might must".split()
 )
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE_RE = re.compile(rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
-                      rf"\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.IGNORECASE)
+_DATE_RE = re.compile(
+    rf"\b(?:\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|"
+    rf"\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b",
+    re.IGNORECASE,
+)
 _TIME_RE = re.compile(r"\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)", re.IGNORECASE)
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
 _LINK_RE = re.compile(r"https?://|www\.|\.(?:com|org|net)\b|@\w", re.IGNORECASE)
@@ -103,10 +106,12 @@ def _own(text: str) -> dict[str, float]:
         "end_question": float(last == "?"),
         "end_exclaim": float(last == "!"),
         "end_colon": float(last == ":"),
-        "end_quote_paren": float(last in "\"”)]»"),
+        "end_quote_paren": float(last in '"”)]»'),
         "end_ellipsis": float(tail.endswith(("…", "..."))),
         "end_none": float(not tail.endswith(_CLOSERS)),
-        "end_open": float(tail.endswith((",", ";", "-", "–", "—", "(", "/", "&")) or (lowered[-1:] and lowered[-1] in _FUNCTION_WORDS)),
+        "end_open": float(
+            tail.endswith((",", ";", "-", "–", "—", "(", "/", "&")) or (lowered[-1:] and lowered[-1] in _FUNCTION_WORDS)
+        ),
         "sentences": math.log1p(len(re.findall(r"[.!?][\"”’)]?(?:\s|$)", text))),
         "first_upper": float(text[:1].isupper()),
         "first_digit": float(text[:1].isdigit()),
@@ -127,7 +132,9 @@ def _own(text: str) -> dict[str, float]:
         "brackets_start": float(text[:1] in "([{"),
         "second_person": float(any(w in _SECOND_PERSON for w in lowered)),
         "first_plural": float(any(w in _FIRST_PLURAL for w in lowered)),
-        "comma_list": float(n >= 3 and text.count(",") >= 2 and not tail.endswith(_CLOSERS) and text.count(",") * 3 >= n),
+        "comma_list": float(
+            n >= 3 and text.count(",") >= 2 and not tail.endswith(_CLOSERS) and text.count(",") * 3 >= n
+        ),
     }
     return f
 
@@ -157,20 +164,24 @@ def shape_features(paragraphs: list[Paragraph], *, rules: bool = True) -> list[d
     before = 0
     for i, p in enumerate(paragraphs):
         f = dict(own[i])
-        f.update({
-            "rel_position": i / max(1, n - 1),
-            "is_first": float(i == 0),
-            "is_last": float(i == n - 1),
-            "log_index": math.log1p(i),
-            "log_from_end": math.log1p(n - 1 - i),
-            "prose_before_share": before / total_prose,
-            "before_first_prose": float(i < first_prose),
-            "after_last_prose": float(i > last_prose),
-            "is_prose": float(bool(prose[i])),
-            "repeated_in_article": float(key_count[keys[i]] > 1),
-            "same_as_neighbour": float((i > 0 and keys[i - 1] == keys[i]) or (i + 1 < n and keys[i + 1] == keys[i])),
-            "log_article_units": math.log1p(n),
-        })
+        f.update(
+            {
+                "rel_position": i / max(1, n - 1),
+                "is_first": float(i == 0),
+                "is_last": float(i == n - 1),
+                "log_index": math.log1p(i),
+                "log_from_end": math.log1p(n - 1 - i),
+                "prose_before_share": before / total_prose,
+                "before_first_prose": float(i < first_prose),
+                "after_last_prose": float(i > last_prose),
+                "is_prose": float(bool(prose[i])),
+                "repeated_in_article": float(key_count[keys[i]] > 1),
+                "same_as_neighbour": float(
+                    (i > 0 and keys[i - 1] == keys[i]) or (i + 1 < n and keys[i + 1] == keys[i])
+                ),
+                "log_article_units": math.log1p(n),
+            }
+        )
         before += prose[i]
         for offset, name in ((-1, "prev"), (1, "next"), (-2, "prev2"), (2, "next2")):
             j = i + offset
@@ -274,7 +285,11 @@ def fit_model(train, feats, variant):
     clf = LogisticRegression(C=C, max_iter=5000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        clf.fit(vec.transform(rows, [u[3].text for u in train]), y, sample_weight=outlet_weights([u[0] for u in train]) if WEIGHTED else None)
+        clf.fit(
+            vec.transform(rows, [u[3].text for u in train]),
+            y,
+            sample_weight=outlet_weights([u[0] for u in train]) if WEIGHTED else None,
+        )
     return vec, clf, rules
 
 
@@ -342,15 +357,17 @@ def main() -> None:
     started = time.time()
     units, articles = load_units(args)
     feats = {True: {}, False: {}}
-    for doc, (outlet, paragraphs) in articles.items():
+    for doc, (_outlet, paragraphs) in articles.items():
         for rules in (True, False):
             for i, row in enumerate(shape_features(paragraphs, rules=rules)):
                 feats[rules][(doc, i)] = row
     outlets = sorted({u[0] for u in units}, key=lambda o: -sum(u[0] == o for u in units))
 
     print("## Held-out outlets\n")
-    print("| held-out outlet | articles | units (content / other) | rules | shape | shape+rules | shape+rules+text "
-          "| rules>shape+rules (thresholds from inner CV) |")
+    print(
+        "| held-out outlet | articles | units (content / other) | rules | shape | shape+rules | shape+rules+text "
+        "| rules>shape+rules (thresholds from inner CV) |"
+    )
     print("|---|---:|---:|---|---|---|---|---|")
     held_predictions = {}
     totals = defaultdict(lambda: np.zeros(4))
@@ -371,29 +388,53 @@ def main() -> None:
         for name, kept in cells:
             r, a, lost, kept_other = scores(test, kept)
             label = name.split(" (")[0]
-            totals[label] += (sum(np.asarray(kept, bool) & np.array([u[3].kind == "content" for u in test])),
-                              sum(u[3].kind == "content" for u in test), a * len(test), len(test))
+            totals[label] += (
+                sum(np.asarray(kept, bool) & np.array([u[3].kind == "content" for u in test])),
+                sum(u[3].kind == "content" for u in test),
+                a * len(test),
+                len(test),
+            )
             extra = f" (low {low}, high {high})" if name.startswith("combined") else ""
             out.append(f"{r:.3f} / {a:.3f} ({lost} lost, {kept_other} kept){extra}")
         n_content = sum(u[3].kind == "content" for u in test)
-        print(f"| {outlet} | {len({u[1] for u in test})} | {len(test)} ({n_content} / {len(test) - n_content}) | " + " | ".join(out) + " |")
+        print(
+            f"| {outlet} | {len({u[1] for u in test})} | {len(test)} ({n_content} / {len(test) - n_content}) | "
+            + " | ".join(out)
+            + " |"
+        )
     print("\nCells: content recall / content-vs-other accuracy (content units set aside, other units kept as content).")
 
     print("\n## Hindsight bound (NOT a result: thresholds chosen on the held-out outlet itself)\n")
-    print("| held-out outlet | best rules>shape+rules with recall >= 0.99 | the rules' misses: P(content) under shape+rules "
-          "| other units shape+rules keeps, by label kind and rules' furniture pattern |")
+    print(
+        "| held-out outlet | best rules>shape+rules with recall >= 0.99 | the rules' misses: P(content) under shape+rules "
+        "| other units shape+rules keeps, by label kind and rules' furniture pattern |"
+    )
     print("|---|---|---|---|")
     for outlet, (test, probs) in held_predictions.items():
         rule_kept = [u[3].rule_kind == "content" for u in test]
-        best = max(((scores(test, combine(rule_kept, probs["shape+rules"], lo, hi))[1], -(a + b), lo, hi)
-                    for a, lo in enumerate(LOWS) for b, hi in enumerate(HIGHS)
-                    if scores(test, combine(rule_kept, probs["shape+rules"], lo, hi))[0] >= 0.99))
+        best = max(
+            (
+                (scores(test, combine(rule_kept, probs["shape+rules"], lo, hi))[1], -(a + b), lo, hi)
+                for a, lo in enumerate(LOWS)
+                for b, hi in enumerate(HIGHS)
+                if scores(test, combine(rule_kept, probs["shape+rules"], lo, hi))[0] >= 0.99
+            )
+        )
         r, a, lost, kept_other = scores(test, combine(rule_kept, probs["shape+rules"], best[2], best[3]))
-        misses = [f"{p:.2f}" for u, p in zip(test, probs["shape+rules"]) if u[3].kind != "content" and u[3].rule_kind == "content"]
-        kept = Counter(f"{u[3].kind}/{furniture_kind(u[3].text) or u[3].rule_kind}" for u, p in zip(test, probs["shape+rules"])
-                       if u[3].kind != "content" and p >= 0.5)
-        print(f"| {outlet} | {r:.3f} / {a:.3f} (low {best[2]}, high {best[3]}) | {', '.join(misses) or '-'} | "
-              f"{', '.join(f'{k} {v}' for k, v in kept.most_common(6)) or '-'} |")
+        misses = [
+            f"{p:.2f}"
+            for u, p in zip(test, probs["shape+rules"])
+            if u[3].kind != "content" and u[3].rule_kind == "content"
+        ]
+        kept = Counter(
+            f"{u[3].kind}/{furniture_kind(u[3].text) or u[3].rule_kind}"
+            for u, p in zip(test, probs["shape+rules"])
+            if u[3].kind != "content" and p >= 0.5
+        )
+        print(
+            f"| {outlet} | {r:.3f} / {a:.3f} (low {best[2]}, high {best[3]}) | {', '.join(misses) or '-'} | "
+            f"{', '.join(f'{k} {v}' for k, v in kept.most_common(6)) or '-'} |"
+        )
 
     print("\n## Sensitivity (InSight Crime held out, shape+rules; fixed settings, not tuned)\n")
     ic_test = [u for u in units if u[0] == "InSight Crime"]
@@ -433,19 +474,49 @@ def main() -> None:
     # held-out models made of them.
     print("\n## The listed furniture types, as found in these labels (held-out predictions)\n")
     probes = {
-        "photo caption": lambda u, t: furniture_kind(t) == "caption" or (u[2] == 0 and u[3].kind == "boilerplate" and not t.rstrip().endswith("-") and len(t.split()) < 20 and t.rstrip().endswith(".")),
-        "note on age / translation / republication": lambda u, t: re.search(r"originally (?:published|appeared)|translated|this article (?:was|is)|first published", t, re.I),
-        "comment prompt": lambda u, t: re.search(r"your thoughts|your comments|leave a (?:comment|reply)|post a comment|"
-                                                 r"join the (?:conversation|discussion)|^comments?$", t, re.I) and len(t.split()) < 15,
-        "author bio": lambda u, t: furniture_kind(t) == "bio" or re.search(r"\bis an? (?:\w+ ){0,4}(?:journalist|researcher|reporter|writer|editor|analyst)", t),
+        "photo caption": lambda u, t: (
+            furniture_kind(t) == "caption"
+            or (
+                u[2] == 0
+                and u[3].kind == "boilerplate"
+                and not t.rstrip().endswith("-")
+                and len(t.split()) < 20
+                and t.rstrip().endswith(".")
+            )
+        ),
+        "note on age / translation / republication": lambda u, t: re.search(
+            r"originally (?:published|appeared)|translated|this article (?:was|is)|first published", t, re.I
+        ),
+        "comment prompt": lambda u, t: (
+            re.search(
+                r"your thoughts|your comments|leave a (?:comment|reply)|post a comment|"
+                r"join the (?:conversation|discussion)|^comments?$",
+                t,
+                re.I,
+            )
+            and len(t.split()) < 15
+        ),
+        "author bio": lambda u, t: (
+            furniture_kind(t) == "bio"
+            or re.search(r"\bis an? (?:\w+ ){0,4}(?:journalist|researcher|reporter|writer|editor|analyst)", t)
+        ),
         "breadcrumb row": lambda u, t: re.match(r"home\s*(?:[>/»›|]|[A-Z])", t, re.I),
-        "keyword / tag line": lambda u, t: re.match(r"(?:tags?|keywords?|topics?)\b", t, re.I) or (len(t.split()) <= 12 and " / " in t and t.isupper()),
+        "keyword / tag line": lambda u, t: (
+            re.match(r"(?:tags?|keywords?|topics?)\b", t, re.I) or (len(t.split()) <= 12 and " / " in t and t.isupper())
+        ),
         "page marker": lambda u, t: re.fullmatch(r"(?:[•\d\s]+|prev(?:ious)?\s*next|page \d+(?: of \d+)?)", t, re.I),
-        "dateline (with a date or time)": lambda u, t: len(t.split()) <= 12 and (_DATE_RE.search(t) or _TIME_RE.search(t)),
-        "heading that reads like a sentence": lambda u, t: u[3].kind == "heading" and not t.rstrip().endswith(":")
-                                                           and (t.rstrip().endswith(_CLOSERS) or len(t.split()) >= 9),
+        "dateline (with a date or time)": lambda u, t: (
+            len(t.split()) <= 12 and (_DATE_RE.search(t) or _TIME_RE.search(t))
+        ),
+        "heading that reads like a sentence": lambda u, t: (
+            u[3].kind == "heading"
+            and not t.rstrip().endswith(":")
+            and (t.rstrip().endswith(_CLOSERS) or len(t.split()) >= 9)
+        ),
     }
-    print("| type | units found (outlets) | labeled other | rules keep as content | shape keeps | shape+rules keeps | example |")
+    print(
+        "| type | units found (outlets) | labeled other | rules keep as content | shape keeps | shape+rules keeps | example |"
+    )
     print("|---|---:|---:|---:|---:|---:|---|")
     for name, test_fn in probes.items():
         found = []
@@ -455,9 +526,11 @@ def main() -> None:
                     found.append((outlet, u, probs["shape"][j], probs["shape+rules"][j]))
         other = [f for f in found if f[1][3].kind != "content"]
         example = other[0][1][3].text[:60].replace("\n", " ").replace("|", "/") if other else ""
-        print(f"| {name} | {len(found)} ({', '.join(sorted({f[0] for f in found}))}) | {len(other)} | "
-              f"{sum(f[1][3].rule_kind == 'content' for f in other)} | {sum(f[2] >= 0.5 for f in other)} | "
-              f"{sum(f[3] >= 0.5 for f in other)} | {example} |")
+        print(
+            f"| {name} | {len(found)} ({', '.join(sorted({f[0] for f in found}))}) | {len(other)} | "
+            f"{sum(f[1][3].rule_kind == 'content' for f in other)} | {sum(f[2] >= 0.5 for f in other)} | "
+            f"{sum(f[3] >= 0.5 for f in other)} | {example} |"
+        )
     print("\n('keeps' counts, among the units labeled other, those kept as content: lower is better.)")
 
     # The model trained on everything: its strongest features.
@@ -471,7 +544,9 @@ def main() -> None:
     vec, clf, _ = model
     order = np.argsort(clf.coef_[0])
     print("\nshape only, towards other: " + ", ".join(f"{vec.names[i]} {clf.coef_[0][i]:+.2f}" for i in order[:12]))
-    print("shape only, towards content: " + ", ".join(f"{vec.names[i]} {clf.coef_[0][i]:+.2f}" for i in order[::-1][:12]))
+    print(
+        "shape only, towards content: " + ", ".join(f"{vec.names[i]} {clf.coef_[0][i]:+.2f}" for i in order[::-1][:12])
+    )
     print(f"\n{len(units)} units, {len(articles)} articles, {time.time() - started:.1f} s")
 
 

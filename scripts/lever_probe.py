@@ -68,7 +68,9 @@ def run_fold(train, test, schema, lever: str, config: TrainConfig) -> tuple[np.n
             est = LinearSVC(C=1.0, class_weight="balanced", random_state=0).fit(X_train, Y[:, j])
             P[:, j] = est.decision_function(X_test) > 0
         else:
-            est = LogisticRegression(C=config.theme_c, class_weight="balanced", solver="liblinear", max_iter=3000).fit(X_train, Y[:, j])
+            est = LogisticRegression(C=config.theme_c, class_weight="balanced", solver="liblinear", max_iter=3000).fit(
+                X_train, Y[:, j]
+            )
             P[:, j] = est.predict_proba(X_test)[:, 1] >= 0.5
     stances = [e.stance for e in train]
     if lever == "svm":
@@ -127,7 +129,9 @@ def main() -> None:
     cv = list(GroupKFold(n_splits=config.folds).split(content, groups=groups))
     ic = np.array([source_of(e) == "insightcrime" for e in content])
     loso = [(np.flatnonzero(~ic), np.flatnonzero(ic))]
-    print("| lever | CV theme micro-F1 | CV F_avg argmax / sides ×2 | LOSO InSight Crime theme | LOSO IC F_avg argmax / sides ×2 | seconds |")
+    print(
+        "| lever | CV theme micro-F1 | CV F_avg argmax / sides ×2 | LOSO InSight Crime theme | LOSO IC F_avg argmax / sides ×2 | seconds |"
+    )
     print("|---|---|---|---|---|---|")
     for lever in args.levers:
         start = time.perf_counter()

@@ -50,9 +50,13 @@ def main() -> None:
     labels = load_labels(args.labels, corpus_dir=args.corpus)
     if args.schema:  # same names, other cues or descriptions: the labels stay valid
         schema = Schema.load(args.schema)
-        assert (schema.themes, schema.stances) == (labels.schema.themes, labels.schema.stances), "the schema must name the same themes and stances"
+        assert (schema.themes, schema.stances) == (labels.schema.themes, labels.schema.stances), (
+            "the schema must name the same themes and stances"
+        )
         labels = dataclasses.replace(labels, schema=schema)
-    print("| lever | theme micro-F1 | theme macro-F1 | stance macro-F1 | stance F_avg | LOSO InSight Crime theme / F_avg | LOSO all sources theme / F_avg | seconds |")
+    print(
+        "| lever | theme micro-F1 | theme macro-F1 | stance macro-F1 | stance F_avg | LOSO InSight Crime theme / F_avg | LOSO all sources theme / F_avg | seconds |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name in args.names:
         start = time.perf_counter()
@@ -60,14 +64,18 @@ def main() -> None:
         loso = {}
         if args.loso:
             loso = {
-                source: {"theme_micro_f1": b["model"]["themes"]["micro_f1"], "stance_f_avg": b["model"]["stance"]["f_avg"]}
+                source: {
+                    "theme_micro_f1": b["model"]["themes"]["micro_f1"],
+                    "stance_f_avg": b["model"]["stance"]["f_avg"],
+                }
                 for source, b in leave_one_source_out(labels, LEVERS[name]).items()
             }
         ic = loso.get("insightcrime")
         ic_text = f"{ic['theme_micro_f1']:.3f} / {ic['stance_f_avg']:.3f}" if ic else "–"
         mean = (
             f"{sum(v['theme_micro_f1'] for v in loso.values()) / len(loso):.3f} / {sum(v['stance_f_avg'] for v in loso.values()) / len(loso):.3f}"
-            if loso else "–"
+            if loso
+            else "–"
         )
         print(
             f"| {name}{args.tag} | {s['theme_micro_f1']:.3f} | {s['theme_macro_f1']:.3f} | {s['stance_macro_f1']:.3f} | "

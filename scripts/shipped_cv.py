@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 import themetag
-from themetag.training import TrainConfig
 from themetag.io import write_text
 from themetag.store import METADATA_FILE
+from themetag.training import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -29,7 +29,11 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 def differences(stored, fresh, path="cv") -> list[str]:
     """Where the stored summary's numbers differ from the fresh run's (keys only the fresh run has are not differences)."""
     if isinstance(stored, dict):
-        return [d for k, v in stored.items() for d in (differences(v, fresh.get(k), f"{path}.{k}") if k in fresh else [f"{path}.{k}: not reproduced"])]
+        return [
+            d
+            for k, v in stored.items()
+            for d in (differences(v, fresh.get(k), f"{path}.{k}") if k in fresh else [f"{path}.{k}: not reproduced"])
+        ]
     if isinstance(stored, float) and isinstance(fresh, (int, float)):
         return [] if math.isclose(stored, fresh, abs_tol=1e-9) else [f"{path}: stored {stored}, now {fresh}"]
     return [] if stored == fresh else [f"{path}: stored {stored!r}, now {fresh!r}"]
@@ -45,10 +49,17 @@ def main() -> int:
         print("the labels differ from those the shipped model was trained on: retrain it instead", file=sys.stderr)
         return 1
     config = TrainConfig.from_dict(shipped.metadata["training"])
-    fresh = json.loads(json.dumps(themetag.evaluate(ROOT / "labels", corpus_dir=CORPUS, articles_dir=ROOT / "seeds", config=config).summary(), default=float))
+    fresh = json.loads(
+        json.dumps(
+            themetag.evaluate(ROOT / "labels", corpus_dir=CORPUS, articles_dir=ROOT / "seeds", config=config).summary(),
+            default=float,
+        )
+    )
     stored = shipped.metadata["cv"]
     # Leave-one-source-out and the learning curve are separate runs (evaluate --loso/--curve): not re-run here.
-    problems = differences({k: v for k, v in stored.items() if k not in ("leave_one_source_out", "learning_curve")}, fresh)
+    problems = differences(
+        {k: v for k, v in stored.items() if k not in ("leave_one_source_out", "learning_curve")}, fresh
+    )
     for line in problems:
         print(line)
     if problems:

@@ -20,11 +20,18 @@ from themetag.interop import TableColumns, read_table
 from themetag.schema import Schema
 
 REPO = Path(__file__).resolve().parent.parent
-STANCE_SCHEMA = {"name": "stance toward militarized drug policy", "themes": {}, "stances": ["favor", "against", "none"], "null_stance": "none"}
+STANCE_SCHEMA = {
+    "name": "stance toward militarized drug policy",
+    "themes": {},
+    "stances": ["favor", "against", "none"],
+    "null_stance": "none",
+}
 
 
 def run(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "themetag", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "themetag", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +43,14 @@ def stance_table(tmp_path_factory) -> tuple[Path, list[dict]]:
         record = json.loads(line)
         if record["kind"] == "content":
             stance = {"neutral": "NONE"}.get(record["stance"], record["stance"].upper())
-            rows.append({"ID": f"{record['doc']}-{record['para']}", "Target": "militarized drug policy", "Tweet": record["text"], "Stance": stance})
+            rows.append(
+                {
+                    "ID": f"{record['doc']}-{record['para']}",
+                    "Target": "militarized drug policy",
+                    "Tweet": record["text"],
+                    "Stance": stance,
+                }
+            )
     path = folder / "stance.tsv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
@@ -51,8 +65,23 @@ def test_a_stance_only_tsv_trains_and_tags_through_the_cli_alone(stance_table, t
     labels = tmp_path / "labels"
     labels.mkdir()
     (labels / "schema.json").write_text(json.dumps(STANCE_SCHEMA), encoding="utf-8")
-    imported = run("import-labels", table, "--from", "tsv", "--schema", labels, "--text-column", "Tweet",
-                   "--stance-column", "Stance", "--id-column", "ID", "--out", labels / "stance.jsonl", cwd=tmp_path)
+    imported = run(
+        "import-labels",
+        table,
+        "--from",
+        "tsv",
+        "--schema",
+        labels,
+        "--text-column",
+        "Tweet",
+        "--stance-column",
+        "Stance",
+        "--id-column",
+        "ID",
+        "--out",
+        labels / "stance.jsonl",
+        cwd=tmp_path,
+    )
     assert imported.returncode == 0, imported.stderr
     assert f"{len(rows)} labeled paragraphs written" in imported.stderr
 
@@ -81,9 +110,15 @@ def test_a_stance_only_tsv_trains_and_tags_through_the_cli_alone(stance_table, t
 def test_table_import_reports_every_bad_row_and_keeps_the_good_ones(tmp_path):
     schema = Schema.from_dict(STANCE_SCHEMA)
     table = tmp_path / "t.csv"
-    table.write_text("id,text,stance\n1,Troops left the valley.,favor\n2,,against\n3,Talks resumed.,maybe\n4,Nothing labeled.,\n5,\"Quoted, with a comma.\",AGAINST\n", encoding="utf-8")
+    table.write_text(
+        'id,text,stance\n1,Troops left the valley.,favor\n2,,against\n3,Talks resumed.,maybe\n4,Nothing labeled.,\n5,"Quoted, with a comma.",AGAINST\n',
+        encoding="utf-8",
+    )
     records = read_table(table, schema, errors="collect")
-    assert [(r["text"], r["stance"]) for r in records] == [("Troops left the valley.", "favor"), ("Quoted, with a comma.", "against")]
+    assert [(r["text"], r["stance"]) for r in records] == [
+        ("Troops left the valley.", "favor"),
+        ("Quoted, with a comma.", "against"),
+    ]
     assert [(p.line, str(p).split(": ", 1)[1].split(";")[0]) for p in records.problems] == [
         (3, "no text in column 'text' (the columns are 'id', 'text', 'stance')"),
         (4, "unknown stance 'maybe'"),
@@ -97,7 +132,13 @@ def test_table_import_with_themes_docs_and_a_filter(tmp_path):
     schema = Schema.load(REPO / "labels")
     table = tmp_path / "t.jsonl"
     rows = [
-        {"article": "a", "text": "First paragraph.", "tags": "militarization; corruption", "side": "Neutral", "Target": "x"},
+        {
+            "article": "a",
+            "text": "First paragraph.",
+            "tags": "militarization; corruption",
+            "side": "Neutral",
+            "Target": "x",
+        },
         {"article": "a", "text": "Second paragraph.", "tags": ["development"], "side": "favor", "Target": "x"},
         {"article": "b", "text": "Other target.", "tags": "", "side": "against", "Target": "y"},
     ]
@@ -123,7 +164,12 @@ def test_init_config_writes_every_setting_and_train_reads_it_back(tmp_path, stan
     again = run("init-config", tmp_path / "train.toml", cwd=tmp_path)
     assert again.returncode == 1 and "exists; pass --force" in again.stderr
 
-    text = (tmp_path / "train.toml").read_text().replace('classifier = "logistic"', 'classifier = "svm"').replace("# my_outlet = 3.0", "stance = 2.0")
+    text = (
+        (tmp_path / "train.toml")
+        .read_text()
+        .replace('classifier = "logistic"', 'classifier = "svm"')
+        .replace("# my_outlet = 3.0", "stance = 2.0")
+    )
     (tmp_path / "train.toml").write_text(text)
     assert load_config(tmp_path / "train.toml") == TrainConfig(classifier="svm", source_weights={"stance": 2.0})
 
@@ -131,12 +177,44 @@ def test_init_config_writes_every_setting_and_train_reads_it_back(tmp_path, stan
     labels = tmp_path / "labels"
     labels.mkdir()
     (labels / "schema.json").write_text(json.dumps(STANCE_SCHEMA))
-    assert run("import-labels", table, "--from", "tsv", "--schema", labels, "--text-column", "Tweet", "--stance-column", "Stance",
-               "--out", labels / "stance.jsonl", cwd=tmp_path).returncode == 0
-    trained = run("train", "--labels", labels, "--out", tmp_path / "m", "--no-evaluate", "--config", tmp_path / "train.toml", "--seed", "7", cwd=tmp_path)
+    assert (
+        run(
+            "import-labels",
+            table,
+            "--from",
+            "tsv",
+            "--schema",
+            labels,
+            "--text-column",
+            "Tweet",
+            "--stance-column",
+            "Stance",
+            "--out",
+            labels / "stance.jsonl",
+            cwd=tmp_path,
+        ).returncode
+        == 0
+    )
+    trained = run(
+        "train",
+        "--labels",
+        labels,
+        "--out",
+        tmp_path / "m",
+        "--no-evaluate",
+        "--config",
+        tmp_path / "train.toml",
+        "--seed",
+        "7",
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     stored = themetag.load(tmp_path / "m").metadata["training"]
-    assert (stored["classifier"], stored["source_weights"], stored["seed"]) == ("svm", {"stance": 2.0}, 7)  # the option won over the file
+    assert (stored["classifier"], stored["source_weights"], stored["seed"]) == (
+        "svm",
+        {"stance": 2.0},
+        7,
+    )  # the option won over the file
 
 
 @pytest.mark.parametrize(
@@ -145,7 +223,7 @@ def test_init_config_writes_every_setting_and_train_reads_it_back(tmp_path, stan
         ('clasifier = "svm"', "does not know: clasifier"),
         ('folds = "5"', "'folds' must be an integer from 2 to 100"),
         ("word_ngrams = [1, 3000]", "'word_ngrams' must be \\[low, high\\]"),
-        ('classifier = "forest"', "'classifier' must be \"logistic\", \"svm\" or \"auto\""),
+        ('classifier = "forest"', '\'classifier\' must be "logistic", "svm" or "auto"'),
         ("theme_c = -1", "'theme_c' must be a number"),
         ("seed = ", "not valid TOML"),
     ],
@@ -191,8 +269,14 @@ def test_classifier_auto_picks_the_head_that_scores_better_in_inner_cv_and_says_
     Y = theme_matrix(content, labels.schema.themes)
     learned = [j for j in range(Y.shape[1]) if len(set(Y[:, j])) == 2]
     for name in ("logistic", "svm"):
-        again = _inner_choices(content, labels.schema, TrainConfig(classifier=name, char_ngrams=None, inner_folds=2), learned,
-                               tune_stance=True, always=True)
+        again = _inner_choices(
+            content,
+            labels.schema,
+            TrainConfig(classifier=name, char_ngrams=None, inner_folds=2),
+            learned,
+            tune_stance=True,
+            always=True,
+        )
         assert again[2] == pytest.approx(scores[name])
     loaded = themetag.load(tmp_path / "auto")
     assert loaded.model.classifier_choice == choice and loaded.metadata["training"]["classifier"] == "auto"
@@ -204,12 +288,40 @@ def test_classifier_auto_picks_the_head_that_scores_better_in_inner_cv_and_says_
 def test_train_reuses_the_metrics_evaluate_wrote_and_refuses_stale_ones(tmp_path, seed_labels):
     config, metrics = tmp_path / "c.toml", tmp_path / "metrics.json"
     assert run("init-config", config, cwd=tmp_path).returncode == 0
-    config.write_text(config.read_text().replace("folds = 5", "folds = 2").replace("inner_folds = 4", "inner_folds = 2"))
-    assert run("evaluate", "--labels", seed_labels, "--config", config, "--output", metrics, cwd=tmp_path).returncode == 0
+    config.write_text(
+        config.read_text().replace("folds = 5", "folds = 2").replace("inner_folds = 4", "inner_folds = 2")
+    )
+    assert (
+        run("evaluate", "--labels", seed_labels, "--config", config, "--output", metrics, cwd=tmp_path).returncode == 0
+    )
     # other settings (here the seed) than the evaluation's: the stored metrics are refused, nothing is written
-    stale = run("train", "--labels", seed_labels, "--config", config, "--seed", "1", "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
+    stale = run(
+        "train",
+        "--labels",
+        seed_labels,
+        "--config",
+        config,
+        "--seed",
+        "1",
+        "--out",
+        tmp_path / "m",
+        "--metrics",
+        metrics,
+        cwd=tmp_path,
+    )
     assert stale.returncode == 1 and "other training settings" in stale.stderr and not (tmp_path / "m").exists()
-    trained = run("train", "--labels", seed_labels, "--config", config, "--out", tmp_path / "m", "--metrics", metrics, cwd=tmp_path)
+    trained = run(
+        "train",
+        "--labels",
+        seed_labels,
+        "--config",
+        config,
+        "--out",
+        tmp_path / "m",
+        "--metrics",
+        metrics,
+        cwd=tmp_path,
+    )
     assert trained.returncode == 0, trained.stderr
     assert "fold 1/" not in trained.stderr  # no cross-validation was run again
     stored = json.loads(metrics.read_text())
@@ -228,11 +340,18 @@ def test_one_sided_schemas_get_reports_and_cards_without_empty_parts(tmp_path, k
     labels = load_labels(REPO / "labels" / "seeds.jsonl", schema=Schema.load(REPO / "labels"))
     if kind == "stance-only":
         schema = Schema((), ("favor", "against", "none"), "none")
-        examples = [dataclasses.replace(e, themes=(), stance={"neutral": "none"}.get(e.stance, e.stance)) for e in labels.examples]
+        examples = [
+            dataclasses.replace(e, themes=(), stance={"neutral": "none"}.get(e.stance, e.stance))
+            for e in labels.examples
+        ]
     else:
         schema = Schema(labels.schema.themes, ("none",), "none")
         examples = [dataclasses.replace(e, stance="none" if e.kind == "content" else None) for e in labels.examples]
-    _, report = themetag.train(dataclasses.replace(labels, schema=schema, examples=examples), out=tmp_path / "m", config=TrainConfig(folds=2, inner_folds=2))
+    _, report = themetag.train(
+        dataclasses.replace(labels, schema=schema, examples=examples),
+        out=tmp_path / "m",
+        config=TrainConfig(folds=2, inner_folds=2),
+    )
     table, card = format_table(report), (tmp_path / "m" / "README.md").read_text()
     files = sorted(p.name for p in write_report(report, tmp_path / "r").parent.iterdir())
     summary = report.summary()

@@ -52,7 +52,7 @@ def test_no_module_imports_one_that_imports_it_back():
         path.append(name)
         for imported in sorted(graph[name]):
             if state.get(imported) == 1:
-                cycle = path[path.index(imported):] + [imported]
+                cycle = path[path.index(imported) :] + [imported]
                 raise AssertionError("import circle: " + " -> ".join(cycle))
             if imported not in state:
                 visit(imported)
@@ -68,17 +68,17 @@ def test_no_module_imports_one_that_imports_it_back():
 #: ``if TYPE_CHECKING:`` is for type checkers, never run, and does not count). Reading a floor's modules needs only
 #: the floors below it.
 FLOORS = [
-    {"_version", "errors", "language", "features"},      # no themetag imports
-    {"io", "segmentation"},                               # files → articles; article → paragraphs
-    {"schema", "config", "report"},                       # label schema; training settings; CV tables
-    {"store", "metrics"},                                 # the model folder; scores
-    {"model", "labels", "card"},                          # vectors → scores; labeled paragraphs; the model card
-    {"tagger", "training"},                               # scores → tags; labels → a fitted model
+    {"_version", "errors", "language", "features"},  # no themetag imports
+    {"io", "segmentation"},  # files → articles; article → paragraphs
+    {"schema", "config", "report"},  # label schema; training settings; CV tables
+    {"store", "metrics"},  # the model folder; scores
+    {"model", "labels", "card"},  # vectors → scores; labeled paragraphs; the model card
+    {"tagger", "training"},  # scores → tags; labels → a fitted model
     {"output", "evaluation", "interop", "collection", "agreement"},  # tags → files; grouped CV; annotation tools;
-                                                          # pictures; agreement between annotators
+    # pictures; agreement between annotators
     {"cluster", "estimates", "review", "workflow", "prelabel"},  # Dask; shares with intervals; suggestions; a
-                                                          # whole run; LLM pre-labels
-    {"cli"},                                              # wraps the library
+    # whole run; LLM pre-labels
+    {"cli"},  # wraps the library
 ]
 
 
@@ -86,8 +86,12 @@ def test_every_import_points_down_the_floors():
     graph = _graph()
     floor = {name: level for level, names in enumerate(FLOORS) for name in names}
     assert set(floor) == set(graph), f"give each module a floor: {sorted(set(graph) ^ set(floor))}"
-    upward = sorted(f"{name} (floor {floor[name]}) imports {other} (floor {floor[other]})"
-                    for name, imported in graph.items() for other in imported if floor[other] >= floor[name])
+    upward = sorted(
+        f"{name} (floor {floor[name]}) imports {other} (floor {floor[other]})"
+        for name, imported in graph.items()
+        for other in imported
+        if floor[other] >= floor[name]
+    )
     assert not upward, "imports that point up or sideways:\n" + "\n".join(upward)
 
 
@@ -107,7 +111,15 @@ def _modules_after(statement: str) -> set[str]:
 def test_each_step_imports_only_what_it_needs():
     model = _modules_after("import themetag.model")
     assert "themetag.labels" not in model and "themetag.segmentation" not in model
-    assert model <= {"themetag", "themetag._version", "themetag._featurize", "themetag.errors", "themetag.features", "themetag.model", "themetag.schema"}
+    assert model <= {
+        "themetag",
+        "themetag._version",
+        "themetag._featurize",
+        "themetag.errors",
+        "themetag.features",
+        "themetag.model",
+        "themetag.schema",
+    }
     assert _modules_after("import themetag") == {"themetag", "themetag._version", "themetag.errors"}
     settings = _modules_after("import themetag; themetag.TrainConfig(seed=1)")
     assert not any(m.startswith(("sklearn", "scipy", "themetag.training")) for m in settings)
@@ -117,7 +129,12 @@ def test_each_step_imports_only_what_it_needs():
 
 def test_a_tagger_pickles_and_tags_identically_after():
     tagger = themetag.load()
-    texts = ["The army eradicated 20,000 hectares of coca.", "Farmers switched to cacao and coffee.", "", "Ñandú über café"]
+    texts = [
+        "The army eradicated 20,000 hectares of coca.",
+        "Farmers switched to cacao and coffee.",
+        "",
+        "Ñandú über café",
+    ]
     before = [t.to_dict() for t in tagger.tag_paragraphs(texts, explain=3)]
     copy = pickle.loads(pickle.dumps(tagger))
     assert [t.to_dict() for t in copy.tag_paragraphs(texts, explain=3)] == before
@@ -149,15 +166,16 @@ def test_the_version_and_the_model_format_change_together():
     without a new version (and its entry) fails here."""
     import re
 
-    from themetag.store import FORMAT_VERSION
-
     from conftest import REPO
+
+    from themetag.store import FORMAT_VERSION
 
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     entries = re.findall(r"^## \[(\d+\.\d+\.\d+)\][^\n]*\n+Model format: (\d+)", changelog, re.MULTILINE)
     assert entries, "CHANGELOG.md has no released entries with their model format"
     assert entries[0] == (themetag.__version__, str(FORMAT_VERSION)), (
-        f"the newest entry is {entries[0]}; this is themetag {themetag.__version__} writing format {FORMAT_VERSION}")
+        f"the newest entry is {entries[0]}; this is themetag {themetag.__version__} writing format {FORMAT_VERSION}"
+    )
     formats = [int(f) for _, f in entries]
     assert formats == sorted(formats, reverse=True) and len(set(v for v, _ in entries)) == len(entries)
 

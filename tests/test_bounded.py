@@ -20,15 +20,28 @@ def _limited():
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
-@pytest.mark.parametrize("text, unit", [("a\n\n" * 2_000_000, "article"), ("army\n" * 1_000_000, "line"),
-                                        ("<html><body>" + "<p>army</p>" * 300_000 + "</body></html>", "article")])
+@pytest.mark.parametrize(
+    "text, unit",
+    [
+        ("a\n\n" * 2_000_000, "article"),
+        ("army\n" * 1_000_000, "line"),
+        ("<html><body>" + "<p>army</p>" * 300_000 + "</body></html>", "article"),
+    ],
+)
 def test_an_article_past_the_paragraph_limit_is_refused_before_memory_is_spent(tmp_path, text, unit):
     path = tmp_path / "big.html" if text.startswith("<html>") else tmp_path / "big.txt"
     path.write_text(text, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "themetag", "predict", "--unit", unit, str(path)], capture_output=True,
-                          text=True, timeout=120, preexec_fn=_limited)
+    done = subprocess.run(
+        [sys.executable, "-m", "themetag", "predict", "--unit", unit, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limited,
+    )
     assert done.returncode == 1, done.stderr[-500:]
-    assert f"may have more than {MAX_ARTICLE_PARAGRAPHS:,} paragraphs" in done.stderr and "--max-paragraphs" in done.stderr
+    assert (
+        f"may have more than {MAX_ARTICLE_PARAGRAPHS:,} paragraphs" in done.stderr and "--max-paragraphs" in done.stderr
+    )
     assert "Traceback" not in done.stderr
 
 
@@ -42,10 +55,15 @@ def test_the_limit_counts_what_could_be_paragraphs_and_can_be_raised():
     tagger.max_paragraphs = 5
     with pytest.raises(InputError, match="more than 5 paragraphs"):
         tagger.tag("army\n\n" * 6)
-    assert [type(t).__name__ for t in tagger.tag_many(["army\n\n" * 6, "army"], errors="yield")] == ["InputError", "ArticleTags"]
+    assert [type(t).__name__ for t in tagger.tag_many(["army\n\n" * 6, "army"], errors="yield")] == [
+        "InputError",
+        "ArticleTags",
+    ]
 
 
-@pytest.mark.parametrize("damage, message", [("encrypt", "is encrypted in the zip"), ("corrupt", "cannot unpack all.jsonl from the zip")])
+@pytest.mark.parametrize(
+    "damage, message", [("encrypt", "is encrypted in the zip"), ("corrupt", "cannot unpack all.jsonl from the zip")]
+)
 def test_a_damaged_doccano_zip_is_one_line_not_an_internal_error(tmp_path, damage, message):
     import io
     import zipfile
@@ -65,7 +83,9 @@ def test_a_damaged_doccano_zip_is_one_line_not_an_internal_error(tmp_path, damag
         data[60:80] = bytes(20)
     path = tmp_path / "export.zip"
     path.write_bytes(bytes(data))
-    result = CliRunner().invoke(app, ["import-labels", "--from", "doccano", str(path), "--out", str(tmp_path / "out.jsonl")])
+    result = CliRunner().invoke(
+        app, ["import-labels", "--from", "doccano", str(path), "--out", str(tmp_path / "out.jsonl")]
+    )
     assert result.exit_code == 1 and message in result.output and "internal error" not in result.output
 
 
@@ -81,8 +101,13 @@ def test_a_vocabulary_is_chosen_as_scikit_learn_chooses_it_and_in_bounded_memory
     texts = [p.read_text(encoding="utf-8") for p in sorted((__import__("conftest").REPO / "seeds").glob("*.txt"))]
     paragraphs = [p for t in texts for p in t.split("\n\n") if p.strip()]
     for max_features, min_df in ((2000, 2), (None, 1), (500, 3)):
-        theirs = sklearn_text.TfidfVectorizer(analyzer=analyzer, min_df=min_df, max_features=max_features).fit(paragraphs)
-        assert bounded_vocabulary(paragraphs, analyzer, min_df=min_df, max_features=max_features) == theirs.get_feature_names_out().tolist()
+        theirs = sklearn_text.TfidfVectorizer(analyzer=analyzer, min_df=min_df, max_features=max_features).fit(
+            paragraphs
+        )
+        assert (
+            bounded_vocabulary(paragraphs, analyzer, min_df=min_df, max_features=max_features)
+            == theirs.get_feature_names_out().tolist()
+        )
     # Random text: every n-gram new. With room for 20,000 terms the count is pruned, never larger than that and one
     # text's terms, and a term in every text still comes out.
     noise = random.Random(3)

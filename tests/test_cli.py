@@ -29,7 +29,16 @@ def run(*args, input=None):
 
 
 def test_every_command_has_help():
-    for command in ("segment", "predict", "train", "evaluate", "suggest", "check-labels", "import-labels", "export-tasks"):
+    for command in (
+        "segment",
+        "predict",
+        "train",
+        "evaluate",
+        "suggest",
+        "check-labels",
+        "import-labels",
+        "export-tasks",
+    ):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage" in result.output and "Exit codes" in result.output
     assert "Exit codes" in run("--help").output
@@ -113,7 +122,11 @@ def test_predict_paragraphs_and_jsonl_input(tmp_path):
     assert result.exit_code == 1
     assert 'articles.jsonl:2: expected a JSON object with a "text" string' in result.stderr
     rows = [json.loads(l) for l in result.stdout.splitlines()]
-    assert [(r["id"], r["para"], r["kind"]) for r in rows] == [("x", 0, "heading"), ("x", 1, "content"), ("x", 2, "content")]
+    assert [(r["id"], r["para"], r["kind"]) for r in rows] == [
+        ("x", 0, "heading"),
+        ("x", 1, "content"),
+        ("x", 2, "content"),
+    ]
 
 
 def test_predict_with_a_path_that_is_not_a_model(article, tmp_path):
@@ -148,7 +161,12 @@ def test_train_reports_a_broken_label_line(tmp_path):
 def test_predict_input_ways(how, article, tmp_path):
     jsonl = tmp_path / "in.jsonl"
     jsonl.write_text(json.dumps({"id": "a1", "text": ARTICLE}) + "\n", encoding="utf-8")
-    args, stdin = {"file": ([article], None), "dir": ([article.parent], None), "stdin": (["-"], ARTICLE), "jsonl": ([jsonl], None)}[how]
+    args, stdin = {
+        "file": ([article], None),
+        "dir": ([article.parent], None),
+        "stdin": (["-"], ARTICLE),
+        "jsonl": ([jsonl], None),
+    }[how]
     result = run("predict", "--format", "jsonl", *args, input=stdin)
     assert result.exit_code == 0, result.output
     [row] = [json.loads(l) for l in result.stdout.splitlines()]
@@ -204,7 +222,11 @@ def test_predict_on_an_empty_directory_and_bad_json_lines(tmp_path):
     src.write_bytes(b'{"id": "e", "text": "  "}\n[1]\n{"text": "caf\xe9"}\n')
     result = run("predict", src)
     assert result.exit_code == 1
-    for line in ("a.jsonl:1: empty text", 'a.jsonl:2: expected a JSON object with a "text" string', "a.jsonl:3: not UTF-8"):
+    for line in (
+        "a.jsonl:1: empty text",
+        'a.jsonl:2: expected a JSON object with a "text" string',
+        "a.jsonl:3: not UTF-8",
+    ):
         assert line in result.stderr
     assert "Traceback" not in result.output
 
@@ -259,9 +281,15 @@ def test_predict_keeps_only_one_kind_of_paragraph(article):
 
 def test_json_lines_fields_can_be_named(tmp_path):
     source = tmp_path / "rows.jsonl"
-    source.write_text(json.dumps({"url": "https://x/1", "body": "The army will eradicate coca in the VRAEM.", "date": "2020-03-01"}) + "\n")
+    source.write_text(
+        json.dumps({"url": "https://x/1", "body": "The army will eradicate coca in the VRAEM.", "date": "2020-03-01"})
+        + "\n"
+    )
     refused = run("predict", source, "-f", "jsonl")
-    assert refused.exit_code == 1 and 'expected a JSON object with a "text" string (its fields: url, body, date' in refused.stderr
+    assert (
+        refused.exit_code == 1
+        and 'expected a JSON object with a "text" string (its fields: url, body, date' in refused.stderr
+    )
     result = run("predict", source, "--id-field", "url", "--text-field", "body", "-f", "jsonl")
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)
@@ -272,7 +300,11 @@ def test_tag_many_takes_pairs_and_dicts_and_refuses_anything_else():
     import themetag
 
     tagger = themetag.load()
-    tags = list(tagger.tag_many([("a", "The army will eradicate coca."), {"id": 7, "text": "Farmers plant cacao.", "title": "T"}, "Bribes."]))
+    tags = list(
+        tagger.tag_many(
+            [("a", "The army will eradicate coca."), {"id": 7, "text": "Farmers plant cacao.", "title": "T"}, "Bribes."]
+        )
+    )
     assert [(t.id, t.metadata) for t in tags] == [("a", {}), ("7", {"title": "T"}), (None, {})]
     with pytest.raises(themetag.InputError, match="article 1 must be a text"):
         list(tagger.tag_many(["ok", 5]))
@@ -309,7 +341,13 @@ def test_predict_out_writes_a_file_whose_suffix_sets_the_format_and_never_replac
 
 def test_named_id_and_text_fields_leave_the_inputs_own_id_and_text_as_metadata(tmp_path):
     source = tmp_path / "in.jsonl"
-    source.write_text(json.dumps({"doc_id": "d1", "id": "orig-7", "body": "Troops burned coca fields.", "text": "a caption", "outlet": "X"}) + "\n", encoding="utf-8")
+    source.write_text(
+        json.dumps(
+            {"doc_id": "d1", "id": "orig-7", "body": "Troops burned coca fields.", "text": "a caption", "outlet": "X"}
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     result = run("predict", source, "--format", "csv", "--id-field", "doc_id", "--text-field", "body")
     assert result.exit_code == 0, result.output
     row = next(csv.DictReader(io.StringIO(result.stdout)))
@@ -328,7 +366,15 @@ def test_plot_draws_a_collection_over_time_and_by_outlet_from_any_results_format
     pytest.importorskip("pandas")
     pytest.importorskip("matplotlib")
     seeds = sorted((REPO / "seeds").glob("*.txt"))
-    rows = [{"id": f"a{k}", "date": f"20{12 + k % 3}-03-0{1 + k % 5}", "outlet": ["A", "B"][k % 2], "text": seeds[k % 5].read_text(encoding="utf-8")} for k in range(12)]
+    rows = [
+        {
+            "id": f"a{k}",
+            "date": f"20{12 + k % 3}-03-0{1 + k % 5}",
+            "outlet": ["A", "B"][k % 2],
+            "text": seeds[k % 5].read_text(encoding="utf-8"),
+        }
+        for k in range(12)
+    ]
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     tables = {}
@@ -345,10 +391,14 @@ def test_plot_draws_a_collection_over_time_and_by_outlet_from_any_results_format
         tables[suffix] = [list(csv.DictReader((out / f"{v}.csv").open(encoding="utf-8"))) for v in views]
     by_outlet, over_time = tables[".jsonl"]
     assert tables[".csv"] == [by_outlet, over_time]  # the same numbers whichever format predict wrote
-    assert [r["date"] for r in over_time] == ["2012-03", "2013-03", "2014-03"] and sum(int(r["articles"]) for r in over_time) == 12
+    assert [r["date"] for r in over_time] == ["2012-03", "2013-03", "2014-03"] and sum(
+        int(r["articles"]) for r in over_time
+    ) == 12
     # A share is the share of content paragraphs carrying the theme, weighted by the articles' content paragraphs.
     tags = [themetag_load().tag(r["text"]) for r in rows if r["date"].startswith("2012")]
-    expected = sum(t.theme_shares["militarization"] * t.counts["content"] for t in tags) / sum(t.counts["content"] for t in tags)
+    expected = sum(t.theme_shares["militarization"] * t.counts["content"] for t in tags) / sum(
+        t.counts["content"] for t in tags
+    )
     assert float(over_time[0]["share_militarization"]) == pytest.approx(expected, abs=1e-4)
     assert [r["outlet"] for r in by_outlet] == ["A", "B"]
     bad = run("plot", source, "--out", tmp_path / "x")  # articles, not results

@@ -24,16 +24,26 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def dask_client():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local, Client(local) as client:
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local,
+        Client(local) as client,
+    ):
         yield client
 
 
 def records():
     seeds = sorted((REPO / "seeds").glob("*.txt"))
-    rows = [{"id": f"{p.stem}-{k}", "date": f"2020-0{k + 1}-15", "outlet": "seed", "text": p.read_text(encoding="utf-8")}
-            for k in range(3) for p in seeds]
-    rows.append({"id": "tweet", "date": "2021-01-01", "outlet": "x", "text": "Troops burned coca fields in the valley."})
-    rows.append({"id": "too-long", "date": "2021-01-02", "outlet": "x", "text": "word " * 4_100_000})  # over the size limit
+    rows = [
+        {"id": f"{p.stem}-{k}", "date": f"2020-0{k + 1}-15", "outlet": "seed", "text": p.read_text(encoding="utf-8")}
+        for k in range(3)
+        for p in seeds
+    ]
+    rows.append(
+        {"id": "tweet", "date": "2021-01-01", "outlet": "x", "text": "Troops burned coca fields in the valley."}
+    )
+    rows.append(
+        {"id": "too-long", "date": "2021-01-02", "outlet": "x", "text": "word " * 4_100_000}
+    )  # over the size limit
     return rows
 
 
@@ -43,8 +53,13 @@ def test_a_dask_frame_is_tagged_as_one_process_tags_it(dask_client):
     for level in ("article", "paragraph"):
         got = cluster.tag_frame(frame, level=level).compute().reset_index(drop=True)
         tagger = themetag.load()
-        expected = cluster.rows_frame(tagger.tag_many(rows, errors="yield"), cluster.columns(tagger, level, ["date", "outlet"]),
-                                      level=level, ids=[r["id"] for r in rows], metadata=[{"date": r["date"], "outlet": r["outlet"]} for r in rows])
+        expected = cluster.rows_frame(
+            tagger.tag_many(rows, errors="yield"),
+            cluster.columns(tagger, level, ["date", "outlet"]),
+            level=level,
+            ids=[r["id"] for r in rows],
+            metadata=[{"date": r["date"], "outlet": r["outlet"]} for r in rows],
+        )
         pd.testing.assert_frame_equal(got, expected)
     articles = cluster.tag_frame(frame).compute()
     assert articles["id"].tolist() == [r["id"] for r in rows] and articles["date"].tolist() == [r["date"] for r in rows]
@@ -97,13 +112,28 @@ def test_a_big_json_lines_shard_is_tagged_in_pieces_with_every_field(dask_client
 
 def test_dask_metadata_is_text_as_it_prints_and_pieces_of_blank_lines_are_no_error(dask_client, tmp_path):
     shard = tmp_path / "lead.jsonl"
-    rows = [{"id": "a", "text": "Troops burned coca fields.", "tweet_id": 1234567890123456789, "p_value": "low", "para": "intro"},
-            {"id": "b", "text": "Police arrested farmers."}]
+    rows = [
+        {
+            "id": "a",
+            "text": "Troops burned coca fields.",
+            "tweet_id": 1234567890123456789,
+            "p_value": "low",
+            "para": "intro",
+        },
+        {"id": "b", "text": "Police arrested farmers."},
+    ]
     shard.write_bytes(b"\n" * 64 + b"".join(json.dumps(r).encode() + b"\n" for r in rows))
     got = cluster.tag_files([str(shard)], bytes_per_partition=32).compute().reset_index(drop=True)
     assert got["error"].isna().all() and got["id"].tolist() == ["a", "b"]  # no "empty" piece reported
-    assert got["tweet_id"].tolist()[0] == "1234567890123456789" and got["p_value"].tolist()[0] == "low" and got["para"].tolist()[0] == "intro"
-    frame = dd.from_pandas(pd.DataFrame({"id": ["a"], "text": ["Troops burned coca."], "published": pd.to_datetime(["2020-03-01"])}), npartitions=1)
+    assert (
+        got["tweet_id"].tolist()[0] == "1234567890123456789"
+        and got["p_value"].tolist()[0] == "low"
+        and got["para"].tolist()[0] == "intro"
+    )
+    frame = dd.from_pandas(
+        pd.DataFrame({"id": ["a"], "text": ["Troops burned coca."], "published": pd.to_datetime(["2020-03-01"])}),
+        npartitions=1,
+    )
     assert cluster.tag_frame(frame).compute()["published"].tolist() == ["2020-03-01T00:00:00"]
 
 
@@ -113,7 +143,9 @@ def test_predict_with_a_scheduler_writes_partitioned_parquet(tmp_path):
     result = runner.invoke(app, ["predict", str(REPO / "seeds"), "--scheduler", "local", "--out", str(out)])
     assert result.exit_code == 0, result.output
     frame = pd.read_parquet(out)
-    local = themetag.to_frame(themetag.load().tag_many([p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt"))]))
+    local = themetag.to_frame(
+        themetag.load().tag_many([p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt"))])
+    )
     assert sorted(frame["id"]) == sorted(p.stem for p in (REPO / "seeds").glob("*.txt"))
     assert frame.sort_values("id")["stance"].tolist() == local["stance"].tolist()
     again = runner.invoke(app, ["predict", str(REPO / "seeds"), "--scheduler", "local", "--out", str(out)])
@@ -128,8 +160,14 @@ def corpus_like(tmp_path):
     rows = []
     for k in range(3):
         for n, p in enumerate(seeds):
-            row = {"id": f"{p.stem}-{k}", "text": p.read_text(encoding="utf-8"), "title": f"Seed {n}", "date": f"2020-0{k + 1}-15",
-                   "url": f"https://example.org/{p.stem}/{k}", "author": "A. Writer"}
+            row = {
+                "id": f"{p.stem}-{k}",
+                "text": p.read_text(encoding="utf-8"),
+                "title": f"Seed {n}",
+                "date": f"2020-0{k + 1}-15",
+                "url": f"https://example.org/{p.stem}/{k}",
+                "author": "A. Writer",
+            }
             if (k + n) % 3 == 0:
                 del row["author"]
             if (k + n) % 4 == 1:
@@ -156,7 +194,9 @@ def test_parquet_from_dask_is_parquet_from_one_process_field_for_field(dask_clie
         one, many = tmp_path / f"one-{level}.parquet", tmp_path / f"dask-{level}"
         result = runner.invoke(app, ["predict", *inputs, *options, "--out", str(one)])
         assert result.exit_code == 1 and "empty text" in result.output  # the blank row: named, not written
-        result = runner.invoke(app, ["predict", *inputs, *options, "--scheduler", address, "--out", str(many), "--progress"])
+        result = runner.invoke(
+            app, ["predict", *inputs, *options, "--scheduler", address, "--out", str(many), "--progress"]
+        )
         assert result.exit_code == 1 and "empty text" in result.output, result.output
         assert "tagging [" in result.output and "partitions" in result.output  # the bar, forced on
         assert "Warning" not in result.output and "distributed" not in result.output
@@ -197,10 +237,14 @@ def test_the_model_goes_to_each_worker_once_and_not_in_the_graph(dask_client, tm
     results = cluster.tag_files(inputs, partitions=8)
     assert results.npartitions >= 4
     assert len(cloudpickle.dumps(dict(results.__dask_graph__()))) < 500_000  # file names and spans, not a 4.6 MB model
-    plugins = dask_client.run(lambda dask_worker: sorted(n for n in dask_worker.plugins if n.startswith("themetag-model-")))
+    plugins = dask_client.run(
+        lambda dask_worker: sorted(n for n in dask_worker.plugins if n.startswith("themetag-model-"))
+    )
     assert len(plugins) == 2 and all(len(names) == 1 for names in plugins.values())
     cluster.tag_files(inputs[:1])  # the same model again: nothing new sent
-    assert dask_client.run(lambda dask_worker: sum(n.startswith("themetag-model-") for n in dask_worker.plugins)) == dict.fromkeys(plugins, 1)
+    assert dask_client.run(
+        lambda dask_worker: sum(n.startswith("themetag-model-") for n in dask_worker.plugins)
+    ) == dict.fromkeys(plugins, 1)
 
 
 def test_distributed_warnings_and_log_lines_are_shown_only_when_verbose(caplog):

@@ -11,10 +11,10 @@ import io
 import json
 
 import pytest
+from conftest import CORPUS, REPO, needs_corpus
 from typer.testing import CliRunner
 
 import themetag
-from conftest import CORPUS, REPO, needs_corpus
 from themetag.cli import app
 from themetag.evaluation import segmentation_scores
 
@@ -29,7 +29,11 @@ def run(*args, input=None):
 
 
 def corpus_articles() -> dict[str, dict]:
-    rows = (json.loads(line) for line in (CORPUS / "insightcrime_articles.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
+    rows = (
+        json.loads(line)
+        for line in (CORPUS / "insightcrime_articles.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
     return {row["id"]: row for row in rows}
 
 
@@ -65,7 +69,11 @@ def test_no_insight_crime_article_loses_content_to_its_headline():
 
 def test_share_row_at_the_end_leaves_the_article_above_it():
     paragraphs = themetag.segment("Title\n\nThe army moved in.\n\nSHARE")
-    assert [(p.kind, p.text) for p in paragraphs] == [("heading", "Title"), ("content", "The army moved in."), ("boilerplate", "SHARE")]
+    assert [(p.kind, p.text) for p in paragraphs] == [
+        ("heading", "Title"),
+        ("content", "The army moved in."),
+        ("boilerplate", "SHARE"),
+    ]
 
 
 def short_lines() -> list[str]:
@@ -82,7 +90,9 @@ def short_lines() -> list[str]:
 def test_short_texts_one_per_jsonl_line_with_the_paragraph_unit_are_all_tagged(tmp_path):
     texts = short_lines()
     path = tmp_path / "posts.jsonl"
-    path.write_text("".join(json.dumps({"id": f"p{i}", "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+    path.write_text(
+        "".join(json.dumps({"id": f"p{i}", "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8"
+    )
     result = run("predict", "--unit", "paragraph", "--format", "jsonl", path)
     assert result.exit_code == 0 and "Warning" not in result.stderr, result.stderr
     articles = [json.loads(line) for line in result.stdout.splitlines()]
@@ -111,7 +121,9 @@ def test_one_text_per_line_of_a_txt_file(tmp_path):
     path.write_text("\n".join(texts) + "\n", encoding="utf-8")
     result = run("segment", "--unit", "line", path)
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert result.exit_code == 0 and [r["text"] for r in records] == texts and {r["kind"] for r in records} == {"content"}
+    assert (
+        result.exit_code == 0 and [r["text"] for r in records] == texts and {r["kind"] for r in records} == {"content"}
+    )
 
 
 def test_unit_paragraph_in_the_api_and_a_bad_unit():
@@ -125,7 +137,9 @@ def test_unit_paragraph_in_the_api_and_a_bad_unit():
 
 def test_an_article_with_no_content_is_flagged_warned_and_counted(tmp_path):
     empty_page = tmp_path / "scripts_only.html"
-    empty_page.write_text("<html><head><script>var a = 1;</script><style>p {}</style></head><body><script>x()</script></body></html>")
+    empty_page.write_text(
+        "<html><head><script>var a = 1;</script><style>p {}</style></head><body><script>x()</script></body></html>"
+    )
     good = tmp_path / "good.txt"
     good.write_text(SEEDS[0].read_text(encoding="utf-8"), encoding="utf-8")
     result = run("predict", "--format", "jsonl", empty_page, good)
@@ -146,7 +160,19 @@ def test_mostly_set_aside_is_flagged():
 def test_metadata_from_jsonl_fields_and_html_head_reaches_every_format(tmp_path):
     body = SEEDS[0].read_text(encoding="utf-8")
     rows = tmp_path / "in.jsonl"
-    rows.write_text(json.dumps({"id": "a1", "text": body, "title": "T1", "date": "2020-03-18", "url": "https://example.org/a1", "tags": "x,y"}) + "\n")
+    rows.write_text(
+        json.dumps(
+            {
+                "id": "a1",
+                "text": body,
+                "title": "T1",
+                "date": "2020-03-18",
+                "url": "https://example.org/a1",
+                "tags": "x,y",
+            }
+        )
+        + "\n"
+    )
     page = tmp_path / "page.html"
     paragraphs = "".join(f"<p>{p.text}</p>" for p in themetag.segment(body) if p.kind == "content")
     page.write_text(
@@ -155,13 +181,23 @@ def test_metadata_from_jsonl_fields_and_html_head_reaches_every_format(tmp_path)
     )
     jsonl = [json.loads(line) for line in run("predict", "--format", "jsonl", rows, page).stdout.splitlines()]
     assert jsonl[0]["metadata"] == {"title": "T1", "date": "2020-03-18", "url": "https://example.org/a1", "tags": "x,y"}
-    assert jsonl[1]["metadata"] == {"title": "Page title", "date": "2012-10-10", "author": "Geoffrey Ramsey", "url": "https://example.org/p"}
+    assert jsonl[1]["metadata"] == {
+        "title": "Page title",
+        "date": "2012-10-10",
+        "author": "Geoffrey Ramsey",
+        "url": "https://example.org/p",
+    }
     table = list(csv.DictReader(io.StringIO(run("predict", "--format", "csv", rows, page).stdout)))
-    assert [(r["id"], r["title"], r["date"], r["author"]) for r in table] == [("a1", "T1", "2020-03-18", ""), ("page", "Page title", "2012-10-10", "Geoffrey Ramsey")]
+    assert [(r["id"], r["title"], r["date"], r["author"]) for r in table] == [
+        ("a1", "T1", "2020-03-18", ""),
+        ("page", "Page title", "2012-10-10", "Geoffrey Ramsey"),
+    ]
 
 
 def test_segmentation_report_on_the_seed_articles():
-    labels = themetag.load_labels(REPO / "labels" / "seeds.jsonl", schema=themetag.Schema.load(REPO / "labels"), articles_dir=REPO / "seeds")
+    labels = themetag.load_labels(
+        REPO / "labels" / "seeds.jsonl", schema=themetag.Schema.load(REPO / "labels"), articles_dir=REPO / "seeds"
+    )
     scores = segmentation_scores(labels.examples)
     overall = scores["overall"]
     assert overall["paragraphs"] == 215 and overall["articles"] == 5
@@ -172,7 +208,17 @@ def test_segmentation_report_on_the_seed_articles():
 
 @needs_corpus
 def test_segmentation_meets_its_targets_on_every_labeled_article(tmp_path):
-    result = run("evaluate-segmentation", "--labels", REPO / "labels", "--corpus", CORPUS, "--articles", REPO / "seeds", "--output", tmp_path / "s.json")
+    result = run(
+        "evaluate-segmentation",
+        "--labels",
+        REPO / "labels",
+        "--corpus",
+        CORPUS,
+        "--articles",
+        REPO / "seeds",
+        "--output",
+        tmp_path / "s.json",
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "s.json").read_text())["overall"]["paragraphs"] == 1389
     labels = themetag.load_labels(REPO / "labels", corpus_dir=CORPUS, articles_dir=REPO / "seeds")

@@ -19,10 +19,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import REPO
 from typer.testing import CliRunner
 
 import themetag
-from conftest import REPO
 from themetag.cli import app
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -99,10 +99,18 @@ def _run_on_a_terminal(command: str) -> tuple[int, str]:
     """Run a shell command with its standard output on a pseudo-terminal, as a reader of the README would."""
     import pty
 
-    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""), COLUMNS="200")
+    env = dict(
+        os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""), COLUMNS="200"
+    )
     controller, terminal = pty.openpty()
-    with subprocess.Popen(["bash", "-o", "pipefail", "-c", command], cwd=REPO, env=env, stdin=subprocess.DEVNULL,
-                          stdout=terminal, stderr=subprocess.DEVNULL) as process:
+    with subprocess.Popen(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=terminal,
+        stderr=subprocess.DEVNULL,
+    ) as process:
         os.close(terminal)
         chunks = []
         while True:

@@ -27,11 +27,32 @@ def row(label, group, *, share=0.3, N=1000, n=60, statistic="share", kind=None, 
     kind = kind or ("stance" if label in STANCES else "theme")
     half = 0.01 if statistic != "share" else 0.08
     estimate = NAN if no_interval else share
-    low, high = (NAN, NAN) if no_interval else (round(max(0.0, share - half), 4), round(min(1.0, share + half), 4)) if statistic == "share" else (share - half, share + half)
-    return {"label": label, "type": kind, "group": group, "level": "paragraph", "statistic": statistic, "N": N, "n": n,
-            "naive": round(share * 0.9, 4), "estimate": estimate, "ci_low": low, "ci_high": high, "labeled_only": estimate,
-            "labeled_ci_low": low, "labeled_ci_high": high, "confidence": 0.95, "design": "stratified by outlet",
-            "warning": "1 validated: no interval" if no_interval else ""}
+    low, high = (
+        (NAN, NAN)
+        if no_interval
+        else (round(max(0.0, share - half), 4), round(min(1.0, share + half), 4))
+        if statistic == "share"
+        else (share - half, share + half)
+    )
+    return {
+        "label": label,
+        "type": kind,
+        "group": group,
+        "level": "paragraph",
+        "statistic": statistic,
+        "N": N,
+        "n": n,
+        "naive": round(share * 0.9, 4),
+        "estimate": estimate,
+        "ci_low": low,
+        "ci_high": high,
+        "labeled_only": estimate,
+        "labeled_ci_low": low,
+        "labeled_ci_high": high,
+        "confidence": 0.95,
+        "design": "stratified by outlet",
+        "warning": "1 validated: no interval" if no_interval else "",
+    }
 
 
 def shares(groups, labels=THEMES + STANCES, **options):
@@ -50,7 +71,9 @@ def test_outlets_as_groups_give_one_picture_per_type(tmp_path):
     written = plot_estimates(rows, tmp_path / "plots", dpi=40, by="outlet", on_warning=warnings.append)
     assert [p.name for p in written] == ["estimates_themes.png", "estimates_stances.png"]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
-    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(p.name for p in written)  # no temporary file left
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == sorted(
+        p.name for p in written
+    )  # no temporary file left
     assert warnings == []
 
 
@@ -80,7 +103,9 @@ def test_years_as_groups_are_a_time_series_broken_where_a_year_is_missing(tmp_pa
 
 
 def test_trends_are_a_forest_plot(tmp_path):
-    rows = [row(label, "all", share=0.01 * (k - 3), statistic="change per year") for k, label in enumerate(THEMES + STANCES)]
+    rows = [
+        row(label, "all", share=0.01 * (k - 3), statistic="change per year") for k, label in enumerate(THEMES + STANCES)
+    ]
     rows += [row("corruption", "Semana", share=-0.02, statistic="change per year")]
     written = plot_estimates(rows, tmp_path, dpi=40, by="outlet")
     assert [p.name for p in written] == ["estimate_trends.png"]
@@ -97,12 +122,16 @@ def test_rows_with_no_interval_are_left_out_and_counted(tmp_path):
         "estimates_themes.png: 1 of 9 rows have no interval (too few validated): left out: Semana (n=1): militarization",
         "estimates_stances.png: 1 of 6 rows have no interval (too few validated): left out: Semana (n=1): favor",
     ]
-    trends = [row(label, "all", share=0.01, statistic="change per year", no_interval=label in ("corruption", "neutral"))
-              for label in THEMES + STANCES]
+    trends = [
+        row(label, "all", share=0.01, statistic="change per year", no_interval=label in ("corruption", "neutral"))
+        for label in THEMES + STANCES
+    ]
     trends += [row(label, "El Tiempo", share=0.01, statistic="change per year") for label in THEMES + STANCES]
     warnings.clear()
     plot_estimates(trends, tmp_path / "t", dpi=40, on_warning=warnings.append)
-    assert warnings == ["estimate_trends.png: 2 of 14 rows have no interval (too few validated): left out: all (n=60): corruption, neutral"]
+    assert warnings == [
+        "estimate_trends.png: 2 of 14 rows have no interval (too few validated): left out: all (n=60): corruption, neutral"
+    ]
 
 
 def test_an_existing_picture_is_refused_without_force(tmp_path):
@@ -143,9 +172,16 @@ def write_csv(path, rows):
 def test_read_estimates_reads_csv_and_json_lines_with_empty_numbers_as_nan(tmp_path):
     rows = shares(["all", "2019"], labels=THEMES) + [row("corruption", "2020", n=1, no_interval=True)]
     write_csv(tmp_path / "e.csv", rows)
-    (tmp_path / "e.jsonl").write_text("".join(json.dumps({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}) + "\n"
-                                              for r in rows), encoding="utf-8")
-    (tmp_path / "e.json").write_text(json.dumps([{k: None if v != v else v for k, v in r.items()} for r in rows]), encoding="utf-8")
+    (tmp_path / "e.jsonl").write_text(
+        "".join(
+            json.dumps({k: None if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()}) + "\n"
+            for r in rows
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "e.json").write_text(
+        json.dumps([{k: None if v != v else v for k, v in r.items()} for r in rows]), encoding="utf-8"
+    )
     frames = [read_estimates(tmp_path / name) for name in ("e.csv", "e.jsonl", "e.json")]
     for frame in frames:
         assert list(frame.columns) == list(ESTIMATE_COLUMNS) and len(frame) == 9
@@ -155,13 +191,16 @@ def test_read_estimates_reads_csv_and_json_lines_with_empty_numbers_as_nan(tmp_p
     assert len(plot_estimates(tmp_path / "e.csv", tmp_path / "plots", dpi=30)) == 1
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda r: r.update(estimate="high"), r"e\.csv:3: estimate is 'high', not a number"),
-    (lambda r: r.update(n="sixty"), r"e\.csv:3: n is 'sixty', not a number"),
-    (lambda r: r.update(type="topic"), r"e\.csv:3: type is 'topic', not one of theme, stance"),
-    (lambda r: r.update(n=5000), r"e\.csv:3: n \(validated\) is 5000, more than N"),
-    (lambda r: r.update(ci_low=0.9, ci_high=0.1), r"e\.csv:3: ci_low 0\.9 is above ci_high 0\.1"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.update(estimate="high"), r"e\.csv:3: estimate is 'high', not a number"),
+        (lambda r: r.update(n="sixty"), r"e\.csv:3: n is 'sixty', not a number"),
+        (lambda r: r.update(type="topic"), r"e\.csv:3: type is 'topic', not one of theme, stance"),
+        (lambda r: r.update(n=5000), r"e\.csv:3: n \(validated\) is 5000, more than N"),
+        (lambda r: r.update(ci_low=0.9, ci_high=0.1), r"e\.csv:3: ci_low 0\.9 is above ci_high 0\.1"),
+    ],
+)
 def test_read_estimates_names_the_file_and_line_of_a_bad_csv_row(tmp_path, change, message):
     rows = shares(["all"], labels=THEMES[:3])
     change(rows[1])
@@ -173,16 +212,21 @@ def test_read_estimates_names_the_file_and_line_of_a_bad_csv_row(tmp_path, chang
 
 def test_read_estimates_refuses_a_csv_without_the_columns(tmp_path):
     (tmp_path / "e.csv").write_text("label,group,estimate\nx,all,0.3\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"e\.csv:1: no column type, level, statistic, N, n, naive, ci_low, ci_high, confidence"):
+    with pytest.raises(
+        InputError, match=r"e\.csv:1: no column type, level, statistic, N, n, naive, ci_low, ci_high, confidence"
+    ):
         read_estimates(tmp_path / "e.csv")
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda r: r.update(N="1000"), r"e\.jsonl:2: N is '1000', not a number"),
-    (lambda r: r.update(naive=True), r"e\.jsonl:2: naive is True, not a number"),
-    (lambda r: r.pop("ci_high"), r"e\.jsonl:2: no ci_high: not a row of `themetag estimate`"),
-    (lambda r: r.update(statistic="slope"), r"e\.jsonl:2: statistic is 'slope', not one of share, change per year"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda r: r.update(N="1000"), r"e\.jsonl:2: N is '1000', not a number"),
+        (lambda r: r.update(naive=True), r"e\.jsonl:2: naive is True, not a number"),
+        (lambda r: r.pop("ci_high"), r"e\.jsonl:2: no ci_high: not a row of `themetag estimate`"),
+        (lambda r: r.update(statistic="slope"), r"e\.jsonl:2: statistic is 'slope', not one of share, change per year"),
+    ],
+)
 def test_read_estimates_names_the_file_and_line_of_a_bad_json_lines_row(tmp_path, change, message):
     rows = shares(["all"], labels=THEMES[:3])
     change(rows[1])
@@ -201,7 +245,9 @@ def test_read_estimates_refuses_bad_json_and_other_files(tmp_path):
         read_estimates(tmp_path / "e.txt")
     rows = [row("corruption", "all"), row("corruption", "all")]
     (tmp_path / "twice.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    with pytest.raises(InputError, match=r"twice\.jsonl:2: a second row of 'corruption' in group 'all' \(the first is at line 1\)"):
+    with pytest.raises(
+        InputError, match=r"twice\.jsonl:2: a second row of 'corruption' in group 'all' \(the first is at line 1\)"
+    ):
         read_estimates(tmp_path / "twice.jsonl")
 
 

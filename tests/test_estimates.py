@@ -22,17 +22,30 @@ SCHEMA = Schema(themes=("army", "crops"), stances=("pro", "con", "none"), null_s
 def article(doc: str, paragraphs: list[tuple[str, float, bool]], **metadata):
     """A tagged article of content paragraphs (text, P(army), tagged army), as tag_many gives them."""
     tags = [
-        ParagraphTags(text=text, kind="content", themes=["army"] if tagged else [], theme_scores={"army": p, "crops": 0.1},
-                      stance="none", stance_scores={"pro": 0.2, "con": 0.1, "none": 0.7}, index=i)
+        ParagraphTags(
+            text=text,
+            kind="content",
+            themes=["army"] if tagged else [],
+            theme_scores={"army": p, "crops": 0.1},
+            stance="none",
+            stance_scores={"pro": 0.2, "con": 0.1, "none": 0.7},
+            index=i,
+        )
         for i, (text, p, tagged) in enumerate(paragraphs)
     ]
     return summarize(tags, SCHEMA, doc, metadata)
 
 
 def collection(size: int = 40, outlets=("a", "b")):
-    return [article(f"d{k}", [(f"paragraph {k}.{i} text", 0.1 * (i % 10), i % 3 == 0) for i in range(5)],
-                    outlet=outlets[k % len(outlets)], date=f"{2010 + k % 6}-06-01")
-            for k in range(size)]
+    return [
+        article(
+            f"d{k}",
+            [(f"paragraph {k}.{i} text", 0.1 * (i % 10), i % 3 == 0) for i in range(5)],
+            outlet=outlets[k % len(outlets)],
+            date=f"{2010 + k % 6}-06-01",
+        )
+        for k in range(size)
+    ]
 
 
 def labeled(records, army=lambda r: "1" in r["text"]):
@@ -113,7 +126,9 @@ def test_ppi_interval_matches_a_hand_calculation():
 
 def test_all_alike_or_nearly_labels_get_a_wilson_interval_not_a_point():
     z = E._z(0.05)
-    estimate, low, high = E.mean_interval(np.zeros(40), np.full(40, 0.3), np.full(900, 0.3) + np.linspace(0, 0.1, 900), alpha=0.05)
+    estimate, low, high = E.mean_interval(
+        np.zeros(40), np.full(40, 0.3), np.full(900, 0.3) + np.linspace(0, 0.1, 900), alpha=0.05
+    )
     assert estimate == 0 and E._bounds(low, high) == (0.0, round(z * z / (40 + z * z), 4))
     estimate, low, high = E.mean_interval(np.ones(10), np.full(10, 0.3), np.full(90, 0.3), alpha=0.05)
     assert E._bounds(low, high) == (round(10 / (10 + z * z), 4), 1.0)
@@ -201,7 +216,9 @@ def test_estimate_rows_by_group_and_trend():
     tagged = collection()
     validation = labeled(E.sample(tagged, 25, by="outlet", seed=1).records)
     rows = E.estimate(tagged, validation, by="outlet")
-    assert {(r.group, r.label) for r in rows} == {(g, l) for g in ("all", "a", "b") for l in ("army", "crops", "pro", "con", "none")}
+    assert {(r.group, r.label) for r in rows} == {
+        (g, l) for g in ("all", "a", "b") for l in ("army", "crops", "pro", "con", "none")
+    }
     a = next(r for r in rows if r.group == "a" and r.label == "army")
     assert (a.N, a.n, a.level, a.statistic, a.confidence) == (100, 25, "paragraph", "share", 0.95)
     assert a.ci_low <= a.estimate <= a.ci_high and a.labeled_ci_low <= a.labeled_only <= a.labeled_ci_high
@@ -251,7 +268,9 @@ def test_refusals_name_the_record_and_why():
     with pytest.raises(LabelError, match="record 11: not one of the paragraphs this sample drew"):
         E.estimate(tagged, drawn + [dict(picked, sample=drawn[0]["sample"])])
     dropped = E.estimate(tagged, drawn[:7])
-    assert dropped[0].n == 7 and any("3 of the 10 paragraphs the sample drew were not labeled" in n for n in dropped.notes)
+    assert dropped[0].n == 7 and any(
+        "3 of the 10 paragraphs the sample drew were not labeled" in n for n in dropped.notes
+    )
     with pytest.raises(LabelError, match="record 1: not labeled yet"):
         E.estimate(tagged, [dict(drawn[0], stance=None)] + drawn[1:])
     outside = [{k: v for k, v in r.items() if k != "sample"} for r in drawn]
@@ -275,8 +294,10 @@ def test_refusals_name_the_record_and_why():
 
 def test_a_text_shared_by_two_articles_is_matched_by_its_place():
     shared = "The same wire story ran in both papers, word for word, about the coca fields."
-    tagged = [article("x1", [(shared, 0.8, True), ("Only in x1, about the army and its plans.", 0.2, False)], outlet="A"),
-              article("y1", [("Only in y1, about farmers and their roads.", 0.1, False), (shared, 0.8, True)], outlet="B")]
+    tagged = [
+        article("x1", [(shared, 0.8, True), ("Only in x1, about the army and its plans.", 0.2, False)], outlet="A"),
+        article("y1", [("Only in y1, about farmers and their roads.", 0.1, False), (shared, 0.8, True)], outlet="B"),
+    ]
     tagged += collection(size=6)
     for seed in range(40):
         drawn = E.sample(tagged, 1, by="outlet", seed=seed)
@@ -285,8 +306,12 @@ def test_a_text_shared_by_two_articles_is_matched_by_its_place():
     rows = E.estimate(tagged, labeled(drawn.records), by="outlet")
     b = next(r for r in rows if r.group == "B" and r.label == "army")
     assert b.n == 1 and "none validated" not in b.warning
-    articles = E.sample(tagged, 1, level="article", seed=next(
-        s for s in range(60) if E.sample(tagged, 1, level="article", seed=s).records[0]["doc"] == "y1"))
+    articles = E.sample(
+        tagged,
+        1,
+        level="article",
+        seed=next(s for s in range(60) if E.sample(tagged, 1, level="article", seed=s).records[0]["doc"] == "y1"),
+    )
     assert E.estimate(tagged, labeled(articles.records), level="article", schema=SCHEMA)[0].n == 1
 
 
@@ -334,8 +359,12 @@ def people_labels(with_corpus: bool) -> dict:
     """The project's human labels by text hash: what the person labeling the sample would have said."""
     import themetag
 
-    sources = [REPO / "labels" / "seeds.jsonl"] + ([REPO / "labels" / "corpus" / "insightcrime.jsonl"] if with_corpus else [])
-    labels = themetag.load_labels(sources, schema=Schema.load(REPO / "labels"), corpus_dir=CORPUS if with_corpus else None)
+    sources = [REPO / "labels" / "seeds.jsonl"] + (
+        [REPO / "labels" / "corpus" / "insightcrime.jsonl"] if with_corpus else []
+    )
+    labels = themetag.load_labels(
+        sources, schema=Schema.load(REPO / "labels"), corpus_dir=CORPUS if with_corpus else None
+    )
     return {E.text_hash(e.text): e for e in labels.examples}
 
 
@@ -348,14 +377,25 @@ def annotated(tasks: list[dict], truth: dict) -> list[dict]:
             continue  # not labeled: left out of the export, as an unfinished task would be skipped
         result = [{"from_name": "kind", "to_name": "text", "type": "choices", "value": {"choices": [example.kind]}}]
         if example.kind == "content":
-            result.append({"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [example.stance]}})
+            result.append(
+                {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [example.stance]}}
+            )
             if example.themes:
-                result.append({"from_name": "themes", "to_name": "text", "type": "choices", "value": {"choices": list(example.themes)}})
+                result.append(
+                    {
+                        "from_name": "themes",
+                        "to_name": "text",
+                        "type": "choices",
+                        "value": {"choices": list(example.themes)},
+                    }
+                )
         done.append({"id": number, "data": task["data"], "annotations": [{"id": number, "result": result}]})
     return done
 
 
-@pytest.mark.parametrize("with_corpus", [False, pytest.param(True, marks=pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus"))])
+@pytest.mark.parametrize(
+    "with_corpus", [False, pytest.param(True, marks=pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus"))]
+)
 def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_corpus):
     inputs = [REPO / "seeds"] + ([CORPUS / "insightcrime_articles.jsonl"] if with_corpus else [])
     sample_file = tmp_path / "sample.jsonl"
@@ -385,7 +425,15 @@ def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_co
     rows = list(csv.DictReader(table.open()))
     groups = {"all", "(none)", "InSight Crime"} if with_corpus else {"all"}
     assert {r["group"] for r in rows} == groups
-    assert {r["label"] for r in rows} == {"militarization", "development", "corruption", "civilian_defense", "favor", "against", "neutral"}
+    assert {r["label"] for r in rows} == {
+        "militarization",
+        "development",
+        "corruption",
+        "civilian_defense",
+        "favor",
+        "against",
+        "neutral",
+    }
     for r in rows:
         assert float(r["ci_low"]) <= float(r["estimate"]) <= float(r["ci_high"])
         assert r["design"] == ("stratified by source" if with_corpus else "simple random")
@@ -399,7 +447,9 @@ def test_sample_label_import_estimate_through_the_command_line(tmp_path, with_co
 
     # The same labels without the sample's design are refused, and taken with --assume-random.
     bare = tmp_path / "bare.jsonl"
-    bare.write_text("".join(json.dumps({k: v for k, v in json.loads(l).items() if k != "sample"}) + "\n" for l in validation.open()))
+    bare.write_text(
+        "".join(json.dumps({k: v for k, v in json.loads(l).items() if k != "sample"}) + "\n" for l in validation.open())
+    )
     refused = run("estimate", *inputs, "--validation", bare)
     assert refused.exit_code == 1 and "not drawn by `themetag sample`" in refused.output
     assumed = run("estimate", *inputs, "--validation", bare, "--assume-random", "--format", "jsonl")
@@ -418,8 +468,15 @@ def test_sample_refuses_a_partial_collection_and_bad_options(tmp_path):
 
 
 def test_a_validation_sample_labeled_by_a_language_model_is_refused():
-    record = {"doc": "d", "para": 0, "text": "Troops arrived.", "kind": "content", "themes": ["army"], "stance": "none",
-              "annotator": "llm:llama3.2"}
+    record = {
+        "doc": "d",
+        "para": 0,
+        "text": "Troops arrived.",
+        "kind": "content",
+        "themes": ["army"],
+        "stance": "none",
+        "annotator": "llm:llama3.2",
+    }
     with pytest.raises(LabelError, match="labeled by 'llm:llama3.2', not by a person"):
         E.read_validation([record], themes=SCHEMA.themes, stances=SCHEMA.stances)
     record["annotator"] = "human:ana"

@@ -11,8 +11,8 @@ the same tags, on real paragraphs and on edge cases.
 from __future__ import annotations
 
 import json
-import os
 import math
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -21,7 +21,15 @@ import pytest
 
 import themetag
 from themetag import features
-from themetag.features import MAX_WORD_CHARS, FeatureSpace, char_terms, cue_pattern, fit_feature_space, tokenize, word_terms
+from themetag.features import (
+    MAX_WORD_CHARS,
+    FeatureSpace,
+    char_terms,
+    cue_pattern,
+    fit_feature_space,
+    tokenize,
+    word_terms,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,7 +119,9 @@ def test_custom_spaces_with_longer_ngrams_and_overlapping_cues_equal_the_referen
         "theme:empty": ("1234",),  # a phrase with no words: matches nothing
     }
     for word_ngrams, char_ngrams in (((1, 3), (2, 4)), ((2, 2), None), ((1, 1), (3, 5))):
-        space = fit_feature_space(train[::2], cues=cues, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5)
+        space = fit_feature_space(
+            train[::2], cues=cues, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5
+        )
         assert_same_rows(space, train[1::2] + EDGE)
 
 
@@ -132,13 +142,18 @@ def test_ngram_tables_are_exact_when_keys_wrap_past_64_bits():
     """With a base so large that keys wrap (and may collide), a found key is still checked id by id."""
     rng = np.random.default_rng(0)
     sequences = sorted({tuple(int(x) for x in rng.integers(0, 50, 3)) for _ in range(300)})
-    table = features._NgramTable(sequences, np.arange(len(sequences)), 51, multiplier=2**40)  # keys wrap: 2**120 > 2**64
+    table = features._NgramTable(
+        sequences, np.arange(len(sequences)), 51, multiplier=2**40
+    )  # keys wrap: 2**120 > 2**64
     tokens = rng.integers(-1, 50, 5_000)
     text = np.repeat(np.arange(50), 100)
     starts, values = table.find(tokens, text, tokens >= 0)
     index = {s: k for k, s in enumerate(sequences)}
-    expected = [(p, index[tuple(tokens[p : p + 3].tolist())]) for p in range(len(tokens) - 2)
-                if text[p] == text[p + 2] and tuple(tokens[p : p + 3].tolist()) in index]
+    expected = [
+        (p, index[tuple(tokens[p : p + 3].tolist())])
+        for p in range(len(tokens) - 2)
+        if text[p] == text[p + 2] and tuple(tokens[p : p + 3].tolist()) in index
+    ]
     assert list(zip(starts.tolist(), values.tolist())) == expected
 
 
@@ -174,7 +189,9 @@ def test_tags_equal_those_of_the_reference_features_and_a_dense_product(shipped)
     stance_p = model.stance.link_function(z)
     thresholds = model.thresholds()
     for i, tag in enumerate(tags):
-        expected_themes = [t for j, t in enumerate(model.themes.classes) if theme_p[i, j] >= thresholds[model.schema.themes.index(t)]]
+        expected_themes = [
+            t for j, t in enumerate(model.themes.classes) if theme_p[i, j] >= thresholds[model.schema.themes.index(t)]
+        ]
         assert tag.themes == expected_themes, texts[i][:60]
         assert tag.stance == model.stance_decisions(list(model.stance.classes), stance_p[i : i + 1])[0], texts[i][:60]
         assert tag.theme_scores == pytest.approx(dict(zip(model.themes.classes, theme_p[i])), abs=1e-4)
@@ -183,14 +200,25 @@ def test_tags_equal_those_of_the_reference_features_and_a_dense_product(shipped)
 def test_tag_many_batches_across_articles_and_keeps_each_articles_tags(shipped):
     """Articles scored together give what each gives alone, in order, with ids, metadata and errors in place."""
     seeds = sorted((REPO / "seeds").glob("*.txt"))
-    articles = [{"id": p.stem, "date": "2020-01-0%d" % (k + 1), "text": p.read_text(encoding="utf-8")} for k, p in enumerate(seeds)]
+    articles = [
+        {"id": p.stem, "date": "2020-01-0%d" % (k + 1), "text": p.read_text(encoding="utf-8")}
+        for k, p in enumerate(seeds)
+    ]
     articles = articles * 20 + [("short", "Soldiers burned the coca fields.")]
     together = [t.to_dict() for t in shipped.tag_many(articles)]
-    alone = [shipped.tag(a["text"], id=a["id"], metadata={"date": a["date"]}).to_dict() if isinstance(a, dict)
-             else shipped.tag(a[1], id=a[0]).to_dict() if isinstance(a, tuple) else shipped.tag(a).to_dict() for a in articles]
+    alone = [
+        shipped.tag(a["text"], id=a["id"], metadata={"date": a["date"]}).to_dict()
+        if isinstance(a, dict)
+        else shipped.tag(a[1], id=a[0]).to_dict()
+        if isinstance(a, tuple)
+        else shipped.tag(a).to_dict()
+        for a in articles
+    ]
     assert together == alone
     out = list(shipped.tag_many(["Troops arrived.", 42, "Farmers planted cacao.", " \n"], errors="yield"))
-    assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags", "InputError"] and out[1].index == 1
+    assert [type(o).__name__ for o in out] == ["ArticleTags", "InputError", "ArticleTags", "InputError"] and out[
+        1
+    ].index == 1
     with pytest.raises(themetag.InputError):
         list(shipped.tag_many(["Troops arrived.", 42]))
 
@@ -200,7 +228,9 @@ def test_pystemmer_gives_the_same_stems_as_the_pure_python_stemmer():
     stemmer_c = pytest.importorskip("Stemmer").Stemmer("english")
     from snowballstemmer.english_stemmer import EnglishStemmer
 
-    words = sorted({w for t in seed_paragraphs() for w in features._WORD.findall(t.lower())} | set(features.STEMMER_PROBE))
+    words = sorted(
+        {w for t in seed_paragraphs() for w in features._WORD.findall(t.lower())} | set(features.STEMMER_PROBE)
+    )
     assert len(words) > 1000
     pure = EnglishStemmer()
     assert [stemmer_c.stemWord(w) for w in words] == [pure.stemWord(w) for w in words]
@@ -208,8 +238,11 @@ def test_pystemmer_gives_the_same_stems_as_the_pure_python_stemmer():
 
 # ---------------------------------------------------------------- the compiled featurizer (themetag._featurize)
 
-compiled = pytest.mark.skipif(features._featurize is None, reason=f"themetag._featurize is not used: {features._compiled_missing} "
-                                                           "(THEMETAG_NO_COMPILED, or no C compiler at install)")
+compiled = pytest.mark.skipif(
+    features._featurize is None,
+    reason=f"themetag._featurize is not used: {features._compiled_missing} "
+    "(THEMETAG_NO_COMPILED, or no C compiler at install)",
+)
 
 
 def word_rows_of(space: FeatureSpace, texts: list[str]) -> np.ndarray:
@@ -239,10 +272,18 @@ def _featurizer_in_a_fresh_process(**env: str) -> tuple[str, str]:
     import subprocess
     import sys
 
-    code = ("import themetag; from themetag import features; themetag.tag('The army moved in.'); "
-            "themetag.tag('Farmers planted cacao.'); print(features.featurizer())")
+    code = (
+        "import themetag; from themetag import features; themetag.tag('The army moved in.'); "
+        "themetag.tag('Farmers planted cacao.'); print(features.featurizer())"
+    )
     environ = {k: v for k, v in os.environ.items() if k not in (features.NO_COMPILED_ENV, features.EXPECT_COMPILED_ENV)}
-    done = subprocess.run([sys.executable, "-W", "default", "-c", code], env={**environ, **env}, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code],
+        env={**environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout.strip(), done.stderr
 
 
@@ -263,7 +304,9 @@ def test_no_compiled_unset_or_zero_leaves_the_c_module_in_use():
 def test_a_missing_c_module_is_warned_about_once_when_expected(shipped, monkeypatch):
     texts = ["The army moved in.", "Farmers planted cacao."]
     monkeypatch.setattr(features, "_featurize", None)
-    monkeypatch.setattr(features, "_compiled_missing", "not built or not importable (No module named 'themetag._featurize')")
+    monkeypatch.setattr(
+        features, "_compiled_missing", "not built or not importable (No module named 'themetag._featurize')"
+    )
     monkeypatch.setattr(features, "_compiled_warned", False)
     monkeypatch.delenv(features.EXPECT_COMPILED_ENV, raising=False)
     import warnings
@@ -297,7 +340,9 @@ def test_a_missing_c_module_is_warned_about_in_a_fresh_process(tmp_path):
     shutil.copytree(package, copy, ignore=shutil.ignore_patterns("_featurize*.so", "_featurize*.pyd", "__pycache__"))
     used, stderr = _featurizer_in_a_fresh_process(PYTHONPATH=str(tmp_path), THEMETAG_EXPECT_COMPILED="1")
     assert used == "NumPy"
-    assert stderr.count("RuntimeWarning") == 1 and "themetag._featurize is not built or not importable" in stderr, stderr
+    assert stderr.count("RuntimeWarning") == 1 and "themetag._featurize is not built or not importable" in stderr, (
+        stderr
+    )
     used, stderr = _featurizer_in_a_fresh_process(PYTHONPATH=str(tmp_path))
     assert used == "NumPy" and "Warning" not in stderr, stderr
 
@@ -324,11 +369,21 @@ def test_compiled_rows_equal_numpy_rows_bit_for_bit(shipped):
     assert_bitwise_same(space, [" ".join(seed_paragraphs()[:200])])  # one very long paragraph
     for text in EDGE:
         assert_bitwise_same(space, [text])
-    cues = {"stance:against": ("human rights", "human rights violations", "rights", "has failed", "not"),
-            "theme:militarization": ("army", "armed forces", "troops", "military operation"), "theme:empty": ("1234",)}
+    cues = {
+        "stance:against": ("human rights", "human rights violations", "rights", "has failed", "not"),
+        "theme:militarization": ("army", "armed forces", "troops", "military operation"),
+        "theme:empty": ("1234",),
+    }
     train = seed_paragraphs()
-    for word_ngrams, char_ngrams, cue_set in (((1, 3), (2, 4), cues), ((2, 2), None, cues), ((1, 1), (3, 5), {}), ((1, 2), (3, 5), cues)):
-        custom = fit_feature_space(train[::2], cues=cue_set, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5)
+    for word_ngrams, char_ngrams, cue_set in (
+        ((1, 3), (2, 4), cues),
+        ((2, 2), None, cues),
+        ((1, 1), (3, 5), {}),
+        ((1, 2), (3, 5), cues),
+    ):
+        custom = fit_feature_space(
+            train[::2], cues=cue_set, word_ngrams=word_ngrams, char_ngrams=char_ngrams, cue_weight=2.5
+        )
         assert_bitwise_same(custom, train[1::2] + EDGE)
 
 
@@ -345,7 +400,12 @@ def test_compiled_rows_are_writable_arrays_as_numpys_are(shipped):
 def test_counts_past_the_log_tables_get_numpys_logarithms_too(shipped):
     space = shipped.model.features
     size = features._LOG_TABLE_SIZE
-    texts = ["Troops burned coca.", "- " * (size + 10) + "army " * (size + 3), "Farmers planted cacao.", "- " * (size + 10)]
+    texts = [
+        "Troops burned coca.",
+        "- " * (size + 10) + "army " * (size + 3),
+        "Farmers planted cacao.",
+        "- " * (size + 10),
+    ]
     counts = space._count_terms_numpy(word_rows_of(space, texts), len(texts))[2]
     assert sorted(set(counts[counts >= size].tolist())) == [size + 3, size + 10]  # two counts past the tables
     assert_bitwise_same(space, texts)
@@ -368,12 +428,30 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
     space._rows_compiled(rows, 2)  # makes the log tables
     (tf_table, cue_table), idf = space._log_tables, space._idf
     table = space._words
-    good = dict(word_rows=rows, n_texts=2, stem_ptr=table.stem_ptr, stems=table.stems, char_ptr=table.char_ptr, chars=table.chars,
-                n_words=len(space.word_vocabulary), n_term_columns=len(idf), unigram_column=space._unigram_column,
-                ngram_tables=[t.as_tuple() for t in space._ngram_tables], base=len(space._unigram_column), single_cues=space._single_cues,
-                n_cues=space._n_cues, cue_stride=space._single_cues.shape[1], cue_tables=[t.as_tuple() for t in space._cue_tables],
-                cue_membership=space._cue_membership, idf=idf, tf_table=tf_table, cue_table=cue_table,
-                big_counts=np.zeros(0, np.int64), big_tf=np.zeros(0), big_cue=np.zeros(0))
+    good = dict(
+        word_rows=rows,
+        n_texts=2,
+        stem_ptr=table.stem_ptr,
+        stems=table.stems,
+        char_ptr=table.char_ptr,
+        chars=table.chars,
+        n_words=len(space.word_vocabulary),
+        n_term_columns=len(idf),
+        unigram_column=space._unigram_column,
+        ngram_tables=[t.as_tuple() for t in space._ngram_tables],
+        base=len(space._unigram_column),
+        single_cues=space._single_cues,
+        n_cues=space._n_cues,
+        cue_stride=space._single_cues.shape[1],
+        cue_tables=[t.as_tuple() for t in space._cue_tables],
+        cue_membership=space._cue_membership,
+        idf=idf,
+        tf_table=tf_table,
+        cue_table=cue_table,
+        big_counts=np.zeros(0, np.int64),
+        big_tf=np.zeros(0),
+        big_cue=np.zeros(0),
+    )
 
     def call(**changes):
         return features._featurize.feature_rows(**{**good, **changes})
@@ -385,9 +463,19 @@ def test_the_compiled_featurizer_refuses_tables_that_do_not_fit_instead_of_readi
     bad_stems[:] = 10**9
     bad_table = list(space._ngram_tables[0].as_tuple())
     bad_table[4] = np.full_like(bad_table[4], 10**9)  # columns past the word block
-    for changes in ({"word_rows": bad_rows}, {"stems": bad_stems}, {"n_texts": 1}, {"n_texts": 3}, {"idf": idf[:-1]},
-                    {"n_term_columns": len(idf) + 1}, {"ngram_tables": [tuple(bad_table)]}, {"stem_ptr": np.frombuffer(table.stem_ptr, np.int64)[:-1].copy()},
-                    {"unigram_column": space._unigram_column[:-1]}, {"single_cues": space._single_cues[:-1]}, {"big_tf": np.zeros(1)}):
+    for changes in (
+        {"word_rows": bad_rows},
+        {"stems": bad_stems},
+        {"n_texts": 1},
+        {"n_texts": 3},
+        {"idf": idf[:-1]},
+        {"n_term_columns": len(idf) + 1},
+        {"ngram_tables": [tuple(bad_table)]},
+        {"stem_ptr": np.frombuffer(table.stem_ptr, np.int64)[:-1].copy()},
+        {"unigram_column": space._unigram_column[:-1]},
+        {"single_cues": space._single_cues[:-1]},
+        {"big_tf": np.zeros(1)},
+    ):
         with pytest.raises(ValueError):
             call(**changes)
 
@@ -402,9 +490,13 @@ def test_the_compiled_product_refuses_arrays_that_do_not_fit(shipped):
     past[-1] = rows.n_features
     bad_indptr = rows.indptr.copy()
     bad_indptr[-1] += 1
-    for args in ((rows.indptr, past, rows.data, weights, 3), (bad_indptr, rows.indices, rows.data, weights, 3),
-                 (rows.indptr, rows.indices, rows.data[:-1], weights, 3), (rows.indptr, rows.indices, rows.data, weights[:-1], 3),
-                 (rows.indptr, rows.indices, rows.data, weights, 0)):
+    for args in (
+        (rows.indptr, past, rows.data, weights, 3),
+        (bad_indptr, rows.indices, rows.data, weights, 3),
+        (rows.indptr, rows.indices, rows.data[:-1], weights, 3),
+        (rows.indptr, rows.indices, rows.data, weights[:-1], 3),
+        (rows.indptr, rows.indices, rows.data, weights, 0),
+    ):
         with pytest.raises(ValueError):
             dot(*args)
 
@@ -414,8 +506,17 @@ def test_round_scores_gives_exactly_what_round_gives():
 
     rng = np.random.default_rng(7)
     halves = (np.arange(0, 10_001) + 0.5) / 1e4  # values at (and, below, beside) the halfway points
-    values = np.concatenate([rng.random(200_000), rng.random(20_000) ** 8, halves, np.nextafter(halves, 0), np.nextafter(halves, 1),
-                             rng.normal(0, 50, 20_000), [0.0, -0.0, 1.0, 1e-300, -1e-300, 5e-05, 0.00015, 0.99995, 2.675]])
+    values = np.concatenate(
+        [
+            rng.random(200_000),
+            rng.random(20_000) ** 8,
+            halves,
+            np.nextafter(halves, 0),
+            np.nextafter(halves, 1),
+            rng.normal(0, 50, 20_000),
+            [0.0, -0.0, 1.0, 1e-300, -1e-300, 5e-05, 0.00015, 0.99995, 2.675],
+        ]
+    )
     got = round_scores(values.reshape(-1, 1))
     assert [g[0] for g in got] == [round(float(v), 4) for v in values]
     assert all(math.copysign(1, g[0]) == math.copysign(1, round(float(v), 4)) for g, v in zip(got[-9:], values[-9:]))
@@ -423,18 +524,31 @@ def test_round_scores_gives_exactly_what_round_gives():
 
 @compiled
 def test_compiled_character_ngrams_are_the_reference_ones(shipped):
-    words = sorted({w for t in seed_paragraphs() + EDGE for w in t.lower().split()}) + ["a", "ab", "é", "x" * 3000, "🌿🌿", "naïve-café"]
-    for space in (shipped.model.features, fit_feature_space(seed_paragraphs()[:300], char_ngrams=(1, 2)),
-                  fit_feature_space(seed_paragraphs()[:300], char_ngrams=(2, 6))):
+    words = sorted({w for t in seed_paragraphs() + EDGE for w in t.lower().split()}) + [
+        "a",
+        "ab",
+        "é",
+        "x" * 3000,
+        "🌿🌿",
+        "naïve-café",
+    ]
+    for space in (
+        shipped.model.features,
+        fit_feature_space(seed_paragraphs()[:300], char_ngrams=(1, 2)),
+        fit_feature_space(seed_paragraphs()[:300], char_ngrams=(2, 6)),
+    ):
         grams = features._featurize.WordIndex()
         grams.add_all(space.char_vocabulary, 0)
         offset = len(space.word_vocabulary)
         for word in words:
             expected = space._char_indices_uncached(word)
-            got = np.frombuffer(grams.char_columns(word[:MAX_WORD_CHARS], *space.char_ngrams, offset), dtype=np.int32).tolist()
+            got = np.frombuffer(
+                grams.char_columns(word[:MAX_WORD_CHARS], *space.char_ngrams, offset), dtype=np.int32
+            ).tolist()
             assert got == expected, word[:40]
     with pytest.raises(ValueError):
         grams.char_columns("ab", 2, 2, 2**63 - 1)
+
 
 def test_an_empty_batch_has_no_rows(shipped):
     rows = shipped.model.features.transform([])
@@ -444,8 +558,17 @@ def test_an_empty_batch_has_no_rows(shipped):
 @compiled
 def test_the_compiled_word_index_splits_as_str_split_and_knows_what_the_word_table_knows(shipped, monkeypatch):
     space = fit_feature_space(seed_paragraphs()[:200])
-    odd = ["a\u00a0b\u2003c\u3000d\x1ce\x85f", "\u0130stanbul \u1e9e", "tab\tnew\nline\r\nend", "", "   ", "A",
-           "\u2028x\u2029y", "军队 在山谷里 🌿x 🌿", "ab\x1fcd\x0bef"]
+    odd = [
+        "a\u00a0b\u2003c\u3000d\x1ce\x85f",
+        "\u0130stanbul \u1e9e",
+        "tab\tnew\nline\r\nend",
+        "",
+        "   ",
+        "A",
+        "\u2028x\u2029y",
+        "军队 在山谷里 🌿x 🌿",
+        "ab\x1fcd\x0bef",
+    ]
     texts = [t.lower() for t in seed_paragraphs()[200:260] + EDGE + odd]  # latin-1, UCS-2 and UCS-4 strings
     words = f" {features._SEPARATOR} ".join(texts).split()
     index = space._words.index
@@ -471,12 +594,48 @@ def test_hostile_arguments_to_the_compiled_module_raise_instead_of_crashing_or_h
     with pytest.raises(ValueError):  # an output size that overflows
         featurize.sparse_dot(np.zeros(3, np.int64), b"", b"", b"", 2**60)
     keys = np.array([12345], np.uint64)
-    full_slots = (2, 3, keys, np.array([[0, 0]], np.int64), np.array([0], np.int64), np.ones(3, bool), np.ones(3, bool), np.zeros(2, np.int32))
+    full_slots = (
+        2,
+        3,
+        keys,
+        np.array([[0, 0]], np.int64),
+        np.array([0], np.int64),
+        np.ones(3, bool),
+        np.ones(3, bool),
+        np.zeros(2, np.int32),
+    )
     rows = np.array([1], np.int32)
-    good = [rows, 1, np.array([0, 0, 2], np.int64), np.array([0, 1], np.int32), np.array([0, 0, 0], np.int64), np.zeros(0, np.int32), 2, 2,
-            b"", [], 3, np.zeros(3, bool), 0, 1, [], np.zeros(0, bool), np.ones(2), np.ones(4), np.ones(4), np.zeros(0, np.int64), np.zeros(0), np.zeros(0)]
+    good = [
+        rows,
+        1,
+        np.array([0, 0, 2], np.int64),
+        np.array([0, 1], np.int32),
+        np.array([0, 0, 0], np.int64),
+        np.zeros(0, np.int32),
+        2,
+        2,
+        b"",
+        [],
+        3,
+        np.zeros(3, bool),
+        0,
+        1,
+        [],
+        np.zeros(0, bool),
+        np.ones(2),
+        np.ones(4),
+        np.ones(4),
+        np.zeros(0, np.int64),
+        np.zeros(0),
+        np.zeros(0),
+    ]
     assert isinstance(featurize.feature_rows(*good), tuple)
-    for position, value in ((9, [full_slots]), (13, 2**62), (9, "not a list"), (9, [["not", "a", "tuple"]])):  # no empty slot; stride * base wraps
+    for position, value in (
+        (9, [full_slots]),
+        (13, 2**62),
+        (9, "not a list"),
+        (9, [["not", "a", "tuple"]]),
+    ):  # no empty slot; stride * base wraps
         bad = list(good)
         bad[position] = value
         with pytest.raises((ValueError, TypeError)):
@@ -516,14 +675,33 @@ def test_summarize_in_one_pass_gives_what_the_plain_tallies_give(shipped):
         return shares, stance_counts, counts, set_aside
 
     schema = shipped.schema
-    articles = [t.paragraphs for t in shipped.tag_many(p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt")))]
+    articles = [
+        t.paragraphs
+        for t in shipped.tag_many(p.read_text(encoding="utf-8") for p in sorted((REPO / "seeds").glob("*.txt")))
+    ]
     theme = schema.themes[0]
-    articles += [[], [ParagraphTags("", "content")], [ParagraphTags("x" * 5, "boilerplate"), ParagraphTags("y", "heading")],
-                 [ParagraphTags("a b", "content", [theme, theme], {}, "odd-stance"), ParagraphTags("c", "other-kind", ["unknown"])]]
+    articles += [
+        [],
+        [ParagraphTags("", "content")],
+        [ParagraphTags("x" * 5, "boilerplate"), ParagraphTags("y", "heading")],
+        [
+            ParagraphTags("a b", "content", [theme, theme], {}, "odd-stance"),
+            ParagraphTags("c", "other-kind", ["unknown"]),
+        ],
+    ]
     for paragraphs in articles:
         tags = summarize(paragraphs, schema)
         shares, stance_counts, counts, set_aside = plain(paragraphs, schema)
-        assert (tags.theme_shares, tags.stance_counts, tags.counts, tags.set_aside_share) == (shares, stance_counts, counts, set_aside)
-        assert tags.dominant_themes == sorted((t for t, v in shares.items() if v >= DOMINANT_THEME_SHARE and v > 0), key=lambda t: -shares[t])
+        assert (tags.theme_shares, tags.stance_counts, tags.counts, tags.set_aside_share) == (
+            shares,
+            stance_counts,
+            counts,
+            set_aside,
+        )
+        assert tags.dominant_themes == sorted(
+            (t for t, v in shares.items() if v >= DOMINANT_THEME_SHARE and v > 0), key=lambda t: -shares[t]
+        )
         has_content = any(p.kind == "content" for p in paragraphs)
-        assert tags.warning == ("no_content" if not has_content else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None)
+        assert tags.warning == (
+            "no_content" if not has_content else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
+        )

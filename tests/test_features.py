@@ -24,7 +24,9 @@ def texts():
 
 
 def test_word_and_char_analyzers_match_scikit_learn(texts):
-    words = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2)).build_analyzer()
+    words = TfidfVectorizer(
+        tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2)
+    ).build_analyzer()
     chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5)).build_analyzer()
     for text in texts + ODD:
         assert word_terms(text, (1, 2)) == words(text)
@@ -33,9 +35,15 @@ def test_word_and_char_analyzers_match_scikit_learn(texts):
 
 def test_feature_space_transform_matches_scikit_learn(texts):
     train, test = texts[::2], texts[1::2] + ODD
-    space = fit_feature_space(train, cues={"theme:x": ("army", "troops"), "stance:y": ("human rights",)}, cue_weight=3.0)
-    words = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(train)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=60_000).fit(train)
+    space = fit_feature_space(
+        train, cues={"theme:x": ("army", "troops"), "stance:y": ("human rights",)}, cue_weight=3.0
+    )
+    words = TfidfVectorizer(
+        tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), min_df=2, sublinear_tf=True
+    ).fit(train)
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), min_df=2, sublinear_tf=True, max_features=60_000
+    ).fit(train)
     assert space.word_vocabulary == words.get_feature_names_out().tolist()
     assert space.char_vocabulary == chars.get_feature_names_out().tolist()
     ours = space.transform(test).to_scipy().toarray()

@@ -45,7 +45,14 @@ P3 = "Share this article"
 LABELED = [
     {"doc": "a1", "para": 0, "text": HEADING, "kind": "heading", "themes": [], "stance": None},
     {"doc": "a1", "para": 1, "text": P1, "kind": "content", "themes": ["militarization"], "stance": "favor"},
-    {"doc": "a1", "para": 2, "text": P2, "kind": "content", "themes": ["militarization", "development"], "stance": "against"},
+    {
+        "doc": "a1",
+        "para": 2,
+        "text": P2,
+        "kind": "content",
+        "themes": ["militarization", "development"],
+        "stance": "against",
+    },
     {"doc": "a1", "para": 3, "text": P3, "kind": "boilerplate", "themes": [], "stance": None},
 ]
 
@@ -62,10 +69,19 @@ def write(path, text: str):
 
 def choices(name: str, values: list[str], rid: str) -> dict:
     """One result item as Label Studio exports it for a <Choices> control on a <Text>."""
-    return {"value": {"choices": values}, "id": rid, "from_name": name, "to_name": "text", "type": "choices", "origin": "manual"}
+    return {
+        "value": {"choices": values},
+        "id": rid,
+        "from_name": name,
+        "to_name": "text",
+        "type": "choices",
+        "origin": "manual",
+    }
 
 
-def annotation(aid: int, task: int, result: list, *, updated: str, cancelled: bool = False, ground_truth: bool = False) -> dict:
+def annotation(
+    aid: int, task: int, result: list, *, updated: str, cancelled: bool = False, ground_truth: bool = False
+) -> dict:
     return {
         "id": aid,
         "completed_by": 1,
@@ -98,28 +114,62 @@ def ls_task(tid: int, data: dict, annotations: list, predictions: list | None = 
 
 def ls_export() -> list[dict]:
     return [
-        ls_task(101, {"text": HEADING, "doc": "a1", "para": 0},
-                [annotation(1, 101, [choices("kind", ["heading"], "k1")], updated="2024-05-02T10:01:00.000000Z")]),
-        ls_task(102, {"text": P1, "doc": "a1", "para": 1}, [
-            # An older annotation, superseded by the later one.
-            annotation(2, 102, [choices("stance", ["neutral"], "s2")], updated="2024-05-02T10:02:00.000000Z"),
-            annotation(3, 102, [choices("themes", ["militarization"], "t3"), choices("stance", ["favor"], "s3")],
-                       updated="2024-05-02T10:30:00.000000Z"),
-            # Skipped by another annotator: ignored though it is the latest.
-            annotation(4, 102, [], updated="2024-05-02T11:00:00.000000Z", cancelled=True),
-        ]),
-        ls_task(103, {"text": P2, "doc": "a1", "para": 2}, [annotation(5, 103, [
-            choices("kind", ["content"], "k5"),
-            choices("themes", ["development", "militarization"], "t5"),
-            choices("stance", ["against"], "s5"),
-            {"value": {"text": ["check the minister's name"]}, "id": "n5", "from_name": "notes", "to_name": "text",
-             "type": "textarea", "origin": "manual"},
-        ], updated="2024-05-02T10:31:00.000000Z")]),
-        ls_task(104, {"text": P3, "doc": "a1", "para": 3},
-                [annotation(6, 104, [choices("kind", ["boilerplate"], "k6")], updated="2024-05-02T10:32:00.000000Z")]),
+        ls_task(
+            101,
+            {"text": HEADING, "doc": "a1", "para": 0},
+            [annotation(1, 101, [choices("kind", ["heading"], "k1")], updated="2024-05-02T10:01:00.000000Z")],
+        ),
+        ls_task(
+            102,
+            {"text": P1, "doc": "a1", "para": 1},
+            [
+                # An older annotation, superseded by the later one.
+                annotation(2, 102, [choices("stance", ["neutral"], "s2")], updated="2024-05-02T10:02:00.000000Z"),
+                annotation(
+                    3,
+                    102,
+                    [choices("themes", ["militarization"], "t3"), choices("stance", ["favor"], "s3")],
+                    updated="2024-05-02T10:30:00.000000Z",
+                ),
+                # Skipped by another annotator: ignored though it is the latest.
+                annotation(4, 102, [], updated="2024-05-02T11:00:00.000000Z", cancelled=True),
+            ],
+        ),
+        ls_task(
+            103,
+            {"text": P2, "doc": "a1", "para": 2},
+            [
+                annotation(
+                    5,
+                    103,
+                    [
+                        choices("kind", ["content"], "k5"),
+                        choices("themes", ["development", "militarization"], "t5"),
+                        choices("stance", ["against"], "s5"),
+                        {
+                            "value": {"text": ["check the minister's name"]},
+                            "id": "n5",
+                            "from_name": "notes",
+                            "to_name": "text",
+                            "type": "textarea",
+                            "origin": "manual",
+                        },
+                    ],
+                    updated="2024-05-02T10:31:00.000000Z",
+                )
+            ],
+        ),
+        ls_task(
+            104,
+            {"text": P3, "doc": "a1", "para": 3},
+            [annotation(6, 104, [choices("kind", ["boilerplate"], "k6")], updated="2024-05-02T10:32:00.000000Z")],
+        ),
         ls_task(105, {"text": "Not labeled yet.", "doc": "a1", "para": 4}, []),
-        ls_task(106, {"text": "Skipped by everyone.", "doc": "a1", "para": 5},
-                [annotation(7, 106, [], updated="2024-05-02T10:33:00.000000Z", cancelled=True)]),
+        ls_task(
+            106,
+            {"text": "Skipped by everyone.", "doc": "a1", "para": 5},
+            [annotation(7, 106, [], updated="2024-05-02T10:33:00.000000Z", cancelled=True)],
+        ),
     ]
 
 
@@ -139,32 +189,61 @@ def test_read_label_studio_export(tmp_path, schema):
 
 
 def test_label_studio_ground_truth_wins_over_a_later_annotation(tmp_path, schema):
-    task = ls_task(7, {"text": P1, "doc": "a", "para": 0}, [
-        annotation(1, 7, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z", ground_truth=True),
-        annotation(2, 7, [choices("stance", ["favor"], "b")], updated="2024-06-01T00:00:00Z"),
-    ])
+    task = ls_task(
+        7,
+        {"text": P1, "doc": "a", "para": 0},
+        [
+            annotation(1, 7, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z", ground_truth=True),
+            annotation(2, 7, [choices("stance", ["favor"], "b")], updated="2024-06-01T00:00:00Z"),
+        ],
+    )
     [record] = read_label_studio(write(tmp_path / "e.json", json.dumps([task])), schema)
     assert record["stance"] == "neutral"
 
 
 def test_label_studio_missing_doc_and_para_are_derived(tmp_path, schema):
     tasks = [
-        ls_task(17, {"text": P1}, [annotation(1, 17, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z")]),
+        ls_task(
+            17, {"text": P1}, [annotation(1, 17, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z")]
+        ),
         # Numbers from a CSV import arrive as strings; doc given, para missing → order within the doc.
-        ls_task(18, {"text": P2, "doc": 42}, [annotation(2, 18, [choices("stance", ["against"], "b")], updated="2024-01-01T00:00:00Z")]),
-        ls_task(19, {"text": HEADING, "doc": "42", "para": None},
-                [annotation(3, 19, [choices("kind", ["heading"], "c")], updated="2024-01-01T00:00:00Z")]),
-        ls_task(20, {"text": P3, "doc": "b", "para": "3"},
-                [annotation(4, 20, [choices("kind", ["boilerplate"], "d")], updated="2024-01-01T00:00:00Z")]),
+        ls_task(
+            18,
+            {"text": P2, "doc": 42},
+            [annotation(2, 18, [choices("stance", ["against"], "b")], updated="2024-01-01T00:00:00Z")],
+        ),
+        ls_task(
+            19,
+            {"text": HEADING, "doc": "42", "para": None},
+            [annotation(3, 19, [choices("kind", ["heading"], "c")], updated="2024-01-01T00:00:00Z")],
+        ),
+        ls_task(
+            20,
+            {"text": P3, "doc": "b", "para": "3"},
+            [annotation(4, 20, [choices("kind", ["boilerplate"], "d")], updated="2024-01-01T00:00:00Z")],
+        ),
     ]
     records = read_label_studio(write(tmp_path / "e.json", json.dumps(tasks)), schema)
-    assert [(r["doc"], r["para"]) for r in records] == [(f"labelstudio-17-{text_hash(P1)[:8]}", 0), ("42", 0), ("42", 1), ("b", 3)]
+    assert [(r["doc"], r["para"]) for r in records] == [
+        (f"labelstudio-17-{text_hash(P1)[:8]}", 0),
+        ("42", 0),
+        ("42", 1),
+        ("b", 3),
+    ]
 
 
 def test_two_exports_numbered_alike_keep_every_label(tmp_path, schema):
     """Two Label Studio projects both number their tasks from 1: imported into two label files, nothing is dropped."""
-    first = [ls_task(1, {"text": P1}, [annotation(1, 1, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z")])]
-    second = [ls_task(1, {"text": P2}, [annotation(1, 1, [choices("stance", ["against"], "b")], updated="2024-01-01T00:00:00Z")])]
+    first = [
+        ls_task(
+            1, {"text": P1}, [annotation(1, 1, [choices("stance", ["neutral"], "a")], updated="2024-01-01T00:00:00Z")]
+        )
+    ]
+    second = [
+        ls_task(
+            1, {"text": P2}, [annotation(1, 1, [choices("stance", ["against"], "b")], updated="2024-01-01T00:00:00Z")]
+        )
+    ]
     labels = tmp_path / "L"
     labels.mkdir()
     (labels / "schema.json").write_text(json.dumps(schema.to_dict()))
@@ -173,8 +252,12 @@ def test_two_exports_numbered_alike_keep_every_label(tmp_path, schema):
         write_jsonl(records, labels / f"{name}.jsonl")
     assert len(load_labels(labels).examples) == 2
     # Records that name one paragraph with two texts are an error naming both places, never one silently kept.
-    (labels / "c.jsonl").write_text(json.dumps({"doc": "d", "para": 0, "text": P1, "stance": "neutral"}) + "\n"
-                                    + json.dumps({"doc": "d", "para": 0, "text": P2, "stance": "neutral"}) + "\n")
+    (labels / "c.jsonl").write_text(
+        json.dumps({"doc": "d", "para": 0, "text": P1, "stance": "neutral"})
+        + "\n"
+        + json.dumps({"doc": "d", "para": 0, "text": P2, "stance": "neutral"})
+        + "\n"
+    )
     with pytest.raises(LabelError, match=r"c.jsonl:2: paragraph 'd#0' has other text than at .*c.jsonl:1"):
         load_labels(labels)
 
@@ -201,8 +284,14 @@ def test_read_doccano_export(tmp_path, schema):
 
 
 def test_read_older_doccano_export_with_labels_and_meta(tmp_path, schema):
-    old = {"id": 9, "text": P1, "meta": {"doc": "a1", "para": 1.0}, "annotation_approver": None, "comments": [],
-           "labels": ["militarization", "stance:favor"]}
+    old = {
+        "id": 9,
+        "text": P1,
+        "meta": {"doc": "a1", "para": 1.0},
+        "annotation_approver": None,
+        "comments": [],
+        "labels": ["militarization", "stance:favor"],
+    }
     [record] = read_doccano(write(tmp_path / "old.jsonl", json.dumps(old) + "\n"), schema)
     assert record == LABELED[1]
 
@@ -211,13 +300,18 @@ def test_doccano_json_array_export_and_derived_doc(tmp_path, schema):
     data = [{"id": 31, "text": P1, "label": ["stance:neutral"]}, {"id": 32, "text": P2, "label": ["stance:against"]}]
     records = read_doccano(write(tmp_path / "all.json", json.dumps(data, indent=4)), schema)
     assert [(r["doc"], r["para"], r["stance"]) for r in records] == [
-        (f"doccano-31-{text_hash(P1)[:8]}", 0, "neutral"), (f"doccano-32-{text_hash(P2)[:8]}", 0, "against")]
+        (f"doccano-31-{text_hash(P1)[:8]}", 0, "neutral"),
+        (f"doccano-32-{text_hash(P2)[:8]}", 0, "against"),
+    ]
 
 
 def test_doccano_text_with_raw_line_separators_imports_and_loads_as_labels(tmp_path, schema):
     # JSON allows U+2028/U+2029/U+0085 raw inside strings; a reader that split lines at them would break the record.
     text = "The army will eradicate coca\u2028in the VRAEM,\u0085the minister said.\u2029Farmers object."
-    lines = [doccano_line(1, text, ["militarization", "stance:favor"], doc="a9", para=0), doccano_line(2, P2, ["stance:against"], doc="a9", para=1)]
+    lines = [
+        doccano_line(1, text, ["militarization", "stance:favor"], doc="a9", para=0),
+        doccano_line(2, P2, ["stance:against"], doc="a9", para=1),
+    ]
     export = write(tmp_path / "export.jsonl", "\n".join(lines) + "\n")
     records = read_doccano(export, schema)
     assert [r["text"] for r in records] == [text, P2]
@@ -242,14 +336,21 @@ def test_label_studio_config_matches_schema(schema):
     assert controls["themes"].get("choice") == "multiple"
     assert controls["stance"].get("choice") == controls["kind"].get("choice") == "single"
     values = {name: [c.get("value") for c in control.findall("Choice")] for name, control in controls.items()}
-    assert values == {"themes": list(schema.themes), "stance": list(schema.stances), "kind": ["content", "heading", "boilerplate"]}
+    assert values == {
+        "themes": list(schema.themes),
+        "stance": list(schema.stances),
+        "kind": ["content", "heading", "boilerplate"],
+    }
     assert controls["themes"].find("Choice").get("hint") == "security-force-led action"
 
 
 def test_to_label_studio_segment_output_and_predictions(schema):
     segmented = [dict(r, themes=[], stance=None) for r in LABELED]
-    suggested = dict(LABELED[1], theme_scores={"militarization": 0.91, "development": 0.3, "corruption": 0.05},
-                     stance_scores={"favor": 0.62, "against": 0.3, "neutral": 0.08})
+    suggested = dict(
+        LABELED[1],
+        theme_scores={"militarization": 0.91, "development": 0.3, "corruption": 0.05},
+        stance_scores={"favor": 0.62, "against": 0.3, "neutral": 0.08},
+    )
     tasks = to_label_studio(segmented[:1] + [suggested] + segmented[2:3], schema)
     assert [t["data"] for t in tasks] == [{"text": r["text"], "doc": "a1", "para": r["para"]} for r in LABELED[:3]]
     # A heading from the segmenter is pre-filled; an unlabeled content paragraph gets no prediction.
@@ -259,7 +360,10 @@ def test_to_label_studio_segment_output_and_predictions(schema):
     assert prediction["model_version"] == "themetag"
     assert prediction["score"] == 0.62  # the least certain decision: the stance
     assert {r["from_name"]: r["value"]["choices"] for r in prediction["result"]} == {
-        "kind": ["content"], "themes": ["militarization"], "stance": ["favor"]}
+        "kind": ["content"],
+        "themes": ["militarization"],
+        "stance": ["favor"],
+    }
     assert all(r["to_name"] == "text" and r["type"] == "choices" for r in prediction["result"])
     ids = [r["id"] for t in tasks for p in t.get("predictions", []) for r in p["result"]]
     assert len(ids) == len(set(ids))
@@ -267,7 +371,9 @@ def test_to_label_studio_segment_output_and_predictions(schema):
 
 
 def test_flat_scores_key_is_read(schema):
-    record = dict(LABELED[1], scores={"militarization": 0.8, "development": 0.1, "favor": 0.9, "against": 0.05, "neutral": 0.05})
+    record = dict(
+        LABELED[1], scores={"militarization": 0.8, "development": 0.1, "favor": 0.9, "against": 0.05, "neutral": 0.05}
+    )
     [task] = to_label_studio([record], schema)
     assert task["predictions"][0]["score"] == 0.8
 
@@ -291,7 +397,9 @@ def test_label_studio_round_trip(tmp_path, schema):
         for r in result:
             r["origin"] = "prediction"
         predictions = [dict(task["predictions"][0], id=tid, task=tid, created_ago="3 minutes")]
-        exported.append(ls_task(tid, task["data"], [annotation(tid, tid, result, updated="2024-05-03T08:00:00Z")], predictions))
+        exported.append(
+            ls_task(tid, task["data"], [annotation(tid, tid, result, updated="2024-05-03T08:00:00Z")], predictions)
+        )
     path = write(tmp_path / "export.json", json.dumps(exported))
     assert read_label_studio(path, schema) == LABELED
 
@@ -311,12 +419,24 @@ def test_imported_labels_load_with_load_labels(tmp_path, schema):
     labels_dir.mkdir()
     write(labels_dir / "schema.json", json.dumps(SCHEMA))
     export = write(tmp_path / "export.json", json.dumps(ls_export()))
-    result = runner.invoke(app, ["import-labels", str(export), "--from", "label-studio",
-                                 "--schema", str(labels_dir / "schema.json"), "--out", str(labels_dir / "ls.jsonl")])
+    result = runner.invoke(
+        app,
+        [
+            "import-labels",
+            str(export),
+            "--from",
+            "label-studio",
+            "--schema",
+            str(labels_dir / "schema.json"),
+            "--out",
+            str(labels_dir / "ls.jsonl"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     label_set = load_labels(labels_dir)
     assert [(e.uid, e.kind, e.themes, e.stance) for e in label_set.examples] == [
-        (f"{r['doc']}#{r['para']}", r["kind"], tuple(r["themes"]), r["stance"]) for r in LABELED]
+        (f"{r['doc']}#{r['para']}", r["kind"], tuple(r["themes"]), r["stance"]) for r in LABELED
+    ]
 
 
 # --------------------------------------------------------------------------- errors name the file and line
@@ -345,13 +465,19 @@ def test_label_studio_error_names_task_and_its_line(tmp_path, schema):
     [
         (lambda t: t[1]["annotations"][1]["result"][1]["value"].update(choices=["maybe"]), "unknown stance 'maybe'"),
         (lambda t: t[0]["annotations"][0]["result"][0]["value"].update(choices=["caption"]), "unknown kind 'caption'"),
-        (lambda t: t[1]["annotations"][1]["result"][1]["value"].update(choices=["favor", "against"]), "2 stance choices"),
+        (
+            lambda t: t[1]["annotations"][1]["result"][1]["value"].update(choices=["favor", "against"]),
+            "2 stance choices",
+        ),
         (lambda t: t[1]["annotations"][1]["result"].pop(1), "a content paragraph needs a stance"),
-        (lambda t: t[0]["annotations"][0]["result"].append(choices("stance", ["favor"], "x")), "a heading paragraph carries no themes or stance"),
-        (lambda t: t[1]["data"].pop("text"), "\"data\" has no \"text\""),
+        (
+            lambda t: t[0]["annotations"][0]["result"].append(choices("stance", ["favor"], "x")),
+            "a heading paragraph carries no themes or stance",
+        ),
+        (lambda t: t[1]["data"].pop("text"), '"data" has no "text"'),
         (lambda t: t[1]["annotations"][1]["result"][0].update(from_name="sentiment"), "choices control 'sentiment'"),
-        (lambda t: t[1].pop("data"), "has no \"data\" object"),
-        (lambda t: t[1]["data"].update(para=-1), "\"para\" must be a paragraph index"),
+        (lambda t: t[1].pop("data"), 'has no "data" object'),
+        (lambda t: t[1]["data"].update(para=-1), '"para" must be a paragraph index'),
     ],
 )
 def test_label_studio_errors(tmp_path, schema, mutate, message):
@@ -406,11 +532,11 @@ def doccano_error(tmp_path, schema, lines):
         (doccano_line(2, P1, ["stance:favor", "stance:against"]), "2 stance labels"),
         (doccano_line(2, P1, ["militarization"]), "a content paragraph needs a stance"),
         (doccano_line(2, P1, ["kind:heading", "development"]), "a heading paragraph carries no themes or stance"),
-        (json.dumps({"id": 2, "label": ["stance:favor"]}), "no \"text\""),
+        (json.dumps({"id": 2, "label": ["stance:favor"]}), 'no "text"'),
         (json.dumps({"id": 2, "text": P1, "label": [[0, 9, "militarization"]]}), "sequence-labeling export"),
         ('{"id": 2, "text": "unterminated', "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
-        (doccano_line(1, P1, ["stance:favor"]), "id 1 was already used at line 1 by an item without a \"doc\""),
+        (doccano_line(1, P1, ["stance:favor"]), 'id 1 was already used at line 1 by an item without a "doc"'),
     ],
 )
 def test_doccano_errors_name_file_and_line(tmp_path, schema, bad, message):
@@ -423,7 +549,7 @@ def test_export_input_errors_name_file_and_line(tmp_path, schema):
     good = json.dumps(LABELED[0])
     for bad, message in [
         (json.dumps(dict(LABELED[1], themes=["prohibition"])), "unknown theme 'prohibition'"),
-        (json.dumps(dict(LABELED[1], text="")), "\"text\" must be the paragraph's non-empty text"),
+        (json.dumps(dict(LABELED[1], text="")), '"text" must be the paragraph\'s non-empty text'),
         (json.dumps(dict(LABELED[1], kind="caption")), "unknown kind 'caption'"),
         ("{not json", "not valid JSON"),
     ]:
@@ -477,7 +603,9 @@ def test_cli_import_label_studio(tmp_path, schema_file):
 
 
 def test_cli_import_doccano_and_bad_input(tmp_path, schema_file):
-    good = write(tmp_path / "admin.jsonl", doccano_line(1, P1, ["militarization", "stance:favor"], doc="a1", para=1) + "\n")
+    good = write(
+        tmp_path / "admin.jsonl", doccano_line(1, P1, ["militarization", "stance:favor"], doc="a1", para=1) + "\n"
+    )
     out = tmp_path / "d.jsonl"
     assert run("import-labels", good, "--from", "doccano", "--schema", schema_file, "--out", out).exit_code == 0
     assert json.loads(out.read_text(encoding="utf-8")) == LABELED[1]
@@ -487,7 +615,10 @@ def test_cli_import_doccano_and_bad_input(tmp_path, schema_file):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}:1: example 1 (id 1): unknown stance 'maybe'")
     lines = result.stderr.strip().splitlines()
-    assert lines[1:] == [f"Error: {bad}: nothing written: 1 examples could not be imported (named above)"] and "Traceback" not in result.output
+    assert (
+        lines[1:] == [f"Error: {bad}: nothing written: 1 examples could not be imported (named above)"]
+        and "Traceback" not in result.output
+    )
     assert not (tmp_path / "x.jsonl").exists()
 
     assert run("import-labels", good, "--from", "prodigy", "--schema", schema_file, "--out", out).exit_code == 2
@@ -501,7 +632,9 @@ def test_cli_export_label_studio_from_segment_output(tmp_path, schema_file):
     segmented = run("segment", article)
     assert segmented.exit_code == 0
     out = tmp_path / "tasks.json"
-    result = run("export-tasks", "-", "--to", "label-studio", "--schema", schema_file, "--out", out, input=segmented.stdout)
+    result = run(
+        "export-tasks", "-", "--to", "label-studio", "--schema", schema_file, "--out", out, input=segmented.stdout
+    )
     assert result.exit_code == 0, result.output
     tasks = json.loads(out.read_text(encoding="utf-8"))
     assert [t["data"] for t in tasks] == [{"text": t, "doc": "a1", "para": i} for i, t in enumerate([HEADING, P1, P2])]
@@ -509,7 +642,9 @@ def test_cli_export_label_studio_from_segment_output(tmp_path, schema_file):
     assert ET.fromstring(config.read_text(encoding="utf-8")).tag == "View"
     # Both files are protected from overwriting.
     out.unlink()
-    result = run("export-tasks", "-", "--to", "label-studio", "--schema", schema_file, "--out", out, input=segmented.stdout)
+    result = run(
+        "export-tasks", "-", "--to", "label-studio", "--schema", schema_file, "--out", out, input=segmented.stdout
+    )
     assert result.exit_code == 1 and f"{config} exists" in result.stderr
 
 
@@ -520,7 +655,9 @@ def test_cli_export_doccano_and_errors(tmp_path, schema_file):
     assert result.exit_code == 0, result.output
     assert [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()] == to_doccano(LABELED)
 
-    bad = write(tmp_path / "bad.jsonl", json.dumps(LABELED[0]) + "\n" + json.dumps(dict(LABELED[1], stance="maybe")) + "\n")
+    bad = write(
+        tmp_path / "bad.jsonl", json.dumps(LABELED[0]) + "\n" + json.dumps(dict(LABELED[1], stance="maybe")) + "\n"
+    )
     result = run("export-tasks", bad, "--to", "doccano", "--schema", schema_file, "--out", tmp_path / "z.jsonl")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}:2: unknown stance 'maybe'")

@@ -40,7 +40,11 @@ def test_json_lines_are_numbered_as_an_editor_numbers_them(data, lines):
 def test_bad_lines_are_items_with_errors_and_the_rest_is_read():
     found = items(b'{"a": 1}\n{"a": \n\xff\xfe\n' + b'"' + b"x" * 200 + b'"\n{"a": 5}\n')
     assert [(i.line, (i.error or "")[:16]) for i in found] == [
-        (1, ""), (2, "not valid JSON ("), (3, "not UTF-8 text; "), (4, "line is over the"), (5, ""),
+        (1, ""),
+        (2, "not valid JSON ("),
+        (3, "not UTF-8 text; "),
+        (4, "line is over the"),
+        (5, ""),
     ]
     assert found[-1].value == {"a": 5}
 
@@ -68,10 +72,21 @@ def test_read_articles_from_files_folders_jsonl_and_stdin(tmp_path, monkeypatch)
     (tmp_path / "d" / "x.txt").write_text("The army moved in.")
     (tmp_path / "empty").mkdir()
     rows = tmp_path / "r.jsonl"
-    rows.write_text('{"id": "r1", "text": "Coca prices fell.", "date": "2020-01-02", "nested": {"a": 1}}\n{"text": ""}\n')
+    rows.write_text(
+        '{"id": "r1", "text": "Coca prices fell.", "date": "2020-01-02", "nested": {"a": 1}}\n{"text": ""}\n'
+    )
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO("From stdin.".encode())))
-    out = list(read_articles([str(tmp_path / "d"), str(tmp_path / "empty"), str(rows), "-", str(tmp_path / "missing.txt")]))
-    assert [type(a).__name__ for a in out] == ["Article", "InputError", "Article", "InputError", "Article", "InputError"]
+    out = list(
+        read_articles([str(tmp_path / "d"), str(tmp_path / "empty"), str(rows), "-", str(tmp_path / "missing.txt")])
+    )
+    assert [type(a).__name__ for a in out] == [
+        "Article",
+        "InputError",
+        "Article",
+        "InputError",
+        "Article",
+        "InputError",
+    ]
     assert out[0] == Article("x", "The army moved in.", str(tmp_path / "d" / "x.txt"))
     assert out[2].metadata == {"date": "2020-01-02"}  # scalar fields pass through; nested ones do not
     assert str(out[3]) == f"{rows}:2: empty text" and out[4].id == "stdin" and out[4].where == "<stdin>"
@@ -92,7 +107,11 @@ def test_write_jsonl_is_atomic(tmp_path):
 def articles():
     tagger = themetag.load()
     return [
-        tagger.tag("Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.\n\nSHARE", id="a1", metadata={"date": "2020-03-01"}),
+        tagger.tag(
+            "Peru Sends Troops\n\nThe army will eradicate coca in the VRAEM.\n\nSHARE",
+            id="a1",
+            metadata={"date": "2020-03-01"},
+        ),
         tagger.tag("SEE ALSO: Coverage of the Shining Path", id="a2"),
     ]
 
@@ -132,11 +151,17 @@ def test_parquet_has_typed_columns_and_nulls_for_empty_cells(articles):
         assert table.column_names == list(csv_rows[0])  # the CSV's columns, in its order
         assert [r["id"] for r in rows] == [r["id"] for r in csv_rows]
         if paragraphs:
-            assert str(table.schema.field("p_militarization").type) == "double" and str(table.schema.field("para").type) == "int64"
+            assert (
+                str(table.schema.field("p_militarization").type) == "double"
+                and str(table.schema.field("para").type) == "int64"
+            )
             assert rows[1]["kind"] == "content" and 0 <= rows[1]["p_militarization"] <= 1
             assert rows[0]["p_militarization"] is None  # set aside: no probability, not an empty string
         else:
-            assert str(table.schema.field("stance_favor").type) == "int64" and str(table.schema.field("share_militarization").type) == "double"
+            assert (
+                str(table.schema.field("stance_favor").type) == "int64"
+                and str(table.schema.field("share_militarization").type) == "double"
+            )
             assert rows[0]["date"] == "2020-03-01" and rows[1]["date"] is None and rows[1]["warning"] == "no_content"
     empty = io.BytesIO()
     make_writer("parquet", empty).close()
@@ -146,7 +171,9 @@ def test_parquet_has_typed_columns_and_nulls_for_empty_cells(articles):
 @pytest.fixture(scope="module")
 def varied():
     """Articles whose metadata fields differ: one only in the last article, one named like a result column."""
-    rows = [{"id": f"a{k}", "outlet": "El Tiempo", "text": "The army will eradicate coca in the VRAEM."} for k in range(6)]
+    rows = [
+        {"id": f"a{k}", "outlet": "El Tiempo", "text": "The army will eradicate coca in the VRAEM."} for k in range(6)
+    ]
     rows[2]["stance"] = "against"  # a coder's own stance: kept beside themetag's, not over it
     rows[-1]["section"] = "world"
     rows[-1]["pages"] = 3
@@ -162,7 +189,9 @@ class Pipe(io.StringIO):
 
 @pytest.mark.parametrize("lookahead", [100, 1])  # the header made from every row, or completed on close
 @pytest.mark.parametrize("paragraphs", [False, True])
-def test_csv_to_a_file_keeps_every_metadata_field_however_late_it_appears(varied, lookahead, paragraphs, monkeypatch, tmp_path):
+def test_csv_to_a_file_keeps_every_metadata_field_however_late_it_appears(
+    varied, lookahead, paragraphs, monkeypatch, tmp_path
+):
     from themetag.io import atomic_output
     from themetag.output import CsvWriter
 
@@ -179,7 +208,9 @@ def test_csv_to_a_file_keeps_every_metadata_field_however_late_it_appears(varied
     assert all(len(row) == len(header) for row in rows)  # early rows padded to the full header
     found = [dict(zip(header, row)) for row in rows]
     assert [r["outlet"] for r in found] == ["El Tiempo"] * len(found)
-    assert [r["input_stance"] for r in found if r["id"] == "a2"][0] == "against" and all(r["stance"] == "neutral" for r in found if r["kind" if paragraphs else "id"] in ("content", "a2"))
+    assert [r["input_stance"] for r in found if r["id"] == "a2"][0] == "against" and all(
+        r["stance"] == "neutral" for r in found if r["kind" if paragraphs else "id"] in ("content", "a2")
+    )
     assert [(r["section"], r["pages"]) for r in found if r["id"] == "a5"][0] == ("world", "3")
     assert {r["section"] for r in found if r["id"] != "a5"} == {""}
 
@@ -236,13 +267,24 @@ def test_each_metadata_field_has_one_column_whatever_else_a_row_holds(tmp_path):
     from themetag.io import atomic_output
 
     tagger = themetag.load()
-    rows = [{"id": "a1", "text": "Troops burned coca.", "stance": "favor"},
-            {"id": "a2", "text": "Police arrested farmers.", "input_stance": "y", "stance": "z"},
-            {"id": "a3", "text": "Police arrested farmers.", "p_value": "low", "share_of_voice": "high", "para": "intro", "n": 1234567890123456789}]
+    rows = [
+        {"id": "a1", "text": "Troops burned coca.", "stance": "favor"},
+        {"id": "a2", "text": "Police arrested farmers.", "input_stance": "y", "stance": "z"},
+        {
+            "id": "a3",
+            "text": "Police arrested farmers.",
+            "p_value": "low",
+            "share_of_voice": "high",
+            "para": "intro",
+            "n": 1234567890123456789,
+        },
+    ]
     tags = list(tagger.tag_many(rows))
     for level in ("article", "paragraph"):
         found = list(csv.DictReader(io.StringIO(render("csv", tags, paragraphs=level == "paragraph"))))
-        assert [r["input_stance"] for r in found] == ["favor", "z", ""] and [r["input_input_stance"] for r in found] == ["", "y", ""]
+        assert [r["input_stance"] for r in found] == ["favor", "z", ""] and [
+            r["input_input_stance"] for r in found
+        ] == ["", "y", ""]
         assert found[2]["p_value"] == "low" and found[2]["n"] == "1234567890123456789"
         assert found[2]["input_para" if level == "paragraph" else "para"] == "intro"
     pq = pytest.importorskip("pyarrow.parquet")
@@ -252,7 +294,10 @@ def test_each_metadata_field_has_one_column_whatever_else_a_row_holds(tmp_path):
             writer.write(article)
         writer.close()
     table = pq.read_table(tmp_path / "t.parquet")
-    assert table.column("p_value").to_pylist() == [None, None, "low"] and str(table.schema.field("share_of_voice").type) == "string"
+    assert (
+        table.column("p_value").to_pylist() == [None, None, "low"]
+        and str(table.schema.field("share_of_voice").type) == "string"
+    )
     assert table.column("n").to_pylist()[2] == "1234567890123456789"
     pytest.importorskip("pandas")
     frame = themetag.to_frame(tags, level="paragraph")
@@ -264,8 +309,14 @@ def test_a_completed_csv_header_keeps_cells_of_any_length(tmp_path, monkeypatch)
     from themetag.output import CsvWriter
 
     monkeypatch.setattr(CsvWriter, "LOOKAHEAD_ROWS", 1)
-    tags = list(themetag.load().tag_many([{"id": "a", "text": "Troops burned coca.", "note": "x" * 200_000},
-                                           {"id": "b", "text": "Police arrested farmers.", "late": "y"}]))
+    tags = list(
+        themetag.load().tag_many(
+            [
+                {"id": "a", "text": "Troops burned coca.", "note": "x" * 200_000},
+                {"id": "b", "text": "Police arrested farmers.", "late": "y"},
+            ]
+        )
+    )
     with atomic_output(tmp_path / "t.csv") as handle:
         writer = make_writer("csv", handle)
         for article in tags:
@@ -283,7 +334,9 @@ def test_parquet_whose_columns_grow_in_many_groups_stays_whole(tmp_path, monkeyp
 
     monkeypatch.setattr(ParquetWriter, "ROWS_PER_GROUP", 3)
     monkeypatch.setattr(ParquetWriter, "LOOKAHEAD_ROWS", 3)
-    rows = [{"id": f"a{k}", "text": "Troops burned coca.", f"field{k}": str(k)} for k in range(40)]  # a new field in every row
+    rows = [
+        {"id": f"a{k}", "text": "Troops burned coca.", f"field{k}": str(k)} for k in range(40)
+    ]  # a new field in every row
     with atomic_output(tmp_path / "t.parquet", binary=True) as handle:
         writer = make_writer("parquet", handle)
         for article in themetag.load().tag_many(rows):
@@ -291,7 +344,9 @@ def test_parquet_whose_columns_grow_in_many_groups_stays_whole(tmp_path, monkeyp
         writer.close()
         assert len(writer._later_files) <= 40 // 3  # a new file per row group at most, not per field
     table = pq.read_table(tmp_path / "t.parquet").to_pylist()
-    assert [r["id"] for r in table] == [f"a{k}" for k in range(40)] and all(r[f"field{k}"] == str(k) for k, r in enumerate(table))
+    assert [r["id"] for r in table] == [f"a{k}" for k in range(40)] and all(
+        r[f"field{k}"] == str(k) for k, r in enumerate(table)
+    )
 
 
 def test_an_output_path_that_is_not_a_regular_file_is_refused(tmp_path):
@@ -333,7 +388,13 @@ def fail(message):
 @pytest.mark.parametrize(
     "kind, themes, stance, labeled, expected",
     [
-        ("content", ["corruption", "militarization"], "against", True, ("content", ["militarization", "corruption"], "against")),
+        (
+            "content",
+            ["corruption", "militarization"],
+            "against",
+            True,
+            ("content", ["militarization", "corruption"], "against"),
+        ),
         (None, None, None, False, ("content", [], None)),  # a paragraph still to label
         ("heading", [], None, True, ("heading", [], None)),
         ("content", ["anything"], "pro", False, "unknown theme 'anything'"),
@@ -356,7 +417,12 @@ def test_one_label_rule_checker(kind, themes, stance, labeled, expected):
 
 def test_card_without_evaluation_or_themes_or_notes():
     metadata = {
-        "schema": {"name": "", "themes": {}, "stances": {"pro": {"description": "for"}, "con": {}, "none": {}}, "null_stance": "none"},
+        "schema": {
+            "name": "",
+            "themes": {},
+            "stances": {"pro": {"description": "for"}, "con": {}, "none": {}},
+            "null_stance": "none",
+        },
         "labels": {"examples": 12, "content": 10, "per_stance": {"pro": 3, "con": 2, "none": 5}},
         "versions": {"themetag": "0.1.0"},
         "training": {"seed": 0},
@@ -372,24 +438,50 @@ def test_card_without_evaluation_or_themes_or_notes():
 
 
 def test_card_states_out_of_domain_numbers_first_and_warns_when_they_fall():
-    cv = {"folds": 5, "n_content": 100, "theme_micro_f1": 0.6, "stance_f_avg": 0.3, "stance_macro_f1": 0.5,
-          "per_theme_f1": {"a": 0.6}, "baseline_keyword": {"theme_micro_f1": 0.4},
-          "leave_one_source_out": {"outlet": {"theme_micro_f1": 0.42, "stance_f_avg": 0.1}}}
-    metadata = {"schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
-                "labels": {}, "cv": cv, "model": {}}
+    cv = {
+        "folds": 5,
+        "n_content": 100,
+        "theme_micro_f1": 0.6,
+        "stance_f_avg": 0.3,
+        "stance_macro_f1": 0.5,
+        "per_theme_f1": {"a": 0.6},
+        "baseline_keyword": {"theme_micro_f1": 0.4},
+        "leave_one_source_out": {"outlet": {"theme_micro_f1": 0.42, "stance_f_avg": 0.1}},
+    }
+    metadata = {
+        "schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
+        "labels": {},
+        "cv": cv,
+        "model": {},
+    }
     card = model_card(metadata)
     headline = card.splitlines()[2]
-    assert headline.startswith("**On a source it never saw**") and "`outlet` theme micro-F1 0.420, stance F_avg 0.100" in headline
+    assert (
+        headline.startswith("**On a source it never saw**")
+        and "`outlet` theme micro-F1 0.420, stance F_avg 0.100" in headline
+    )
     assert headline.index("never saw") < headline.index("cross-validation")
     assert "On `outlet` held out of training, theme micro-F1 falls to 0.420 (0.600 in cross-validation)" in card
 
 
 def test_card_shows_stored_metrics_says_worse_than_keywords_and_warns_on_few_labels():
-    cv = {"folds": 2, "n_content": 24, "theme_micro_f1": 0.542, "theme_macro_f1": 0.5, "stance_f_avg": 0.3,
-          "stance_macro_f1": 0.4, "per_theme_f1": {"a": 0.6}, "baseline_keyword": {"theme_micro_f1": 0.769, "stance_f_avg": 0.2},
-          "baseline_majority": {"theme_micro_f1": 0.0}}
-    metadata = {"schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
-                "labels": {"examples": 30, "content": 24, "per_theme": {"a": 60}}, "cv": cv, "model": {}}
+    cv = {
+        "folds": 2,
+        "n_content": 24,
+        "theme_micro_f1": 0.542,
+        "theme_macro_f1": 0.5,
+        "stance_f_avg": 0.3,
+        "stance_macro_f1": 0.4,
+        "per_theme_f1": {"a": 0.6},
+        "baseline_keyword": {"theme_micro_f1": 0.769, "stance_f_avg": 0.2},
+        "baseline_majority": {"theme_micro_f1": 0.0},
+    }
+    metadata = {
+        "schema": {"name": "mine", "themes": {"a": {}}, "stances": {"pro": {}, "none": {}}, "null_stance": "none"},
+        "labels": {"examples": 30, "content": 24, "per_theme": {"a": 60}},
+        "cv": cv,
+        "model": {},
+    }
     card = model_card(metadata)  # as `train --metrics` writes it: numbers stored, no report
     assert "Not evaluated" not in card and "Stored from an earlier evaluation" in card
     assert "| theme micro-F1 | 0.542 | 0.769 | 0.000 |" in card
@@ -408,8 +500,14 @@ def test_results_as_data_frames(articles):
     assert len(by_paragraph) == sum(len(a.paragraphs) for a in articles)
     assert by_paragraph["p_militarization"].dtype == float
     set_aside = by_paragraph["kind"] != "content"
-    assert by_paragraph.loc[set_aside, "p_neutral"].isna().all() and by_paragraph.loc[~set_aside, "p_neutral"].notna().all()
-    pd.testing.assert_frame_equal(themetag.to_frame(articles[:1], level="paragraph"), by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True))
+    assert (
+        by_paragraph.loc[set_aside, "p_neutral"].isna().all()
+        and by_paragraph.loc[~set_aside, "p_neutral"].notna().all()
+    )
+    pd.testing.assert_frame_equal(
+        themetag.to_frame(articles[:1], level="paragraph"),
+        by_paragraph[by_paragraph["id"] == "a1"].reset_index(drop=True),
+    )
 
 
 def test_table_output_shows_control_characters_of_ids_escaped(tmp_path):
@@ -418,7 +516,10 @@ def test_table_output_shows_control_characters_of_ids_escaped(tmp_path):
     from themetag.cli import app
 
     rows = tmp_path / "a.jsonl"
-    rows.write_text(json.dumps({"id": "evil\u001b[2J\u202eid", "text": "The army burned coca fields in the valley on Monday."}) + "\n")
+    rows.write_text(
+        json.dumps({"id": "evil\u001b[2J\u202eid", "text": "The army burned coca fields in the valley on Monday."})
+        + "\n"
+    )
     for extra in ([], ["--paragraphs"]):
         out = CliRunner().invoke(app, ["predict", str(rows), "--format", "table", *extra]).stdout
         assert "\u001b" not in out and "\u202e" not in out and "evil\\x1b[2J\\u202eid" in out

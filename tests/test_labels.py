@@ -15,7 +15,14 @@ SCHEMA = {
     "stances": {"favor": {}, "against": {}, "neutral": {}},
 }
 
-GOOD = {"doc": "a1", "para": 0, "text": "The army moved in.", "kind": "content", "themes": ["militarization"], "stance": "neutral"}
+GOOD = {
+    "doc": "a1",
+    "para": 0,
+    "text": "The army moved in.",
+    "kind": "content",
+    "themes": ["militarization"],
+    "stance": "neutral",
+}
 
 
 def write_dir(tmp_path: Path, lines: list, schema=SCHEMA, name="labels.jsonl") -> Path:
@@ -46,13 +53,25 @@ def test_blank_lines_are_skipped(tmp_path):
         ("[1, 2]", r"labels\.jsonl:2: expected a JSON object, got list"),
         ({k: v for k, v in GOOD.items() if k != "stance"}, r"labels\.jsonl:2: a content paragraph needs a stance"),
         ({"doc": "a1", "para": 1}, r"labels\.jsonl:2: text record is missing 'text'"),
-        (dict(GOOD, kind="article"), r"labels\.jsonl:2: unknown kind 'article'; use one of content, heading, boilerplate"),
-        (dict(GOOD, themes=["policing"]), r"labels\.jsonl:2: unknown theme 'policing'; the schema's themes are militarization, development"),
+        (
+            dict(GOOD, kind="article"),
+            r"labels\.jsonl:2: unknown kind 'article'; use one of content, heading, boilerplate",
+        ),
+        (
+            dict(GOOD, themes=["policing"]),
+            r"labels\.jsonl:2: unknown theme 'policing'; the schema's themes are militarization, development",
+        ),
         (dict(GOOD, themes="militarization"), r"labels\.jsonl:2: \"themes\" must be a list"),
-        (dict(GOOD, themes=None), r"labels\.jsonl:2: \"themes\" must be a list of theme names \(\"themes\": \[\] for none\), got null"),
+        (
+            dict(GOOD, themes=None),
+            r"labels\.jsonl:2: \"themes\" must be a list of theme names \(\"themes\": \[\] for none\), got null",
+        ),
         (dict(GOOD, kind=None), r"labels\.jsonl:2: \"kind\" must be one of content, heading, boilerplate, got null"),
         (dict(GOOD, themes=["development", "development"]), r"labels\.jsonl:2: theme listed twice"),
-        (dict(GOOD, stance="pro"), r"labels\.jsonl:2: unknown stance 'pro'; the schema's stances are favor, against, neutral"),
+        (
+            dict(GOOD, stance="pro"),
+            r"labels\.jsonl:2: unknown stance 'pro'; the schema's stances are favor, against, neutral",
+        ),
         (dict(GOOD, stance=None), r"labels\.jsonl:2: a content paragraph needs a stance \(favor, against, neutral\)"),
         (dict(GOOD, kind="boilerplate"), r"labels\.jsonl:2: a boilerplate paragraph carries no themes or stance"),
         (dict(GOOD, para=-1), r"labels\.jsonl:2: \"para\" must be a paragraph index"),
@@ -70,7 +89,9 @@ def test_each_broken_line_names_file_and_line(tmp_path, line, message):
 
 def test_conflicting_duplicate_names_both_places(tmp_path):
     d = write_dir(tmp_path, [GOOD, dict(GOOD, stance="favor")])
-    with pytest.raises(LabelError, match=r"labels\.jsonl:2: paragraph 'a1#0' is labeled differently at .*labels\.jsonl:1"):
+    with pytest.raises(
+        LabelError, match=r"labels\.jsonl:2: paragraph 'a1#0' is labeled differently at .*labels\.jsonl:1"
+    ):
         load_labels(d)
 
 
@@ -81,7 +102,9 @@ def test_identical_duplicate_counts_once(tmp_path):
 def test_conflict_across_two_directories(tmp_path):
     a = write_dir(tmp_path / "x", [GOOD]) if (tmp_path / "x").mkdir() is None else None
     b = write_dir(tmp_path / "y", [dict(GOOD, themes=[])]) if (tmp_path / "y").mkdir() is None else None
-    with pytest.raises(LabelError, match=r"y/labels/labels\.jsonl:1: .* labeled differently at .*x/labels/labels\.jsonl:1"):
+    with pytest.raises(
+        LabelError, match=r"y/labels/labels\.jsonl:1: .* labeled differently at .*x/labels/labels\.jsonl:1"
+    ):
         load_labels([a, b])
 
 
@@ -123,10 +146,16 @@ def test_missing_schema(tmp_path):
     "schema, message",
     [
         ([], "a schema is a JSON object"),
-        ({"themes": "x", "stances": ["neutral"]}, "\"themes\" must be an object of names or a list"),
-        ({"themes": [], "stances": []}, "\"stances\" needs at least one value"),
-        ({"themes": ["a"], "stances": ["pro", "con"]}, "no stance is called \"neutral\": name the one that takes no side, e.g. \"null_stance\": \"pro\""),
-        ({"themes": ["a"], "stances": ["pro", "con"], "null_stance": "none"}, "\"null_stance\" must be one of the stances"),
+        ({"themes": "x", "stances": ["neutral"]}, '"themes" must be an object of names or a list'),
+        ({"themes": [], "stances": []}, '"stances" needs at least one value'),
+        (
+            {"themes": ["a"], "stances": ["pro", "con"]},
+            'no stance is called "neutral": name the one that takes no side, e.g. "null_stance": "pro"',
+        ),
+        (
+            {"themes": ["a"], "stances": ["pro", "con"], "null_stance": "none"},
+            '"null_stance" must be one of the stances',
+        ),
         ({"themes": {"a": {"description": 5}}, "stances": ["neutral"]}, "the description of .a. must be a string"),
         ({"themes": ["a"], "stances": ["a", "neutral"]}, "names used both as theme and stance"),
         ({"themes": {"a": {"cues": "army"}}, "stances": ["neutral"]}, "cues of 'a' must be a list"),
@@ -158,8 +187,15 @@ def make_corpus(tmp_path: Path) -> Path:
 
 
 def corpus_record(**kw):
-    rec = {"corpus": "c.jsonl", "id": "p/1", "para": None, "text_sha256": text_hash("The army eradicated coca."),
-           "kind": "content", "themes": ["militarization"], "stance": "neutral"}
+    rec = {
+        "corpus": "c.jsonl",
+        "id": "p/1",
+        "para": None,
+        "text_sha256": text_hash("The army eradicated coca."),
+        "kind": "content",
+        "themes": ["militarization"],
+        "stance": "neutral",
+    }
     rec.update(kw)
     return rec
 
@@ -198,7 +234,11 @@ def test_corpus_record_without_corpus_folder(tmp_path):
 def test_fingerprint_changes_with_a_label_and_not_with_order(tmp_path):
     a = load_labels(write_dir(tmp_path / "1" if (tmp_path / "1").mkdir() is None else None, [GOOD, dict(GOOD, para=1)]))
     b = load_labels(write_dir(tmp_path / "2" if (tmp_path / "2").mkdir() is None else None, [dict(GOOD, para=1), GOOD]))
-    c = load_labels(write_dir(tmp_path / "3" if (tmp_path / "3").mkdir() is None else None, [GOOD, dict(GOOD, para=1, stance="favor")]))
+    c = load_labels(
+        write_dir(
+            tmp_path / "3" if (tmp_path / "3").mkdir() is None else None, [GOOD, dict(GOOD, para=1, stance="favor")]
+        )
+    )
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
 
 
@@ -212,11 +252,22 @@ def test_a_broken_corpus_line_names_the_corpus_file_and_line(tmp_path):
 
 def test_short_records_take_defaults_and_unlabeled_ones_are_counted(tmp_path):
     """Only text and the labels are needed: no doc makes a document of its own, no kind means content."""
-    d = write_dir(tmp_path, [
-        {"text": "Troops burned the fields.", "themes": ["militarization"], "stance": "neutral"},
-        {"text": "Peace talks went on.", "stance": "against"},
-        {"doc": "a1", "para": 3, "text": "Not labeled yet.", "kind": "content", "themes": [], "stance": None, "suggested": {}},
-    ])
+    d = write_dir(
+        tmp_path,
+        [
+            {"text": "Troops burned the fields.", "themes": ["militarization"], "stance": "neutral"},
+            {"text": "Peace talks went on.", "stance": "against"},
+            {
+                "doc": "a1",
+                "para": 3,
+                "text": "Not labeled yet.",
+                "kind": "content",
+                "themes": [],
+                "stance": None,
+                "suggested": {},
+            },
+        ],
+    )
     labels = load_labels(d)
     first, second = labels.examples
     assert (first.kind, first.themes, second.themes) == ("content", ("militarization",), ())
@@ -227,7 +278,9 @@ def test_short_records_take_defaults_and_unlabeled_ones_are_counted(tmp_path):
 def test_a_theme_only_schema_needs_no_stance(tmp_path):
     d = tmp_path / "l"
     d.mkdir()
-    (d / "schema.json").write_text(json.dumps({"themes": ["economy", "security"], "stances": ["none"], "null_stance": "none"}))
+    (d / "schema.json").write_text(
+        json.dumps({"themes": ["economy", "security"], "stances": ["none"], "null_stance": "none"})
+    )
     (d / "l.jsonl").write_text(json.dumps({"text": "Prices rose.", "themes": ["economy"]}) + "\n")
     [example] = load_labels(d).examples
     assert (example.themes, example.stance) == (("economy",), "none")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 from typer.testing import CliRunner
 
 import themetag
@@ -15,10 +14,14 @@ from themetag.language import CONFIDENT, detect, main_languages, model_path
 # Real published text: the start of a seed article's first sentence (seeds/001_*.txt), and sentences of the Spanish
 # Vim tutor (/usr/share/vim/vim90/tutor/tutor.es, as benchmarks/language_detection.py uses it): no Spanish news is
 # in the project.
-ENGLISH = "Peru's government will once again implement a militarized security strategy for the coca-producing VRAEM region"
-SPANISH = ("Para mover el cursor, pulse las teclas h,j,k,l de la forma indicada. Ahora, asegúrese de que la tecla de "
-           "bloqueo de mayúsculas NO está activada y pulse la tecla j lo suficiente para mover el cursor de forma que "
-           "la Lección 1.1 ocupe completamente la pantalla.")
+ENGLISH = (
+    "Peru's government will once again implement a militarized security strategy for the coca-producing VRAEM region"
+)
+SPANISH = (
+    "Para mover el cursor, pulse las teclas h,j,k,l de la forma indicada. Ahora, asegúrese de que la tecla de "
+    "bloqueo de mayúsculas NO está activada y pulse la tecla j lo suficiente para mover el cursor de forma que "
+    "la Lección 1.1 ocupe completamente la pantalla."
+)
 
 runner = CliRunner()
 
@@ -45,9 +48,21 @@ def test_an_article_in_another_language_is_flagged_and_counted(tmp_path):
     assert (rows["en"]["language"], rows["en"]["warning"]) == ("en", None)
     assert (rows["es"]["language"], rows["es"]["warning"]) == ("es", "other_language")
     assert "es.txt: written in 'es'" in result.output
-    assert "1 of 2 articles may not be represented by their tags: 1 in a language the model was not trained on" in result.output
+    assert (
+        "1 of 2 articles may not be represented by their tags: 1 in a language the model was not trained on"
+        in result.output
+    )
     paragraphs = runner.invoke(app, ["predict", str(tmp_path / "es.txt"), "-p", "-f", "csv"])
-    assert paragraphs.stdout.splitlines()[0].split(",")[:8] == ["id", "input", "title", "date", "author", "url", "language", "para"]
+    assert paragraphs.stdout.splitlines()[0].split(",")[:8] == [
+        "id",
+        "input",
+        "title",
+        "date",
+        "author",
+        "url",
+        "language",
+        "para",
+    ]
 
 
 def test_the_shipped_model_records_its_language_and_training_records_the_labels():

@@ -66,8 +66,13 @@ def test_label_studio_tasks_of_one_article_without_para_import_in_linear_time(tm
     def run_at(n: int) -> None:
         path = tmp_path / f"{n}.json"
         if not path.exists():
-            result = [{"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [schema.stances[0]]}}]
-            tasks = [{"id": i, "data": {"text": f"Paragraph {i}.", "doc": "a"}, "annotations": [{"result": result}]} for i in range(n)]
+            result = [
+                {"from_name": "stance", "to_name": "text", "type": "choices", "value": {"choices": [schema.stances[0]]}}
+            ]
+            tasks = [
+                {"id": i, "data": {"text": f"Paragraph {i}.", "doc": "a"}, "annotations": [{"result": result}]}
+                for i in range(n)
+            ]
             path.write_text(json.dumps(tasks))
         records = read_label_studio(path, schema)
         assert [r["para"] for r in records[-2:]] == [n - 2, n - 1]
@@ -82,7 +87,15 @@ def test_a_doccano_article_without_para_imports_in_linear_time(tmp_path):
     def run_at(n: int) -> None:
         path = tmp_path / f"{n}.jsonl"
         if not path.exists():
-            path.write_text("".join(json.dumps({"id": i, "doc": "a", "text": f"Paragraph {i}.", "label": ["stance:" + schema.stances[0]]}) + "\n" for i in range(n)))
+            path.write_text(
+                "".join(
+                    json.dumps(
+                        {"id": i, "doc": "a", "text": f"Paragraph {i}.", "label": ["stance:" + schema.stances[0]]}
+                    )
+                    + "\n"
+                    for i in range(n)
+                )
+            )
         assert read_doccano(path, schema)[-1]["para"] == n - 1
 
     seconds, times = ratio(run_at, 2_000)
@@ -98,8 +111,15 @@ class _StubTagger:
     def tag_many(self, articles, unit="article"):
         for doc, text in articles:
             paragraphs = [
-                SimpleNamespace(index=i, text=t, kind="content", themes=[], stance="x", theme_scores={"a": 0.45, "b": 0.1},
-                                stance_scores={"x": 0.5, "y": 0.4})
+                SimpleNamespace(
+                    index=i,
+                    text=t,
+                    kind="content",
+                    themes=[],
+                    stance="x",
+                    theme_scores={"a": 0.45, "b": 0.1},
+                    stance_scores={"x": 0.5, "y": 0.4},
+                )
                 for i, t in enumerate(text.split("\n\n"))
             ]
             yield SimpleNamespace(id=doc, paragraphs=paragraphs)

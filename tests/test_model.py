@@ -10,12 +10,12 @@ import json
 import shutil
 
 import pytest
+from conftest import CORPUS, needs_corpus
 
 import themetag
-from themetag import InputError, ModelError, TrainConfig, load, load_labels
-from conftest import CORPUS, needs_corpus
 import themetag.evaluation
 import themetag.training
+from themetag import InputError, ModelError, TrainConfig, load, load_labels
 from themetag.evaluation import cross_validate
 from themetag.training import fit
 
@@ -114,7 +114,12 @@ def test_model_directory_has_model_metadata_and_card(seed_model):
     assert meta["format_version"] == 2
     assert set(meta["versions"]) == {"themetag", "numpy", "scikit-learn", "snowballstemmer", "python"}
     assert len(meta["model"]["sha256"]) == 64 and "stance_coef" in meta["model"]["arrays"]
-    assert list(meta["schema"]["themes"]) == ["militarization", "development", "corruption", "civilian_defense"]  # the schema's order
+    assert list(meta["schema"]["themes"]) == [
+        "militarization",
+        "development",
+        "corruption",
+        "civilian_defense",
+    ]  # the schema's order
     assert len(meta["labels"]["sha256"]) == 64
     assert meta["training"]["seed"] == 0
     assert meta["cv"]["folds"] == 2
@@ -135,7 +140,9 @@ def test_tag_paragraphs_result_shape(seed_model):
     assert tags.stance in tagger.schema.stances
     assert abs(sum(tags.stance_scores.values()) - 1) < 1e-3
     assert all(type(k) is str for k in tags.stance_scores)
-    assert set(tags.themes) == {t for t, p in tags.theme_scores.items() if p >= tagger.model.theme_thresholds.get(t, 0.5)}
+    assert set(tags.themes) == {
+        t for t, p in tags.theme_scores.items() if p >= tagger.model.theme_thresholds.get(t, 0.5)
+    }
     assert json.loads(json.dumps(tags.to_dict()))["stance"] == tags.stance
 
 
@@ -166,11 +173,28 @@ def test_article_tags_sum_up_paragraphs(seed_model, repo):
     [
         (lambda d: None, "not a model directory"),
         (lambda d: d.mkdir(), "metadata.json is missing"),
-        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text("{")), "unreadable metadata"),
+        (
+            lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text("{")),
+            "unreadable metadata",
+        ),
         (lambda d: (d.mkdir(), (d / "metadata.json").write_text("[1, 2]")), "unreadable metadata"),
-        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 99}')), "upgrade themetag"),
+        (
+            lambda d: (
+                d.mkdir(),
+                (d / "model.npz").write_bytes(b"x"),
+                (d / "metadata.json").write_text('{"format_version": 99}'),
+            ),
+            "upgrade themetag",
+        ),
         (lambda d: (d.mkdir(), (d / "metadata.json").write_text('{"format_version": 2}')), "model.npz is missing"),
-        (lambda d: (d.mkdir(), (d / "model.npz").write_bytes(b"x"), (d / "metadata.json").write_text('{"format_version": 2}')), "not themetag model metadata"),
+        (
+            lambda d: (
+                d.mkdir(),
+                (d / "model.npz").write_bytes(b"x"),
+                (d / "metadata.json").write_text('{"format_version": 2}'),
+            ),
+            "not themetag model metadata",
+        ),
     ],
 )
 def test_bad_model_directories_are_refused(tmp_path, make, message):
@@ -188,7 +212,9 @@ def test_failed_training_leaves_the_previous_model(seed_model, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "schema.json").write_text(json.dumps({"themes": ["a"], "stances": ["neutral"]}))
-    (bad / "l.jsonl").write_text('{"doc": "x", "para": 0, "text": "t", "kind": "content", "themes": ["nope"], "stance": "neutral"}\n')
+    (bad / "l.jsonl").write_text(
+        '{"doc": "x", "para": 0, "text": "t", "kind": "content", "themes": ["nope"], "stance": "neutral"}\n'
+    )
     with pytest.raises(themetag.LabelError):
         themetag.train(bad, out=target, config=FAST)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -226,7 +252,9 @@ def test_a_fold_of_the_shipped_models_cross_validation_is_reproduced_from_the_la
     assert shipped.metadata["labels"]["sha256"] == labels.fingerprint()
     stored = cv["fold_scores"]
     # The per-fold numbers are those the stored summary was made from: the same spread, every paragraph once.
-    assert statistics.pstdev(f["theme_micro_f1"] for f in stored) == pytest.approx(cv["theme_micro_f1_fold_sd"], abs=1e-12)
+    assert statistics.pstdev(f["theme_micro_f1"] for f in stored) == pytest.approx(
+        cv["theme_micro_f1_fold_sd"], abs=1e-12
+    )
     assert statistics.pstdev(f["stance_f_avg"] for f in stored) == pytest.approx(cv["stance_f_avg_fold_sd"], abs=1e-12)
     assert sum(f["n_content"] for f in stored) == cv["n_content"] and len(stored) == cv["folds"]
     k = datetime.date.today().toordinal() % cv["folds"]

@@ -14,16 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import copy_seed_labels
 
 import themetag
-from conftest import copy_seed_labels
 from themetag import ModelError, TrainConfig, load
 from themetag.model import content_hash
 from themetag.store import read_arrays, write_arrays
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAST = TrainConfig(char_ngrams=None, inner_folds=2, folds=2)
-TEXTS = ["The army will deploy troops to eradicate coca.", "Farmers switched to cacao and coffee.", "Officials took bribes."]
+TEXTS = [
+    "The army will deploy troops to eradicate coca.",
+    "Farmers switched to cacao and coffee.",
+    "Officials took bribes.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +136,14 @@ def _other_stemmer(meta):
         (None, _other_stemmer, True, "stemmer that stems differently"),
         (lambda a: a.pop("stance_coef"), None, False, "does not match metadata.json"),
     ],
-    ids=["weights changed", "threshold changed", "shapes disagree", "labels disagree", "stemmer changed", "array missing"],
+    ids=[
+        "weights changed",
+        "threshold changed",
+        "shapes disagree",
+        "labels disagree",
+        "stemmer changed",
+        "array missing",
+    ],
 )
 def test_a_tampered_model_is_refused(copy, arrays, settings, rehash, message):
     _edit(copy, arrays, settings, rehash)
@@ -188,8 +199,19 @@ def _memory_twice(arrays):
         (_date_idf, None, "'word_idf' must hold real numbers"),
         (_memory_twice, None, "'kind_memory_keys' repeats an entry"),
     ],
-    ids=["word n-grams 1-3000", "char n-grams from 0", "threshold -1", "threshold NaN", "stance weight 0", "unknown kind source", "NaN weight",
-         "a word twice (tagging looped forever)", "complex weights", "dates for IDF", "kind memory twice"],
+    ids=[
+        "word n-grams 1-3000",
+        "char n-grams from 0",
+        "threshold -1",
+        "threshold NaN",
+        "stance weight 0",
+        "unknown kind source",
+        "NaN weight",
+        "a word twice (tagging looped forever)",
+        "complex weights",
+        "dates for IDF",
+        "kind memory twice",
+    ],
 )
 def test_a_model_with_a_valid_hash_but_impossible_settings_is_refused(copy, arrays, settings, message):
     """What a forger who knows the format (and rewrites the hash) could write: refused before any tagging, at once."""

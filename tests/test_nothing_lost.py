@@ -10,9 +10,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import REPO, copy_seed_labels
 from typer.testing import CliRunner
 
-from conftest import REPO, copy_seed_labels
 from themetag.cli import app
 
 ARTICLE = REPO / "seeds" / "002_b13f9584dabc5cc1.txt"
@@ -48,9 +48,23 @@ def test_train_force_covers_the_model_not_the_changes_file(labels, tmp_path):
     changes.write_text("my notes\n")
     result = run("train", "--labels", labels, "--out", tmp_path / "m", "--force", "--changes", changes, "--no-evaluate")
     assert result.exit_code == 1 and "only this command's own --force covers --changes" in result.output
-    result = run("train", "--labels", labels, "--out", tmp_path / "m", "--force", "--changes", labels / "seeds.jsonl", "--no-evaluate")
+    result = run(
+        "train",
+        "--labels",
+        labels,
+        "--out",
+        tmp_path / "m",
+        "--force",
+        "--changes",
+        labels / "seeds.jsonl",
+        "--no-evaluate",
+    )
     assert result.exit_code == 1 and "is inside the input folder" in result.output
-    assert changes.read_text() == "my notes\n" and (labels / "seeds.jsonl").stat().st_size > 0 and not (tmp_path / "m").exists()
+    assert (
+        changes.read_text() == "my notes\n"
+        and (labels / "seeds.jsonl").stat().st_size > 0
+        and not (tmp_path / "m").exists()
+    )
 
 
 @pytest.mark.parametrize("how", ["same path", "symlink", "hard link"])
@@ -63,14 +77,18 @@ def test_an_output_that_is_an_input_is_refused_before_reading(tmp_path, how):
     elif how == "hard link":
         os.link(article, target)
     before = article.read_bytes()
-    for command in (["predict", article, "--out", target, "--format", "jsonl", "--force"],
-                    ["sample", article, "--n", 3, "--out", target, "--force"]):
+    for command in (
+        ["predict", article, "--out", target, "--format", "jsonl", "--force"],
+        ["sample", article, "--n", 3, "--out", target, "--force"],
+    ):
         result = run(*command)
         assert result.exit_code == 1 and "is the input" in result.output, result.output
     records = tmp_path / "r.jsonl"
     records.write_text(run("segment", article).stdout)
-    for command in (["import-labels", records, "--from", "jsonl", "--out", records, "--force"],
-                    ["export-tasks", records, "--to", "doccano", "--out", records, "--force"]):
+    for command in (
+        ["import-labels", records, "--from", "jsonl", "--out", records, "--force"],
+        ["export-tasks", records, "--to", "doccano", "--out", records, "--force"],
+    ):
         result = run(*command)
         assert result.exit_code == 1 and "is the input" in result.output, result.output
     assert article.read_bytes() == before
@@ -137,10 +155,14 @@ def test_one_bad_byte_does_not_garble_a_utf8_table(tmp_path):
     result = run("import-labels", table, "--from", "csv", "--out", out)
     assert result.exit_code == 1 and f"{table}:3: byte 0xe9 is not UTF-8" in result.output and not out.exists()
     latin = run("import-labels", table, "--from", "csv", "--out", out, "--encoding", "latin-1")
-    assert latin.exit_code == 0 and "Caf\u00c3\u00a9" in out.read_text(encoding="utf-8")  # what was asked for: said, not guessed
+    assert latin.exit_code == 0 and "Caf\u00c3\u00a9" in out.read_text(
+        encoding="utf-8"
+    )  # what was asked for: said, not guessed
     table.write_bytes(b"text,stance\nCaf\xe9 owners,neutral\n")  # Windows-1252 throughout: read so, with a warning
     result = run("import-labels", table, "--from", "csv", "--out", out, "--force")
-    assert result.exit_code == 0 and "Windows-1252" in result.output and "Café owners" in out.read_text(encoding="utf-8")
+    assert (
+        result.exit_code == 0 and "Windows-1252" in result.output and "Café owners" in out.read_text(encoding="utf-8")
+    )
 
 
 def test_ids_are_unique_and_stable_whatever_the_files_are_called(tmp_path):
@@ -150,13 +172,17 @@ def test_ids_are_unique_and_stable_whatever_the_files_are_called(tmp_path):
         (tmp_path / name).write_text(text, encoding="utf-8")
     os.chdir(tmp_path)
     try:
-        ids = [line.split(",")[0] for line in run("predict", "a/x.txt", "x.txt", "--format", "csv").stdout.splitlines()[1:]]
+        ids = [
+            line.split(",")[0] for line in run("predict", "a/x.txt", "x.txt", "--format", "csv").stdout.splitlines()[1:]
+        ]
         assert ids == ["x", "x.txt"]
         ids = [line.split(",")[0] for line in run("predict", "a", "--format", "csv").stdout.splitlines()[1:]]
         assert ids == ["brief", "brief.txt", "x"]
         for folder in ("j1", "j2"):
             (tmp_path / folder).mkdir()
-            (tmp_path / folder / "rows.JSONL").write_text('{"text": "The army burned coca fields in the valley on Monday."}\n')
+            (tmp_path / folder / "rows.JSONL").write_text(
+                '{"text": "The army burned coca fields in the valley on Monday."}\n'
+            )
         rows = run("predict", "j1/rows.JSONL", "j2/rows.JSONL", "--format", "csv").stdout.splitlines()[1:]
         assert [r.split(",")[0] for r in rows] == ["rows:1", "j2/rows:1"]  # upper-case suffix read as JSON Lines
         segmented = [r for r in run("segment", "a/x.txt", "x.txt").stdout.splitlines()]
@@ -189,7 +215,9 @@ def test_kind_is_checked_the_same_with_a_scheduler(tmp_path):
 
 def test_loading_labels_says_what_was_read_kept_and_left_out(labels):
     lines = (labels / "seeds.jsonl").read_text().splitlines()
-    (labels / "more.jsonl").write_text(lines[0] + "\n" + json.dumps({"doc": "n", "para": 0, "text": "Not labeled yet."}) + "\n")
+    (labels / "more.jsonl").write_text(
+        lines[0] + "\n" + json.dumps({"doc": "n", "para": 0, "text": "Not labeled yet."}) + "\n"
+    )
     result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
     assert result.exit_code == 0, result.output
     assert f"labels: {len(lines) + 2} records in 2 files: {len(lines)} paragraphs kept" in result.output
@@ -213,17 +241,38 @@ def test_second_hostile_pass_writers(labels, tmp_path):
     report.mkdir()
     (report / "index.md").write_text("my notes")
     result = run("evaluate", "--labels", labels, "--folds", 2, "--report", report)
-    assert result.exit_code == 1 and "holds index.md" in result.output and (report / "index.md").read_text() == "my notes"
+    assert (
+        result.exit_code == 1 and "holds index.md" in result.output and (report / "index.md").read_text() == "my notes"
+    )
     articles = tmp_path / "articles"
     shutil.copytree(REPO / "seeds", articles)
-    result = run("evaluate", "--labels", labels, "--folds", 2, "--articles", articles,
-                 "--predictions", articles / "000_35c1464d740412a7.txt", "--force")
+    result = run(
+        "evaluate",
+        "--labels",
+        labels,
+        "--folds",
+        2,
+        "--articles",
+        articles,
+        "--predictions",
+        articles / "000_35c1464d740412a7.txt",
+        "--force",
+    )
     assert result.exit_code == 1 and "is inside the input folder" in result.output
     from themetag.store import default_model_path
 
     result = run("predict", ARTICLE, "--out", default_model_path() / "README.md", "--force")
     assert result.exit_code == 1 and "is inside the input folder" in result.output
-    result = run("train", "--labels", labels, "--out", tmp_path / "m", "--changes", tmp_path / "m" / "changes.jsonl", "--no-evaluate")
+    result = run(
+        "train",
+        "--labels",
+        labels,
+        "--out",
+        tmp_path / "m",
+        "--changes",
+        tmp_path / "m" / "changes.jsonl",
+        "--no-evaluate",
+    )
     assert result.exit_code == 1 and not (tmp_path / "m").exists()
     result = run("predict", ARTICLE, "--scheduler", "local", "--explain", 3, "--out", tmp_path / "d")
     assert result.exit_code == 2 and "--scheduler writes Parquet" in result.output
@@ -236,8 +285,20 @@ def test_plot_never_writes_over_its_input_or_earlier_pictures(tmp_path):
     rows.mkdir()
     tags = rows / "by_outlet.csv"
     texts = tmp_path / "a.jsonl"
-    texts.write_text("".join(json.dumps({"id": f"a{i}", "outlet": "X" if i % 2 else "Y", "date": f"2020-0{i % 9 + 1}-01",
-                                         "text": ARTICLE.read_text(encoding="utf-8")}) + "\n" for i in range(4)))
+    texts.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "id": f"a{i}",
+                    "outlet": "X" if i % 2 else "Y",
+                    "date": f"2020-0{i % 9 + 1}-01",
+                    "text": ARTICLE.read_text(encoding="utf-8"),
+                }
+            )
+            + "\n"
+            for i in range(4)
+        )
+    )
     assert run("predict", texts, "--out", tags).exit_code == 0
     before = tags.read_bytes()
     result = run("plot", tags, "--out", rows)
@@ -279,7 +340,9 @@ def test_second_hostile_pass_loaders(tmp_path):
 
 def test_skipping_a_bad_row_after_a_line_separator_reads_each_row_once(tmp_path):
     table = tmp_path / "u.csv"
-    table.write_text('text,stance\nFarmers\u2028protest,neutral\n"bad row,neutral\nPolice raid,favor\n', encoding="utf-8")
+    table.write_text(
+        'text,stance\nFarmers\u2028protest,neutral\n"bad row,neutral\nPolice raid,favor\n', encoding="utf-8"
+    )
     out = tmp_path / "u.jsonl"
     result = run("import-labels", table, "--from", "csv", "--out", out, "--skip-bad-rows")
     texts = [json.loads(l)["text"] for l in out.read_text(encoding="utf-8").split("\n") if l]
@@ -288,7 +351,9 @@ def test_skipping_a_bad_row_after_a_line_separator_reads_each_row_once(tmp_path)
 
 def test_second_hostile_pass_tables(tmp_path):
     table = tmp_path / "t.csv"
-    table.write_text("doc,para,text,Themes,stance\na,0,Troops burned coca.,militarization,neutral\na,0,Troops burned coca.,militarization,neutral\n")
+    table.write_text(
+        "doc,para,text,Themes,stance\na,0,Troops burned coca.,militarization,neutral\na,0,Troops burned coca.,militarization,neutral\n"
+    )
     out = tmp_path / "t.jsonl"
     result = run("import-labels", table, "--from", "csv", "--out", out)
     assert result.exit_code == 1 and "no column 'themes', but 'Themes'" in result.output and not out.exists()
@@ -308,8 +373,11 @@ def test_sigterm_leaves_no_temporary_file_and_the_old_output(tmp_path):
     rows.write_text("".join(json.dumps({"id": f"a{i}", "text": text}) + "\n" for i in range(3000)))
     out = tmp_path / "tags.jsonl"
     out.write_text("old results\n")
-    process = subprocess.Popen([sys.executable, "-m", "themetag", "predict", str(rows), "--out", str(out), "--force"],
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "themetag", "predict", str(rows), "--out", str(out), "--force"],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and not list(tmp_path.glob(".tags.jsonl.*.tmp")):
         time.sleep(0.05)
@@ -321,7 +389,9 @@ def test_sigterm_leaves_no_temporary_file_and_the_old_output(tmp_path):
 
 def test_a_key_given_twice_in_a_record_is_an_error_not_the_last_one_kept(tmp_path):
     labels = copy_seed_labels(tmp_path / "L")
-    (labels / "more.jsonl").write_text('{"doc": "n", "para": 0, "text": "Troops burned coca.", "stance": "favor", "stance": "against"}\n')
+    (labels / "more.jsonl").write_text(
+        '{"doc": "n", "para": 0, "text": "Troops burned coca.", "stance": "favor", "stance": "against"}\n'
+    )
     result = run("evaluate-segmentation", "--labels", labels, "--articles", REPO / "seeds")
     assert result.exit_code == 1 and "more.jsonl:1: the key 'stance' is given twice" in result.output
     rows = tmp_path / "a.jsonl"

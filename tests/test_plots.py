@@ -38,10 +38,16 @@ def record(k, *, date="2020-03-05", outlet="El Tiempo", url=..., content=10, **f
     metadata = {"date": date, "outlet": outlet, "url": url}
     metadata = {key: value for key, value in metadata.items() if value is not ...}
     favor, against = k % 3, (k + 1) % 3
-    return {"id": f"a{k}", "metadata": metadata, "dominant_themes": [],
-            "theme_shares": {t: round(0.05 * (j + 1) + 0.01 * (k % 4), 4) for j, t in enumerate(THEMES)},
-            "stance": "neutral", "stance_counts": {"favor": favor, "against": against, "neutral": content - favor - against},
-            "counts": {"paragraphs": content + 2, "content": content, "heading": 1, "boilerplate": 1}, **fields}
+    return {
+        "id": f"a{k}",
+        "metadata": metadata,
+        "dominant_themes": [],
+        "theme_shares": {t: round(0.05 * (j + 1) + 0.01 * (k % 4), 4) for j, t in enumerate(THEMES)},
+        "stance": "neutral",
+        "stance_counts": {"favor": favor, "against": against, "neutral": content - favor - against},
+        "counts": {"paragraphs": content + 2, "content": content, "heading": 1, "boilerplate": 1},
+        **fields,
+    }
 
 
 def write(path, records):
@@ -62,27 +68,38 @@ def png_size(path) -> tuple[int, int]:
 def png_dpi(path) -> float:
     data = path.read_bytes()
     at = data.index(b"pHYs")
-    x, _, unit = struct.unpack(">IIB", data[at + 4: at + 13])
+    x, _, unit = struct.unpack(">IIB", data[at + 4 : at + 13])
     assert unit == 1  # per metre
     return x * 0.0254
 
 
 def test_every_article_left_out_is_counted_in_a_warning_and_the_rest_is_drawn(tmp_path):
     # The report: 9 articles, 8 without a date; two without an outlet.
-    rows = [record(0)] + [record(k, date=None if k % 2 else "", outlet=None if k in (2, 3) else "Semana") for k in range(1, 9)]
+    rows = [record(0)] + [
+        record(k, date=None if k % 2 else "", outlet=None if k in (2, 3) else "Semana") for k in range(1, 9)
+    ]
     results = write(tmp_path / "tags.jsonl", rows)
     result = run("plot", results, "--out", tmp_path / "p", "--dpi", 50)
     assert result.exit_code == 0, result.output
     assert "Warning: over time: 8 of 9 articles have no date: left out" in result.output
     assert "Warning: by outlet: 2 of 9 articles have no outlet: left out" in result.output
-    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["by_outlet.csv", "by_outlet.png", "over_time.csv", "over_time.png"]
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == [
+        "by_outlet.csv",
+        "by_outlet.png",
+        "over_time.csv",
+        "over_time.png",
+    ]
     # A date that is not one, an outlet of spaces, and an article that failed in predict are counted too.
     rows = [record(0), record(1, date="soon"), record(2, outlet="  "), record(3, error="empty text")]
     warnings = []
-    plot_collection(read_results(write(tmp_path / "more.jsonl", rows)), tmp_path / "q", dpi=50, on_warning=warnings.append)
-    assert warnings == ["1 of 4 articles failed in predict (error set) and have no tags: left out of every picture",
-                        "over time: 1 of 3 articles have a date that is not one ('soon'): left out",
-                        "by outlet: 1 of 3 articles have no outlet: left out"]
+    plot_collection(
+        read_results(write(tmp_path / "more.jsonl", rows)), tmp_path / "q", dpi=50, on_warning=warnings.append
+    )
+    assert warnings == [
+        "1 of 4 articles failed in predict (error set) and have no tags: left out of every picture",
+        "over time: 1 of 3 articles have a date that is not one ('soon'): left out",
+        "by outlet: 1 of 3 articles have no outlet: left out",
+    ]
 
 
 def test_nothing_to_draw_is_an_error_and_a_view_with_no_rows_is_not_written(tmp_path):
@@ -105,7 +122,7 @@ def test_svg_and_pdf_are_written(tmp_path, fmt, magic):
     assert names == sorted(["by_outlet.csv", f"by_outlet.{fmt}", "over_time.csv", f"over_time.{fmt}"])
     for view in ("over_time", "by_outlet"):
         head = (tmp_path / "p" / f"{view}.{fmt}").read_bytes()[:400]
-        assert (head.startswith(magic) if fmt == "pdf" else magic in head), head[:80]
+        assert head.startswith(magic) if fmt == "pdf" else magic in head, head[:80]
     # The same rows, the same file (no date written in): a rerun with --force changes nothing.
     before = (tmp_path / "p" / f"over_time.{fmt}").read_bytes()
     assert run("plot", results, "--out", tmp_path / "p", "--format", fmt).exit_code == 1  # refused without --force
@@ -148,9 +165,13 @@ def test_a_month_without_articles_is_a_gap_on_a_date_axis(tmp_path):
         assert len(lines) == len(THEMES)
         for line in lines:
             y = list(line.get_ydata())
-            assert math.isnan(y[1]) and not any(math.isnan(v) for v in y[:1] + y[2:])  # broken at February, not joined across
+            assert math.isnan(y[1]) and not any(
+                math.isnan(v) for v in y[:1] + y[2:]
+            )  # broken at February, not joined across
             x = line.get_xdata()
-            assert x[1] - x[0] == pytest.approx(31, abs=1.5) and x[2] - x[1] == pytest.approx(29.5, abs=1.5)  # days: a real date axis
+            assert x[1] - x[0] == pytest.approx(31, abs=1.5) and x[2] - x[1] == pytest.approx(
+                29.5, abs=1.5
+            )  # days: a real date axis
         from matplotlib.dates import date2num
 
         assert x[0] == pytest.approx(date2num(pd.Timestamp("2020-01-16 12:00")))  # the middle of January
@@ -162,7 +183,12 @@ def test_a_month_without_articles_is_a_gap_on_a_date_axis(tmp_path):
     # The CSV holds the periods with articles; quarters and years as asked.
     plot_collection(frame, tmp_path / "p", dpi=40)
     lines = (tmp_path / "p" / "over_time.csv").read_text().splitlines()
-    assert [line.split(",")[:2] for line in lines] == [["date", "articles"], ["2020-01", "2"], ["2020-03", "1"], ["2020-04", "1"]]
+    assert [line.split(",")[:2] for line in lines] == [
+        ["date", "articles"],
+        ["2020-01", "2"],
+        ["2020-03", "1"],
+        ["2020-04", "1"],
+    ]
     assert [str(p) for p in over_time_table(frame, "quarter")[0].index] == ["2020Q1", "2020Q2"]
     years = read_results(write(tmp_path / "y.jsonl", [record(0, date="2012-05-01"), record(1, date="2016-01-01")]))
     assert over_time_table(years)[0]["articles"].tolist() == [1, 0, 0, 0, 1]  # auto: years beyond three years of dates
@@ -173,11 +199,19 @@ def test_outlets_are_bars_with_n_in_their_names(tmp_path):
 
     rows = [record(k, outlet=["El Tiempo", "Semana", "El Tiempo", "El Espectador"][k % 4]) for k in range(8)]
     table, label, notes = by_outlet_table(read_results(write(tmp_path / "tags.jsonl", rows)))
-    assert label == "outlet" and notes == [] and table["articles"].to_dict() == {"El Espectador": 2, "El Tiempo": 4, "Semana": 2}
+    assert (
+        label == "outlet"
+        and notes == []
+        and table["articles"].to_dict() == {"El Espectador": 2, "El Tiempo": 4, "Semana": 2}
+    )
     figure = _draw_by_outlet(plt, table, label, [])
     try:
         themes, stances = figure.axes[:2]
-        assert [t.get_text() for t in themes.get_yticklabels()] == ["El Tiempo (n=4)", "El Espectador (n=2)", "Semana (n=2)"]
+        assert [t.get_text() for t in themes.get_yticklabels()] == [
+            "El Tiempo (n=4)",
+            "El Espectador (n=2)",
+            "Semana (n=2)",
+        ]
         assert len(themes.patches) == 3 * len(THEMES) and not themes.get_lines()  # bars, not lines joining outlets
         assert len(stances.patches) == 3 * 2  # favor and against; neutral is the rest
     finally:
@@ -214,15 +248,24 @@ def test_the_drawn_colours_of_themes_and_stances_differ(tmp_path):
         plt.close(figure)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"theme_shares": "militarization"}, "theme_shares is a string ('militarization'), not an object of theme: share"),
-    ({"stance_counts": None}, "stance_counts is null, not an object of stance: paragraph count"),
-    ({"metadata": "El Tiempo"}, "metadata is a string ('El Tiempo'), not an object of field: value"),
-    ({"theme_shares": {"militarization": "0.2"}}, "theme_shares['militarization'] is '0.2', not a share from 0 to 1"),
-    ({"theme_shares": {"militarization": 1.5}}, "theme_shares['militarization'] is 1.5, not a share from 0 to 1"),
-    ({"stance_counts": {"favor": 1.5}}, "stance_counts['favor'] is 1.5, not a count (a whole number, 0 or more)"),
-    ({"counts": []}, "counts is an array, not an object of kind: paragraph count"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            {"theme_shares": "militarization"},
+            "theme_shares is a string ('militarization'), not an object of theme: share",
+        ),
+        ({"stance_counts": None}, "stance_counts is null, not an object of stance: paragraph count"),
+        ({"metadata": "El Tiempo"}, "metadata is a string ('El Tiempo'), not an object of field: value"),
+        (
+            {"theme_shares": {"militarization": "0.2"}},
+            "theme_shares['militarization'] is '0.2', not a share from 0 to 1",
+        ),
+        ({"theme_shares": {"militarization": 1.5}}, "theme_shares['militarization'] is 1.5, not a share from 0 to 1"),
+        ({"stance_counts": {"favor": 1.5}}, "stance_counts['favor'] is 1.5, not a count (a whole number, 0 or more)"),
+        ({"counts": []}, "counts is an array, not an object of kind: paragraph count"),
+    ],
+)
 def test_a_malformed_json_row_is_a_one_line_error_naming_file_and_line(tmp_path, change, message):
     results = write(tmp_path / "tags.jsonl", [record(0), {**record(1), **change}])
     result = run("plot", results, "--out", tmp_path / "p")
@@ -241,13 +284,17 @@ def test_a_malformed_csv_row_is_a_one_line_error_naming_the_file_and_row(tmp_pat
     assert frame["outlet"].tolist()[0] == "NA"  # a name, not a missing value; only an empty cell is missing
     table, _, notes = by_outlet_table(frame)
     assert notes == ["by outlet: 1 of 2 articles have no outlet: left out"] and list(table.index) == ["NA"]
-    for row, message in (("b,2020-02-01,X,abc,0,3,3", "share_militarization is 'abc', not a share from 0 to 1"),
-                         ("b,2020-02-01,X,0.2,-1,3,3", "stance_favor is -1, not a count (a whole number, 0 or more)"),
-                         ("b,2020-02-01,X,0.2,0,3,2.5", "content_paragraphs is 2.5, not a count (a whole number, 0 or more)")):
+    for row, message in (
+        ("b,2020-02-01,X,abc,0,3,3", "share_militarization is 'abc', not a share from 0 to 1"),
+        ("b,2020-02-01,X,0.2,-1,3,3", "stance_favor is -1, not a count (a whole number, 0 or more)"),
+        ("b,2020-02-01,X,0.2,0,3,2.5", "content_paragraphs is 2.5, not a count (a whole number, 0 or more)"),
+    ):
         bad = tmp_path / "bad.csv"
         bad.write_text(f"{header}\na,2020-01-01,X,0.1,1,4,5\n{row}\n", encoding="utf-8")
         result = run("plot", bad, "--out", tmp_path / "p")
-        assert result.exit_code == 1 and result.output.strip() == f"Error: {bad}: row 2 (id b): {message}", result.output
+        assert result.exit_code == 1 and result.output.strip() == f"Error: {bad}: row 2 (id b): {message}", (
+            result.output
+        )
 
 
 def test_existing_pictures_of_the_asked_format_are_refused_before_anything_is_written(tmp_path):

@@ -17,15 +17,14 @@ import pytest
 from typer.testing import CliRunner
 
 llm = pytest.importorskip("llm", reason="the llm extra is not installed: pip install '.[llm]'")
+from conftest import REPO  # noqa: E402
 from llm.plugins import pm  # noqa: E402
 
 from themetag.agreement import agreement, cohen_kappa  # noqa: E402
 from themetag.cli import app  # noqa: E402
 from themetag.labels import load_annotations, load_labels  # noqa: E402
-from themetag.prelabel import Paragraph, Prelabeler, completed, parse_answer, system_prompt, user_prompt  # noqa: E402
+from themetag.prelabel import Paragraph, Prelabeler, parse_answer, system_prompt, user_prompt  # noqa: E402
 from themetag.schema import Schema  # noqa: E402
-
-from conftest import REPO  # noqa: E402
 
 runner = CliRunner()
 SCHEMA = Schema.load(REPO / "labels")
@@ -146,7 +145,7 @@ def test_prompt_holds_the_guide_and_the_schema():
     "raw, problem",
     [
         (GOOD, None),
-        ('```json\n' + GOOD + '\n```', None),
+        ("```json\n" + GOOD + "\n```", None),
         ('{"themes": ["militarization"], "stance": "favor"}', None),
         ("The stance is favor.", "bad JSON"),
         ('{"answers": [{"n": 1, "themes": ["economy"], "stance": "favor"}]}', "unknown theme 'economy'"),
@@ -223,9 +222,9 @@ def test_batches_put_several_paragraphs_in_one_prompt(model):
 
 ARTICLES = {
     "a1": "The army deployed troops to the valley; officials called the militarization a success.\n\n"
-          "A malformed paragraph about development.\n\nFarmers said eradication failed and asked for development.\n",
+    "A malformed paragraph about development.\n\nFarmers said eradication failed and asked for development.\n",
     "a2": "Corruption in the police was tied to traffickers, a report on corruption said.\n\n"
-          "An off-schema paragraph.\n",
+    "An off-schema paragraph.\n",
 }
 
 
@@ -245,7 +244,10 @@ def test_prelabel_writes_label_records_and_a_rerun_skips_what_is_done(model, art
     records = read(out)
     assert len(records) == 5 and {r["annotator"] for r in records} == {"llm:scripted"}
     failed = sorted(r["failed"].split(":")[0] for r in records if "failed" in r)
-    assert failed == ["bad JSON", "unknown theme 'economy'; the schema's themes are militarization, development, corruption, civilian_defense"]
+    assert failed == [
+        "bad JSON",
+        "unknown theme 'economy'; the schema's themes are militarization, development, corruption, civilian_defense",
+    ]
     good = {r["text"][:9]: r for r in records if "failed" not in r}
     assert good["The army "]["themes"] == ["militarization"] and good["The army "]["stance"] == "favor"
     assert good["Farmers s"]["stance"] == "against" and good["Corruptio"]["themes"] == ["corruption"]
@@ -256,7 +258,9 @@ def test_prelabel_writes_label_records_and_a_rerun_skips_what_is_done(model, art
     assert again.exit_code == 0 and "5 paragraphs already done" in again.output and "nothing to label" in again.output
     assert len(model.prompts) == prompts and len(read(out)) == 5
 
-    retried = run("prelabel", articles, "--llm", "scripted", "--out", out, "--schema", REPO / "labels", "--retry-failed")
+    retried = run(
+        "prelabel", articles, "--llm", "scripted", "--out", out, "--schema", REPO / "labels", "--retry-failed"
+    )
     assert retried.exit_code == 1 and len(model.prompts) == prompts + 4  # two paragraphs, asked twice each
     assert len(read(out)) == 7
 
@@ -283,7 +287,10 @@ def test_an_interrupted_run_resumes_after_the_last_whole_line(model, articles, t
 
 def test_another_models_output_is_not_continued(model, articles, tmp_path):
     out = tmp_path / "llm.jsonl"
-    out.write_text(json.dumps({"doc": "a1", "para": 1, "text": "x", "themes": [], "stance": "neutral", "annotator": "llm:other"}) + "\n")
+    out.write_text(
+        json.dumps({"doc": "a1", "para": 1, "text": "x", "themes": [], "stance": "neutral", "annotator": "llm:other"})
+        + "\n"
+    )
     result = run("prelabel", articles, "--llm", "scripted", "--out", out, "--schema", REPO / "labels")
     assert result.exit_code == 1 and "holds labels by 'llm:other'" in result.output
 
@@ -296,7 +303,9 @@ def test_unknown_model_and_missing_llm_plugin_are_one_line_errors(model, article
 @pytest.fixture
 def many(tmp_path):
     path = tmp_path / "many.jsonl"
-    path.write_text("".join(json.dumps({"id": f"d{i}", "text": f"Paragraph {i} on corruption."}) + "\n" for i in range(60)))
+    path.write_text(
+        "".join(json.dumps({"id": f"d{i}", "text": f"Paragraph {i} on corruption."}) + "\n" for i in range(60))
+    )
     return path
 
 
@@ -309,7 +318,10 @@ def test_a_long_run_prints_an_estimate_and_asks(model, many, tmp_path):
     # --yes: the estimate is printed and the run goes on.
     result = run(*args, "--yes")
     assert result.exit_code == 0, result.output
-    estimate = re.search(r"estimate: 60 prompts for 60 paragraphs, about ([\d,]+) input and ([\d,]+) output tokens, about \$([\d.]+)", result.output)
+    estimate = re.search(
+        r"estimate: 60 prompts for 60 paragraphs, about ([\d,]+) input and ([\d,]+) output tokens, about \$([\d.]+)",
+        result.output,
+    )
     assert estimate, result.output
     tokens_in = int(estimate.group(1).replace(",", ""))
     assert 60 * len(system_prompt(SCHEMA, (REPO / "labels" / "GUIDE.md").read_text())) // 4 <= tokens_in
@@ -328,10 +340,22 @@ def test_answering_no_stops_after_the_timed_first_prompt(model, many, tmp_path, 
 
 def test_records_input_labels_the_same_paragraphs(model, tmp_path):
     people = tmp_path / "people.jsonl"
-    people.write_text("".join(json.dumps(r) + "\n" for r in [
-        {"doc": "x", "para": 0, "text": "Troops: a success of militarization.", "kind": "content", "themes": ["militarization"], "stance": "favor"},
-        {"doc": "x", "para": 1, "text": "Menu", "kind": "boilerplate", "themes": [], "stance": None},
-    ]))
+    people.write_text(
+        "".join(
+            json.dumps(r) + "\n"
+            for r in [
+                {
+                    "doc": "x",
+                    "para": 0,
+                    "text": "Troops: a success of militarization.",
+                    "kind": "content",
+                    "themes": ["militarization"],
+                    "stance": "favor",
+                },
+                {"doc": "x", "para": 1, "text": "Menu", "kind": "boilerplate", "themes": [], "stance": None},
+            ]
+        )
+    )
     out = tmp_path / "llm.jsonl"
     result = run("prelabel", people, "--records", "--llm", "scripted", "--out", out, "--schema", REPO / "labels")
     assert result.exit_code == 0, result.output
@@ -365,9 +389,20 @@ def rec(para, themes, stance, text=None):
 
 
 def test_agreement_per_theme_and_stance_with_confusion_tables(tmp_path):
-    human = [rec(0, ["militarization"], "favor"), rec(1, [], "neutral"), rec(2, ["corruption"], "against"), rec(3, [], "neutral"), rec(9, [], "neutral")]
-    machine = [rec(0, ["militarization"], "favor"), rec(1, ["militarization"], "neutral"), rec(2, ["corruption"], "neutral"), rec(3, [], "neutral"),
-               {**rec(8, [], "neutral"), "failed": "bad JSON", "stance": None}]
+    human = [
+        rec(0, ["militarization"], "favor"),
+        rec(1, [], "neutral"),
+        rec(2, ["corruption"], "against"),
+        rec(3, [], "neutral"),
+        rec(9, [], "neutral"),
+    ]
+    machine = [
+        rec(0, ["militarization"], "favor"),
+        rec(1, ["militarization"], "neutral"),
+        rec(2, ["corruption"], "neutral"),
+        rec(3, [], "neutral"),
+        {**rec(8, [], "neutral"), "failed": "bad JSON", "stance": None},
+    ]
     folder = _labels_folder(tmp_path, human, machine)
     found = load_annotations(folder, schema=SCHEMA)
     assert {k: len(v) for k, v in found.items()} == {"human": 5, "llm:scripted": 4}
@@ -392,11 +427,24 @@ def test_agreement_per_theme_and_stance_with_confusion_tables(tmp_path):
 
 
 def test_prelabel_then_agreement_end_to_end(model, tmp_path):
-    human = [rec(0, ["militarization"], "favor", "Troops: a militarization success."), rec(1, ["corruption"], "neutral", "Police corruption grew."),
-             rec(2, ["development"], "against", "Eradication failed; development is needed.")]
+    human = [
+        rec(0, ["militarization"], "favor", "Troops: a militarization success."),
+        rec(1, ["corruption"], "neutral", "Police corruption grew."),
+        rec(2, ["development"], "against", "Eradication failed; development is needed."),
+    ]
     folder = _labels_folder(tmp_path, human, [])
     (folder / "llm.jsonl").unlink()
-    result = run("prelabel", folder / "people.jsonl", "--records", "--llm", "scripted", "--out", folder / "llm.jsonl", "--schema", folder)
+    result = run(
+        "prelabel",
+        folder / "people.jsonl",
+        "--records",
+        "--llm",
+        "scripted",
+        "--out",
+        folder / "llm.jsonl",
+        "--schema",
+        folder,
+    )
     assert result.exit_code == 0, result.output
     out = run("agreement", folder, "--b", "llm:scripted", "--require", "0.9")
     assert out.exit_code == 0 and "meets the required 0.90" in out.output
@@ -406,8 +454,11 @@ def test_prelabel_then_agreement_end_to_end(model, tmp_path):
 
 
 def test_a_persons_label_wins_over_the_models(tmp_path):
-    folder = _labels_folder(tmp_path, [rec(0, [], "neutral"), rec(1, ["corruption"], "against")],
-                            [rec(0, ["militarization"], "favor"), rec(2, [], "neutral")])
+    folder = _labels_folder(
+        tmp_path,
+        [rec(0, [], "neutral"), rec(1, ["corruption"], "against")],
+        [rec(0, ["militarization"], "favor"), rec(2, [], "neutral")],
+    )
     for order in ("people first", "model first"):
         if order == "model first":
             (folder / "people.jsonl").rename(folder / "zz_people.jsonl")
@@ -438,10 +489,27 @@ def test_labels_without_annotator_keep_their_fingerprint(tmp_path):
 # --------------------------------------------------------------------------- review in Label Studio and doccano
 
 LLM_RECORDS = [
-    {"doc": "d", "para": 0, "text": "Troops were deployed.", "kind": "content", "themes": ["militarization"], "stance": "favor",
-     "annotator": "llm:scripted", "llm": {"answers": ["..."], "attempts": 1}},
-    {"doc": "d", "para": 1, "text": "Farmers need roads.", "kind": "content", "themes": [], "stance": None,
-     "annotator": "llm:scripted", "failed": "bad JSON: not valid JSON", "llm": {"answers": ["?", "?"], "attempts": 2}},
+    {
+        "doc": "d",
+        "para": 0,
+        "text": "Troops were deployed.",
+        "kind": "content",
+        "themes": ["militarization"],
+        "stance": "favor",
+        "annotator": "llm:scripted",
+        "llm": {"answers": ["..."], "attempts": 1},
+    },
+    {
+        "doc": "d",
+        "para": 1,
+        "text": "Farmers need roads.",
+        "kind": "content",
+        "themes": [],
+        "stance": None,
+        "annotator": "llm:scripted",
+        "failed": "bad JSON: not valid JSON",
+        "llm": {"answers": ["?", "?"], "attempts": 2},
+    },
 ]
 
 
@@ -459,7 +527,11 @@ def test_export_puts_llm_labels_in_label_studio_predictions(llm_file, tmp_path):
     first, second = json.loads(out.read_text())
     [prediction] = first["predictions"]
     assert prediction["model_version"] == "llm:scripted"
-    assert {r["from_name"]: r["value"]["choices"] for r in prediction["result"]} == {"kind": ["content"], "themes": ["militarization"], "stance": ["favor"]}
+    assert {r["from_name"]: r["value"]["choices"] for r in prediction["result"]} == {
+        "kind": ["content"],
+        "themes": ["militarization"],
+        "stance": ["favor"],
+    }
     assert "annotations" not in first  # a prediction to accept or correct, never a person's label
     assert "predictions" not in second  # the failed one: nothing to offer
 
@@ -472,7 +544,13 @@ def test_export_to_doccano_marks_the_pre_annotation_and_import_keeps_it_apart(ll
     assert first["prelabeled_by"] == "llm:scripted" and first["prelabel"] == ["militarization", "stance:favor"]
     assert second["label"] == [] and "prelabeled_by" not in second
     # doccano exports what was imported, with what people did; one example corrected, one left as the model had it.
-    corrected = {**first, "id": 2, "para": 2, "text": "Police raided a farm.", "label": ["militarization", "stance:against"]}
+    corrected = {
+        **first,
+        "id": 2,
+        "para": 2,
+        "text": "Police raided a farm.",
+        "label": ["militarization", "stance:against"],
+    }
     export = tmp_path / "export.jsonl"
     export.write_text("".join(json.dumps(e) + "\n" for e in [{**first, "id": 1}, corrected]))
     labels = tmp_path / "imported.jsonl"
@@ -486,7 +564,7 @@ def test_export_to_doccano_marks_the_pre_annotation_and_import_keeps_it_apart(ll
 # --------------------------------------------------------------------------- distillation: training on LLM labels
 
 
-def _fast_config() -> "TrainConfig":
+def _fast_config():
     from themetag.config import TrainConfig
 
     return TrainConfig(char_ngrams=None, folds=2, inner_folds=2, classifier="logistic")
@@ -502,13 +580,14 @@ def _mixed_labels(tmp_path) -> Path:
     (folder / "schema.json").write_text((REPO / "labels" / "schema.json").read_text())
     (folder / "seeds.jsonl").write_text((REPO / "labels" / "seeds.jsonl").read_text())
     human = [json.loads(line) for line in (REPO / "labels" / "seeds.jsonl").read_text().splitlines()]
-    machine = [{**r, "doc": f"llm-{r['doc']}", "annotator": "llm:scripted"} for r in human if r.get("kind") == "content"][:40]
+    machine = [
+        {**r, "doc": f"llm-{r['doc']}", "annotator": "llm:scripted"} for r in human if r.get("kind") == "content"
+    ][:40]
     (folder / "llm.jsonl").write_text("".join(json.dumps(r) + "\n" for r in machine))
     return folder
 
 
 def test_cross_validation_scores_people_only_and_trains_on_both(tmp_path):
-    from themetag.config import TrainConfig
     from themetag.evaluation import cross_validate, grouped_splits
 
     label_set = load_labels(_mixed_labels(tmp_path))
@@ -525,7 +604,6 @@ def test_cross_validation_scores_people_only_and_trains_on_both(tmp_path):
 
 
 def test_only_llm_labels_cannot_be_evaluated(tmp_path):
-    from themetag.config import TrainConfig
     from themetag.evaluation import cross_validate
 
     folder = _mixed_labels(tmp_path)
@@ -539,8 +617,10 @@ def test_llm_labels_get_their_own_weight():
     from themetag.labels import Example
     from themetag.training import check_source_weights, sample_weights
 
-    examples = [Example("a#0", "a", 0, "t", "content", (), "neutral", "x/people.jsonl", 1),
-                Example("b#0", "b", 0, "t", "content", (), "neutral", "x/llm.jsonl", 1, annotator="llm:scripted")]
+    examples = [
+        Example("a#0", "a", 0, "t", "content", (), "neutral", "x/people.jsonl", 1),
+        Example("b#0", "b", 0, "t", "content", (), "neutral", "x/llm.jsonl", 1, annotator="llm:scripted"),
+    ]
     config = TrainConfig(source_weights={"llm:scripted": 0.5, "people": 2.0})
     check_source_weights(examples, config)
     assert list(sample_weights(examples, config)) == [2.0, 0.5]
@@ -554,14 +634,33 @@ def test_train_card_counts_labels_per_annotator_and_annotator_filters(tmp_path):
     folder = _mixed_labels(tmp_path)
     config = tmp_path / "fast.toml"
     config.write_text(config_text(FAST))
-    result = run("train", "--labels", folder, "--out", tmp_path / "m", "--no-evaluate", "--config", config, "--source-weight", "llm:scripted=0.5", "--articles", REPO / "seeds")
+    result = run(
+        "train",
+        "--labels",
+        folder,
+        "--out",
+        tmp_path / "m",
+        "--no-evaluate",
+        "--config",
+        config,
+        "--source-weight",
+        "llm:scripted=0.5",
+        "--articles",
+        REPO / "seeds",
+    )
     assert result.exit_code == 0, result.output
     assert "labels by annotator: human 215, llm:scripted 40" in result.output
     card = (tmp_path / "m" / "README.md").read_text()
     assert "labeled paragraphs per annotator: `human` 215, `llm:scripted` 40 (40 labels from a language model" in card
     # --annotator keeps one annotator's labels (people's here); naming one who labeled nothing is an error, at once.
-    wrong = run("train", "--labels", folder, "--out", tmp_path / "h", "--annotator", "human", "--annotator", "llm:nobody")
-    assert wrong.exit_code == 1 and "no labels by 'llm:nobody' (--annotator); the annotators of these labels are human, llm:scripted" in wrong.output
+    wrong = run(
+        "train", "--labels", folder, "--out", tmp_path / "h", "--annotator", "human", "--annotator", "llm:nobody"
+    )
+    assert (
+        wrong.exit_code == 1
+        and "no labels by 'llm:nobody' (--annotator); the annotators of these labels are human, llm:scripted"
+        in wrong.output
+    )
     assert "255 records in 2 files: 215 paragraphs kept" in wrong.output and not (tmp_path / "h").exists()
 
 

@@ -25,7 +25,11 @@ FORMATS = ("auto", "text", "html")
 
 
 def quick(max_examples: int) -> settings:
-    return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
 
 
 # --------------------------------------------------------------------------- strategies
@@ -33,17 +37,115 @@ def quick(max_examples: int) -> settings:
 # Pieces of news text and of everything that breaks naive text handling: right-to-left scripts, emoji
 # (with skin tones and joiners), invisible characters, control characters, NUL, NEL, line separators.
 WORDS = [
-    "The", "army", "moved", "in.", "coca", "the", "of", "and", "farmers", "Peru", "Ministry", "Defence",
-    "SHARE", "Related", "Tweet", "By", "Copyright", "donate", "Photo:", "SEE ALSO:", "2024-01-05", "March 3, 2021",
-    "drug-", "policy", "e.g.", "U.S.", "(", ")", "[15]", ".", ",", ";", ":", "!", "?", "…", "...", "%", "”", "“",
-    "‘", "’", "»", "«", "•", "-", "–", "—", "*", "+", "1.", "2)", "10.", "·",
-    "שלום", "עולם.", "مرحبا", "بالعالم", "\u200f", "\u202e", "Ünïcödé", "naïve", "東京", "😀", "👍🏽", "👨‍👩‍👧",
-    "\u200b", "\u00ad", "\ufeff", "\u2060", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\ufffd", "e\u0301",
-    "<p>", "</p>", "<div>", "<br>", "&amp;", "&nbsp;", "http://example.com/a?b=c",
+    "The",
+    "army",
+    "moved",
+    "in.",
+    "coca",
+    "the",
+    "of",
+    "and",
+    "farmers",
+    "Peru",
+    "Ministry",
+    "Defence",
+    "SHARE",
+    "Related",
+    "Tweet",
+    "By",
+    "Copyright",
+    "donate",
+    "Photo:",
+    "SEE ALSO:",
+    "2024-01-05",
+    "March 3, 2021",
+    "drug-",
+    "policy",
+    "e.g.",
+    "U.S.",
+    "(",
+    ")",
+    "[15]",
+    ".",
+    ",",
+    ";",
+    ":",
+    "!",
+    "?",
+    "…",
+    "...",
+    "%",
+    "”",
+    "“",
+    "‘",
+    "’",
+    "»",
+    "«",
+    "•",
+    "-",
+    "–",
+    "—",
+    "*",
+    "+",
+    "1.",
+    "2)",
+    "10.",
+    "·",
+    "שלום",
+    "עולם.",
+    "مرحبا",
+    "بالعالم",
+    "\u200f",
+    "\u202e",
+    "Ünïcödé",
+    "naïve",
+    "東京",
+    "😀",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "\u200b",
+    "\u00ad",
+    "\ufeff",
+    "\u2060",
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x7f",
+    "\x9f",
+    "\ufffd",
+    "e\u0301",
+    "<p>",
+    "</p>",
+    "<div>",
+    "<br>",
+    "&amp;",
+    "&nbsp;",
+    "http://example.com/a?b=c",
 ]
 SEPARATORS = [
-    " ", " ", " ", "  ", "\t", "\n", "\n", "\n\n", "\r\n", "\r", "\r\n\r\n", "\n \n", "\n\t\n", "\u00a0", "\u3000",
-    "\u2028", "\u2029", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "",
+    " ",
+    " ",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    "\r\n\r\n",
+    "\n \n",
+    "\n\t\n",
+    "\u00a0",
+    "\u3000",
+    "\u2028",
+    "\u2029",
+    "\x0b",
+    "\x0c",
+    "\x1c",
+    "\x1f",
+    "\x85",
+    "",
 ]
 articles = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), max_size=80).map(
     lambda pairs: "".join(w + s for w, s in pairs)
@@ -54,25 +156,97 @@ any_text = st.one_of(
     st.text(st.characters(codec="utf-8", categories=["L", "M", "N", "P", "S", "Z", "Cc", "Cf"])),
     articles,
     # a very long line among short ones
-    st.tuples(articles, st.sampled_from(["x" * 5000, "word " * 2000, "-" * 3000, "The " * 1500 + "end."]), articles).map(
-        lambda t: "\n".join(t)
-    ),
+    st.tuples(
+        articles, st.sampled_from(["x" * 5000, "word " * 2000, "-" * 3000, "The " * 1500 + "end."]), articles
+    ).map(lambda t: "\n".join(t)),
 )
 
 # HTML tag soup from a small alphabet: unbalanced, unclosed, dropped subtrees, furniture attributes, odd markup.
 TAGS = [
-    "p", "div", "span", "a", "h1", "h2", "h3", "li", "ul", "ol", "br", "hr", "img", "figure", "figcaption",
-    "script", "style", "nav", "footer", "header", "aside", "section", "article", "main", "table", "tr", "td",
-    "blockquote", "pre", "body", "html", "head", "title", "form", "button", "svg", "b", "i", "em",
+    "p",
+    "div",
+    "span",
+    "a",
+    "h1",
+    "h2",
+    "h3",
+    "li",
+    "ul",
+    "ol",
+    "br",
+    "hr",
+    "img",
+    "figure",
+    "figcaption",
+    "script",
+    "style",
+    "nav",
+    "footer",
+    "header",
+    "aside",
+    "section",
+    "article",
+    "main",
+    "table",
+    "tr",
+    "td",
+    "blockquote",
+    "pre",
+    "body",
+    "html",
+    "head",
+    "title",
+    "form",
+    "button",
+    "svg",
+    "b",
+    "i",
+    "em",
 ]
 ATTRS = [
-    "", ' class="share-buttons"', ' id="main"', ' class="related-posts"', ' role="navigation"', ' href="/x?a=1&b=2"',
-    ' class="byline"', " data-x", " class='caption'", ' style="color:red"', ' class="', " id=unterminated",
+    "",
+    ' class="share-buttons"',
+    ' id="main"',
+    ' class="related-posts"',
+    ' role="navigation"',
+    ' href="/x?a=1&b=2"',
+    ' class="byline"',
+    " data-x",
+    " class='caption'",
+    ' style="color:red"',
+    ' class="',
+    " id=unterminated",
 ]
 MARKUP = [
-    "<!DOCTYPE html>", "<!-- comment -->", "<!--", "-->", "<![CDATA[raw]]>", "<![if !supportLists]>", "<![endif]>",
-    "<![foo[ bar ]]>", "<![", "<![ x", "<!x>", "<?xml version='1.0'?>", "<", ">", "</", "&", "&amp;", "&nbsp;",
-    "&#0;", "&#12;", "&#x85;", "&#xD800;", "&#1114112;", "&bogus;", "&#", "<p/>", "<br/>", "</br>", "<<p>>",
+    "<!DOCTYPE html>",
+    "<!-- comment -->",
+    "<!--",
+    "-->",
+    "<![CDATA[raw]]>",
+    "<![if !supportLists]>",
+    "<![endif]>",
+    "<![foo[ bar ]]>",
+    "<![",
+    "<![ x",
+    "<!x>",
+    "<?xml version='1.0'?>",
+    "<",
+    ">",
+    "</",
+    "&",
+    "&amp;",
+    "&nbsp;",
+    "&#0;",
+    "&#12;",
+    "&#x85;",
+    "&#xD800;",
+    "&#1114112;",
+    "&bogus;",
+    "&#",
+    "<p/>",
+    "<br/>",
+    "</br>",
+    "<<p>>",
 ]
 _html_piece = st.one_of(
     st.builds(lambda t, a: f"<{t}{a}>", st.sampled_from(TAGS), st.sampled_from(ATTRS)),
@@ -122,7 +296,9 @@ def test_segment_returns_paragraphs_or_a_themetag_error(text, fmt):
 
 def _strip_wordless(word: str) -> str:
     """What normalize_text removes from inside a word: zero-width and soft-hyphen characters, other controls."""
-    return "".join(c for c in word if c not in "\u200b\u200c\u200d\u2060\ufeff\u00ad" and unicodedata.category(c) != "Cc")
+    return "".join(
+        c for c in word if c not in "\u200b\u200c\u200d\u2060\ufeff\u00ad" and unicodedata.category(c) != "Cc"
+    )
 
 
 @quick(150)
@@ -161,7 +337,9 @@ def _expected_words(text: str) -> list[tuple[str, bool]]:
 
 @quick(200)
 @given(any_text)
-@example("Only through cooperation involving government bodies,\ncivil society actors,\nand partners can Peru\nrestore peace.")
+@example(
+    "Only through cooperation involving government bodies,\ncivil society actors,\nand partners can Peru\nrestore peace."
+)
 @example("It emerged that businesses could not pay, MVS Noticias\nreported\n.\nNext sentence here.")
 @example("Steps:\n- one\n2) two\n\n* three\nThe end (\nsee above).")
 @example("drug-\npolicy reform.\n\nTitle\n\nThe army moved in.\n\nSHARE")
@@ -185,10 +363,14 @@ def test_text_segmentation_keeps_every_word_in_order(text):
         piece = expected[i][0]
         i += 1
         while piece != word:
-            assert word.startswith(piece) and i < len(expected), f"{word!r} is not made of the input's words at {piece!r}"
+            assert word.startswith(piece) and i < len(expected), (
+                f"{word!r} is not made of the input's words at {piece!r}"
+            )
             nxt, starts_line = expected[i]
             i += 1
-            assert starts_line and (nxt[:1] in _CONTINUATION_STARTS or piece.endswith(_OPENERS)), f"{piece!r} and {nxt!r} glued"
+            assert starts_line and (nxt[:1] in _CONTINUATION_STARTS or piece.endswith(_OPENERS)), (
+                f"{piece!r} and {nxt!r} glued"
+            )
             piece += nxt
     assert i == len(expected), f"lost words {[w for w, _ in expected[i:]]!r}"
 
@@ -266,7 +448,10 @@ DEEP_HTML = {
     "shape, depth",
     [("nested", 100_000), ("dropped", 100_000)]
     + [(shape, 10_000) for shape in ("unmatched-end-tags", "unclosed-furniture", "list")]
-    + [pytest.param(shape, 100_000, marks=pytest.mark.slow) for shape in ("unmatched-end-tags", "unclosed-furniture", "list")],
+    + [
+        pytest.param(shape, 100_000, marks=pytest.mark.slow)
+        for shape in ("unmatched-end-tags", "unclosed-furniture", "list")
+    ],
 )
 def test_deeply_nested_html_is_linear(shape, depth):
     """100,000 nested elements: paragraphs in linear time (it was quadratic: minutes), no RecursionError."""
@@ -304,7 +489,9 @@ def valid_record(draw, para: int) -> dict:
     return {
         "doc": draw(st.one_of(st.sampled_from(["a1", "004_9d925814d48bd87e"]), non_blank)),
         "para": para,
-        "text": draw(st.one_of(non_blank, st.sampled_from(["The army moved in.", "line\u2028separator", "nel\x85here"]))),
+        "text": draw(
+            st.one_of(non_blank, st.sampled_from(["The army moved in.", "line\u2028separator", "nel\x85here"]))
+        ),
         "kind": kind,
         "themes": draw(st.lists(st.sampled_from(THEMES), unique=True)) if content else [],
         "stance": draw(st.sampled_from(STANCES)) if content else None,
@@ -318,8 +505,14 @@ def valid_lines(draw) -> list[str]:
     return [json.dumps(draw(valid_record(para)), ensure_ascii=draw(st.booleans())) for para in range(n)]
 
 
-JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text())
-json_values = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+JSON_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text()
+)
+json_values = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _blank_to_loader(line: str) -> bool:
@@ -339,20 +532,61 @@ def _with(field: str, values: st.SearchStrategy) -> st.SearchStrategy[str]:
 
 
 WRONG_FIELD_LINES = st.one_of(
-    _with("doc", st.one_of(st.just(""), st.booleans(), st.none(), st.lists(st.text(), max_size=2))),  # an integer doc is read as its digits
-    _with("para", st.one_of(st.integers(max_value=-1), st.booleans(), st.text(), st.just(1.5), st.just(2.0), st.lists(st.integers(), max_size=2))),
+    _with(
+        "doc", st.one_of(st.just(""), st.booleans(), st.none(), st.lists(st.text(), max_size=2))
+    ),  # an integer doc is read as its digits
+    _with(
+        "para",
+        st.one_of(
+            st.integers(max_value=-1),
+            st.booleans(),
+            st.text(),
+            st.just(1.5),
+            st.just(2.0),
+            st.lists(st.integers(), max_size=2),
+        ),
+    ),
     _with("text", st.one_of(st.sampled_from(["", " ", "\n\t", "\u3000"]), st.integers(), st.none(), st.just(["a"]))),
-    _with("kind", st.one_of(st.text().filter(lambda k: k not in KINDS), st.none(), st.integers(), st.just(["content"]), st.just({"k": 1}))),
-    _with("themes", st.one_of(st.text(), st.none(), st.just({"militarization": 1}), st.lists(st.integers(), min_size=1, max_size=2))),
+    _with(
+        "kind",
+        st.one_of(
+            st.text().filter(lambda k: k not in KINDS),
+            st.none(),
+            st.integers(),
+            st.just(["content"]),
+            st.just({"k": 1}),
+        ),
+    ),
+    _with(
+        "themes",
+        st.one_of(
+            st.text(), st.none(), st.just({"militarization": 1}), st.lists(st.integers(), min_size=1, max_size=2)
+        ),
+    ),
     _with("themes", st.lists(st.text().filter(lambda t: t not in THEMES), min_size=1, max_size=2)),  # unknown theme
     _with("themes", st.sampled_from(THEMES).map(lambda t: [t, t])),  # listed twice
     # (a content record with no themes and no stance is not malformed: it is still to label, and is counted)
-    st.builds(lambda rec, s: json.dumps({**rec, "kind": "content", "themes": [THEMES[0]], "stance": s}), valid_record(100), st.one_of(st.text().filter(lambda s: s not in STANCES), st.none(), st.integers())),
-    st.builds(lambda rec, s: json.dumps({**rec, "kind": "heading", "themes": [], "stance": s}), valid_record(100), st.sampled_from(STANCES)),
+    st.builds(
+        lambda rec, s: json.dumps({**rec, "kind": "content", "themes": [THEMES[0]], "stance": s}),
+        valid_record(100),
+        st.one_of(st.text().filter(lambda s: s not in STANCES), st.none(), st.integers()),
+    ),
+    st.builds(
+        lambda rec, s: json.dumps({**rec, "kind": "heading", "themes": [], "stance": s}),
+        valid_record(100),
+        st.sampled_from(STANCES),
+    ),
     # doc, para, kind and themes may be left out (defaults); text may not, nor a content paragraph's stance
     st.builds(lambda rec: json.dumps({f: v for f, v in rec.items() if f != "text"}), valid_record(100)),
-    st.builds(lambda rec: json.dumps({f: v for f, v in {**rec, "kind": "content", "themes": [THEMES[0]]}.items() if f != "stance"}), valid_record(100)),
-    st.builds(lambda rec, t: json.dumps({**rec, "text": t}), valid_record(100), st.sampled_from(["\ud800", "a\udfffb"])),  # lone surrogate escapes
+    st.builds(
+        lambda rec: json.dumps(
+            {f: v for f, v in {**rec, "kind": "content", "themes": [THEMES[0]]}.items() if f != "stance"}
+        ),
+        valid_record(100),
+    ),
+    st.builds(
+        lambda rec, t: json.dumps({**rec, "text": t}), valid_record(100), st.sampled_from(["\ud800", "a\udfffb"])
+    ),  # lone surrogate escapes
     st.builds(lambda rec, d: json.dumps({**rec, "doc": d}), valid_record(100), st.just("doc\udc80")),
 )
 
@@ -361,11 +595,27 @@ malformed_lines = st.one_of(
     st.binary(min_size=1, max_size=40)
     .filter(lambda b: b"\n" not in b and b"\r" not in b)
     .filter(lambda b: _utf8_or_none(b) is None or not _blank_to_loader(_utf8_or_none(b))),
-    st.text(min_size=1, max_size=40).filter(lambda s: "\n" not in s and "\r" not in s and not _blank_to_loader(s)).map(str.encode),
-    st.builds(lambda rec, cut: json.dumps(rec)[: max(1, int(len(json.dumps(rec)) * cut))], valid_record(100), st.floats(0, 0.99)).map(str.encode),
+    st.text(min_size=1, max_size=40)
+    .filter(lambda s: "\n" not in s and "\r" not in s and not _blank_to_loader(s))
+    .map(str.encode),
+    st.builds(
+        lambda rec, cut: json.dumps(rec)[: max(1, int(len(json.dumps(rec)) * cut))],
+        valid_record(100),
+        st.floats(0, 0.99),
+    ).map(str.encode),
     json_values.filter(lambda v: not isinstance(v, dict)).map(lambda v: json.dumps(v, ensure_ascii=False).encode()),
     WRONG_FIELD_LINES.map(str.encode),
-    st.sampled_from(["[" * 100_000, '{"a": ' * 50_000, "1" * 5000, '{"doc": "a", "para": ' + "9" * 5000 + "}", "NaN", "-Infinity", "\ufeff{}"]).map(str.encode),
+    st.sampled_from(
+        [
+            "[" * 100_000,
+            '{"a": ' * 50_000,
+            "1" * 5000,
+            '{"doc": "a", "para": ' + "9" * 5000 + "}",
+            "NaN",
+            "-Infinity",
+            "\ufeff{}",
+        ]
+    ).map(str.encode),
 )
 
 
@@ -379,7 +629,12 @@ def _write_labels(directory: Path, lines: list[bytes], ending: str, name: str = 
 
 @quick(120)
 @given(valid_lines(), malformed_lines, st.integers(0, 8), st.sampled_from(LINE_ENDINGS))
-@example(['{"doc": "a", "para": 0, "text": "x\u2028y", "kind": "content", "themes": [], "stance": "neutral"}'], b"[1, 2]", 1, "\n")
+@example(
+    ['{"doc": "a", "para": 0, "text": "x\u2028y", "kind": "content", "themes": [], "stance": "neutral"}'],
+    b"[1, 2]",
+    1,
+    "\n",
+)
 def test_a_malformed_line_is_a_label_error_naming_file_and_line(valid, bad, position, ending):
     position = min(position, len(valid))
     lines = [line.encode("utf-8") for line in valid]
@@ -410,7 +665,9 @@ def test_valid_label_files_round_trip(valid, ending, bom):
     ]
     assert [e.line for e in labels.examples] == list(range(1, len(records) + 1))
     assert all(e.source == str(path) for e in labels.examples)
-    assert [tuple(t for t in e.themes) for e in labels.examples] == [tuple(t for t in THEMES if t in r["themes"]) for r in records]
+    assert [tuple(t for t in e.themes) for e in labels.examples] == [
+        tuple(t for t in THEMES if t in r["themes"]) for r in records
+    ]
 
 
 # --------------------------------------------------------------------------- tagging

@@ -6,11 +6,11 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 import themetag
 import themetag.evaluation
-from conftest import REPO
-from themetag.evaluation import leave_one_source_out, learning_curve
+from themetag.evaluation import learning_curve, leave_one_source_out
 from themetag.schema import Schema
 from themetag.training import TrainConfig, _best_side_weights, fit
 
@@ -33,11 +33,18 @@ def test_leave_one_source_out_never_trains_on_the_source_it_tests(two_sources, m
     labels = themetag.load_labels(two_sources)
     trained_on = []
     real_fit = themetag.evaluation.fit
-    monkeypatch.setattr(themetag.evaluation, "fit", lambda examples, *a, **k: trained_on.append({e.source for e in examples}) or real_fit(examples, *a, **k))
+    monkeypatch.setattr(
+        themetag.evaluation,
+        "fit",
+        lambda examples, *a, **k: trained_on.append({e.source for e in examples}) or real_fit(examples, *a, **k),
+    )
     scores = leave_one_source_out(labels, FAST)
     assert list(scores) == ["outlet_a", "outlet_b"]
     assert [{s.split("/")[-1] for s in sources} for sources in trained_on] == [{"outlet_b.jsonl"}, {"outlet_a.jsonl"}]
-    content = {name: sum(e.kind == "content" and e.source.endswith(f"{name}.jsonl") for e in labels.examples) for name in scores}
+    content = {
+        name: sum(e.kind == "content" and e.source.endswith(f"{name}.jsonl") for e in labels.examples)
+        for name in scores
+    }
     assert {name: b["model"]["n_content"] for name, b in scores.items()} == content
     assert scores["outlet_a"]["documents"] == 3 and scores["outlet_b"]["documents"] == 2
 
@@ -66,7 +73,9 @@ def test_side_weights_maximise_f_avg_and_leave_a_good_model_alone():
 def test_tuned_stance_weights_are_saved_checked_and_used(seed_labels, tmp_path):
     labels = themetag.load_labels(seed_labels)
     model = fit(labels.examples, labels.schema, TrainConfig(char_ngrams=None, inner_folds=2, stance_decision="tuned"))
-    tagger = themetag.Tagger(model, {"format_version": 2, "schema": labels.schema.to_dict(), "training": model.training})
+    tagger = themetag.Tagger(
+        model, {"format_version": 2, "schema": labels.schema.to_dict(), "training": model.training}
+    )
     texts = [e.text for e in labels.content()]
     path = tagger.save(tmp_path / "m")
     loaded = themetag.load(path)

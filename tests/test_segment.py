@@ -29,7 +29,9 @@ def test_one_paragraph_per_line_without_blank_lines():
 
 
 def test_line_stopping_mid_sentence_joins_the_next():
-    ps = segment("Only through cooperation involving government bodies,\ncivil society actors,\nand partners can Peru\nrestore peace.\nA new paragraph.")
+    ps = segment(
+        "Only through cooperation involving government bodies,\ncivil society actors,\nand partners can Peru\nrestore peace.\nA new paragraph."
+    )
     assert texts(ps) == [
         "Only through cooperation involving government bodies, civil society actors, and partners can Peru restore peace.",
         "A new paragraph.",

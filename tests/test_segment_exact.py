@@ -16,15 +16,57 @@ from themetag.segmentation import FURNITURE_PATTERNS, furniture_kind
 
 # Text that matches, or nearly matches, the patterns searched on the lower-cased paragraph, and filler.
 _MATCHING = [
-    "donate", "donation", "make a donation", "support our work", "support independent journalism",
-    "become a member", "become a patron", "become a supporter", "become a subscriber", "in order to do so, we need",
-    "sign up for our newsletter", "subscribe to the weekly newsletter", "subscribe", "subscribe now",
-    "copy and distribute", "all rights reserved", "©", "© 2024", "copyright", "creative commons", "republish",
-    "republished", "reprinted with permission", "originally appeared in", "first published on", "first appeared at",
-    "non-commercial purposes", "photo:", "photos /", "top photo |", "file photo:", "image credit:", "video:",
-    "credit:", "source:", "picture:", "graphic:", "illustration:", "(photo ap)", "(map)", "(chart: x)",
-    "(credit)", "getty images", "ap photo", "afp photo", "reuters/", "shutterstock", "photo by", "image by",
-    "photo courtesy of", "image courtesy of",
+    "donate",
+    "donation",
+    "make a donation",
+    "support our work",
+    "support independent journalism",
+    "become a member",
+    "become a patron",
+    "become a supporter",
+    "become a subscriber",
+    "in order to do so, we need",
+    "sign up for our newsletter",
+    "subscribe to the weekly newsletter",
+    "subscribe",
+    "subscribe now",
+    "copy and distribute",
+    "all rights reserved",
+    "©",
+    "© 2024",
+    "copyright",
+    "creative commons",
+    "republish",
+    "republished",
+    "reprinted with permission",
+    "originally appeared in",
+    "first published on",
+    "first appeared at",
+    "non-commercial purposes",
+    "photo:",
+    "photos /",
+    "top photo |",
+    "file photo:",
+    "image credit:",
+    "video:",
+    "credit:",
+    "source:",
+    "picture:",
+    "graphic:",
+    "illustration:",
+    "(photo ap)",
+    "(map)",
+    "(chart: x)",
+    "(credit)",
+    "getty images",
+    "ap photo",
+    "afp photo",
+    "reuters/",
+    "shutterstock",
+    "photo by",
+    "image by",
+    "photo courtesy of",
+    "image courtesy of",
 ]
 _FILLER = ["", " ", "the army moved in.", "x", ":", "(", ")", "/", "|", "\n", "-", "a", "our", "we need", "é", "’"]
 
@@ -54,7 +96,8 @@ def test_a_match_past_the_start_contains_one_of_the_words():
 
 
 def _starts_every_branch_at_the_beginning(pattern: re.Pattern[str]) -> bool:
-    from re import _constants as c, _parser  # the parser's view of the pattern: which items open each branch
+    from re import _constants as c  # the parser's view of the pattern: which items open each branch
+    from re import _parser
 
     items = list(_parser.parse(pattern.pattern, pattern.flags))
     if items[0][0] is c.BRANCH:
@@ -69,10 +112,28 @@ def test_patterns_not_on_lower_case_match_at_the_start_or_nowhere():
         assert not pattern.flags & re.MULTILINE, name
         assert _starts_every_branch_at_the_beginning(pattern), name
     rng = random.Random(4)
-    pieces = _MATCHING + _FILLER + ["share", "tweet", "by jane doe", "By", "Jane Doe / 12 May 2020", "SEE ALSO:",
-                                    "related", "home", "Page 2 of 3", "John Smith is a journalist", "5 March 2020",
-                                    "leave a comment", "3 comments"]
-    texts = [rng.choice(["", " ", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5_000)]
+    pieces = (
+        _MATCHING
+        + _FILLER
+        + [
+            "share",
+            "tweet",
+            "by jane doe",
+            "By",
+            "Jane Doe / 12 May 2020",
+            "SEE ALSO:",
+            "related",
+            "home",
+            "Page 2 of 3",
+            "John Smith is a journalist",
+            "5 March 2020",
+            "leave a comment",
+            "3 comments",
+        ]
+    )
+    texts = [
+        rng.choice(["", " ", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(5_000)
+    ]
     for name, pattern in others.items():
         assert sum(bool(pattern.search(t)) for t in texts) > 10, name
         for text in texts:
@@ -124,8 +185,30 @@ def _reference_normalize(text: str) -> str:
     return _REFERENCE_SPACES.sub(" ", segmentation._CONTROL.sub("", text))
 
 
-_ODD = [*segmentation._OTHER_SPACES, "\n", "\r\n", " ", "  ", "\x00", "\x07", "\x1b", "\x7f", "\x9f", "\u200b", "\u00ad",
-        "\ufeff", "\u2060", "\u200e", "\ue000", "\ufffd", "a", "Word", ".", "é", "東"]
+_ODD = [
+    *segmentation._OTHER_SPACES,
+    "\n",
+    "\r\n",
+    " ",
+    "  ",
+    "\x00",
+    "\x07",
+    "\x1b",
+    "\x7f",
+    "\x9f",
+    "\u200b",
+    "\u00ad",
+    "\ufeff",
+    "\u2060",
+    "\u200e",
+    "\ue000",
+    "\ufffd",
+    "a",
+    "Word",
+    ".",
+    "é",
+    "東",
+]
 
 
 def test_normalize_text_as_the_rules_say():
@@ -156,10 +239,54 @@ def test_furniture_kind_counts_words_as_before():
 
 # Pieces of text and HTML with every kind of space, bullets, closing punctuation and entities that decode to spaces.
 _UNIT_PIECES = [
-    "", " ", "  ", "\n", "\n\n", "\n \n", "\r\n", "\t", "\u00a0", "\u3000", "\u2028", "\u2029", "\x0b", "\x1f", "\x00",
-    "\u200b", "a", "Word", "é", "東", ".", ",", "ς", "SHARE", "SEE ALSO:", "Name:", "(", "“", "- ", "• ", "1. ", "2) ", "*",
-    "the", "of", "army", "The army moved in.", "<p>", "</p>", "<li>", "<br>", "<h2>", "<div class='share'>", "&nbsp;",
-    "&#9;", "&#10;", "&#x2028;", "&#160;&#160;",
+    "",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\n \n",
+    "\r\n",
+    "\t",
+    "\u00a0",
+    "\u3000",
+    "\u2028",
+    "\u2029",
+    "\x0b",
+    "\x1f",
+    "\x00",
+    "\u200b",
+    "a",
+    "Word",
+    "é",
+    "東",
+    ".",
+    ",",
+    "ς",
+    "SHARE",
+    "SEE ALSO:",
+    "Name:",
+    "(",
+    "“",
+    "- ",
+    "• ",
+    "1. ",
+    "2) ",
+    "*",
+    "the",
+    "of",
+    "army",
+    "The army moved in.",
+    "<p>",
+    "</p>",
+    "<li>",
+    "<br>",
+    "<h2>",
+    "<div class='share'>",
+    "&nbsp;",
+    "&#9;",
+    "&#10;",
+    "&#x2028;",
+    "&#160;&#160;",
 ]
 _UNIT_SPACING = re.compile(r"\S+(?:[ \n]\S+)*")  # words parted by one plain space or line break, none at the ends
 
@@ -192,13 +319,49 @@ def test_key_and_word_count_as_a_split_gives_them():
 
 # --------------------------------------------------------------------------- units: a block of one line
 
+
 def test_an_article_end_header_has_four_words_at_most():
     # So _classify looks for "Related" headers and pagination rows on units of four words or fewer only.
-    pieces = ["related", "content", "articles", "stories", "posts", "coverage", "you", "may", "might", "also", "like",
-              "more", "recommended", "for", "most", "read", "popular", "tags", "about", "the", "authors", "prev",
-              "previous", "next", "«", "»", "page", "1", "12", "of", "3", "RELATED", "Page", "Next"]
+    pieces = [
+        "related",
+        "content",
+        "articles",
+        "stories",
+        "posts",
+        "coverage",
+        "you",
+        "may",
+        "might",
+        "also",
+        "like",
+        "more",
+        "recommended",
+        "for",
+        "most",
+        "read",
+        "popular",
+        "tags",
+        "about",
+        "the",
+        "authors",
+        "prev",
+        "previous",
+        "next",
+        "«",
+        "»",
+        "page",
+        "1",
+        "12",
+        "of",
+        "3",
+        "RELATED",
+        "Page",
+        "Next",
+    ]
     rng = random.Random(5)
-    texts = [rng.choice([" ", "", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(100_000)]
+    texts = [
+        rng.choice([" ", "", "\n"]).join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(100_000)
+    ]
     found = 0
     for text in texts:
         if segmentation._RELATED_HEADER.match(text) or segmentation._PAGINATION.match(text):

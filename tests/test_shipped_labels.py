@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 
 from conftest import CORPUS, needs_corpus
+
 from themetag import load_labels, segment
 
 
@@ -21,7 +22,9 @@ def test_seed_labels_cover_exactly_the_segmentation_of_the_seeds(repo):
 
 def test_segment_cli_on_the_seeds_yields_the_labeled_paragraphs(repo):
     files = sorted(str(p) for p in (repo / "seeds").glob("*.txt"))
-    out = subprocess.run([sys.executable, "-m", "themetag", "segment", *files], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "themetag", "segment", *files], capture_output=True, text=True, check=True
+    ).stdout
     rows = [json.loads(l) for l in out.splitlines()]
     labeled = [json.loads(l) for l in (repo / "labels" / "seeds.jsonl").read_text(encoding="utf-8").splitlines()]
     assert {(r["doc"], r["para"], r["text"]) for r in rows} == {(r["doc"], r["para"], r["text"]) for r in labeled}

@@ -88,7 +88,9 @@ def test_an_unrelated_previous_folder_is_never_deleted(tagger, tmp_path):
 @pytest.mark.parametrize("keep_previous", [True, False], ids=["keep_previous", "no_previous"])
 @pytest.mark.parametrize("exchange", [True, False], ids=["one_step_swap", "two_renames"])
 @pytest.mark.parametrize("k", range(1, 5))
-def test_ctrl_c_at_any_rename_leaves_the_old_or_new_model_and_keeps_the_previous(tmp_path, monkeypatch, exchange, keep_previous, k):
+def test_ctrl_c_at_any_rename_leaves_the_old_or_new_model_and_keeps_the_previous(
+    tmp_path, monkeypatch, exchange, keep_previous, k
+):
     """Ctrl-C injected at the k-th rename of a replacement (with an older OUT.previous there too)."""
     target = fake_model(tmp_path / "m", "old")
     fake_model(tmp_path / "m.previous", "older")
@@ -120,7 +122,9 @@ def test_a_run_killed_between_the_renames_is_repaired_by_the_next(tmp_path, monk
     target = tmp_path / "m"
     fake_model(tmp_path / ".m.old-abc123", "old")
     fake_model(tmp_path / ".m.new-def456", "new")
-    assert "interrupted training left the previous model" in str(pytest.raises(themetag.ModelError, themetag.load, target).value)
+    assert "interrupted training left the previous model" in str(
+        pytest.raises(themetag.ModelError, themetag.load, target).value
+    )
     with output_lock(target):
         done = recover(target)
     assert (target / "model.npz").read_bytes() == b"old" and len(done) == 2
@@ -168,7 +172,9 @@ def test_save_creates_missing_parent_folders(tagger, tmp_path):
     shutil.rmtree(tmp_path / "a")
 
 
-@pytest.mark.parametrize("what", ["notes with a metadata.json", "a model folder with a file of the user's", "no declared hash"])
+@pytest.mark.parametrize(
+    "what", ["notes with a metadata.json", "a model folder with a file of the user's", "no declared hash"]
+)
 def test_a_folder_that_is_not_what_train_wrote_is_never_moved_or_deleted(tagger, tmp_path, what):
     target = tmp_path / "out"
     if what == "notes with a metadata.json":
@@ -188,4 +194,3 @@ def test_a_folder_that_is_not_what_train_wrote_is_never_moved_or_deleted(tagger,
         with pytest.raises(OutputError, match="not a themetag model"):
             tagger.save(target, keep_previous=True)
     assert files(target) == before and not (tmp_path / "out.previous").exists()
-

@@ -31,8 +31,10 @@ def test_a_csv_column_is_tagged_and_the_other_columns_travel(tmp_path):
     result = run("predict", "--from", "csv", "--text-column", "body", "--id-column", "key", table, "-f", "jsonl")
     assert result.exit_code == 0, result.output
     found = rows(result)
-    assert [(r["id"], r["metadata"]) for r in found] == [("k1", {"outlet": "El Tiempo", "year": "2021"}),
-                                                          ("k2", {"outlet": "Semana", "year": "2022"})]
+    assert [(r["id"], r["metadata"]) for r in found] == [
+        ("k1", {"outlet": "El Tiempo", "year": "2021"}),
+        ("k2", {"outlet": "Semana", "year": "2022"}),
+    ]
     assert found[0]["dominant_themes"] == ["militarization"] and found[1]["dominant_themes"] == ["development"]
 
 
@@ -74,7 +76,9 @@ def test_bad_rows_are_named_by_line_and_the_good_ones_are_still_tagged(tmp_path)
     table.write_text(f'id,text\n1,"{ARMY}"\n2,\n3,"{FARMS}",extra\n4,"{FARMS}"\n', encoding="utf-8")
     result = run("predict", "--from", "csv", table, "-f", "jsonl")
     assert result.exit_code == 1
-    assert "t.csv:3: empty text" in result.output and "t.csv:4: 3 cells, but the header names 2 columns" in result.output
+    assert (
+        "t.csv:3: empty text" in result.output and "t.csv:4: 3 cells, but the header names 2 columns" in result.output
+    )
     assert [r["id"] for r in rows(result)] == ["1", "4"]
 
 
@@ -112,18 +116,31 @@ def test_parquet_rows_are_read_in_batches_with_dates_as_text(tmp_path):
     import pyarrow.parquet as pq
 
     path = tmp_path / "news.parquet"
-    pq.write_table(pa.table({"id": ["p1", "p2"], "text": [ARMY, FARMS], "date": [datetime.date(2024, 5, 1), None],
-                             "tags": [["a"], ["b"]]}), path)
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["p1", "p2"],
+                "text": [ARMY, FARMS],
+                "date": [datetime.date(2024, 5, 1), None],
+                "tags": [["a"], ["b"]],
+            }
+        ),
+        path,
+    )
     warnings = []
     found = list(read_articles([str(path)], table_format="parquet", on_warning=warnings.append))
     assert [(a.id, a.metadata, a.where) for a in found] == [
-        ("p1", {"date": "2024-05-01"}, f"{path}:row 1"), ("p2", {"date": None}, f"{path}:row 2")]
+        ("p1", {"date": "2024-05-01"}, f"{path}:row 1"),
+        ("p2", {"date": None}, f"{path}:row 2"),
+    ]
     assert warnings == [f"{path}: fields that are lists or objects are not kept as metadata: 'tags' (2 rows)"]
 
 
 def test_json_lines_fields_left_out_are_named_once(tmp_path):
     path = tmp_path / "a.jsonl"
-    path.write_text("".join(json.dumps({"id": i, "text": ARMY, "authors": ["x"], "outlet": "O"}) + "\n" for i in range(3)))
+    path.write_text(
+        "".join(json.dumps({"id": i, "text": ARMY, "authors": ["x"], "outlet": "O"}) + "\n" for i in range(3))
+    )
     warnings = []
     found = list(read_articles([str(path)], on_warning=warnings.append))
     assert [a.metadata for a in found] == [{"outlet": "O"}] * 3
@@ -136,11 +153,15 @@ def test_metadata_joins_a_folder_by_file_name_and_reports_what_is_unmatched(tmp_
     (folder / "2024" / "brief.txt").write_text(ARMY, encoding="utf-8")
     (folder / "other.md").write_text(FARMS, encoding="utf-8")
     meta = tmp_path / "meta.csv"
-    meta.write_text("file,outlet,date\nbrief.txt,El Tiempo,2024-05-01\nmissing.txt,Semana,2024-05-02\n", encoding="utf-8")
+    meta.write_text(
+        "file,outlet,date\nbrief.txt,El Tiempo,2024-05-01\nmissing.txt,Semana,2024-05-02\n", encoding="utf-8"
+    )
     result = run("predict", folder, "--metadata", meta, "-f", "jsonl")
     assert result.exit_code == 0, result.output
     assert {r["id"]: r["metadata"] for r in rows(result)} == {
-        "2024/brief": {"outlet": "El Tiempo", "date": "2024-05-01"}, "other": {}}
+        "2024/brief": {"outlet": "El Tiempo", "date": "2024-05-01"},
+        "other": {},
+    }
     assert "meta.csv: no row for 1 articles" in result.output and "other.md" in result.output
     assert "meta.csv: 1 rows match no article: file 'missing.txt'" in result.output
 
@@ -152,14 +173,22 @@ def test_metadata_matches_ids_and_keeps_an_articles_own_values(tmp_path):
     warnings = []
     joined = list(table.join([Article("r1", ARMY, "rows.jsonl:1", {"date": "2021-02-02"})], warnings.append))
     assert joined[0].metadata == {"outlet": "El Comercio", "date": "2021-02-02"}
-    assert warnings == [f"{meta}: the articles' own values were kept where they differ from the table's: date (1 articles)"]
+    assert warnings == [
+        f"{meta}: the articles' own values were kept where they differ from the table's: date (1 articles)"
+    ]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("outlet,date\nEl Tiempo,2024\n", "m.csv:1: no column to match the articles by: name one id, file, filename, path (its columns: outlet, date)"),
-    ("id,outlet\na,X\na,Y\n", "m.csv:3: id 'a' is given twice (line 2 and here)"),
-    ("id,outlet\na,X,extra\n", "m.csv:2: 3 cells, but the header names 2 columns"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "outlet,date\nEl Tiempo,2024\n",
+            "m.csv:1: no column to match the articles by: name one id, file, filename, path (its columns: outlet, date)",
+        ),
+        ("id,outlet\na,X\na,Y\n", "m.csv:3: id 'a' is given twice (line 2 and here)"),
+        ("id,outlet\na,X,extra\n", "m.csv:2: 3 cells, but the header names 2 columns"),
+    ],
+)
 def test_a_bad_metadata_table_is_one_line_before_anything_is_tagged(tmp_path, text, message):
     meta = tmp_path / "m.csv"
     meta.write_text(text, encoding="utf-8")
@@ -208,8 +237,11 @@ def test_random_bytes_are_refused_as_binary_even_without_nul_bytes(tmp_path):
     import random
 
     noise = random.Random(7)
-    data = bytes(b for b in (noise.randrange(1, 256) for _ in range(4000))
-                 if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) and not 0xC2 <= b <= 0xF4)[:800]
+    data = bytes(
+        b
+        for b in (noise.randrange(1, 256) for _ in range(4000))
+        if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D) and not 0xC2 <= b <= 0xF4
+    )[:800]
     path = tmp_path / "noise.txt"
     path.write_bytes(data)
     result = run("predict", path)
@@ -229,10 +261,15 @@ def test_a_repeated_id_is_an_error_naming_both_places_or_left_out_with_dedupe(tm
     table = tmp_path / "t.csv"
     table.write_text(f'id,text\na,"{ARMY}"\nb,"{FARMS}"\na,"{FARMS}"\n', encoding="utf-8")
     strict = run("segment", "--from", "csv", table)
-    assert strict.exit_code == 1 and "t.csv:4: id 'a' was already given at" in strict.output and "t.csv:2" in strict.output
+    assert (
+        strict.exit_code == 1 and "t.csv:4: id 'a' was already given at" in strict.output and "t.csv:2" in strict.output
+    )
     kept = run("segment", "--from", "csv", table, "--dedupe")
     assert kept.exit_code == 0, kept.output
-    assert [r["doc"] for r in rows(kept)] == ["a", "b"] and "--dedupe: 1 articles whose id was given before" in kept.output
+    assert [r["doc"] for r in rows(kept)] == [
+        "a",
+        "b",
+    ] and "--dedupe: 1 articles whose id was given before" in kept.output
 
 
 def test_parquet_on_dask_is_named_with_from_as_in_one_process(tmp_path):

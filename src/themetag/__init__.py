@@ -28,15 +28,15 @@ from ._version import __version__
 from .errors import InputError, LabelError, ModelError, OutputError, ThemetagError
 
 if TYPE_CHECKING:  # editors and type checkers see these as ordinary imports
+    from .config import TrainConfig
+    from .estimates import estimate, sample
     from .evaluation import CVReport
     from .labels import Example, LabelSet, load_labels
+    from .output import to_frame
     from .schema import Schema
     from .segmentation import Paragraph, segment
     from .tagger import ArticleTags, ParagraphTags, Tagger, load, tag, tag_frame
-    from .config import TrainConfig
-    from .output import to_frame
     from .workflow import evaluate, train
-    from .estimates import estimate, sample
 
 #: Public name → the module that defines it.
 _PUBLIC = {

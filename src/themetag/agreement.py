@@ -56,7 +56,10 @@ class Agreement:
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data (``agreement --format json``)."""
-        return {k: getattr(self, k) for k in ("a", "b", "both", "both_content", "only_a", "only_b", "kind", "themes", "stance", "confusion")}
+        return {
+            k: getattr(self, k)
+            for k in ("a", "b", "both", "both_content", "only_a", "only_b", "kind", "themes", "stance", "confusion")
+        }
 
     def lowest_kappa(self) -> float | None:
         """The lowest defined kappa over the themes and stance: the number to hold against a threshold."""
@@ -67,12 +70,18 @@ class Agreement:
 def _block(a: list, b: list, labels: list) -> tuple[dict, dict]:
     kappa = cohen_kappa(a, b)
     n = len(a)
-    stats = {"kappa": None if kappa is None else round(kappa, 4), "agreement": round(sum(x == y for x, y in zip(a, b)) / n, 4) if n else None, "n": n}
+    stats = {
+        "kappa": None if kappa is None else round(kappa, 4),
+        "agreement": round(sum(x == y for x, y in zip(a, b)) / n, 4) if n else None,
+        "n": n,
+    }
     table = [[sum(1 for x, y in zip(a, b) if x == row and y == col) for col in labels] for row in labels]
     return stats, {"labels": [str(v) for v in labels], "table": table}
 
 
-def agreement(first: dict[str, Example], second: dict[str, Example], schema: Schema, *, a: str = "a", b: str = "b") -> Agreement:
+def agreement(
+    first: dict[str, Example], second: dict[str, Example], schema: Schema, *, a: str = "a", b: str = "b"
+) -> Agreement:
     """Compare two annotators' labels (``{uid: example}``, as :func:`themetag.labels.load_annotations` gives them).
 
     >>> from themetag.labels import Example
@@ -86,21 +95,31 @@ def agreement(first: dict[str, Example], second: dict[str, Example], schema: Sch
     """
     shared = sorted(set(first) & set(second))
     if not shared:
-        raise LabelError(f"{a} and {b} labeled no paragraph in common; agreement needs the same paragraphs labeled by both "
-                         "(prelabel the paragraphs the person labeled: themetag prelabel LABELFILE --records ...)")
+        raise LabelError(
+            f"{a} and {b} labeled no paragraph in common; agreement needs the same paragraphs labeled by both "
+            "(prelabel the paragraphs the person labeled: themetag prelabel LABELFILE --records ...)"
+        )
     pairs = [(first[u], second[u]) for u in shared]
     content = [(x, y) for x, y in pairs if x.kind == y.kind == "content"]
-    result = Agreement(a=a, b=b, both=len(pairs), both_content=len(content),
-                       only_a=len(set(first) - set(second)), only_b=len(set(second) - set(first)))
+    result = Agreement(
+        a=a,
+        b=b,
+        both=len(pairs),
+        both_content=len(content),
+        only_a=len(set(first) - set(second)),
+        only_b=len(set(second) - set(first)),
+    )
     kinds = ["content", "heading", "boilerplate"]
     if any(x.kind != "content" or y.kind != "content" for x, y in pairs):
         result.kind, result.confusion["kind"] = _block([x.kind for x, _ in pairs], [y.kind for _, y in pairs], kinds)
     for theme in schema.themes:
         result.themes[theme], result.confusion[theme] = _block(
-            [theme in x.themes for x, _ in content], [theme in y.themes for _, y in content], [True, False])
+            [theme in x.themes for x, _ in content], [theme in y.themes for _, y in content], [True, False]
+        )
     if len(schema.stances) > 1:
         result.stance, result.confusion["stance"] = _block(
-            [x.stance for x, _ in content], [y.stance for _, y in content], list(schema.stances))
+            [x.stance for x, _ in content], [y.stance for _, y in content], list(schema.stances)
+        )
     return result
 
 
@@ -129,7 +148,11 @@ def format_agreement(result: Agreement, *, require: float | None = None) -> str:
         if labels == ["True", "False"]:
             labels = ["yes", "no"]
         width = max(8, *(len(x) + 2 for x in labels))
-        lines += ["", f"{name}: rows {result.a}, columns {result.b}", " " * width + "".join(f"{x:>{width}}" for x in labels)]
+        lines += [
+            "",
+            f"{name}: rows {result.a}, columns {result.b}",
+            " " * width + "".join(f"{x:>{width}}" for x in labels),
+        ]
         for label, row in zip(labels, block["table"]):
             lines.append(f"{label:<{width}}" + "".join(f"{c:>{width}}" for c in row))
     if require is not None:

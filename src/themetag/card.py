@@ -153,11 +153,17 @@ def _stored_metrics_lines(cv: dict, themes: bool, sides: bool) -> list[str]:
         value = (block or {}).get(key)
         return f"{value:.3f}" if isinstance(value, (int, float)) else "-"
 
-    lines = [f"Stored from an earlier evaluation of the same labels and settings ({cv.get('folds', '?')} folds, "
-             f"{cv.get('n_content', '?')} content paragraphs):", "", "| metric | model | keyword baseline | majority baseline |",
-             "|---|---|---|---|"]
+    lines = [
+        f"Stored from an earlier evaluation of the same labels and settings ({cv.get('folds', '?')} folds, "
+        f"{cv.get('n_content', '?')} content paragraphs):",
+        "",
+        "| metric | model | keyword baseline | majority baseline |",
+        "|---|---|---|---|",
+    ]
     for name, key in rows:
-        lines.append(f"| {name} | {number(cv, key)} | {number(cv.get('baseline_keyword'), key)} | {number(cv.get('baseline_majority'), key)} |")
+        lines.append(
+            f"| {name} | {number(cv, key)} | {number(cv.get('baseline_keyword'), key)} | {number(cv.get('baseline_majority'), key)} |"
+        )
     return lines
 
 
@@ -165,7 +171,9 @@ def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:
     lines = []
     if "examples" in labels:
         documents = f" from {labels['documents']} documents" if "documents" in labels else ""
-        lines.append(f"- {labels['examples']} labeled paragraphs{documents}, {labels.get('content', '?')} of them content.")
+        lines.append(
+            f"- {labels['examples']} labeled paragraphs{documents}, {labels.get('content', '?')} of them content."
+        )
     if labels.get("sha256"):
         lines.append(f"- Label data hash: `{labels['sha256'][:16]}…` (same labels and seed give the same model).")
     for source, count in (labels.get("per_source") or {}).items():
@@ -174,8 +182,11 @@ def _label_lines(labels: dict, themes: dict, stances: dict) -> list[str]:
     if per_annotator:
         by = ", ".join(f"`{name}` {count}" for name, count in per_annotator.items())
         machine = sum(count for name, count in per_annotator.items() if name.startswith("llm:"))
-        note = (f" ({machine} labels from a language model trained the model; cross-validation scored people's labels only)"
-                if machine else "")
+        note = (
+            f" ({machine} labels from a language model trained the model; cross-validation scored people's labels only)"
+            if machine
+            else ""
+        )
         lines.append(f"- labeled paragraphs per annotator: {by}{note}")
     per_theme, per_stance = labels.get("per_theme"), labels.get("per_stance")
     if per_theme:
@@ -190,8 +201,10 @@ def _limitations(schema: dict, labels: dict, cv: dict | None) -> list[str]:
     out = []
     content = labels.get("content")
     if isinstance(content, int) and content < FEW_CONTENT:
-        out.append(f"Trained on only {content} labeled content paragraphs (under {FEW_CONTENT}): its scores, and its "
-                   "cross-validation numbers, are too uncertain to trust; label more before relying on it.")
+        out.append(
+            f"Trained on only {content} labeled content paragraphs (under {FEW_CONTENT}): its scores, and its "
+            "cross-validation numbers, are too uncertain to trust; label more before relying on it."
+        )
     for name, count in (labels.get("per_theme") or {}).items():
         if count < FEW_EXAMPLES:
             out.append(f"Theme `{name}` has only {count} labeled examples; expect its scores to vary most.")
@@ -202,7 +215,9 @@ def _limitations(schema: dict, labels: dict, cv: dict | None) -> list[str]:
     if cv:
         for name, f1 in (cv.get("per_theme_f1") or {}).items():
             if f1 < 0.5:
-                out.append(f"Theme `{name}` scores F1 {f1:.2f} in cross-validation: many of its tags are missed or spurious.")
+                out.append(
+                    f"Theme `{name}` scores F1 {f1:.2f} in cross-validation: many of its tags are missed or spurious."
+                )
         for source, held in (cv.get("leave_one_source_out") or {}).items():
             if schema.get("themes") and held["theme_micro_f1"] < cv["theme_micro_f1"] - 0.1:
                 out.append(
@@ -211,8 +226,10 @@ def _limitations(schema: dict, labels: dict, cv: dict | None) -> list[str]:
                 )
         baseline = (cv.get("baseline_keyword") or {}).get("theme_micro_f1")
         if schema.get("themes") and baseline is not None and cv["theme_micro_f1"] < baseline:
-            out.append(f"Themes score worse than the keyword baseline ({cv['theme_micro_f1']:.3f} vs {baseline:.3f}): "
-                       "the schema's cue terms alone tag better than this model.")
+            out.append(
+                f"Themes score worse than the keyword baseline ({cv['theme_micro_f1']:.3f} vs {baseline:.3f}): "
+                "the schema's cue terms alone tag better than this model."
+            )
         elif schema.get("themes") and baseline is not None and cv["theme_micro_f1"] <= baseline + 0.02:
             out.append(f"Themes barely beat the keyword baseline ({cv['theme_micro_f1']:.3f} vs {baseline:.3f}).")
     return out

@@ -57,7 +57,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     """Tag news paragraphs with themes and stance: drug policy with the shipped model, or your own labels and schema."""
 
@@ -104,8 +106,10 @@ def command(name: str):
                 # typer's (or click's) own ends -- Exit, Abort, usage errors -- and THEMETAG_DEBUG pass through.
                 if type(exc).__module__.split(".")[0] in ("typer", "click") or os.environ.get("THEMETAG_DEBUG"):
                     raise
-                error(f"internal error ({type(exc).__name__}: {str(exc)[:300]}); please report it with the command "
-                      "that caused it (THEMETAG_DEBUG=1 shows the traceback)")
+                error(
+                    f"internal error ({type(exc).__name__}: {str(exc)[:300]}); please report it with the command "
+                    "that caused it (THEMETAG_DEBUG=1 shows the traceback)"
+                )
                 raise typer.Exit(EXIT_INTERNAL) from None
 
         return app.command(name, epilog=EXIT_CODES_HELP)(run)
@@ -127,26 +131,49 @@ def _reader_went_away() -> None:
 
 # How the commands that read articles read them, declared once.
 FROM_OPTION = typer.Option(
-    None, "--from", metavar="FORMAT",
+    None,
+    "--from",
+    metavar="FORMAT",
     help="Read each input as a table of articles, one a row: csv, tsv, jsonl or parquet (folders: their files of that "
-         "format). --text-column names the text's column; the other columns travel as metadata. [default: by the "
-         "file's ending; .csv, .tsv and .parquet need --from]",
+    "format). --text-column names the text's column; the other columns travel as metadata. [default: by the "
+    "file's ending; .csv, .tsv and .parquet need --from]",
 )
-TEXT_COLUMN_OPTION = typer.Option("text", "--text-column", "--text-field", metavar="NAME", help="Tables and JSON Lines: the column (field) holding each article's text.")
-ID_COLUMN_OPTION = typer.Option("id", "--id-column", "--id-field", metavar="NAME", help="Tables and JSON Lines: the column (field) holding each article's id [default: id; rows without one are numbered, file:row].")
-ENCODING_OPTION = typer.Option(None, "--encoding", help="The encoding of CSV/TSV inputs and of --metadata (e.g. cp1252) [default: UTF-8].")
+TEXT_COLUMN_OPTION = typer.Option(
+    "text",
+    "--text-column",
+    "--text-field",
+    metavar="NAME",
+    help="Tables and JSON Lines: the column (field) holding each article's text.",
+)
+ID_COLUMN_OPTION = typer.Option(
+    "id",
+    "--id-column",
+    "--id-field",
+    metavar="NAME",
+    help="Tables and JSON Lines: the column (field) holding each article's id [default: id; rows without one are numbered, file:row].",
+)
+ENCODING_OPTION = typer.Option(
+    None, "--encoding", help="The encoding of CSV/TSV inputs and of --metadata (e.g. cp1252) [default: UTF-8]."
+)
 METADATA_OPTION = typer.Option(
-    None, "--metadata", metavar="FILE.csv",
+    None,
+    "--metadata",
+    metavar="FILE.csv",
     help="Fields to join to the articles: a CSV with an id or file column (an article's id, or its file's name) and "
-         "others (outlet, date, ...). Articles without a row and rows without an article are reported.",
+    "others (outlet, date, ...). Articles without a row and rows without an article are reported.",
 )
 
 
-DEDUPE_OPTION = typer.Option(False, "--dedupe", help="An article id given again is left out (the first kept) and counted, instead of an error.")
+DEDUPE_OPTION = typer.Option(
+    False, "--dedupe", help="An article id given again is left out (the first kept) and counted, instead of an error."
+)
 MAX_PARAGRAPHS_OPTION = typer.Option(
-    None, "--max-paragraphs", min=1, metavar="N",
+    None,
+    "--max-paragraphs",
+    min=1,
+    metavar="N",
     help="Most paragraphs one article may have; an article past it is refused, not tagged: a bound on memory "
-         "(about 2 KB a paragraph) [default: 100,000].",
+    "(about 2 KB a paragraph) [default: 100,000].",
 )
 
 
@@ -165,8 +192,14 @@ class _Reading:
         return dataclasses.asdict(self)
 
 
-def _reading(table_format: Optional[str], id_field: str = "id", text_field: str = "text", encoding: Optional[str] = None,
-             metadata: Optional[str] = None, dedupe: bool = False) -> _Reading:
+def _reading(
+    table_format: Optional[str],
+    id_field: str = "id",
+    text_field: str = "text",
+    encoding: Optional[str] = None,
+    metadata: Optional[str] = None,
+    dedupe: bool = False,
+) -> _Reading:
     """The reading options, checked: a known --from, a readable --metadata table (before any article is read)."""
     from .io import TABLE_FORMATS, MetadataTable
 
@@ -219,7 +252,12 @@ def _unit_option(unit: str) -> str:
 
 @command("segment")
 def segment_command(
-    files: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
+    files: List[str] = typer.Argument(
+        ...,
+        metavar="PATH",
+        show_default=False,
+        help='Article files or directories (.txt, .md, .html), JSON Lines of {"id", "text"}, or \'-\' for stdin.',
+    ),
     kind: Optional[str] = typer.Option(
         None, "--kind", help="Only paragraphs of this kind: content, heading or boilerplate."
     ),
@@ -248,14 +286,23 @@ def segment_command(
     for article in _articles(files, unreadable, reading=reading):
         seen += 1
         try:
-            paragraphs = segment_text(article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {}))
+            paragraphs = segment_text(
+                article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {})
+            )
         except ThemetagError as exc:
             error(f"{article.where}: {exc}")
             failed.append(exc)
             continue
         for p in paragraphs:
             if kind is None or p.kind == kind:
-                record = {"doc": article.id, "para": p.index, "text": p.text, "kind": p.kind, "themes": [], "stance": None}
+                record = {
+                    "doc": article.id,
+                    "para": p.index,
+                    "text": p.text,
+                    "kind": p.kind,
+                    "themes": [],
+                    "stance": None,
+                }
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
     out.flush()
     _exit_if_failed(unreadable, failed, seen)
@@ -263,9 +310,13 @@ def segment_command(
 
 # The options every command that reads labels takes, declared once.
 LABELS_OPTION = typer.Option(["labels"], "--labels", "-l", metavar="DIR", help="Label directory (repeatable; merged).")
-CORPUS_OPTION = typer.Option(None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present].")
+CORPUS_OPTION = typer.Option(
+    None, "--corpus", help=f"Corpus folder for corpus label records [default: {DEFAULT_CORPUS} if present]."
+)
 ARTICLES_OPTION = typer.Option(
-    "seeds", "--articles", help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds against their labels."
+    "seeds",
+    "--articles",
+    help="Folder of the labeled articles (<doc>.txt), to score the segmenter's kinds against their labels.",
 )
 
 
@@ -285,37 +336,65 @@ def _articles_option(articles: Optional[str]) -> Optional[str]:
     return articles if articles and Path(articles).is_dir() else None
 
 
-def _load_labels(labels: List[str], corpus: Optional[str], articles: Optional[str], annotators: Optional[List[str]] = None):
+def _load_labels(
+    labels: List[str], corpus: Optional[str], articles: Optional[str], annotators: Optional[List[str]] = None
+):
     """The label set of the --labels folders, with a warning counting records not labeled yet (they are left out),
     and the count of labels per annotator (people's and language models' labels are never mixed up unseen)."""
     from .labels import load_labels
 
-    label_set = load_labels(labels, corpus_dir=_corpus_option(corpus), articles_dir=_articles_option(articles),
-                            annotators=annotators or None)
+    label_set = load_labels(
+        labels,
+        corpus_dir=_corpus_option(corpus),
+        articles_dir=_articles_option(articles),
+        annotators=annotators or None,
+    )
     for message in label_set.warnings:
         warn(message)
     if label_set.unlabeled:
         first = ", ".join(label_set.unlabeled[:3]) + (", ..." if len(label_set.unlabeled) > 3 else "")
-        warn(f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}")
-    read = (len(label_set.examples) + len(label_set.unlabeled) + len(label_set.duplicates) + len(label_set.failed)
-            + len(label_set.superseded) + sum(label_set.left_out.values()))
-    typer.echo(f"labels: {read:,} records in {len(label_set.files)} files: {len(label_set.examples):,} paragraphs kept "
-               f"({len(label_set.content()):,} content), {len(label_set.unlabeled):,} not labeled yet, "
-               f"{len(label_set.duplicates):,} repeats of a record already read (counted once)", err=True)
+        warn(
+            f"left out {len(label_set.unlabeled)} paragraphs with no labels yet (content, no themes, no stance): {first}"
+        )
+    read = (
+        len(label_set.examples)
+        + len(label_set.unlabeled)
+        + len(label_set.duplicates)
+        + len(label_set.failed)
+        + len(label_set.superseded)
+        + sum(label_set.left_out.values())
+    )
+    typer.echo(
+        f"labels: {read:,} records in {len(label_set.files)} files: {len(label_set.examples):,} paragraphs kept "
+        f"({len(label_set.content()):,} content), {len(label_set.unlabeled):,} not labeled yet, "
+        f"{len(label_set.duplicates):,} repeats of a record already read (counted once)",
+        err=True,
+    )
     per_annotator = label_set.per_annotator()
     missing = [name for name in annotators or () if name not in per_annotator]
     if missing:
         present = sorted({*per_annotator, *label_set.left_out})
-        raise ThemetagError(f"no labels by {', '.join(repr(m) for m in missing)} (--annotator); the annotators of these "
-                            f"labels are {', '.join(present) or 'none'}")
+        raise ThemetagError(
+            f"no labels by {', '.join(repr(m) for m in missing)} (--annotator); the annotators of these "
+            f"labels are {', '.join(present) or 'none'}"
+        )
     if set(per_annotator) != {"human"} or label_set.failed or label_set.left_out:
-        typer.echo("labels by annotator: " + ", ".join(f"{name} {count:,}" for name, count in per_annotator.items()), err=True)
+        typer.echo(
+            "labels by annotator: " + ", ".join(f"{name} {count:,}" for name, count in per_annotator.items()), err=True
+        )
     if label_set.failed:
-        warn(f"left out {len(label_set.failed):,} language-model records that failed (no label; `themetag prelabel --retry-failed` asks again)")
+        warn(
+            f"left out {len(label_set.failed):,} language-model records that failed (no label; `themetag prelabel --retry-failed` asks again)"
+        )
     if label_set.superseded:
-        warn(f"{len(label_set.superseded):,} language-model labels of paragraphs a person also labeled: the person's labels are used")
+        warn(
+            f"{len(label_set.superseded):,} language-model labels of paragraphs a person also labeled: the person's labels are used"
+        )
     if label_set.left_out:
-        warn("left out by --annotator: " + ", ".join(f"{name} {count:,}" for name, count in sorted(label_set.left_out.items())))
+        warn(
+            "left out by --annotator: "
+            + ", ".join(f"{name} {count:,}" for name, count in sorted(label_set.left_out.items()))
+        )
     return label_set
 
 
@@ -325,16 +404,25 @@ LEVER_OPTIONS_HELP = {
     "loso": "Also leave one source out: train on all label files but one, test on it (slower; the estimate for a new outlet).",
     "curve": "Also score training on 25%, 50% and 100% of each fold's documents: would more labels help? (3 more cross-validations.)",
 }
-STANCE_DECISION_OPTION = typer.Option(None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + f" [default: {TrainConfig().stance_decision}]")
+STANCE_DECISION_OPTION = typer.Option(
+    None, "--stance-decision", help=LEVER_OPTIONS_HELP["stance"] + f" [default: {TrainConfig().stance_decision}]"
+)
 SOURCE_WEIGHT_OPTION = typer.Option([], "--source-weight", metavar="SOURCE=W", help=LEVER_OPTIONS_HELP["weight"])
 
 
 ANNOTATOR_OPTION = typer.Option(
-    [], "--annotator", metavar="NAME",
+    [],
+    "--annotator",
+    metavar="NAME",
     help="Use only the labels of this annotator (repeatable): human, human:NAME, llm:MODEL [default: all; a person's "
-         "label of a paragraph wins over a model's]. Weigh a model's labels with --source-weight llm:MODEL=W.",
+    "label of a paragraph wins over a model's]. Weigh a model's labels with --source-weight llm:MODEL=W.",
 )
-CONFIG_OPTION = typer.Option(None, "--config", "-c", help="A training configuration file (themetag init-config writes one); options given here win over it.")
+CONFIG_OPTION = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="A training configuration file (themetag init-config writes one); options given here win over it.",
+)
 
 
 def _train_config(config_path: Optional[str], seed: Optional[int], stance: Optional[str], weights: List[str], **more):
@@ -375,9 +463,14 @@ def _stored_metrics(path: str, label_set, config) -> dict:
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise ThemetagError("not the JSON that `themetag evaluate --output` writes", path=where) from None
     if stored.get("labels_sha256") != label_set.fingerprint():
-        raise ThemetagError("these metrics were computed on other labels; run `themetag evaluate --output` again", path=where)
+        raise ThemetagError(
+            "these metrics were computed on other labels; run `themetag evaluate --output` again", path=where
+        )
     if stored.get("training") != json.loads(json.dumps(config.to_dict())):
-        raise ThemetagError("these metrics were computed with other training settings; run `themetag evaluate --output` again with these", path=where)
+        raise ThemetagError(
+            "these metrics were computed with other training settings; run `themetag evaluate --output` again with these",
+            path=where,
+        )
     return {k: v for k, v in stored.items() if k not in ("labels_sha256", "training")}
 
 
@@ -406,16 +499,32 @@ def train_command(
     out: str = typer.Option(..., "--out", "-o", help="Model directory to write (replaced atomically)."),
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
+    seed: Optional[int] = typer.Option(
+        None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."
+    ),
     config_path: Optional[str] = CONFIG_OPTION,
-    evaluate: bool = typer.Option(True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."),
-    force: bool = typer.Option(False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."),
-    changes: Optional[str] = typer.Option(None, "--changes", help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines; a new file: --force covers only the model)."),
+    evaluate: bool = typer.Option(
+        True, "--evaluate/--no-evaluate", help="Cross-validate before the final fit (metrics go into the model card)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace an existing model directory; the old one is kept as OUT.previous."
+    ),
+    changes: Optional[str] = typer.Option(
+        None,
+        "--changes",
+        help="With --force: write every labeled paragraph the new model tags differently from the old one here (JSON Lines; a new file: --force covers only the model).",
+    ),
     stance_decision: str = STANCE_DECISION_OPTION,
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"] + " Goes into the model card."),
-    curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Goes into the model card."),
-    metrics: Optional[str] = typer.Option(None, "--metrics", help="Use the cross-validation that `evaluate --output FILE` wrote (same labels and settings, checked) instead of running it again."),
+    curve: bool = typer.Option(
+        False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Goes into the model card."
+    ),
+    metrics: Optional[str] = typer.Option(
+        None,
+        "--metrics",
+        help="Use the cross-validation that `evaluate --output FILE` wrote (same labels and settings, checked) instead of running it again.",
+    ),
     annotator: List[str] = ANNOTATOR_OPTION,
 ) -> None:
     """Train a model from labels and save it as a model directory.
@@ -426,11 +535,10 @@ def train_command(
     beside the new one: grouped-CV metrics on the same labels, and the labeled
     paragraphs whose predicted tags changed.
     """
-    from .tagger import load
-    from .workflow import train
-
     from .io import check_not_an_input, claim_output
     from .store import check_model_target
+    from .tagger import load
+    from .workflow import train
 
     config = _train_config(config_path, seed, stance_decision, source_weight)
     inputs = [*labels, metrics, config_path, _articles_option(articles), _corpus_option(corpus)]
@@ -454,19 +562,32 @@ def train_command(
         cv_summary = _stored_metrics(metrics, label_set, config)
         evaluate = False
     tagger, report = train(
-        label_set, out=out, config=config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary,
-        progress=_progress, keep_previous=True,
+        label_set,
+        out=out,
+        config=config,
+        evaluate=evaluate,
+        loso=loso,
+        curve=curve,
+        cv_summary=cv_summary,
+        progress=_progress,
+        keep_previous=True,
     )
     if report is not None:
         from .report import format_table
 
         typer.echo(format_table(report))
-    typer.echo(f"model written to {out}" + (f"; the previous one is in {out}.previous" if Path(f"{out}.previous").exists() else ""), err=True)
+    typer.echo(
+        f"model written to {out}"
+        + (f"; the previous one is in {out}.previous" if Path(f"{out}.previous").exists() else ""),
+        err=True,
+    )
     if previous is not None:
         from .report import format_comparison
         from .review import compare_with_previous
 
-        comparison = compare_with_previous(previous, tagger, label_set, report.summary() if report else None, progress=_progress)
+        comparison = compare_with_previous(
+            previous, tagger, label_set, report.summary() if report else None, progress=_progress
+        )
         typer.echo(format_comparison(comparison))
         if changes:
             from .io import write_jsonl
@@ -482,27 +603,48 @@ def evaluate_command(
     labels: List[str] = LABELS_OPTION,
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
-    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
+    seed: Optional[int] = typer.Option(
+        None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."
+    ),
     folds: Optional[int] = typer.Option(None, "--folds", min=2, help="Number of grouped folds [default: 5]."),
     config_path: Optional[str] = CONFIG_OPTION,
-    predictions: Optional[str] = typer.Option(None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."),
-    report_dir: Optional[str] = typer.Option(None, "--report", help="Write a report page with plots (PNG) into this folder."),
+    predictions: Optional[str] = typer.Option(
+        None, "--predictions", help="Write out-of-fold predictions here (JSON Lines)."
+    ),
+    report_dir: Optional[str] = typer.Option(
+        None, "--report", help="Write a report page with plots (PNG) into this folder."
+    ),
     stance_decision: str = STANCE_DECISION_OPTION,
     source_weight: List[str] = SOURCE_WEIGHT_OPTION,
     loso: bool = typer.Option(False, "--loso", help=LEVER_OPTIONS_HELP["loso"]),
     curve: bool = typer.Option(False, "--learning-curve", help=LEVER_OPTIONS_HELP["curve"] + " Plotted with --report."),
-    output: Optional[str] = typer.Option(None, "--output", help="Write the headline metrics here as JSON (what a trained model stores in metadata.json \"cv\")."),
-    force: bool = typer.Option(False, "--force", help="Replace existing --predictions and --output files and the --report folder's files."),
+    output: Optional[str] = typer.Option(
+        None,
+        "--output",
+        help='Write the headline metrics here as JSON (what a trained model stores in metadata.json "cv").',
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace existing --predictions and --output files and the --report folder's files."
+    ),
 ) -> None:
     """Cross-validate training, grouped by document, beside majority and keyword baselines."""
     from .io import check_distinct_outputs, check_not_an_input, claim_output
-    from .report import REPORT_FILES, check_report_folder, format_table, report_figure_class, write_predictions, write_report
+    from .report import (
+        REPORT_FILES,
+        check_report_folder,
+        format_table,
+        report_figure_class,
+        write_predictions,
+        write_report,
+    )
     from .workflow import evaluate_labels
 
     config = _train_config(config_path, seed, stance_decision, source_weight, folds=folds)
     # Outputs are checked before the minutes of cross-validation, not after.
     inputs = [*labels, config_path, _articles_option(articles), _corpus_option(corpus)]
-    check_distinct_outputs(predictions, output, *(Path(report_dir) / name for name in REPORT_FILES) if report_dir else ())
+    check_distinct_outputs(
+        predictions, output, *(Path(report_dir) / name for name in REPORT_FILES) if report_dir else ()
+    )
     for path, option in ((predictions, "--predictions"), (output, "--output")):
         if path:
             claim_output(path, force=force, inputs=inputs, option=option)
@@ -516,7 +658,15 @@ def evaluate_command(
     if output:
         from .io import write_text
 
-        write_text(json.dumps({**report.summary(), "labels_sha256": label_set.fingerprint(), "training": config.to_dict()}, indent=2, default=float) + "\n", output)
+        write_text(
+            json.dumps(
+                {**report.summary(), "labels_sha256": label_set.fingerprint(), "training": config.to_dict()},
+                indent=2,
+                default=float,
+            )
+            + "\n",
+            output,
+        )
     if predictions:
         write_predictions(report, predictions)
     if report_dir:
@@ -540,16 +690,17 @@ def evaluate_segmentation_command(
     model is trained.
     """
     from .evaluation import segmentation_scores
-    from .report import format_segmentation
-
     from .io import claim_output, write_text
+    from .report import format_segmentation
 
     if output:
         claim_output(output, force=force, inputs=[*labels, articles, _corpus_option(corpus)], option="--output")
     label_set = _load_labels(labels, corpus, articles)
     scores = segmentation_scores(label_set.examples)
     if not scores["overall"]["paragraphs"]:
-        error("no labeled article paragraphs to score: pass --articles DIR (the <doc>.txt files) or corpus records of whole articles")
+        error(
+            "no labeled article paragraphs to score: pass --articles DIR (the <doc>.txt files) or corpus records of whole articles"
+        )
         raise typer.Exit(EXIT_INPUT)
     typer.echo(format_segmentation(scores, errors))
     if output:
@@ -599,26 +750,66 @@ class Progress:
 
 @command("predict")
 def predict_command(
-    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\"}, or '-' for stdin."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help=f"{', '.join(sorted(WRITERS))} [default: table on a terminal, jsonl when piped]."),
-    paragraphs: bool = typer.Option(False, "--paragraphs", "-p", help="One row per paragraph instead of one per article."),
+    paths: List[str] = typer.Argument(
+        ...,
+        metavar="PATH",
+        show_default=False,
+        help='Article files or directories (.txt, .md, .html), JSON Lines of {"id", "text"}, or \'-\' for stdin.',
+    ),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", "-f", help=f"{', '.join(sorted(WRITERS))} [default: table on a terminal, jsonl when piped]."
+    ),
+    paragraphs: bool = typer.Option(
+        False, "--paragraphs", "-p", help="One row per paragraph instead of one per article."
+    ),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
-    explain: int = typer.Option(0, "--explain", "-e", min=0, max=50, help="Show the N features (n-grams, cues) that weighed most in each theme and stance decision (coefficient × feature value). Implies --paragraphs.", show_default=False),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+    explain: int = typer.Option(
+        0,
+        "--explain",
+        "-e",
+        min=0,
+        max=50,
+        help="Show the N features (n-grams, cues) that weighed most in each theme and stance decision (coefficient × feature value). Implies --paragraphs.",
+        show_default=False,
+    ),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."
+    ),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Only paragraphs of this kind (content, heading or boilerplate); implies --paragraphs."),
+    kind: Optional[str] = typer.Option(
+        None, "--kind", help="Only paragraphs of this kind (content, heading or boilerplate); implies --paragraphs."
+    ),
     table_format: Optional[str] = FROM_OPTION,
     text_field: str = TEXT_COLUMN_OPTION,
     id_field: str = ID_COLUMN_OPTION,
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
     dedupe: bool = DEDUPE_OPTION,
-    out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it."),
+    out: Optional[str] = typer.Option(
+        None,
+        "--out",
+        "-o",
+        metavar="FILE",
+        help="Write the results to FILE (atomically) instead of stdout; its suffix (.csv, .jsonl, .json, .parquet) sets --format when that is not given. Parquet needs it.",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     max_paragraphs: Optional[int] = MAX_PARAGRAPHS_OPTION,
-    template: bool = typer.Option(True, "--template/--no-template", help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", metavar="ADDRESS", help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (columns named by --id-field/--text-field)."),
-    verbose: bool = typer.Option(False, "--verbose", help="With --scheduler: also show Dask's own warnings and log lines (a port in use, a large graph, workers restarting)."),
+    template: bool = typer.Option(
+        True,
+        "--template/--no-template",
+        help="Set aside short lines that recur in at least 20% of the articles (and 20 of them): the site's share rows, prompts and headers. Needs files (a first pass reads them); not applied to stdin or with --scheduler.",
+    ),
+    scheduler: Optional[str] = typer.Option(
+        None,
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (columns named by --id-field/--text-field).",
+    ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        help="With --scheduler: also show Dask's own warnings and log lines (a port in use, a large graph, workers restarting).",
+    ),
 ) -> None:
     """Tag articles: themes and stance per paragraph, summed up per article.
 
@@ -641,9 +832,13 @@ def predict_command(
     reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
     if scheduler is not None:
         if explain or (fmt is not None and fmt != "parquet"):
-            error("--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)")
+            error(
+                "--scheduler writes Parquet without explanations: leave out --explain and --format (or tag in one process)"
+            )
             raise typer.Exit(EXIT_USAGE)
-        _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading, progress=progress, verbose=verbose)
+        _predict_on_dask(
+            paths, scheduler, out, model, unit, paragraphs, kind, reading, progress=progress, verbose=verbose
+        )
         return
     if fmt is None and out is not None:
         fmt = OUT_SUFFIX_FORMATS.get(Path(out).suffix.lower())
@@ -672,13 +867,23 @@ def predict_command(
         articles = (a.text for a in read_articles(paths, **reading.options()) if not isinstance(a, ThemetagError))
         furniture = collection_template(articles)
         if furniture:
-            warn(f"{len(furniture)} lines recur across the collection's articles and are set aside as its furniture "
-                 "(--no-template keeps them)")
+            warn(
+                f"{len(furniture)} lines recur across the collection's articles and are set aside as its furniture "
+                "(--no-template keeps them)"
+            )
     # Counting reads JSON Lines files once more: worth it only for a bar someone sees.
-    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
+    bar = Progress(
+        count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress
+    )
     with contextlib.ExitStack() as files:
-        stream = sys.stdout if out is None else files.enter_context(atomic_output(out, binary=getattr(WRITERS[fmt], "binary", False)))
-        writer = make_writer(fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None, on_warning=warn)
+        stream = (
+            sys.stdout
+            if out is None
+            else files.enter_context(atomic_output(out, binary=getattr(WRITERS[fmt], "binary", False)))
+        )
+        writer = make_writer(
+            fmt, stream, paragraphs=paragraphs, explain=explain > 0, kinds=(kind,) if kind else None, on_warning=warn
+        )
         # Results on a terminal: the progress line is wiped before each one, so they never run into each other.
         if out is None and sys.stdout.isatty():
             writer = _ClearingWriter(writer, bar)
@@ -696,13 +901,28 @@ def predict_command(
     if flagged:
         counts = [f"{flagged[w]} with no content paragraph" for w in ("no_content",) if w in flagged]
         counts += [f"{flagged[w]} with most of the text set aside" for w in ("mostly_set_aside",) if w in flagged]
-        counts += [f"{flagged[w]} in a language the model was not trained on" for w in ("other_language",) if w in flagged]
-        warn(f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)")
+        counts += [
+            f"{flagged[w]} in a language the model was not trained on" for w in ("other_language",) if w in flagged
+        ]
+        warn(
+            f"{sum(flagged.values())} of {seen} articles may not be represented by their tags: {'; '.join(counts)} (named above)"
+        )
     _exit_if_failed(unreadable, failed, seen)
 
 
-def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, reading: _Reading, *, progress: Optional[bool] = None,
-                     verbose: bool = False) -> None:
+def _predict_on_dask(
+    paths,
+    scheduler,
+    out,
+    model,
+    unit,
+    paragraphs,
+    kind,
+    reading: _Reading,
+    *,
+    progress: Optional[bool] = None,
+    verbose: bool = False,
+) -> None:
     """predict --scheduler: tag on Dask into a folder of Parquet files (one per partition), put in place when complete.
 
     The files hold what ``--out FILE.parquet`` holds in one process (same columns, types and nulls; failed
@@ -735,7 +955,9 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
     level = "paragraph" if paragraphs or kind else "article"
     kinds = (kind,) if kind else None
     if reading.metadata is not None:
-        error("--metadata is joined in one process only, not yet on Dask: add its fields to the rows (or tag without --scheduler)")
+        error(
+            "--metadata is joined in one process only, not yet on Dask: add its fields to the rows (or tag without --scheduler)"
+        )
         raise typer.Exit(EXIT_USAGE)
     # Parquet is read by Dask itself (its row groups become partitions); it is named with --from, as in one process.
     parquet = list(paths) if reading.table_format == "parquet" else []
@@ -757,11 +979,22 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
                 raise typer.Exit(EXIT_INPUT) from None
             if frame.npartitions < aim:
                 frame = frame.repartition(npartitions=aim)
-            results = cluster.tag_frame(frame, text=reading.text_field, id=reading.id_field, model=model, unit=unit, level=level, kinds=kinds)
+            results = cluster.tag_frame(
+                frame, text=reading.text_field, id=reading.id_field, model=model, unit=unit, level=level, kinds=kinds
+            )
         else:
-            results = cluster.tag_files(paths, model=model, unit=unit, level=level, kinds=kinds, id_field=reading.id_field,
-                                        text_field=reading.text_field, table_format=reading.table_format, encoding=reading.encoding,
-                                        partitions=aim)
+            results = cluster.tag_files(
+                paths,
+                model=model,
+                unit=unit,
+                level=level,
+                kinds=kinds,
+                id_field=reading.id_field,
+                text_field=reading.text_field,
+                table_format=reading.table_format,
+                encoding=reading.encoding,
+                partitions=aim,
+            )
         try:
             folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
             umask = os.umask(0)
@@ -788,7 +1021,10 @@ def _predict_on_dask(paths, scheduler, out, model, unit, paragraphs, kind, readi
     failed = [f for _, errors in written for f in errors]
     for ident, message in failed:
         error(message if ident is None else f"{ident}: {message}")
-    typer.echo(f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {len(failed)} failed", err=True)
+    typer.echo(
+        f"wrote {rows:,} rows to {out}/ ({results.npartitions} partitions, {workers} workers); {len(failed)} failed",
+        err=True,
+    )
     if failed:
         raise typer.Exit(EXIT_INPUT)
 
@@ -817,8 +1053,9 @@ def _predict(tagger, paths, writer, bar, unit, explain, reading: _Reading, templ
     failed: list[ThemetagError] = []
     flagged: dict[str, int] = {}
     written = 0
-    with contextlib.closing(_tagged(tagger, paths, unreadable, bar, unit, reading, failed=failed, explain=explain,
-                                    template=template)) as tagged:
+    with contextlib.closing(
+        _tagged(tagger, paths, unreadable, bar, unit, reading, failed=failed, explain=explain, template=template)
+    ) as tagged:
         for tags in tagged:
             written += 1
             writer.write(tags)
@@ -830,7 +1067,9 @@ def _predict(tagger, paths, writer, bar, unit, explain, reading: _Reading, templ
 
 LABEL_TOOLS = ("label-studio", "doccano")
 TABLE_FORMATS = ("csv", "tsv", "jsonl")
-SCHEMA_HELP = "The label schema (schema.json, or its folder) [default: labels/schema.json if present, else the shipped model's]."
+SCHEMA_HELP = (
+    "The label schema (schema.json, or its folder) [default: labels/schema.json if present, else the shipped model's]."
+)
 
 
 def _model_folder(model: Optional[str]) -> Path:
@@ -862,19 +1101,46 @@ def _schema(path: Optional[str]):
 
 @command("import-labels")
 def import_labels_command(
-    file: str = typer.Argument(..., metavar="FILE", help="A Label Studio JSON export, a doccano export (JSONL or its .zip), or a table of labeled texts (CSV, TSV, JSON Lines)."),
-    tool: str = typer.Option(..., "--from", help="What FILE is: label-studio, doccano, csv, tsv or jsonl (a table with named columns)."),
+    file: str = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="A Label Studio JSON export, a doccano export (JSONL or its .zip), or a table of labeled texts (CSV, TSV, JSON Lines).",
+    ),
+    tool: str = typer.Option(
+        ..., "--from", help="What FILE is: label-studio, doccano, csv, tsv or jsonl (a table with named columns)."
+    ),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     out: str = typer.Option(..., "--out", "-o", help="Label file to write (JSON Lines of text records)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
     text_column: str = typer.Option("text", "--text-column", help="Tables: the column holding the text."),
-    doc_column: str = typer.Option("doc", "--doc-column", help="Tables: the column naming each text's article (cross-validation groups); without it each row is its own document."),
-    themes_column: str = typer.Option("themes", "--themes-column", help="Tables: the column of themes (several separated by ';', ',' or '|')."),
+    doc_column: str = typer.Option(
+        "doc",
+        "--doc-column",
+        help="Tables: the column naming each text's article (cross-validation groups); without it each row is its own document.",
+    ),
+    themes_column: str = typer.Option(
+        "themes", "--themes-column", help="Tables: the column of themes (several separated by ';', ',' or '|')."
+    ),
     stance_column: str = typer.Option("stance", "--stance-column", help="Tables: the column of stances."),
-    id_column: str = typer.Option("id", "--id-column", help="Tables: a column of row ids (names a row's document when there is no doc column)."),
-    where: List[str] = typer.Option([], "--where", metavar="COLUMN=VALUE", help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target."),
-    encoding: Optional[str] = typer.Option(None, "--encoding", help="CSV/TSV: the file's encoding [default: UTF-8; a file with no UTF-8 in it is read as Windows-1252 with a warning]."),
-    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="CSV/TSV: a row the reader cannot parse (a quote left open) is named and skipped instead of stopping the import."),
+    id_column: str = typer.Option(
+        "id", "--id-column", help="Tables: a column of row ids (names a row's document when there is no doc column)."
+    ),
+    where: List[str] = typer.Option(
+        [],
+        "--where",
+        metavar="COLUMN=VALUE",
+        help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target.",
+    ),
+    encoding: Optional[str] = typer.Option(
+        None,
+        "--encoding",
+        help="CSV/TSV: the file's encoding [default: UTF-8; a file with no UTF-8 in it is read as Windows-1252 with a warning].",
+    ),
+    skip_bad_rows: bool = typer.Option(
+        False,
+        "--skip-bad-rows",
+        help="CSV/TSV: a row the reader cannot parse (a quote left open) is named and skipped instead of stopping the import.",
+    ),
 ) -> None:
     """Convert labels from Label Studio, doccano or a table (CSV/TSV/JSON Lines) into a themetag label file.
 
@@ -901,8 +1167,12 @@ def import_labels_command(
     claim_output(out, force=force, inputs=[file, _schema_file(schema_path)])
     schema = _schema(schema_path)
     if tool in TABLE_FORMATS:
-        columns = TableColumns(text=text_column, doc=doc_column, themes=themes_column, stance=stance_column, id=id_column, where=filters)
-        records = read_table(file, schema, columns=columns, format=tool, errors="collect", encoding=encoding, skip_bad_rows=skip_bad_rows)
+        columns = TableColumns(
+            text=text_column, doc=doc_column, themes=themes_column, stance=stance_column, id=id_column, where=filters
+        )
+        records = read_table(
+            file, schema, columns=columns, format=tool, errors="collect", encoding=encoding, skip_bad_rows=skip_bad_rows
+        )
         unit = "rows"
         for note in records.notes:
             warn(note)
@@ -917,22 +1187,33 @@ def import_labels_command(
         warn(f"{file}: skipped {len(skipped)} {unit} with no labels ({listed})")
     if records.repeats:
         listed = ", ".join(records.repeats[:5]) + (", ..." if len(records.repeats) > 5 else "")
-        warn(f"{file}: {len(records.repeats)} {unit} repeat one already read, labels and all, and were kept once ({listed})")
+        warn(
+            f"{file}: {len(records.repeats)} {unit} repeat one already read, labels and all, and were kept once ({listed})"
+        )
     if not records:
-        why = f"{len(records.problems)} {unit} could not be imported (named above)" if records.problems else f"no labeled {unit}"
+        why = (
+            f"{len(records.problems)} {unit} could not be imported (named above)"
+            if records.problems
+            else f"no labeled {unit}"
+        )
         error(f"{file}: nothing written: {why}")
         raise typer.Exit(EXIT_INPUT)
     write_jsonl(records, out)
     per_annotator: dict[str, int] = {}
     for record in records:
         per_annotator[record.get("annotator", "human")] = per_annotator.get(record.get("annotator", "human"), 0) + 1
-    by = ", ".join(f"{name} {count:,}" for name, count in sorted(per_annotator.items(), key=lambda kv: (kv[0].startswith("llm:"), kv[0])))
+    by = ", ".join(
+        f"{name} {count:,}"
+        for name, count in sorted(per_annotator.items(), key=lambda kv: (kv[0].startswith("llm:"), kv[0]))
+    )
     typer.echo(f"{len(records)} labeled paragraphs written to {out} (by annotator: {by})", err=True)
     unchanged = sum(count for name, count in per_annotator.items() if name.startswith("llm:"))
     if unchanged:
-        warn(f"{unchanged:,} {unit} still carry a language model's pre-annotation unchanged: they stay that model's "
-             "labels (\"annotator\": \"llm:...\"), not a person's: doccano cannot tell an accepted pre-annotation from one "
-             "nobody read")
+        warn(
+            f"{unchanged:,} {unit} still carry a language model's pre-annotation unchanged: they stay that model's "
+            'labels ("annotator": "llm:..."), not a person\'s: doccano cannot tell an accepted pre-annotation from one '
+            "nobody read"
+        )
     if records.problems:
         error(f"{len(records.problems)} {unit} could not be imported (named above); fix them and import again")
         raise typer.Exit(EXIT_INPUT)
@@ -940,11 +1221,24 @@ def import_labels_command(
 
 @command("export-tasks")
 def export_tasks_command(
-    file: str = typer.Argument(..., metavar="FILE", help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin."),
+    file: str = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="Paragraphs to label: JSON Lines of text records (`themetag segment` output); '-' reads stdin.",
+    ),
     tool: str = typer.Option(..., "--to", help="label-studio (a JSON list of tasks) or doccano (JSON Lines)."),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
-    out: str = typer.Option(..., "--out", "-o", help="File to write; for label-studio the labeling config goes beside it as <stem>.label_config.xml."),
-    suggestions: bool = typer.Option(True, "--suggestions/--no-suggestions", help="Pre-fill the records' kind, themes and stance (Label Studio: as predictions; doccano: as labels)."),
+    out: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="File to write; for label-studio the labeling config goes beside it as <stem>.label_config.xml.",
+    ),
+    suggestions: bool = typer.Option(
+        True,
+        "--suggestions/--no-suggestions",
+        help="Pre-fill the records' kind, themes and stance (Label Studio: as predictions; doccano: as labels).",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace existing output files."),
 ) -> None:
     """Write paragraphs to label as Label Studio tasks or a doccano import file.
@@ -971,7 +1265,9 @@ def export_tasks_command(
         raise typer.Exit(EXIT_INPUT)
     for path in (out_path, config_path):
         if path is not None:
-            claim_output(path, force=True, inputs=[file, _schema_file(schema_path)])  # existing files were refused above, together
+            claim_output(
+                path, force=True, inputs=[file, _schema_file(schema_path)]
+            )  # existing files were refused above, together
     schema = _schema(schema_path)
     records = read_records(file, schema)
     if tool == "label-studio":
@@ -982,7 +1278,10 @@ def export_tasks_command(
             tasks_file.write(text)
             config_file.write(config)
         predicted = sum(1 for t in tasks if "predictions" in t)
-        typer.echo(f"{len(tasks)} tasks ({predicted} with predictions) written to {out}; labeling config: {config_path}", err=True)
+        typer.echo(
+            f"{len(tasks)} tasks ({predicted} with predictions) written to {out}; labeling config: {config_path}",
+            err=True,
+        )
     else:
         examples = to_doccano(records, schema, suggestions=suggestions)
         write_jsonl(examples, out_path)
@@ -991,10 +1290,25 @@ def export_tasks_command(
 
 @command("plot")
 def plot_command(
-    results: str = typer.Argument(..., metavar="RESULTS", help="Output of `themetag estimate` (.jsonl, .json, .csv), or article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler)."),
-    out: str = typer.Option(..., "--out", "-o", metavar="DIR", help="Folder for the pictures and their numbers (CSV); made if missing."),
-    by: Optional[str] = typer.Option(None, "--by", metavar="COLUMN", help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]; for estimates, the name of the groups in titles."),
-    period: str = typer.Option("auto", "--period", help="Time step: month, quarter, year, or auto (months up to three years of dates, else years)."),
+    results: str = typer.Argument(
+        ...,
+        metavar="RESULTS",
+        help="Output of `themetag estimate` (.jsonl, .json, .csv), or article-level output of `themetag predict`: .jsonl, .csv, .parquet, or a folder of Parquet (--scheduler).",
+    ),
+    out: str = typer.Option(
+        ..., "--out", "-o", metavar="DIR", help="Folder for the pictures and their numbers (CSV); made if missing."
+    ),
+    by: Optional[str] = typer.Option(
+        None,
+        "--by",
+        metavar="COLUMN",
+        help="The column naming each article's outlet [default: outlet, source, publisher or site, else the url's host]; for estimates, the name of the groups in titles.",
+    ),
+    period: str = typer.Option(
+        "auto",
+        "--period",
+        help="Time step: month, quarter, year, or auto (months up to three years of dates, else years).",
+    ),
     image_format: str = typer.Option("png", "--format", "-f", help="Pictures as png, svg or pdf."),
     dpi: int = typer.Option(200, "--dpi", min=50, max=1200, help="Resolution of PNG pictures (dots per inch)."),
     force: bool = typer.Option(False, "--force", help="Replace existing pictures and tables (refused otherwise)."),
@@ -1022,7 +1336,11 @@ def plot_command(
     from .collection import COLLECTION_FILES
     from .io import check_not_an_input
 
-    estimate_files = [f"estimates_themes.{image_format}", f"estimates_stances.{image_format}", f"estimate_trends.{image_format}"]
+    estimate_files = [
+        f"estimates_themes.{image_format}",
+        f"estimates_stances.{image_format}",
+        f"estimate_trends.{image_format}",
+    ]
     for name in (*COLLECTION_FILES, *estimate_files):
         check_not_an_input(Path(out) / name, [results])  # a picture's table must never be written over the results read
     if is_estimates_file(results):
@@ -1044,12 +1362,24 @@ def plot_command(
     except (OSError, ValueError) as exc:  # pandas' readers (CSV, Parquet)
         error(f"{results}: cannot read ({exc})")
         raise typer.Exit(EXIT_INPUT) from None
-    for path in plot_collection(frame, out, by=by, period=period, force=force, fmt=image_format, dpi=dpi, on_warning=warn):
+    for path in plot_collection(
+        frame, out, by=by, period=period, force=force, fmt=image_format, dpi=dpi, on_warning=warn
+    ):
         typer.echo(str(path))
 
 
-def _tagged(tagger, paths: List[str], unreadable: list, bar: "Progress", unit: str, reading: _Reading, *,
-            failed: Optional[list] = None, explain: int = 0, template=frozenset()):
+def _tagged(
+    tagger,
+    paths: List[str],
+    unreadable: list,
+    bar: "Progress",
+    unit: str,
+    reading: _Reading,
+    *,
+    failed: Optional[list] = None,
+    explain: int = 0,
+    template=frozenset(),
+):
     """The inputs' tags, one article at a time, each with where it was read (``input``). An input that cannot be
     read is reported and kept in ``unreadable``; one that cannot be tagged, in ``failed`` (default: the same list)."""
     failed = unreadable if failed is None else failed
@@ -1076,25 +1406,53 @@ def _tagged(tagger, paths: List[str], unreadable: list, bar: "Progress", unit: s
 def _whole_collection(failures: list, what: str) -> None:
     """A sample or an estimate is of the whole collection: with an input missing it would be of another one."""
     if failures:
-        error(f"{len(failures)} inputs could not be read or tagged (named above); {what}, since it must cover the whole "
-              "collection: mend or remove them and run again")
+        error(
+            f"{len(failures)} inputs could not be read or tagged (named above); {what}, since it must cover the whole "
+            "collection: mend or remove them and run again"
+        )
         raise typer.Exit(EXIT_INPUT)
 
 
-COLLECTION_HELP = "The collection: article files or directories (.txt, .md, .html), JSON Lines of {\"id\", \"text\", other fields}, or '-'."
+COLLECTION_HELP = 'The collection: article files or directories (.txt, .md, .html), JSON Lines of {"id", "text", other fields}, or \'-\'.'
 LEVEL_HELP = "paragraph (each content paragraph is a unit) or article (each article with content: does its dominant-theme set include X; its stance)."
 
 
 @command("sample")
 def sample_command(
     paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help=COLLECTION_HELP),
-    n: int = typer.Option(..., "--n", "-n", min=1, help="How many units to draw: per stratum with --by (or in all with --allocation proportional)."),
-    out: str = typer.Option(..., "--out", "-o", metavar="FILE", help="Label-ready JSON Lines to write (the `segment` format plus \"id\" and \"sample\")."),
-    by: Optional[str] = typer.Option(None, "--by", metavar="FIELD", help="Stratify by this metadata field (outlet, year, ...): a simple random sample within each of its values."),
-    allocation: str = typer.Option("per-stratum", "--allocation", help="With --by: 'per-stratum' (--n from every stratum) or 'proportional' (--n in all, shared by the strata's sizes)."),
+    n: int = typer.Option(
+        ...,
+        "--n",
+        "-n",
+        min=1,
+        help="How many units to draw: per stratum with --by (or in all with --allocation proportional).",
+    ),
+    out: str = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        metavar="FILE",
+        help='Label-ready JSON Lines to write (the `segment` format plus "id" and "sample").',
+    ),
+    by: Optional[str] = typer.Option(
+        None,
+        "--by",
+        metavar="FIELD",
+        help="Stratify by this metadata field (outlet, year, ...): a simple random sample within each of its values.",
+    ),
+    allocation: str = typer.Option(
+        "per-stratum",
+        "--allocation",
+        help="With --by: 'per-stratum' (--n from every stratum) or 'proportional' (--n in all, shared by the strata's sizes).",
+    ),
     level: str = typer.Option("paragraph", "--level", help=LEVEL_HELP),
     seed: int = typer.Option(0, "--seed", help="Random seed: same collection and seed, same sample."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory (it decides which paragraphs are content) [default: the shipped model]; estimate with the same one."),
+    model: Optional[str] = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Model directory (it decides which paragraphs are content) [default: the shipped model]; estimate with the same one.",
+    ),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
     table_format: Optional[str] = FROM_OPTION,
     text_field: str = TEXT_COLUMN_OPTION,
@@ -1103,7 +1461,9 @@ def sample_command(
     metadata: Optional[str] = METADATA_OPTION,
     dedupe: bool = DEDUPE_OPTION,
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."
+    ),
 ) -> None:
     """Draw a random sample of a collection's content paragraphs (or articles) to label by hand, for `estimate`.
 
@@ -1125,9 +1485,13 @@ def sample_command(
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
     reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
-    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
+    bar = Progress(
+        count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress
+    )
     failures: list = []
-    drawn = sample(_tagged(tagger, paths, failures, bar, unit, reading), n, by=by, level=level, allocation=allocation, seed=seed)
+    drawn = sample(
+        _tagged(tagger, paths, failures, bar, unit, reading), n, by=by, level=level, allocation=allocation, seed=seed
+    )
     _whole_collection(failures, "no sample was written")
     if not drawn.records:
         error(f"the collection has no content {level} to sample")
@@ -1135,12 +1499,17 @@ def sample_command(
     write_jsonl(drawn.records, out)
     units = sum(drawn.size.values())
     strata = "" if by is None else f" in {len(drawn.size)} strata of {by!r}"
-    typer.echo(f"drew {units:,} of {sum(drawn.population.values()):,} content {level}s{strata} ({len(drawn.records):,} paragraphs "
-               f"to label) into {out}; collection {drawn.collection}", err=True)
+    typer.echo(
+        f"drew {units:,} of {sum(drawn.population.values()):,} content {level}s{strata} ({len(drawn.records):,} paragraphs "
+        f"to label) into {out}; collection {drawn.collection}",
+        err=True,
+    )
     short = [h for h, k in drawn.size.items() if k < n and allocation == "per-stratum"]
     if short:
-        warn(f"{len(short)} strata have fewer than {n} {level}s and were taken whole: {', '.join(short[:5])}"
-             + (" ..." if len(short) > 5 else ""))
+        warn(
+            f"{len(short)} strata have fewer than {n} {level}s and were taken whole: {', '.join(short[:5])}"
+            + (" ..." if len(short) > 5 else "")
+        )
     empty = [h for h, k in drawn.size.items() if k == 0]
     if empty:
         warn(f"{len(empty)} strata got no unit (too small for a proportional share): their shares cannot be estimated")
@@ -1149,16 +1518,47 @@ def sample_command(
 @command("estimate")
 def estimate_command(
     paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help=COLLECTION_HELP),
-    validation: List[str] = typer.Option(..., "--validation", "-V", metavar="LABELS", help="The labeled sample: label files or a folder of them (`sample` output, labeled; repeatable)."),
-    by: Optional[str] = typer.Option(None, "--by", metavar="FIELD", help="Also estimate within each value of this metadata field (outlet, year, ...)."),
+    validation: List[str] = typer.Option(
+        ...,
+        "--validation",
+        "-V",
+        metavar="LABELS",
+        help="The labeled sample: label files or a folder of them (`sample` output, labeled; repeatable).",
+    ),
+    by: Optional[str] = typer.Option(
+        None,
+        "--by",
+        metavar="FIELD",
+        help="Also estimate within each value of this metadata field (outlet, year, ...).",
+    ),
     level: str = typer.Option("paragraph", "--level", help=LEVEL_HELP),
-    alpha: float = typer.Option(0.05, "--alpha", min=0.0001, max=0.5, help="1 - the confidence level of the intervals."),
-    trend: Optional[str] = typer.Option(None, "--trend", metavar="FIELD", help="A date or year field: give each share's change per year (PPI least squares) instead of the shares."),
-    assume_random: bool = typer.Option(False, "--assume-random", help="Accept a validation sample not drawn by `themetag sample` as a simple random sample of the collection (said in the output)."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, csv, json or jsonl [default: table on a terminal, jsonl when piped; --out's suffix]."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", metavar="FILE", help="Write the rows to FILE (atomically) instead of stdout."),
+    alpha: float = typer.Option(
+        0.05, "--alpha", min=0.0001, max=0.5, help="1 - the confidence level of the intervals."
+    ),
+    trend: Optional[str] = typer.Option(
+        None,
+        "--trend",
+        metavar="FIELD",
+        help="A date or year field: give each share's change per year (PPI least squares) instead of the shares.",
+    ),
+    assume_random: bool = typer.Option(
+        False,
+        "--assume-random",
+        help="Accept a validation sample not drawn by `themetag sample` as a simple random sample of the collection (said in the output).",
+    ),
+    fmt: Optional[str] = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="table, csv, json or jsonl [default: table on a terminal, jsonl when piped; --out's suffix].",
+    ),
+    out: Optional[str] = typer.Option(
+        None, "--out", "-o", metavar="FILE", help="Write the rows to FILE (atomically) instead of stdout."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace an existing --out file."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory: the one the sample was drawn with [default: the shipped model]."),
+    model: Optional[str] = typer.Option(
+        None, "--model", "-m", help="Model directory: the one the sample was drawn with [default: the shipped model]."
+    ),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
     table_format: Optional[str] = FROM_OPTION,
     text_field: str = TEXT_COLUMN_OPTION,
@@ -1166,7 +1566,9 @@ def estimate_command(
     encoding: Optional[str] = ENCODING_OPTION,
     metadata: Optional[str] = METADATA_OPTION,
     dedupe: bool = DEDUPE_OPTION,
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."
+    ),
 ) -> None:
     """Shares of the collection's paragraphs (or articles) per theme and stance, with confidence intervals.
 
@@ -1198,10 +1600,21 @@ def estimate_command(
     tagger = load(model)
     show_progress = sys.stderr.isatty() if progress is None else progress
     reading = _reading(table_format, id_field, text_field, encoding, metadata, dedupe)
-    bar = Progress(count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress)
+    bar = Progress(
+        count_articles(paths, table_format=reading.table_format) if show_progress else None, enabled=show_progress
+    )
     failures: list = []
     results = _tagged(tagger, paths, failures, bar, unit, reading)
-    estimates = estimate(results, validation, by=by, level=level, alpha=alpha, trend=trend, assume_random=assume_random, schema=tagger.schema)
+    estimates = estimate(
+        results,
+        validation,
+        by=by,
+        level=level,
+        alpha=alpha,
+        trend=trend,
+        assume_random=assume_random,
+        schema=tagger.schema,
+    )
     _whole_collection(failures, "no estimate was made")
     rows = estimates.records()
     for note in estimates.notes:
@@ -1210,10 +1623,23 @@ def estimate_command(
     for group, warning in sorted(said)[:10]:
         warn(f"group {group!r}: {warning}")
     if len(said) > 10:
-        warn(f"... and {len(said) - 10} more (the rows' \"warning\" column)")
+        warn(f'... and {len(said) - 10} more (the rows\' "warning" column)')
     columns = None
     if fmt == "table":
-        columns = ["label", "group", "N", "n", "naive", "estimate", "ci_low", "ci_high", "labeled_only", "labeled_ci_low", "labeled_ci_high", "warning"]
+        columns = [
+            "label",
+            "group",
+            "N",
+            "n",
+            "naive",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "labeled_only",
+            "labeled_ci_low",
+            "labeled_ci_high",
+            "warning",
+        ]
     if out is None:
         write_rows(rows, fmt, sys.stdout, columns=columns)
     else:
@@ -1224,11 +1650,22 @@ def estimate_command(
 
 @command("suggest")
 def suggest_command(
-    paths: List[str] = typer.Argument(..., metavar="PATH", show_default=False, help="Unlabeled articles: files, directories, JSON Lines of {\"id\", \"text\"}, or '-'."),
+    paths: List[str] = typer.Argument(
+        ...,
+        metavar="PATH",
+        show_default=False,
+        help='Unlabeled articles: files, directories, JSON Lines of {"id", "text"}, or \'-\'.',
+    ),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory [default: the shipped model]."),
     n: int = typer.Option(50, "-n", min=1, help="How many paragraphs to suggest."),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
-    labels: List[str] = typer.Option([], "--labels", "-l", metavar="DIR", help="Label folders or files: paragraphs labeled there (same text) are not suggested again (repeatable)."),
+    labels: List[str] = typer.Option(
+        [],
+        "--labels",
+        "-l",
+        metavar="DIR",
+        help="Label folders or files: paragraphs labeled there (same text) are not suggested again (repeatable).",
+    ),
     corpus: Optional[str] = CORPUS_OPTION,
     table_format: Optional[str] = FROM_OPTION,
     text_field: str = TEXT_COLUMN_OPTION,
@@ -1280,8 +1717,12 @@ def check_labels_command(
     corpus: Optional[str] = CORPUS_OPTION,
     articles: Optional[str] = ARTICLES_OPTION,
     n: int = typer.Option(30, "-n", min=1, help="How many paragraphs to list."),
-    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", "-f", help="table or jsonl [default: table on a terminal, jsonl when piped]."
+    ),
+    seed: Optional[int] = typer.Option(
+        None, "--seed", help=f"The {setting_doc('seed')} [default: {TrainConfig().seed}]."
+    ),
     config_path: Optional[str] = CONFIG_OPTION,
     annotator: List[str] = ANNOTATOR_OPTION,
 ) -> None:
@@ -1304,7 +1745,9 @@ def check_labels_command(
         if fmt == "jsonl":
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            sys.stdout.write(f"{row['disagreement']:.2f}  {row['where']}  {row['because']}\n      {row['text'][:110]}\n")
+            sys.stdout.write(
+                f"{row['disagreement']:.2f}  {row['where']}  {row['because']}\n      {row['text'][:110]}\n"
+            )
 
 
 def _can_ask() -> bool:
@@ -1318,20 +1761,72 @@ LONG_RUN_PROMPTS = 50
 
 @command("prelabel")
 def prelabel_command(
-    paths: List[str] = typer.Argument(..., metavar="INPUTS", show_default=False, help="Articles (files, folders, JSON Lines of {\"id\", \"text\"}, '-'), split into paragraphs as `segment` does; with --records, JSON Lines of paragraph records (`segment`, `suggest` or `sample` output, a label file)."),
-    llm_model: str = typer.Option(..., "--llm", metavar="MODEL", help="The model, as the llm library names it (`llm models` lists them): e.g. llama3.2 through llm-ollama, gpt-4o-mini, claude-3.5-haiku."),
-    n: Optional[int] = typer.Option(None, "--n", "-n", min=1, help="Label at most N paragraphs in this run (the first N not done yet)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="JSON Lines file of the model's labels, appended to: a rerun skips what it already holds. [default: <MODEL>.prelabels.jsonl]"),
-    records: bool = typer.Option(False, "--records", help="INPUTS are JSON Lines of paragraph records (their doc, para and text are kept; their labels are not read): label the very paragraphs people labeled, to measure agreement."),
+    paths: List[str] = typer.Argument(
+        ...,
+        metavar="INPUTS",
+        show_default=False,
+        help='Articles (files, folders, JSON Lines of {"id", "text"}, \'-\'), split into paragraphs as `segment` does; with --records, JSON Lines of paragraph records (`segment`, `suggest` or `sample` output, a label file).',
+    ),
+    llm_model: str = typer.Option(
+        ...,
+        "--llm",
+        metavar="MODEL",
+        help="The model, as the llm library names it (`llm models` lists them): e.g. llama3.2 through llm-ollama, gpt-4o-mini, claude-3.5-haiku.",
+    ),
+    n: Optional[int] = typer.Option(
+        None, "--n", "-n", min=1, help="Label at most N paragraphs in this run (the first N not done yet)."
+    ),
+    out: Optional[str] = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="JSON Lines file of the model's labels, appended to: a rerun skips what it already holds. [default: <MODEL>.prelabels.jsonl]",
+    ),
+    records: bool = typer.Option(
+        False,
+        "--records",
+        help="INPUTS are JSON Lines of paragraph records (their doc, para and text are kept; their labels are not read): label the very paragraphs people labeled, to measure agreement.",
+    ),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
-    guide: Optional[str] = typer.Option(None, "--guide", help="The labeling guide (Markdown) put in the prompt [default: GUIDE.md beside the schema, if present]."),
-    batch: int = typer.Option(1, "--batch", min=1, max=50, help="Paragraphs per prompt (fewer tokens for the guide; small local models do best with 1)."),
-    jobs: int = typer.Option(4, "--jobs", "-j", min=1, max=64, help="Prompts in flight at a time (mind your provider's rate limits; 1 for a local model on one GPU)."),
-    yes: bool = typer.Option(False, "--yes", "-y", help=f"Do not ask before a run of more than {LONG_RUN_PROMPTS} prompts (needed when standard input is not a terminal)."),
-    retry_failed: bool = typer.Option(False, "--retry-failed", help="Ask again about the paragraphs an earlier run recorded as failed."),
-    price: Optional[str] = typer.Option(None, "--price", metavar="IN,OUT", help="Dollars per million input and output tokens, for the estimate, e.g. 0.15,0.60."),
+    guide: Optional[str] = typer.Option(
+        None,
+        "--guide",
+        help="The labeling guide (Markdown) put in the prompt [default: GUIDE.md beside the schema, if present].",
+    ),
+    batch: int = typer.Option(
+        1,
+        "--batch",
+        min=1,
+        max=50,
+        help="Paragraphs per prompt (fewer tokens for the guide; small local models do best with 1).",
+    ),
+    jobs: int = typer.Option(
+        4,
+        "--jobs",
+        "-j",
+        min=1,
+        max=64,
+        help="Prompts in flight at a time (mind your provider's rate limits; 1 for a local model on one GPU).",
+    ),
+    yes: bool = typer.Option(
+        False,
+        "--yes",
+        "-y",
+        help=f"Do not ask before a run of more than {LONG_RUN_PROMPTS} prompts (needed when standard input is not a terminal).",
+    ),
+    retry_failed: bool = typer.Option(
+        False, "--retry-failed", help="Ask again about the paragraphs an earlier run recorded as failed."
+    ),
+    price: Optional[str] = typer.Option(
+        None,
+        "--price",
+        metavar="IN,OUT",
+        help="Dollars per million input and output tokens, for the estimate, e.g. 0.15,0.60.",
+    ),
     unit: str = typer.Option("article", "--unit", "-u", help=UNIT_HELP),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."),
+    progress: Optional[bool] = typer.Option(
+        None, "--progress/--no-progress", help="Progress bar on stderr [default: on when stderr is a terminal]."
+    ),
     table_format: Optional[str] = FROM_OPTION,
     text_field: str = TEXT_COLUMN_OPTION,
     id_field: str = ID_COLUMN_OPTION,
@@ -1350,7 +1845,15 @@ def prelabel_command(
     import time
 
     from .io import check_not_an_input, check_output_path
-    from .prelabel import Paragraph, Prelabeler, append_records, completed, get_model, paragraphs_from_records, read_guide
+    from .prelabel import (
+        Paragraph,
+        Prelabeler,
+        append_records,
+        completed,
+        get_model,
+        paragraphs_from_records,
+        read_guide,
+    )
 
     prices = None
     if price is not None:
@@ -1365,7 +1868,9 @@ def prelabel_command(
     reading = _reading(table_format, id_field, text_field, encoding)
     out = out or f"{llm_model.replace('/', '_').replace(':', '_')}.prelabels.jsonl"
     schema = _schema(schema_path)
-    guide_path = Path(guide) if guide else (_schema_file(schema_path) or Path("labels/schema.json")).with_name("GUIDE.md")
+    guide_path = (
+        Path(guide) if guide else (_schema_file(schema_path) or Path("labels/schema.json")).with_name("GUIDE.md")
+    )
     check_not_an_input(out, [*paths, _schema_file(schema_path), guide_path])
     check_output_path(out)
     guide_text = read_guide(guide_path) if guide or guide_path.is_file() else ""
@@ -1400,8 +1905,15 @@ def prelabel_command(
             break
     skipped = len(done)
     if done:
-        typer.echo(f"{out}: {skipped:,} paragraphs already done, skipped"
-                   + (f" ({failed_before:,} failed earlier: --retry-failed asks again)" if failed_before and not retry_failed else ""), err=True)
+        typer.echo(
+            f"{out}: {skipped:,} paragraphs already done, skipped"
+            + (
+                f" ({failed_before:,} failed earlier: --retry-failed asks again)"
+                if failed_before and not retry_failed
+                else ""
+            ),
+            err=True,
+        )
     if not todo:
         typer.echo("nothing to label", err=True)
         _exit_if_failed(unreadable, [], read)
@@ -1422,28 +1934,40 @@ def prelabel_command(
     rest = todo
     if estimate.prompts > LONG_RUN_PROMPTS:
         if not yes and not _can_ask():
-            error(f"{estimate.prompts:,} prompts to send: pass --yes to go on without being asked (or --n to label fewer)")
+            error(
+                f"{estimate.prompts:,} prompts to send: pass --yes to go on without being asked (or --n to label fewer)"
+            )
             raise typer.Exit(EXIT_USAGE)
         # One prompt first, timed, so the estimate's time is measured rather than guessed; its labels are kept.
         first = labeler.batches(todo)[0]
         started = time.monotonic()
         keep(labeler.label(first))
         seconds = time.monotonic() - started
-        rest = todo[len(first):]
-        cost = f", about ${estimate.cost(*prices):,.2f} at {prices[0]:g}/{prices[1]:g} $ per million tokens" if prices else ""
+        rest = todo[len(first) :]
+        cost = (
+            f", about ${estimate.cost(*prices):,.2f} at {prices[0]:g}/{prices[1]:g} $ per million tokens"
+            if prices
+            else ""
+        )
         minutes = seconds * (estimate.prompts - 1) / min(jobs, estimate.prompts) / 60
         bar.clear()
-        typer.echo(f"estimate: {estimate.prompts:,} prompts for {estimate.paragraphs:,} paragraphs, about "
-                   f"{estimate.input_tokens:,} input and {estimate.output_tokens:,} output tokens{cost} (retries add more); "
-                   f"the first answer took {seconds:.1f} s, so about {minutes:,.0f} min with {jobs} at a time", err=True)
+        typer.echo(
+            f"estimate: {estimate.prompts:,} prompts for {estimate.paragraphs:,} paragraphs, about "
+            f"{estimate.input_tokens:,} input and {estimate.output_tokens:,} output tokens{cost} (retries add more); "
+            f"the first answer took {seconds:.1f} s, so about {minutes:,.0f} min with {jobs} at a time",
+            err=True,
+        )
         if not yes and not typer.confirm("go on?", default=False, err=True):
             typer.echo(f"stopped; the first answer is in {out} (a rerun continues)", err=True)
             raise typer.Exit(EXIT_OK)
     for batch_records in labeler.run(rest):
         keep(batch_records)
     bar.close()
-    typer.echo(f"{written:,} paragraphs labeled by {labeler.annotator}, {failed:,} failed (kept with the reason; "
-               f"--retry-failed asks again); appended to {out}", err=True)
+    typer.echo(
+        f"{written:,} paragraphs labeled by {labeler.annotator}, {failed:,} failed (kept with the reason; "
+        f"--retry-failed asks again); appended to {out}",
+        err=True,
+    )
     if failed:
         error(f"{failed:,} of {written:,} paragraphs got no valid answer")
         raise typer.Exit(EXIT_INPUT)
@@ -1452,12 +1976,23 @@ def prelabel_command(
 
 @command("agreement")
 def agreement_command(
-    labels: List[str] = typer.Argument(..., metavar="LABELS", show_default=False, help="Label folders or files holding both annotators' labels of the same paragraphs (e.g. people's label file and prelabel's output)."),
+    labels: List[str] = typer.Argument(
+        ...,
+        metavar="LABELS",
+        show_default=False,
+        help="Label folders or files holding both annotators' labels of the same paragraphs (e.g. people's label file and prelabel's output).",
+    ),
     a: str = typer.Option("human", "--a", help="The first annotator (the reference): human, human:NAME, llm:MODEL."),
     b: str = typer.Option(..., "--b", help="The second annotator, e.g. llm:llama3.2."),
     schema_path: Optional[str] = typer.Option(None, "--schema", "-s", help=SCHEMA_HELP),
     corpus: Optional[str] = CORPUS_OPTION,
-    require: float = typer.Option(0.8, "--require", min=0.0, max=1.0, help="The kappa to hold the lowest theme or stance kappa against (the project's people reached 0.90-0.96)."),
+    require: float = typer.Option(
+        0.8,
+        "--require",
+        min=0.0,
+        max=1.0,
+        help="The kappa to hold the lowest theme or stance kappa against (the project's people reached 0.90-0.96).",
+    ),
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Cohen's kappa per theme and for stance, and confusion tables, of two annotators on the paragraphs both labeled.
@@ -1478,11 +2013,15 @@ def agreement_command(
     typer.echo(f"labels by annotator: {counts or 'none'}", err=True)
     for name in (a, b):
         if name not in by_annotator:
-            error(f"no labels by {name!r} in {', '.join(labels)}; the annotators there are: {', '.join(sorted(by_annotator)) or 'none'}")
+            error(
+                f"no labels by {name!r} in {', '.join(labels)}; the annotators there are: {', '.join(sorted(by_annotator)) or 'none'}"
+            )
             raise typer.Exit(EXIT_INPUT)
     result = agreement(by_annotator[a], by_annotator[b], schema, a=a, b=b)
     if fmt == "json":
-        typer.echo(json.dumps({**result.to_dict(), "lowest_kappa": result.lowest_kappa(), "require": require}, indent=2))
+        typer.echo(
+            json.dumps({**result.to_dict(), "lowest_kappa": result.lowest_kappa(), "require": require}, indent=2)
+        )
     else:
         typer.echo(format_agreement(result, require=require))
 
@@ -1500,12 +2039,21 @@ def reference() -> str:
 
     group = typer.main.get_command(app)
     root = click.Context(group, info_name="themetag", terminal_width=100, max_content_width=100)
-    parts = ["# Command-line reference", "",
-             "Generated from the program itself by `python scripts/cli_reference.py`; `tests/test_docs.py` checks that",
-             "it is current. `themetag COMMAND --help` prints the same.", "", "```", group.get_help(root), "```"]
+    parts = [
+        "# Command-line reference",
+        "",
+        "Generated from the program itself by `python scripts/cli_reference.py`; `tests/test_docs.py` checks that",
+        "it is current. `themetag COMMAND --help` prints the same.",
+        "",
+        "```",
+        group.get_help(root),
+        "```",
+    ]
     for name in group.list_commands(root):
         command = group.get_command(root, name)
-        context = click.Context(command, info_name=f"themetag {name}", parent=None, terminal_width=100, max_content_width=100)
+        context = click.Context(
+            command, info_name=f"themetag {name}", parent=None, terminal_width=100, max_content_width=100
+        )
         parts += ["", f"## themetag {name}", "", "```", command.get_help(context), "```"]
     return "\n".join(parts) + "\n"
 

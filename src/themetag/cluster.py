@@ -107,8 +107,15 @@ def _empty_row(tagger: Tagger, level: str) -> dict:
     return dict.fromkeys(sample.row() if level == "article" else sample.paragraph_rows()[0])
 
 
-def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str], *, level: str = "article", kinds: tuple[str, ...] | None = None,
-               ids: Sequence | None = None, metadata: Sequence[dict] | None = None):
+def rows_frame(
+    results: Iterable[ArticleTags | ThemetagError],
+    names: list[str],
+    *,
+    level: str = "article",
+    kinds: tuple[str, ...] | None = None,
+    ids: Sequence | None = None,
+    metadata: Sequence[dict] | None = None,
+):
     """A pandas DataFrame of tagging results with exactly ``names`` as columns and stable dtypes.
 
     An article that could not be tagged is one row with its id and metadata (from ``ids`` and ``metadata``,
@@ -128,7 +135,11 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
         elif level == "article":
             rows.append(flat_row(result.row(), result.metadata))
         else:
-            rows.extend(flat_row(row, result.metadata) for row in result.paragraph_rows() if kinds is None or row["kind"] in kinds)
+            rows.extend(
+                flat_row(row, result.metadata)
+                for row in result.paragraph_rows()
+                if kinds is None or row["kind"] in kinds
+            )
     frame = pd.DataFrame(rows, columns=names)
     own_set = set(own)
     for name in names:
@@ -140,8 +151,17 @@ def rows_frame(results: Iterable[ArticleTags | ThemetagError], names: list[str],
         else:
             # Each value as it prints (an integer id stays 1234567890123456789, not 1.2345678901234568e+18);
             # an empty cell of the CSV (no title, no themes) is missing (<NA>), as in one process's Parquet.
-            frame[name] = pd.array([None if v is None or v is pd.NA or (isinstance(v, str) and not v) or (isinstance(v, float) and v != v) else v if isinstance(v, str) else str(v)
-                                    for v in frame[name].astype(object)], dtype="string")
+            frame[name] = pd.array(
+                [
+                    None
+                    if v is None or v is pd.NA or (isinstance(v, str) and not v) or (isinstance(v, float) and v != v)
+                    else v
+                    if isinstance(v, str)
+                    else str(v)
+                    for v in frame[name].astype(object)
+                ],
+                dtype="string",
+            )
     return frame
 
 
@@ -175,8 +195,16 @@ def _tag_records(frame, model: str | None, text: str, id: str, unit: str, level:
     return rows_frame(results, names, level=level, kinds=kinds, ids=ids, metadata=metadata)
 
 
-def tag_frame(frame, *, text: str = "text", id: str = "id", model: str | os.PathLike | None = None, unit: str = "article",
-              level: str = "article", kinds: tuple[str, ...] | None = None):
+def tag_frame(
+    frame,
+    *,
+    text: str = "text",
+    id: str = "id",
+    model: str | os.PathLike | None = None,
+    unit: str = "article",
+    level: str = "article",
+    kinds: tuple[str, ...] | None = None,
+):
     """Tag a Dask DataFrame of articles (one row each): a Dask DataFrame of results, computed lazily.
 
     ``text`` and ``id`` name the columns; the other columns (title, date, source, ...) travel to the output
@@ -215,19 +243,37 @@ def _tag_units(units: list[Unit], model: str | None, unit: str, reading: dict):
     found = list(_read_units(units, reading))
     readable = [a for a in found if not isinstance(a, ThemetagError)]
     tagged = iter(tagger.tag_many((a.record() for a in readable), unit=unit, errors="yield"))
-    return [(None, {}, a) if isinstance(a, ThemetagError) else (a.where, a.metadata, dataclasses.replace(next(tagged), input=a.where))
-            for a in found]
+    return [
+        (None, {}, a)
+        if isinstance(a, ThemetagError)
+        else (a.where, a.metadata, dataclasses.replace(next(tagged), input=a.where))
+        for a in found
+    ]
 
 
 def _fields_of(units: list[Unit], reading: dict) -> list[str]:
     """The metadata fields of the articles in some tables (runs on a worker), in order of appearance."""
-    return list(dict.fromkeys(k for a in _read_units(units, reading) if not isinstance(a, ThemetagError) for k in a.metadata))
+    return list(
+        dict.fromkeys(k for a in _read_units(units, reading) if not isinstance(a, ThemetagError) for k in a.metadata)
+    )
 
 
-def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, unit: str = "article", level: str = "article",
-              kinds: tuple[str, ...] | None = None, id_field: str = "id", text_field: str = "text", fields: Sequence[str] | None = None,
-              files_per_partition: int = 64, bytes_per_partition: int = 16 << 20, partitions: int | None = None,
-              table_format: str | None = None, encoding: str | None = None):
+def tag_files(
+    paths: Sequence[str],
+    *,
+    model: str | os.PathLike | None = None,
+    unit: str = "article",
+    level: str = "article",
+    kinds: tuple[str, ...] | None = None,
+    id_field: str = "id",
+    text_field: str = "text",
+    fields: Sequence[str] | None = None,
+    files_per_partition: int = 64,
+    bytes_per_partition: int = 16 << 20,
+    partitions: int | None = None,
+    table_format: str | None = None,
+    encoding: str | None = None,
+):
     """Tag article files (text, HTML, JSON Lines; folders walked) as a Dask DataFrame of results.
 
     Ids are made on the client exactly as ``themetag predict`` makes them. A
@@ -262,7 +308,13 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
     readable = [e for e in entries if not isinstance(e, InputError)]
     if any(path is None for _, path, _ in readable):
         raise InputError("stdin ('-') cannot be read by Dask workers; name files")
-    groups = _partitions(readable, files_per_partition, bytes_per_partition, splittable=table_format in (None, "jsonl"), partitions=partitions)
+    groups = _partitions(
+        readable,
+        files_per_partition,
+        bytes_per_partition,
+        splittable=table_format in (None, "jsonl"),
+        partitions=partitions,
+    )
     if fields is None:
         tables = [[u for u in group if table_format or u[0].lower().endswith(JSONL_SUFFIX)] for group in groups]
         found = dask.compute(*[dask.delayed(_fields_of)(g, reading) for g in tables if g])
@@ -274,18 +326,32 @@ def tag_files(paths: Sequence[str], *, model: str | os.PathLike | None = None, u
         import pandas as pd
 
         results = _tag_units(group, key, unit, reading) if group else []
-        frame = rows_frame([r for _, _, r in results], names, level=level, kinds=kinds, ids=[w for w, _, _ in results],
-                           metadata=[m for _, m, _ in results])
+        frame = rows_frame(
+            [r for _, _, r in results],
+            names,
+            level=level,
+            kinds=kinds,
+            ids=[w for w, _, _ in results],
+            metadata=[m for _, m, _ in results],
+        )
         if first and failed_early:  # folders without article files: reported in the first partition
-            frame = pd.concat([rows_frame(failed_early, names, level=level, ids=[None] * len(failed_early)), frame], ignore_index=True)
+            frame = pd.concat(
+                [rows_frame(failed_early, names, level=level, ids=[None] * len(failed_early)), frame], ignore_index=True
+            )
         return frame
 
     parts = [dask.delayed(partition)(group, k == 0) for k, group in enumerate(groups or [[]])]
     return dd.from_delayed(parts, meta=rows_frame([], names, level=level), verify_meta=False)
 
 
-def _partitions(entries, files_per_partition: int, bytes_per_partition: int, *, splittable: bool = True,
-                partitions: int | None = None) -> list[list[Unit]]:
+def _partitions(
+    entries,
+    files_per_partition: int,
+    bytes_per_partition: int,
+    *,
+    splittable: bool = True,
+    partitions: int | None = None,
+) -> list[list[Unit]]:
     """Input files grouped into partitions of at most so many files and about so many bytes; big JSON Lines
     files cut into pieces (:func:`~themetag.io.jsonl_spans`) when ``splittable``. ``partitions``: lower both
     limits so that there are about that many partitions (pieces of at least :data:`MIN_PARTITION_BYTES`)."""
@@ -332,8 +398,10 @@ def _write_part(frame, path: str, names: list[str], own: list[str]):
     from .output import ParquetWriter, parquet_schema
 
     failed = frame["error"].notna()
-    errors = [(None if pd.isna(i) else str(i), str(e))
-              for i, e in zip(frame.loc[failed, "id"].astype(object), frame.loc[failed, "error"])]
+    errors = [
+        (None if pd.isna(i) else str(i), str(e))
+        for i, e in zip(frame.loc[failed, "id"].astype(object), frame.loc[failed, "error"])
+    ]
     kept = frame.loc[~failed, [n for n in names if n != "error"]]
     schema = parquet_schema(kept.columns, own)
     # No pandas metadata: read back, the columns are what one process's file gives (int64, not Int64).
@@ -353,7 +421,10 @@ def parquet_parts(results, folder: str | os.PathLike, *, level: str = "article")
     names = list(results.columns)
     own = own_columns(names, level)
     write = dask.delayed(_write_part, pure=False)
-    return [write(part, os.path.join(folder, f"part.{k}.parquet"), names, own) for k, part in enumerate(results.to_delayed())]
+    return [
+        write(part, os.path.join(folder, f"part.{k}.parquet"), names, own)
+        for k, part in enumerate(results.to_delayed())
+    ]
 
 
 @contextlib.contextmanager
@@ -380,13 +451,24 @@ def client(scheduler: str, *, verbose: bool = False):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        return Client(LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=logging.WARNING if verbose else logging.ERROR))
+        return Client(
+            LocalCluster(
+                n_workers=os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.WARNING if verbose else logging.ERROR,
+            )
+        )
     import re
 
     if not re.fullmatch(r"[a-z][a-z0-9+.-]*://[^\s/:]+(?::\d{1,5})?/?", scheduler):
-        raise InputError(f"--scheduler {scheduler!r}: not a scheduler address; give 'local' or one such as tcp://host:8786")
+        raise InputError(
+            f"--scheduler {scheduler!r}: not a scheduler address; give 'local' or one such as tcp://host:8786"
+        )
     try:
         return Client(scheduler, timeout="30s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise InputError(
+            f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({type(exc).__name__}: {str(exc)[:200]})"
+        ) from None

@@ -16,8 +16,7 @@ import math
 from pathlib import Path
 from typing import Callable
 
-from .errors import InputError, ThemetagError
-from .errors import OutputError
+from .errors import InputError, OutputError, ThemetagError
 
 #: Columns tried, in order, for "by outlet" when none is named; else the url's host.
 OUTLET_COLUMNS = ("outlet", "source", "publisher", "site")
@@ -47,7 +46,9 @@ def read_results(path: str | Path):
             for item in iter_json_lines(handle):
                 if item.error is not None:
                     raise InputError(item.error, path=where, line=item.line)
-                rows.append(_result_row(item.value, lambda message, line=item.line: InputError(message, path=where, line=line)))
+                rows.append(
+                    _result_row(item.value, lambda message, line=item.line: InputError(message, path=where, line=line))
+                )
         frame = pd.DataFrame(rows)
     else:
         raise InputError(f"{path}: expected predict's output as .jsonl, .csv or .parquet (or a folder of Parquet)")
@@ -63,27 +64,49 @@ def _result_row(record, fail) -> dict:
     if not isinstance(record, dict) or "theme_shares" not in record:
         raise fail("not an article record of `themetag predict` (use article level, not --paragraphs)")
     parts = {}
-    for field, what, required in (("theme_shares", "theme: share", True), ("stance_counts", "stance: paragraph count", False),
-                                  ("counts", "kind: paragraph count", False), ("metadata", "field: value", False)):
+    for field, what, _required in (
+        ("theme_shares", "theme: share", True),
+        ("stance_counts", "stance: paragraph count", False),
+        ("counts", "kind: paragraph count", False),
+        ("metadata", "field: value", False),
+    ):
         value = record.get(field, {})
         if field in record and not isinstance(value, dict):
-            kind = f"a string ({_short(value)})" if isinstance(value, str) else f"a number ({value!r})" if isinstance(value, int) else _json_type(value)
+            kind = (
+                f"a string ({_short(value)})"
+                if isinstance(value, str)
+                else f"a number ({value!r})"
+                if isinstance(value, int)
+                else _json_type(value)
+            )
             raise fail(f"{field} is {kind}, not an object of {what}")
         parts[field] = value
     for theme, share in parts["theme_shares"].items():
-        if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1):
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1
+        ):
             raise fail(f"theme_shares[{theme!r}] is {_short(share)}, not a share from 0 to 1")
     for field in ("stance_counts", "counts"):
         for name, count in parts[field].items():
-            if count is not None and (isinstance(count, bool) or not isinstance(count, (int, float)) or count < 0
-                                      or not float(count).is_integer()):
+            if count is not None and (
+                isinstance(count, bool)
+                or not isinstance(count, (int, float))
+                or count < 0
+                or not float(count).is_integer()
+            ):
                 raise fail(f"{field}[{name!r}] is {_short(count)}, not a count (a whole number, 0 or more)")
     # A list or an object in the metadata stays, as its JSON text (hashable, and seen as written).
-    metadata = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v) for k, v in parts["metadata"].items()}
-    row = {"id": record.get("id"), **metadata,
-           **{f"share_{t}": v for t, v in parts["theme_shares"].items()},
-           **{f"stance_{s}": n for s, n in parts["stance_counts"].items()},
-           "content_paragraphs": parts["counts"].get("content", 0)}
+    metadata = {
+        k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+        for k, v in parts["metadata"].items()
+    }
+    row = {
+        "id": record.get("id"),
+        **metadata,
+        **{f"share_{t}": v for t, v in parts["theme_shares"].items()},
+        **{f"stance_{s}": n for s, n in parts["stance_counts"].items()},
+        "content_paragraphs": parts["counts"].get("content", 0),
+    }
     if record.get("error") is not None:
         row["error"] = record["error"]
     return row
@@ -97,15 +120,25 @@ def _checked_results(frame, where: str | None):
     import pandas as pd
 
     if not any(str(c).startswith("share_") for c in frame.columns) or "content_paragraphs" not in frame.columns:
-        message = "no share_<theme> and content_paragraphs columns: article-level output of `themetag predict` is needed"
+        message = (
+            "no share_<theme> and content_paragraphs columns: article-level output of `themetag predict` is needed"
+        )
         raise InputError(message, path=where) if where else InputError(message)
     frame = frame.reset_index(drop=True)
     themes, stances = _themes_and_stances(frame)
-    checks = [(f"share_{t}", False) for t in themes] + [(f"stance_{s}", True) for s in stances] + [("content_paragraphs", True)]
+    checks = (
+        [(f"share_{t}", False) for t in themes]
+        + [(f"stance_{s}", True) for s in stances]
+        + [("content_paragraphs", True)]
+    )
     columns = {}
     for column, count in checks:
         given = frame[column]
-        numbers = pd.to_numeric(given, errors="coerce") if given.dtype == object or str(given.dtype) in ("str", "string") else given
+        numbers = (
+            pd.to_numeric(given, errors="coerce")
+            if given.dtype == object or str(given.dtype) in ("str", "string")
+            else given
+        )
         if given.dtype == bool:
             numbers = pd.Series(math.nan, index=given.index)
         numbers = numbers.astype(float)
@@ -124,8 +157,10 @@ def _checked_results(frame, where: str | None):
 
 
 def _themes_and_stances(frame) -> tuple[list[str], list[str]]:
-    return ([c[len("share_"):] for c in frame.columns if str(c).startswith("share_")],
-            [c[len("stance_"):] for c in frame.columns if str(c).startswith("stance_")])
+    return (
+        [c[len("share_") :] for c in frame.columns if str(c).startswith("share_")],
+        [c[len("stance_") :] for c in frame.columns if str(c).startswith("stance_")],
+    )
 
 
 def summarize(frame, key) -> "tuple":
@@ -139,7 +174,11 @@ def summarize(frame, key) -> "tuple":
     totals = carrying.groupby(groups).sum()
     paragraphs = content.groupby(groups).sum()
     shares = totals.div(paragraphs.where(paragraphs > 0), axis=0).round(4)
-    stance = pd.DataFrame({s: frame[f"stance_{s}"].fillna(0).astype(int) for s in stances}, index=frame.index).groupby(groups).sum()
+    stance = (
+        pd.DataFrame({s: frame[f"stance_{s}"].fillna(0).astype(int) for s in stances}, index=frame.index)
+        .groupby(groups)
+        .sum()
+    )
     articles = content.groupby(groups).size().rename("articles")
     return shares, stance, articles
 
@@ -167,7 +206,9 @@ def _parse_dates(values):
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
     texts = [None if blank else str(v).strip() for v, blank in zip(values.astype(object), _blank(values))]
-    parsed = pd.to_datetime(pd.Series(texts, index=values.index, dtype=object), errors="coerce", utc=True, format="mixed")
+    parsed = pd.to_datetime(
+        pd.Series(texts, index=values.index, dtype=object), errors="coerce", utc=True, format="mixed"
+    )
     return parsed.dt.tz_localize(None)
 
 
@@ -207,7 +248,9 @@ def over_time_table(frame, period: str = "auto"):
     unreadable = dates.isna() & ~none
     if unreadable.any():
         shown = ", ".join(repr(str(v)) for v in list(dict.fromkeys(frame.loc[unreadable, "date"].astype(str)))[:3])
-        notes.append(f"over time: {_of(int(unreadable.sum()), len(frame))} have a date that is not one ({shown}): left out")
+        notes.append(
+            f"over time: {_of(int(unreadable.sum()), len(frame))} have a date that is not one ({shown}): left out"
+        )
     if not dates.notna().any():
         return None, notes + ["over time: no article has a date: no over-time picture"]
     dated = frame[dates.notna()]
@@ -237,15 +280,30 @@ def by_outlet_table(frame, by: str | None = None):
         raise InputError(f"no column {outlet!r} in the results (columns: {', '.join(map(str, frame.columns))})")
     if outlet is None:
         if "url" not in frame.columns:
-            return None, None, [f"by outlet: no {', '.join(OUTLET_COLUMNS)} or url column: no by-outlet picture (name a column with --by)"]
+            return (
+                None,
+                None,
+                [
+                    f"by outlet: no {', '.join(OUTLET_COLUMNS)} or url column: no by-outlet picture (name a column with --by)"
+                ],
+            )
         label = "outlet (url host)"
-        key = frame["url"].astype("string").str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)", expand=False).str.lower()
+        key = (
+            frame["url"]
+            .astype("string")
+            .str.extract(r"^[A-Za-z][A-Za-z0-9+.-]*://(?:www\.)?([^/:?#]+)", expand=False)
+            .str.lower()
+        )
         missing = key.isna()
         why = "no url with a host"
     else:
         label = outlet
         missing = _blank(frame[outlet])
-        key = pd.Series([str(v).strip() if not m else None for v, m in zip(frame[outlet].astype(object), missing)], index=frame.index, dtype=object)
+        key = pd.Series(
+            [str(v).strip() if not m else None for v, m in zip(frame[outlet].astype(object), missing)],
+            index=frame.index,
+            dtype=object,
+        )
         why = f"no {outlet}" if outlet == "outlet" else f"no outlet ({outlet!r} is empty)"
     notes = []
     if missing.any():
@@ -265,7 +323,11 @@ def collection_colours(themes, stances) -> dict:
     for kind, names, palette in (("theme", themes, THEME_COLOURS), ("stance", stances, STANCE_COLOURS)):
         for k, name in enumerate(names):
             round_ = k // len(palette)
-            styles[(kind, name)] = (palette[k % len(palette)], _MARKERS[round_ % len(_MARKERS)], ("", "//", "..", "xx")[round_ % 4])
+            styles[(kind, name)] = (
+                palette[k % len(palette)],
+                _MARKERS[round_ % len(_MARKERS)],
+                ("", "//", "..", "xx")[round_ % 4],
+            )
     return styles
 
 
@@ -303,7 +365,9 @@ def plot_collection(
     failed = _failed(frame)
     notes: list[str] = []
     if failed.any():
-        notes.append(f"{_of(int(failed.sum()), len(frame))} failed in predict (error set) and have no tags: left out of every picture")
+        notes.append(
+            f"{_of(int(failed.sum()), len(frame))} failed in predict (error set) and have no tags: left out of every picture"
+        )
     time_table, time_notes = over_time_table(frame, period)
     outlet_table, label, outlet_notes = by_outlet_table(frame, by)
     for note in notes + time_notes + outlet_notes:
@@ -314,13 +378,18 @@ def plot_collection(
     if outlet_table is not None:
         views.append(("by_outlet", outlet_table, notes + outlet_notes))
     if not views:
-        raise InputError("nothing to plot: the results have no usable 'date' column and no outlet column "
-                         f"({', '.join(OUTLET_COLUMNS)}, or url); name one with --by")
+        raise InputError(
+            "nothing to plot: the results have no usable 'date' column and no outlet column "
+            f"({', '.join(OUTLET_COLUMNS)}, or url); name one with --by"
+        )
     out = Path(out)
     targets = [out / f"{name}.{ext}" for name, _, _ in views for ext in ("csv", fmt)]
     taken = [path.name for path in targets if path.exists() or path.is_symlink()]
     if taken and not force:
-        raise OutputError(f"holds {', '.join(taken)}, which the plot would replace; pass --force, or name another folder", path=str(out))
+        raise OutputError(
+            f"holds {', '.join(taken)}, which the plot would replace; pass --force, or name another folder",
+            path=str(out),
+        )
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -330,14 +399,19 @@ def plot_collection(
         shown = shown.set_axis(shown.index.astype(str), axis=0).rename_axis(table.index.name or label)
         write_text(shown.to_csv(), out / f"{name}.csv")
         written.append(out / f"{name}.csv")
-        left_out = [note.split(": ", 1)[1] if note.startswith(("over time: ", "by outlet: ")) else note for note in view_notes]
+        left_out = [
+            note.split(": ", 1)[1] if note.startswith(("over time: ", "by outlet: ")) else note for note in view_notes
+        ]
         left_out = [note[0].upper() + note[1:] for note in left_out]
         if name == "over_time":
             figure = _draw_over_time(plt, table, left_out)
         else:
             figure = _draw_by_outlet(plt, table, label, left_out)
         try:
-            with atomic_output(out / f"{name}.{fmt}", binary=True) as handle, plt.rc_context({"svg.hashsalt": "themetag"}):
+            with (
+                atomic_output(out / f"{name}.{fmt}", binary=True) as handle,
+                plt.rc_context({"svg.hashsalt": "themetag"}),
+            ):
                 figure.savefig(handle, format=fmt, dpi=dpi, metadata=metadata, bbox_inches="tight", pad_inches=0.12)
         finally:
             plt.close(figure)
@@ -383,8 +457,14 @@ def _draw_over_time(plt, table, left_out: list[str]):
     widths = np.asarray(mdates.date2num(ends) - mdates.date2num(starts)) * 0.8
     empty = (table["articles"] == 0).to_numpy()
     count = len(table)
-    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(max(7.5, min(14.0, 5.5 + 0.28 * count)), 7.8), sharex=True,
-                                                 gridspec_kw={"height_ratios": [3.2, 2.0, 1.3]}, layout="constrained")
+    figure, (top, middle, bottom) = plt.subplots(
+        3,
+        1,
+        figsize=(max(7.5, min(14.0, 5.5 + 0.28 * count)), 7.8),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3.2, 2.0, 1.3]},
+        layout="constrained",
+    )
     for ax in (top, middle, bottom):
         for k in np.flatnonzero(empty):
             ax.axvspan(mdates.date2num(starts[k]), mdates.date2num(ends[k]), color="#EEEEEE", zorder=0, linewidth=0)
@@ -394,7 +474,16 @@ def _draw_over_time(plt, table, left_out: list[str]):
     for theme in themes:
         colour, marker, _ = colours[("theme", theme)]
         values = table[f"share_{theme}"].to_numpy(dtype=float)  # NaN where a period has no articles: the line breaks
-        top.plot(x, values, color=colour, marker=marker, markersize=4.5, linewidth=1.8, clip_on=False, label=theme.replace("_", " "))
+        top.plot(
+            x,
+            values,
+            color=colour,
+            marker=marker,
+            markersize=4.5,
+            linewidth=1.8,
+            clip_on=False,
+            label=theme.replace("_", " "),
+        )
     _share_axis(top.yaxis, table[[f"share_{t}" for t in themes]].to_numpy(dtype=float).ravel().tolist())
     top.set_ylabel("share of content\nparagraphs", fontsize=9)
     top.set_title("Themes", loc="left", fontsize=10, fontweight="bold")
@@ -405,8 +494,16 @@ def _draw_over_time(plt, table, left_out: list[str]):
     for k, stance in enumerate(drawn):
         colour, _, hatch = colours[("stance", stance)]
         values = stance_shares[f"stance_{stance}"].to_numpy(dtype=float)
-        middle.bar(x + (k + 0.5 - len(drawn) / 2) * band / 0.8 * widths, np.nan_to_num(values), width=widths * band / 0.8 * 0.92,
-                   color=colour, hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=stance)
+        middle.bar(
+            x + (k + 0.5 - len(drawn) / 2) * band / 0.8 * widths,
+            np.nan_to_num(values),
+            width=widths * band / 0.8 * 0.92,
+            color=colour,
+            hatch=hatch,
+            edgecolor="white" if hatch else colour,
+            linewidth=0.3,
+            label=stance,
+        )
     _share_axis(middle.yaxis, stance_shares[[f"stance_{s}" for s in drawn]].to_numpy(dtype=float).ravel().tolist())
     middle.set_ylabel("share of content\nparagraphs", fontsize=9)
     middle.set_title("Stance" + (f" (the rest: {rest})" if rest else ""), loc="left", fontsize=10, fontweight="bold")
@@ -418,14 +515,25 @@ def _draw_over_time(plt, table, left_out: list[str]):
     size = 7.5 if count <= 24 else 6.5 if count <= 48 else None
     if size is not None:
         for xi, n in zip(x, articles):
-            bottom.annotate(f"{n:,}", (xi, n), xytext=(0, 2), textcoords="offset points", ha="center", va="bottom",
-                            fontsize=size, color="#333333" if n else "#999999", rotation=90 if count > 24 else 0)
+            bottom.annotate(
+                f"{n:,}",
+                (xi, n),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=size,
+                color="#333333" if n else "#999999",
+                rotation=90 if count > 24 else 0,
+            )
     bottom.yaxis.get_major_locator().set_params(integer=True, nbins=3)
     bottom.set_ylabel("articles (n)", fontsize=9)
     bottom.set_title(f"Articles per {_PERIOD_NOUN[freq]}", loc="left", fontsize=10, fontweight="bold")
     if count <= 16:  # a tick on each period, named
         names = {"M": "%b\n%Y", "Q": None, "Y": "%Y"}[freq]
-        bottom.set_xticks(x, [f"{p.year} Q{p.quarter}" if names is None else s.strftime(names) for p, s in zip(table.index, starts)])
+        bottom.set_xticks(
+            x, [f"{p.year} Q{p.quarter}" if names is None else s.strftime(names) for p, s in zip(table.index, starts)]
+        )
     else:
         locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
         bottom.xaxis.set_major_locator(locator)
@@ -434,9 +542,13 @@ def _draw_over_time(plt, table, left_out: list[str]):
     for ax in (top, middle, bottom):
         ax.tick_params(labelsize=8)
     total = int(articles.sum())
-    figure.suptitle(f"Themes and stance over time, by {_PERIOD_NOUN[freq]}: {total:,} article{'s' if total != 1 else ''}",
-                    fontsize=11.5)
-    notes = ["Shares are of content paragraphs (each has one stance); articles are weighted by their content paragraphs."]
+    figure.suptitle(
+        f"Themes and stance over time, by {_PERIOD_NOUN[freq]}: {total:,} article{'s' if total != 1 else ''}",
+        fontsize=11.5,
+    )
+    notes = [
+        "Shares are of content paragraphs (each has one stance); articles are weighted by their content paragraphs."
+    ]
     if empty.any():
         notes.append(f"Shaded, with no line: {_PERIOD_NOUN[freq]}s with no articles ({int(empty.sum())}).")
     notes += [f"{note}." for note in left_out]
@@ -454,13 +566,22 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
     count = len(table)
     band = 0.8 / max(len(themes), 1)
     height = max(2.4, count * (0.16 * len(themes) + 0.3) + 0.6)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10.5, height), sharey=True, layout="constrained",
-                                         gridspec_kw={"width_ratios": [3, 2]})
+    figure, (left, right) = plt.subplots(
+        1, 2, figsize=(10.5, height), sharey=True, layout="constrained", gridspec_kw={"width_ratios": [3, 2]}
+    )
     y = np.arange(count)
     for k, theme in enumerate(themes):
         colour, _, hatch = colours[("theme", theme)]
-        left.barh(y - 0.4 + band * (k + 0.5), table[f"share_{theme}"].fillna(0).to_numpy(), height=band * 0.92, color=colour,
-                  hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=theme.replace("_", " "))
+        left.barh(
+            y - 0.4 + band * (k + 0.5),
+            table[f"share_{theme}"].fillna(0).to_numpy(),
+            height=band * 0.92,
+            color=colour,
+            hatch=hatch,
+            edgecolor="white" if hatch else colour,
+            linewidth=0.3,
+            label=theme.replace("_", " "),
+        )
     _share_axis(left.xaxis, table[[f"share_{t}" for t in themes]].to_numpy(dtype=float).ravel().tolist())
     left.set_xlabel("share of content paragraphs", fontsize=9)
     left.set_title("Themes", loc="left", fontsize=10, fontweight="bold")
@@ -473,8 +594,16 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
     band = 0.8 / max(len(drawn), 1)
     for k, stance in enumerate(drawn):
         colour, _, hatch = colours[("stance", stance)]
-        right.barh(y - 0.4 + band * (k + 0.5), shares[f"stance_{stance}"].fillna(0).to_numpy(), height=band * 0.92, color=colour,
-                   hatch=hatch, edgecolor="white" if hatch else colour, linewidth=0.3, label=stance)
+        right.barh(
+            y - 0.4 + band * (k + 0.5),
+            shares[f"stance_{stance}"].fillna(0).to_numpy(),
+            height=band * 0.92,
+            color=colour,
+            hatch=hatch,
+            edgecolor="white" if hatch else colour,
+            linewidth=0.3,
+            label=stance,
+        )
     _share_axis(right.xaxis, shares[[f"stance_{s}" for s in drawn]].to_numpy(dtype=float).ravel().tolist())
     right.set_xlabel("share of content paragraphs", fontsize=9)
     right.set_title("Stance" + (f" (the rest: {rest})" if rest else ""), loc="left", fontsize=10, fontweight="bold")
@@ -485,13 +614,26 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
         ax.tick_params(axis="y", length=0)
         ax.spines[["top", "right"]].set_visible(False)
         # The legend just above the panel (a fixed distance, whatever the figure's height), the panel's title above it.
-        ax.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=min(4, len(themes) if ax is left else len(stances)),
-                  frameon=False, fontsize=8, handlelength=1.2, columnspacing=1.0, borderaxespad=0.3, borderpad=0.1)
+        ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0, 1),
+            ncols=min(4, len(themes) if ax is left else len(stances)),
+            frameon=False,
+            fontsize=8,
+            handlelength=1.2,
+            columnspacing=1.0,
+            borderaxespad=0.3,
+            borderpad=0.1,
+        )
         ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=10, fontweight="bold", pad=20)
     total = int(table["articles"].sum())
     figure.suptitle(f"Themes and stance by {label}: {total:,} article{'s' if total != 1 else ''}", fontsize=11.5)
-    notes = [("n = articles. Shares are of content paragraphs (each has one stance); articles are weighted by their content "
-              "paragraphs.")]
+    notes = [
+        (
+            "n = articles. Shares are of content paragraphs (each has one stance); articles are weighted by their content "
+            "paragraphs."
+        )
+    ]
     notes += [f"{note}." for note in left_out]
     _footnote(figure, notes)
     return figure
@@ -500,13 +642,56 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
 # --------------------------------------------------------------------------- pictures of `themetag estimate`'s rows
 
 #: The columns of ``themetag estimate``'s rows (:class:`themetag.estimates.EstimateRow`), in order.
-ESTIMATE_COLUMNS = ("label", "type", "group", "level", "statistic", "N", "n", "naive", "estimate", "ci_low", "ci_high",
-                    "labeled_only", "labeled_ci_low", "labeled_ci_high", "confidence", "design", "warning")
+ESTIMATE_COLUMNS = (
+    "label",
+    "type",
+    "group",
+    "level",
+    "statistic",
+    "N",
+    "n",
+    "naive",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "labeled_only",
+    "labeled_ci_low",
+    "labeled_ci_high",
+    "confidence",
+    "design",
+    "warning",
+)
 #: Those a picture needs; the others may be missing (numbers are then NaN, text empty).
-ESTIMATE_REQUIRED = ("label", "type", "group", "level", "statistic", "N", "n", "naive", "estimate", "ci_low", "ci_high", "confidence")
-_ESTIMATE_CHOICES = {"type": ("theme", "stance"), "level": ("paragraph", "article"), "statistic": ("share", "change per year")}
+ESTIMATE_REQUIRED = (
+    "label",
+    "type",
+    "group",
+    "level",
+    "statistic",
+    "N",
+    "n",
+    "naive",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "confidence",
+)
+_ESTIMATE_CHOICES = {
+    "type": ("theme", "stance"),
+    "level": ("paragraph", "article"),
+    "statistic": ("share", "change per year"),
+}
 _ESTIMATE_COUNTS = ("N", "n")
-_ESTIMATE_NUMBERS = ("naive", "estimate", "ci_low", "ci_high", "labeled_only", "labeled_ci_low", "labeled_ci_high", "confidence")
+_ESTIMATE_NUMBERS = (
+    "naive",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "labeled_only",
+    "labeled_ci_low",
+    "labeled_ci_high",
+    "confidence",
+)
 _ESTIMATE_TEXTS = ("label", "type", "group", "level", "statistic", "design", "warning")
 #: The group of the whole collection (:data:`themetag.estimates.ALL`) and of units with no --by value (``NO_VALUE``).
 _ALL, _NO_VALUE = "all", "(none)"
@@ -552,13 +737,19 @@ def read_estimates(path: str | Path):
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise InputError("not UTF-8 text; save the file as UTF-8", path=where, line=raw[: exc.start].count(b"\n") + 1) from None
+            raise InputError(
+                "not UTF-8 text; save the file as UTF-8", path=where, line=raw[: exc.start].count(b"\n") + 1
+            ) from None
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
         missing = [c for c in ESTIMATE_REQUIRED if c not in header]
         if missing:
-            raise InputError(f"no column {', '.join(missing)}: not the rows of `themetag estimate` "
-                             f"(columns {', '.join(ESTIMATE_REQUIRED)} are needed)", path=where, line=1)
+            raise InputError(
+                f"no column {', '.join(missing)}: not the rows of `themetag estimate` "
+                f"(columns {', '.join(ESTIMATE_REQUIRED)} are needed)",
+                path=where,
+                line=1,
+            )
         records = []
         try:
             for row in reader:
@@ -569,7 +760,9 @@ def read_estimates(path: str | Path):
     if suffix in (".jsonl", ".json"):
         items, where = read_json_items(path, expected="the rows of `themetag estimate` (JSON Lines or a JSON array)")
         if len(items) == 1 and isinstance(items[0].value, dict) and isinstance(items[0].value.get("rows"), list):
-            items = [type(items[0])(k + 1, items[0].line, value) for k, value in enumerate(items[0].value["rows"])]  # {"rows": [...]}
+            items = [
+                type(items[0])(k + 1, items[0].line, value) for k, value in enumerate(items[0].value["rows"])
+            ]  # {"rows": [...]}
         return _estimate_frame([(item.line, item.value) for item in items], where)
     raise InputError("expected the rows of `themetag estimate` as .jsonl, .json or .csv", path=str(path))
 
@@ -581,18 +774,23 @@ def _estimate_frame(records, where: str | None, *, text: bool = False):
 
     rows, seen = [], {}
     for line, record in records:
+
         def fail(message: str) -> InputError:
             if where is None:
                 return InputError(f"estimate row {line}: {message}")
             return InputError(message, path=where, line=line)
 
         if not isinstance(record, dict):
-            raise fail(f"a {type(record).__name__}, not a row of `themetag estimate` (an object with {', '.join(ESTIMATE_REQUIRED)})")
+            raise fail(
+                f"a {type(record).__name__}, not a row of `themetag estimate` (an object with {', '.join(ESTIMATE_REQUIRED)})"
+            )
         if None in record:  # csv.DictReader: more cells than the header has columns
             raise fail(f"{len(record) - 1 + len(record[None])} cells, the header has {len(record) - 1}")
         missing = [c for c in ESTIMATE_REQUIRED if c not in record]
         if missing:
-            raise fail(f"no {', '.join(missing)}: not a row of `themetag estimate` (it needs {', '.join(ESTIMATE_REQUIRED)})")
+            raise fail(
+                f"no {', '.join(missing)}: not a row of `themetag estimate` (it needs {', '.join(ESTIMATE_REQUIRED)})"
+            )
         row = {}
         for column in ESTIMATE_COLUMNS:
             value = record.get(column)
@@ -617,7 +815,9 @@ def _estimate_frame(records, where: str | None, *, text: bool = False):
             raise fail(f"naive share is {row['naive']}, not between 0 and 1")
         key = (row["label"], row["type"], row["group"], row["statistic"], row["level"])
         if key in seen:
-            raise fail(f"a second row of {row['label']!r} in group {row['group']!r} (the first is at {'row' if where is None else 'line'} {seen[key]})")
+            raise fail(
+                f"a second row of {row['label']!r} in group {row['group']!r} (the first is at {'row' if where is None else 'line'} {seen[key]})"
+            )
         seen[key] = line
         rows.append(row)
     if not rows:
@@ -638,7 +838,12 @@ def _estimate_text(value, column: str, fail) -> str:
         return ""
     if isinstance(value, str):
         return value.strip()
-    if column == "group" and isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+    if (
+        column == "group"
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and float(value).is_integer()
+    ):
         return str(int(value))  # a year written as a number
     raise fail(f"{column} is {_short(value)}, not text")
 
@@ -741,7 +946,9 @@ def plot_estimates(
     for kind, name in (("theme", "estimates_themes"), ("stance", "estimates_stances")):
         part = shares[shares["type"] == kind]
         if len(part):
-            jobs.append((out / f"{name}.{fmt}", lambda plt, part=part, kind=kind: _draw_shares(plt, part, kind, colours, by)))
+            jobs.append(
+                (out / f"{name}.{fmt}", lambda plt, part=part, kind=kind: _draw_shares(plt, part, kind, colours, by))
+            )
     if len(trends):
         jobs.append((out / f"estimate_trends.{fmt}", lambda plt: _draw_trends(plt, trends, colours, by)))
     existing = [str(path) for path, _ in jobs if path.exists() or path.is_symlink()]
@@ -751,11 +958,16 @@ def plot_estimates(
     plt = _pyplot()
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]  # no date in: the same rows, the same file
+    metadata = {"png": None, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[
+        fmt
+    ]  # no date in: the same rows, the same file
     for path, draw in jobs:
         figure, notes = draw(plt)
         try:
-            with atomic_output(path, binary=True) as handle, plt.rc_context({"svg.hashsalt": "themetag"}):  # SVG ids: not random
+            with (
+                atomic_output(path, binary=True) as handle,
+                plt.rc_context({"svg.hashsalt": "themetag"}),
+            ):  # SVG ids: not random
                 figure.savefig(handle, format=fmt, dpi=dpi, metadata=metadata)
         finally:
             plt.close(figure)
@@ -792,7 +1004,11 @@ def _left_out(part) -> tuple[list[str], str]:
     named = []
     for group, rows in by_group.items():
         counts = sorted({r.n for r in rows})
-        which = f"all {len(rows)} labels" if len(rows) == labels_in[group] and len(rows) > 1 else ", ".join(r.label for r in rows)
+        which = (
+            f"all {len(rows)} labels"
+            if len(rows) == labels_in[group] and len(rows) > 1
+            else ", ".join(r.label for r in rows)
+        )
         named.append(f"{group} (n={'/'.join(map(str, counts))}): {which}")
     shown = "; ".join(named[:5]) + (f"; and {len(named) - 5} more groups" if len(named) > 5 else "")
     note = f"{len(missing)} of {len(part)} rows have no interval (too few validated): left out: {shown}"
@@ -817,10 +1033,14 @@ def _time_points(groups: list[str]):
     import re
     from datetime import date
 
-    kinds = {"year": re.compile(r"^\d{4}$"), "month": re.compile(r"^\d{4}-\d{2}$"), "date": re.compile(r"^\d{4}-\d{2}-\d{2}$")}
+    kinds = {
+        "year": re.compile(r"^\d{4}$"),
+        "month": re.compile(r"^\d{4}-\d{2}$"),
+        "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    }
     if len(groups) < 2:
         return None
-    for kind, pattern in kinds.items():
+    for kind, pattern in kinds.items():  # noqa: B007 (the kind found is used after the loop)
         if all(pattern.match(g) for g in groups):
             break
     else:
@@ -869,8 +1089,18 @@ def _handles(colour: str, marker: str, naive_label: str, *, line: bool = False, 
     from matplotlib.lines import Line2D
 
     naive = {"linestyle": (0, (4, 3)), "linewidth": 1.1} if line else {"linestyle": "none"}
-    return [Line2D([], [], color=colour, marker=marker, linestyle="-", label="estimate, with its interval (model + validated sample)"),
-            Line2D([], [], color=_NAIVE_COLOUR, marker="o", markerfacecolor="none", label=naive_label, **naive), *extra]
+    return [
+        Line2D(
+            [],
+            [],
+            color=colour,
+            marker=marker,
+            linestyle="-",
+            label="estimate, with its interval (model + validated sample)",
+        ),
+        Line2D([], [], color=_NAIVE_COLOUR, marker="o", markerfacecolor="none", label=naive_label, **naive),
+        *extra,
+    ]
 
 
 def _finish(figure, title: str, handles: list, footnote: str) -> None:
@@ -889,20 +1119,57 @@ def _finish(figure, title: str, handles: list, footnote: str) -> None:
     figure.set_size_inches(width, total)
     # figure.text, not suptitle: tight_layout would make room for a suptitle a second time
     figure.text(0.5, 1 - 0.1 / total, title, va="top", ha="center", fontsize=11, linespacing=1.4)
-    figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1 - (top - 0.02) / total), ncols=ncols,
-                  fontsize=8, frameon=False, handlelength=2.6)
+    figure.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1 - (top - 0.02) / total),
+        ncols=ncols,
+        fontsize=8,
+        frameon=False,
+        handlelength=2.6,
+    )
     if lines:
-        figure.text(0.012, 0.06 / total, "\n".join(lines), fontsize=7.5, color="#555555", va="bottom", ha="left", linespacing=1.3)
+        figure.text(
+            0.012,
+            0.06 / total,
+            "\n".join(lines),
+            fontsize=7.5,
+            color="#555555",
+            va="bottom",
+            ha="left",
+            linespacing=1.3,
+        )
     figure.tight_layout(rect=(0, bottom / total, 1, 1 - top / total), h_pad=1.2, w_pad=1.0)
 
 
 def _naive_point(ax, x: float, y: float) -> None:
-    ax.plot([x], [y], marker="o", markerfacecolor="white", markeredgecolor=_NAIVE_COLOUR, linestyle="none", markersize=5, clip_on=False, zorder=2)
+    ax.plot(
+        [x],
+        [y],
+        marker="o",
+        markerfacecolor="white",
+        markeredgecolor=_NAIVE_COLOUR,
+        linestyle="none",
+        markersize=5,
+        clip_on=False,
+        zorder=2,
+    )
 
 
 def _interval_point(ax, row, y: float, colour: str, marker: str) -> None:
-    ax.errorbar([row.estimate], [y], xerr=[[row.estimate - row.ci_low], [row.ci_high - row.estimate]], color=colour,
-                marker=marker, markersize=6, capsize=3, elinewidth=1.6, linestyle="none", zorder=3, clip_on=False)
+    ax.errorbar(
+        [row.estimate],
+        [y],
+        xerr=[[row.estimate - row.ci_low], [row.ci_high - row.estimate]],
+        color=colour,
+        marker=marker,
+        markersize=6,
+        capsize=3,
+        elinewidth=1.6,
+        linestyle="none",
+        zorder=3,
+        clip_on=False,
+    )
 
 
 def _draw_shares(plt, part, kind: str, colours: dict, by: str | None):
@@ -921,7 +1188,9 @@ def _draw_shares(plt, part, kind: str, colours: dict, by: str | None):
             footnote += f" Group {_NO_VALUE} (no date) is not drawn."
     else:
         figure, handles = _draw_dots(plt, part, labels, groups, colours, kind, level)
-        what = f"{noun}: share of {_LEVEL_NOUN[level]}" + (f" by {by}" if by and len(groups) > 1 else " by group" if len(groups) > 1 else "")
+        what = f"{noun}: share of {_LEVEL_NOUN[level]}" + (
+            f" by {by}" if by and len(groups) > 1 else " by group" if len(groups) > 1 else ""
+        )
     explain = f"n = validated {level}s in the sample, N = {level}s in the group."
     _finish(figure, f"{what}\n{_confidence_title(part)}", handles, f"{explain} {footnote}".strip())
     return figure, notes
@@ -934,18 +1203,27 @@ def _draw_dots(plt, part, labels, groups, colours, kind, level):
 
     by_key = {(r.label, r.group): r for r in part.itertuples()}
     single = len(groups) == 1
-    panels = [[(label, groups[0]) for label in labels]] if single else [[(label, g) for g in groups] for label in labels]
+    panels = (
+        [[(label, groups[0]) for label in labels]] if single else [[(label, g) for g in groups] for label in labels]
+    )
     ncols = min(len(panels), 4)
     nrows = math.ceil(len(panels) / ncols)
     rows_per_panel = len(panels[0])
     # n and N go in the tick labels when they are one per group (always so in estimate's rows); else beside each point.
     counts: dict = {}
-    for (label, group), row in by_key.items():
+    for (_label, group), row in by_key.items():
         counts.setdefault(group, set()).add((row.n, row.N))
     in_ticks = all(len(v) == 1 for v in counts.values())
-    tick_lines = max(_wrap(group, 24).count("\n") + 1 for group in (labels if single else groups)) + (0 if single else 1)
-    figure, axes = plt.subplots(nrows, ncols, figsize=(max(7.0, 2.2 + 2.7 * ncols), nrows * ((0.16 + 0.14 * tick_lines) * rows_per_panel + 0.9)),
-                                sharey=True, squeeze=False)
+    tick_lines = max(_wrap(group, 24).count("\n") + 1 for group in (labels if single else groups)) + (
+        0 if single else 1
+    )
+    figure, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(max(7.0, 2.2 + 2.7 * ncols), nrows * ((0.16 + 0.14 * tick_lines) * rows_per_panel + 0.9)),
+        sharey=True,
+        squeeze=False,
+    )
     for k, ax in enumerate(axes.flat):
         if k >= len(panels):
             ax.set_visible(False)
@@ -963,11 +1241,28 @@ def _draw_dots(plt, part, labels, groups, colours, kind, level):
             if _drawable(row):
                 _interval_point(ax, row, y, colour, marker)
             else:
-                ax.annotate(f"no interval (n={row.n})", (0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
-                            textcoords="offset points", fontsize=7, color="#777777", va="center")
+                ax.annotate(
+                    f"no interval (n={row.n})",
+                    (0, y),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="#777777",
+                    va="center",
+                )
             if not in_ticks:
-                ax.annotate(_count(row.n, row.N), (1, y), xycoords=("axes fraction", "data"), xytext=(-2, 0),
-                            textcoords="offset points", fontsize=6.5, color="#555555", ha="right", va="center")
+                ax.annotate(
+                    _count(row.n, row.N),
+                    (1, y),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(-2, 0),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                    color="#555555",
+                    ha="right",
+                    va="center",
+                )
         _share_axis(ax.xaxis, values)
         ax.grid(axis="x", color="#E5E5E5", linewidth=0.8)
         ax.set_axisbelow(True)
@@ -1013,8 +1308,9 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
     nrows = math.ceil(len(labels) / ncols)
     step = min(points[b][0] - points[a][0] for a, b in zip(order, order[1:])) or 1.0
     many = len(order) > (8 if ncols == 2 else 14)
-    figure, axes = plt.subplots(nrows, ncols, figsize=(5.4 * ncols + 0.8, nrows * 2.6 + (0.9 if many else 0.55)),
-                                sharex=True, squeeze=False)
+    figure, axes = plt.subplots(
+        nrows, ncols, figsize=(5.4 * ncols + 0.8, nrows * 2.6 + (0.9 if many else 0.55)), sharex=True, squeeze=False
+    )
     has_all = any((label, _ALL) in by_key for label in labels)
     for k, ax in enumerate(axes.flat):
         if k >= len(labels):
@@ -1043,8 +1339,17 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
                 runs[-1].append((points[g][0], row.estimate, row.ci_low, row.ci_high))
             else:
                 runs.append([])
-                ax.annotate(f"no interval\n(n={row.n})", (points[g][0], 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
-                            textcoords="offset points", fontsize=6.5, color="#777777", ha="center", va="bottom")
+                ax.annotate(
+                    f"no interval\n(n={row.n})",
+                    (points[g][0], 0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(0, 4),
+                    textcoords="offset points",
+                    fontsize=6.5,
+                    color="#777777",
+                    ha="center",
+                    va="bottom",
+                )
             if math.isnan(row.naive):
                 naive_runs.append([])
             else:
@@ -1052,8 +1357,19 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
         for run in naive_runs:
             if run:
                 x, y = zip(*run)
-                ax.plot(x, y, color=_NAIVE_COLOUR, linestyle=(0, (4, 3)), linewidth=1.1, marker="o", markersize=4,
-                        markerfacecolor="white", markeredgecolor=_NAIVE_COLOUR, zorder=2, clip_on=False)
+                ax.plot(
+                    x,
+                    y,
+                    color=_NAIVE_COLOUR,
+                    linestyle=(0, (4, 3)),
+                    linewidth=1.1,
+                    marker="o",
+                    markersize=4,
+                    markerfacecolor="white",
+                    markeredgecolor=_NAIVE_COLOUR,
+                    zorder=2,
+                    clip_on=False,
+                )
         for run in runs:
             if not run:
                 continue
@@ -1062,17 +1378,42 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
                 ax.fill_between(x, low, high, color=colour, alpha=0.2, linewidth=0, zorder=1)
                 ax.plot(x, y, color=colour, marker=marker, markersize=5, linewidth=1.8, zorder=3, clip_on=False)
             else:  # a lone period: a band needs two, so an error bar
-                ax.errorbar(x, y, yerr=[y - low, high - y], color=colour, marker=marker, markersize=5, elinewidth=1.6,
-                            capsize=3, linestyle="none", zorder=3, clip_on=False)
+                ax.errorbar(
+                    x,
+                    y,
+                    yerr=[y - low, high - y],
+                    color=colour,
+                    marker=marker,
+                    markersize=5,
+                    elinewidth=1.6,
+                    capsize=3,
+                    linestyle="none",
+                    zorder=3,
+                    clip_on=False,
+                )
         total = by_key.get((label, _ALL))
         if total is not None and not math.isnan(total.estimate):
             ax.axhline(total.estimate, color=colour, linewidth=1.0, linestyle=":", zorder=1.5)
             interval = ""
             if not (math.isnan(total.ci_low) or math.isnan(total.ci_high)):
-                ax.axhspan(total.ci_low, total.ci_high, facecolor="none", edgecolor=colour, hatch="////", linewidth=0, alpha=0.25, zorder=0)
+                ax.axhspan(
+                    total.ci_low,
+                    total.ci_high,
+                    facecolor="none",
+                    edgecolor=colour,
+                    hatch="////",
+                    linewidth=0,
+                    alpha=0.25,
+                    zorder=0,
+                )
                 values.append(total.ci_high)
                 interval = f" [{total.ci_low:.1%}, {total.ci_high:.1%}]"
-            ax.set_title(f"all: {total.estimate:.1%}{interval}, {_count(total.n, total.N)}", loc="right", fontsize=8, color="#555555")
+            ax.set_title(
+                f"all: {total.estimate:.1%}{interval}, {_count(total.n, total.N)}",
+                loc="right",
+                fontsize=8,
+                color="#555555",
+            )
         ax.set_title(label, loc="left", fontsize=10, fontweight="bold", color=colour)
         _share_axis(ax.yaxis, values)
         ax.grid(axis="y", color="#E5E5E5", linewidth=0.8)
@@ -1086,7 +1427,9 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
     for g in order:
         row = next((by_key[(label, g)] for label in labels if (label, g) in by_key), None)
         ticks.append(points[g][0])
-        names.append(g if row is None else (f"{g}, {_count(row.n, row.N)}" if many else f"{g}\nn={row.n:,}\nof {row.N:,}"))
+        names.append(
+            g if row is None else (f"{g}, {_count(row.n, row.N)}" if many else f"{g}\nn={row.n:,}\nof {row.N:,}")
+        )
     for k, ax in enumerate(axes.flat):
         if not ax.get_visible():
             continue
@@ -1109,8 +1452,14 @@ def _draw_trends(plt, trends, colours, by: str | None):
     kinds = [k for k in ("theme", "stance") if (trends["type"] == k).any()]
     parts = [trends[trends["type"] == k] for k in kinds]
     heights = [len(p) for p in parts]
-    figure, axes = plt.subplots(len(parts), 1, figsize=(8.5, 0.36 * sum(heights) + 0.75 * len(parts)), sharex=True,
-                                squeeze=False, gridspec_kw={"height_ratios": heights})
+    figure, axes = plt.subplots(
+        len(parts),
+        1,
+        figsize=(8.5, 0.36 * sum(heights) + 0.75 * len(parts)),
+        sharex=True,
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+    )
     axes = axes[:, 0]
     notes, footnote = _left_out(trends)
     grouped = (trends["group"] != _ALL).any()
@@ -1131,8 +1480,16 @@ def _draw_trends(plt, trends, colours, by: str | None):
                 _naive_point(ax, row.naive, y + 0.24)
                 values.append(row.naive)
             if not _drawable(row):
-                ax.annotate(f"no interval (n={row.n})", (0, y), xycoords=("axes fraction", "data"), xytext=(3, 0),
-                            textcoords="offset points", fontsize=7, color="#777777", va="center")
+                ax.annotate(
+                    f"no interval (n={row.n})",
+                    (0, y),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(3, 0),
+                    textcoords="offset points",
+                    fontsize=7,
+                    color="#777777",
+                    va="center",
+                )
                 continue
             values += [row.ci_low, row.ci_high]
             _interval_point(ax, row, y, colour, marker)
@@ -1155,6 +1512,10 @@ def _draw_trends(plt, trends, colours, by: str | None):
     what = "Change per year of each share" + (f", by {by}" if by and grouped else ", by group" if grouped else "")
     first = colours[(kinds[0], parts[0]["label"].iloc[0])]
     handles = _handles(first[0], first[1], "naive (a line through the model's tags)")
-    _finish(figure, f"{what}\n{_confidence_title(trends)}", handles,
-            f"n = validated {level}s with a date, N = dated {level}s. {footnote}".strip())
+    _finish(
+        figure,
+        f"{what}\n{_confidence_title(trends)}",
+        handles,
+        f"n = validated {level}s with a date, N = dated {level}s. {footnote}".strip(),
+    )
     return figure, notes

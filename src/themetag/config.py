@@ -41,33 +41,32 @@ class TrainConfig:
     """Training parameters; stored in the model's metadata.json. Each setting's one description (``doc``) is what
     ``init-config`` writes above it and what ``train --help`` says of it (:func:`setting_doc`)."""
 
-    seed: int = _setting(0, 'random seed: same labels + seed -> same model and metrics')
-    folds: int = _setting(5, 'grouped cross-validation folds (groups: documents)')
+    seed: int = _setting(0, "random seed: same labels + seed -> same model and metrics")
+    folds: int = _setting(5, "grouped cross-validation folds (groups: documents)")
     inner_folds: int = _setting(
         4,
-        'inner grouped folds for theme thresholds, stance side weights and SVM calibration',
+        "inner grouped folds for theme thresholds, stance side weights and SVM calibration",
     )
     theme_c: float = _setting(
         8.0,
-        'inverse regularisation strength (C) of the theme classifiers: larger fits the labels more closely',
+        "inverse regularisation strength (C) of the theme classifiers: larger fits the labels more closely",
     )
-    stance_c: float = _setting(4.0, 'C of the stance classifier')
+    stance_c: float = _setting(4.0, "C of the stance classifier")
     kind_c: float = _setting(
         4.0,
-        "C of the kind classifier (content / heading / boilerplate), used only when it beats the segmenter's "
-        'rules',
+        "C of the kind classifier (content / heading / boilerplate), used only when it beats the segmenter's rules",
     )
-    word_ngrams: tuple[int, int] = _setting((1, 2), 'stemmed word n-grams, [shortest, longest]')
+    word_ngrams: tuple[int, int] = _setting((1, 2), "stemmed word n-grams, [shortest, longest]")
     char_ngrams: tuple[int, int] | None = _setting(
         (3, 5),
-        'character n-grams within words, [shortest, longest]; comment it out for none',
+        "character n-grams within words, [shortest, longest]; comment it out for none",
     )
-    min_df: int = _setting(2, 'a term must occur in at least this many training paragraphs')
+    min_df: int = _setting(2, "a term must occur in at least this many training paragraphs")
     use_cues: bool = _setting(True, "count the schema's cue phrases as features")
     cue_weight: float = _setting(
         3.0,
-        'weight of the cue-count features beside the TF-IDF ones (chosen by grouped CV, scripts/levers.py: 1 '
-        '-> 3 moved theme micro-F1 0.564 -> 0.580)',
+        "weight of the cue-count features beside the TF-IDF ones (chosen by grouped CV, scripts/levers.py: 1 "
+        "-> 3 moved theme micro-F1 0.564 -> 0.580)",
     )
     class_weight: str | None = _setting(
         "balanced",
@@ -75,25 +74,25 @@ class TrainConfig:
     )
     default_threshold: float = _setting(
         0.5,
-        'theme probability cut for themes whose threshold cannot be tuned (too few examples)',
+        "theme probability cut for themes whose threshold cannot be tuned (too few examples)",
     )
     stance_decision: str = _setting(
         "tuned",
         '"tuned" (each side\'s probability times one weight chosen on inner out-of-fold predictions to '
-        'maximise F_avg, because a model trained where sides are rare says the null stance too often: grouped'
+        "maximise F_avg, because a model trained where sides are rare says the null stance too often: grouped"
         ' CV F_avg 0.348 -> 0.356, leave-one-source-out 0.193 -> 0.247, scripts/levers.py), "tuned_per_side" '
         '(a weight for each side), or "argmax" (the likeliest stance)',
     )
     source_weights: dict | None = _setting(
         None,
         "weight of each label file's examples, e.g. my_outlet = 3.0 (label file my_outlet.jsonl); files not "
-        'named weigh 1',
+        "named weigh 1",
     )
     classifier: str = _setting(
         "logistic",
         '"logistic" (logistic regression), "svm" (linear SVM, Platt-calibrated on grouped out-of-fold scores)'
         ' or "auto" (whichever scores better in grouped inner cross-validation; the choice is in the model '
-        'card); theme_c and stance_c are the C of either',
+        "card); theme_c and stance_c are the C of either",
     )
 
     def __post_init__(self):
@@ -101,6 +100,7 @@ class TrainConfig:
 
     def check(self) -> None:
         """Refuse settings no run could use, with the setting's name (a config file is written by hand)."""
+
         def fail(name: str, expected: str) -> LabelError:
             return LabelError(f"training setting {name!r} must be {expected}, not {getattr(self, name)!r}")
 
@@ -118,8 +118,12 @@ class TrainConfig:
             value = getattr(self, name)
             if value is None and optional:
                 return
-            if not (isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-                    and 1 <= value[0] <= value[1] <= high):
+            if not (
+                isinstance(value, (tuple, list))
+                and len(value) == 2
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+                and 1 <= value[0] <= value[1] <= high
+            ):
                 raise fail(name, f"[low, high] with 1 <= low <= high <= {high}" + (" (or absent)" if optional else ""))
 
         integer("seed", 0, 2**32 - 1)
@@ -142,7 +146,10 @@ class TrainConfig:
             raise fail("classifier", '"logistic", "svm" or "auto"')
         if self.source_weights is not None and not (
             isinstance(self.source_weights, dict)
-            and all(isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < 1e6 for k, v in self.source_weights.items())
+            and all(
+                isinstance(k, str) and not isinstance(v, bool) and isinstance(v, (int, float)) and 0 < v < 1e6
+                for k, v in self.source_weights.items()
+            )
         ):
             raise fail("source_weights", "a table of label-file names to positive numbers")
 
@@ -209,7 +216,9 @@ def config_text(config: TrainConfig = TrainConfig()) -> str:
         lines.append(f"{name} = {_value(value)}" if value is not None else f"# {name} = ...")
         lines.append("")
     lines += [*(f"# {line}" for line in textwrap.wrap(explained["source_weights"], 100)), "[source_weights]"]
-    lines += [f"{_key(k)} = {_value(float(v))}" for k, v in (settings["source_weights"] or {}).items()] or ["# my_outlet = 3.0"]
+    lines += [f"{_key(k)} = {_value(float(v))}" for k, v in (settings["source_weights"] or {}).items()] or [
+        "# my_outlet = 3.0"
+    ]
     return "\n".join(lines) + "\n"
 
 

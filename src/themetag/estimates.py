@@ -100,12 +100,16 @@ def iter_units(results: Iterable["ArticleTags"], level: str = "paragraph") -> It
         content = [p for p in article.paragraphs if p.kind == "content"]
         if level == "paragraph":
             for p in content:
-                scores = tuple(p.theme_scores.get(t, 0.0) for t in themes) + tuple(p.stance_scores.get(s, 0.0) for s in stances)
+                scores = tuple(p.theme_scores.get(t, 0.0) for t in themes) + tuple(
+                    p.stance_scores.get(s, 0.0) for s in stances
+                )
                 tags = tuple(int(t in p.themes) for t in themes) + tuple(int(p.stance == s) for s in stances)
                 h = text_hash(p.text)
                 yield Unit(doc, p.index, h, article.metadata, scores, tags, ((p.index, p.text, h),))
         elif content:
-            tags = tuple(int(t in article.dominant_themes) for t in themes) + tuple(int(article.stance == s) for s in stances)
+            tags = tuple(int(t in article.dominant_themes) for t in themes) + tuple(
+                int(article.stance == s) for s in stances
+            )
             texts = tuple((p.index, p.text, text_hash(p.text)) for p in content)
             h = hashlib.sha256("\n".join(t[2] for t in texts).encode()).hexdigest()[:16]
             yield Unit(doc, None, h, article.metadata, tags, tags, texts)
@@ -235,7 +239,9 @@ def sample(
         elif item[0] > heap[0][0]:
             heapq.heapreplace(heap, item)
     if by is not None and set(population) == {NO_VALUE}:
-        raise InputError(f"no article has a {by!r} field to stratify by (check its name; JSON Lines fields, HTML metadata)")
+        raise InputError(
+            f"no article has a {by!r} field to stratify by (check its name; JSON Lines fields, HTML metadata)"
+        )
     size = allocate(n, population, allocation)
     collection = fingerprint.hexdigest()
     design = "simple" if by is None else "stratified"
@@ -244,13 +250,32 @@ def sample(
         drawn = sorted(smallest[stratum], key=lambda item: -item[0])[: size[stratum]]
         for _, _, unit in sorted(drawn, key=lambda item: item[1]):  # in collection order
             about = {
-                "format": SAMPLE_FORMAT, "design": design, "level": level, "by": by, "stratum": None if by is None else stratum,
-                "population": population[stratum], "size": size[stratum], "n": n, "allocation": allocation,
-                "inclusion_probability": size[stratum] / population[stratum], "collection": collection, "seed": seed,
+                "format": SAMPLE_FORMAT,
+                "design": design,
+                "level": level,
+                "by": by,
+                "stratum": None if by is None else stratum,
+                "population": population[stratum],
+                "size": size[stratum],
+                "n": n,
+                "allocation": allocation,
+                "inclusion_probability": size[stratum] / population[stratum],
+                "collection": collection,
+                "seed": seed,
             }
             for para, text, _ in unit.texts:
-                records.append({"id": f"{unit.doc}#{para}", "doc": unit.doc, "para": para, "text": text, "kind": "content",
-                                "themes": [], "stance": None, "sample": dict(about)})
+                records.append(
+                    {
+                        "id": f"{unit.doc}#{para}",
+                        "doc": unit.doc,
+                        "para": para,
+                        "text": text,
+                        "kind": "content",
+                        "themes": [],
+                        "stance": None,
+                        "sample": dict(about),
+                    }
+                )
     return Sample(records, level, by, seed, collection, population, size)
 
 
@@ -291,7 +316,11 @@ def read_validation(sources, *, themes: Iterable[str], stances: Iterable[str]) -
             if not isinstance(source, (str, os.PathLike)):
                 raise InputError(f"validation must be label files or a list of records, got {type(source).__name__}")
             path = Path(source)
-            files = sorted(p for p in path.rglob("*") if p.suffix.lower() == ".jsonl" and not p.is_dir()) if path.is_dir() else [path]
+            files = (
+                sorted(p for p in path.rglob("*") if p.suffix.lower() == ".jsonl" and not p.is_dir())
+                if path.is_dir()
+                else [path]
+            )
             if path.is_dir() and not files:
                 raise LabelError("no *.jsonl label files in this folder", path=str(path))
             for file in files:
@@ -313,18 +342,20 @@ def _validated(where: str, record: object, themes: tuple, stances: tuple) -> Val
         raise fail(f"expected a JSON object, got {type(record).__name__}")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
-        raise fail("no \"text\" (the paragraph's text, as `themetag sample` wrote it)")
+        raise fail('no "text" (the paragraph\'s text, as `themetag sample` wrote it)')
     kind = record.get("kind", "content")
     if kind not in ("content", "heading", "boilerplate"):
-        raise fail(f"\"kind\" must be content, heading or boilerplate, got {kind!r}")
+        raise fail(f'"kind" must be content, heading or boilerplate, got {kind!r}')
     annotator = record.get("annotator", "human")
     if not isinstance(annotator, str) or annotator.startswith("llm:"):
         # The interval is only as good as the sample's labels: a model's labels carry errors no interval accounts for.
-        raise fail(f"labeled by {annotator!r}, not by a person: the validation sample must be labeled (or checked and "
-                   "corrected, then imported as a person's) by people")
+        raise fail(
+            f"labeled by {annotator!r}, not by a person: the validation sample must be labeled (or checked and "
+            "corrected, then imported as a person's) by people"
+        )
     labeled = record.get("themes", [])
     if not isinstance(labeled, list) or not all(isinstance(t, str) for t in labeled):
-        raise fail(f"\"themes\" must be a list of theme names, got {labeled!r}")
+        raise fail(f'"themes" must be a list of theme names, got {labeled!r}')
     unknown = [t for t in labeled if t not in themes]
     if unknown:
         raise fail(f"unknown theme {unknown[0]!r}; the model's themes are {', '.join(themes)}")
@@ -337,11 +368,19 @@ def _validated(where: str, record: object, themes: tuple, stances: tuple) -> Val
         raise fail(f"a {kind} paragraph carries no themes or stance")
     about = record.get("sample")
     if about is not None and not isinstance(about, dict):
-        raise fail(f"\"sample\" must be the object `themetag sample` wrote, got {about!r}")
+        raise fail(f'"sample" must be the object `themetag sample` wrote, got {about!r}')
     doc = record.get("doc")
     para = record.get("para")
-    return Validated(where, None if doc is None else str(doc), para if isinstance(para, int) and not isinstance(para, bool) else None,
-                     text_hash(text), kind, list(labeled), stance, about)
+    return Validated(
+        where,
+        None if doc is None else str(doc),
+        para if isinstance(para, int) and not isinstance(para, bool) else None,
+        text_hash(text),
+        kind,
+        list(labeled),
+        stance,
+        about,
+    )
 
 
 # --------------------------------------------------------------------------- estimate
@@ -428,7 +467,9 @@ def _z(alpha: float) -> float:
 FEW_FOR_NORMAL = 5
 
 
-def mean_interval(y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True, weights=None) -> tuple[float, float, float]:
+def mean_interval(
+    y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True, weights=None
+) -> tuple[float, float, float]:
     """(estimate, low, high) of a share from labels ``y`` (0/1) with predictions ``f_labeled`` on the same units and
     ``f_all`` on every unit: PPI++ (``ppi_py.ppi_mean_ci``, ``lam`` tuned) or, with ``power_tuned=False``, the
     labels alone (``lam=0``). ``weights`` are the labeled units' sampling weights (1/π), for a pooled
@@ -465,12 +506,16 @@ def mean_interval(y, f_labeled, f_all, *, alpha: float, power_tuned: bool = True
     return estimate, low, high
 
 
-def slope_interval(t_labeled, y, f_labeled, t_all, f_all, *, alpha: float, power_tuned: bool = True, weights=None) -> tuple[float, float]:
+def slope_interval(
+    t_labeled, y, f_labeled, t_all, f_all, *, alpha: float, power_tuned: bool = True, weights=None
+) -> tuple[float, float]:
     """(slope, standard error) of a least-squares line of the labels on ``t`` (years): PPI++ OLS
     (``ppi_py.ppi_ols_ci``) or the labels alone (``lam=0``)."""
     import numpy as np
 
-    t_labeled, y, f_labeled, t_all, f_all = (np.asarray(a, dtype=float) for a in (t_labeled, y, f_labeled, t_all, f_all))
+    t_labeled, y, f_labeled, t_all, f_all = (
+        np.asarray(a, dtype=float) for a in (t_labeled, y, f_labeled, t_all, f_all)
+    )
     if len(y) < 3 or np.ptp(t_labeled) == 0:
         return math.nan, math.nan
     center = float(t_all.mean())
@@ -599,8 +644,10 @@ def estimate(
             # The record that names this paragraph (doc and para), else one with its text and no place of its own.
             best = by_place.get((unit.doc, para))
             if best is not None and best.hash != h:
-                raise LabelError(f"{best.where}: its text differs from the collection's paragraph {unit.doc}#{para} "
-                                 "(edited after sampling?); labels must be of the text as drawn")
+                raise LabelError(
+                    f"{best.where}: its text differs from the collection's paragraph {unit.doc}#{para} "
+                    "(edited after sampling?); labels must be of the text as drawn"
+                )
             if best is None:
                 best = next((r for r in by_hash.get(h, ()) if id(r) not in claimed), None)
             if best is None or id(best) in claimed:
@@ -613,14 +660,18 @@ def estimate(
             raise InputError(f"{option} {name}: no article has that field (check its name)")
     unmatched = [r for r in records if id(r) not in claimed]
     if unmatched:
-        raise LabelError(f"{unmatched[0].where}: matches no content paragraph of the collection "
-                         f"({len(unmatched)} of {len(records)} validation records do not); estimate on the collection the "
-                         "sample was drawn from, with the same model")
+        raise LabelError(
+            f"{unmatched[0].where}: matches no content paragraph of the collection "
+            f"({len(unmatched)} of {len(records)} validation records do not); estimate on the collection the "
+            "sample was drawn from, with the same model"
+        )
     for index, found in matched.items():
         doc, paragraphs = sizes[index]
         if len(found) < paragraphs:
-            raise LabelError(f"{found[0].where}: article {doc!r} has {paragraphs} content paragraphs and {len(found)} are labeled; "
-                             "an article's tags are judged from all of them: label the rest")
+            raise LabelError(
+                f"{found[0].where}: article {doc!r} has {paragraphs} content paragraphs and {len(found)} are labeled; "
+                "an article's tags are judged from all of them: label the rest"
+            )
     collection = fingerprint.hexdigest()
     notes = _check_design(records, design, collection, level, collected, strata_by)
     if draw is not None:
@@ -641,9 +692,13 @@ def estimate(
     for group in group_names:
         in_group = np.ones(len(groups), dtype=bool) if group == ALL else groups == group
         if trend is None:
-            rows += _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, alpha, confidence, design)
+            rows += _share_rows(
+                names, group, level, in_group, strata, units, truth, f_all, tags_all, alpha, confidence, design
+            )
         else:
-            rows += _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, times, alpha, confidence, design)
+            rows += _trend_rows(
+                names, group, level, in_group, strata, units, truth, f_all, tags_all, times, alpha, confidence, design
+            )
     if trend is not None:
         undated = int(np.isnan(times).sum())
         if undated:
@@ -672,16 +727,22 @@ class _Redraw:
 
     def check(self, matched: dict[int, list], level: str) -> list[str]:
         size = allocate(self.n, self.population, self.allocation)
-        drawn = {index for stratum, heap in self.smallest.items() for _, index in sorted(heap, reverse=True)[: size[stratum]]}
+        drawn = {
+            index for stratum, heap in self.smallest.items() for _, index in sorted(heap, reverse=True)[: size[stratum]]
+        }
         extra = sorted(set(matched) - drawn)
         if extra:
-            raise LabelError(f"{matched[extra[0]][0].where}: not one of the {level}s this sample drew (seed {self.seed}): "
-                             f"{len(extra)} validated {level}s were added by hand or come from another draw; a sample with "
-                             "picked units is not random: take them out")
+            raise LabelError(
+                f"{matched[extra[0]][0].where}: not one of the {level}s this sample drew (seed {self.seed}): "
+                f"{len(extra)} validated {level}s were added by hand or come from another draw; a sample with "
+                "picked units is not random: take them out"
+            )
         missing = len(drawn - set(matched))
         if missing:
-            return [f"{missing} of the {len(drawn)} {level}s the sample drew were not labeled and are left out: the estimate "
-                    "holds only if they were skipped for reasons unrelated to their labels (label them to be sure)"]
+            return [
+                f"{missing} of the {len(drawn)} {level}s the sample drew were not labeled and are left out: the estimate "
+                "holds only if they were skipped for reasons unrelated to their labels (label them to be sure)"
+            ]
         return []
 
 
@@ -689,7 +750,9 @@ def _refuse_duplicates(records: list[Validated]) -> None:
     """The same paragraph twice in the validation sample would count twice: an error naming both lines."""
     first: dict[tuple, Validated] = {}
     for record in records:
-        key = (record.doc, record.para, record.hash) if record.para is not None else (record.doc, record.hash, id(record))
+        key = (
+            (record.doc, record.para, record.hash) if record.para is not None else (record.doc, record.hash, id(record))
+        )
         if key in first:
             raise LabelError(f"{record.where}: the same paragraph as {first[key].where}; keep one of them")
         first[key] = record
@@ -700,9 +763,11 @@ def _design(records: list[Validated], level: str, assume_random: bool) -> tuple[
     drawn = [r for r in records if r.sample is not None]
     if not drawn:
         if not assume_random:
-            raise LabelError(f"{records[0].where}: not drawn by `themetag sample` (no \"sample\" object), so it is not "
-                             "known to be random; draw one with `themetag sample`, or pass --assume-random if it is a "
-                             "simple random sample of this collection")
+            raise LabelError(
+                f'{records[0].where}: not drawn by `themetag sample` (no "sample" object), so it is not '
+                "known to be random; draw one with `themetag sample`, or pass --assume-random if it is a "
+                "simple random sample of this collection"
+            )
         return None, "assumed simple random"
     if len(drawn) != len(records):
         odd = next(r for r in records if r.sample is None)
@@ -711,15 +776,27 @@ def _design(records: list[Validated], level: str, assume_random: bool) -> tuple[
     for r in drawn:
         for key in ("design", "level", "by", "collection", "seed", "n", "allocation"):
             if r.sample.get(key) != first.get(key):
-                raise LabelError(f"{r.where}: from another draw than {drawn[0].where} ({key} {r.sample.get(key)!r} against "
-                                 f"{first.get(key)!r}); estimate from one sample at a time")
-    if not isinstance(first.get("n"), int) or isinstance(first.get("n"), bool) or first.get("allocation") not in ALLOCATIONS:
-        raise LabelError(f"{drawn[0].where}: its \"sample\" object lacks the draw's n and allocation; draw it again with `themetag sample`")
+                raise LabelError(
+                    f"{r.where}: from another draw than {drawn[0].where} ({key} {r.sample.get(key)!r} against "
+                    f"{first.get(key)!r}); estimate from one sample at a time"
+                )
+    if (
+        not isinstance(first.get("n"), int)
+        or isinstance(first.get("n"), bool)
+        or first.get("allocation") not in ALLOCATIONS
+    ):
+        raise LabelError(
+            f'{drawn[0].where}: its "sample" object lacks the draw\'s n and allocation; draw it again with `themetag sample`'
+        )
     if first.get("format") != SAMPLE_FORMAT:
-        raise LabelError(f"{drawn[0].where}: a \"sample\" of format {first.get('format')!r}; this themetag reads {SAMPLE_FORMAT}")
+        raise LabelError(
+            f'{drawn[0].where}: a "sample" of format {first.get("format")!r}; this themetag reads {SAMPLE_FORMAT}'
+        )
     if first.get("level") != level:
-        raise LabelError(f"{drawn[0].where}: a sample of {first.get('level')}s cannot estimate {level} shares; "
-                         f"draw one with `themetag sample --level {level}`")
+        raise LabelError(
+            f"{drawn[0].where}: a sample of {first.get('level')}s cannot estimate {level} shares; "
+            f"draw one with `themetag sample --level {level}`"
+        )
     by = first.get("by")
     return by, "simple random" if by is None else f"stratified by {by}"
 
@@ -728,8 +805,10 @@ def _check_design(records, design: str, collection: str, level: str, collected: 
     notes = []
     drawn = records[0].sample
     if drawn is not None and drawn.get("collection") != collection:
-        raise LabelError(f"{records[0].where}: drawn from another collection (fingerprint {drawn.get('collection')}, this one "
-                         f"{collection}): estimate on exactly the articles the sample was drawn from, tagged by the same model")
+        raise LabelError(
+            f"{records[0].where}: drawn from another collection (fingerprint {drawn.get('collection')}, this one "
+            f"{collection}): estimate on exactly the articles the sample was drawn from, tagged by the same model"
+        )
     if drawn is not None:
         sizes: dict[str, int] = {}
         for s in collected.strata:
@@ -737,13 +816,19 @@ def _check_design(records, design: str, collection: str, level: str, collected: 
         for r in records:
             stratum = r.sample.get("stratum") if strata_by is not None else ALL
             if sizes.get(stratum) != r.sample.get("population"):
-                raise LabelError(f"{r.where}: its stratum {stratum!r} had {r.sample.get('population')} {level}s when drawn, "
-                                 f"the collection has {sizes.get(stratum, 0)}")
+                raise LabelError(
+                    f"{r.where}: its stratum {stratum!r} had {r.sample.get('population')} {level}s when drawn, "
+                    f"the collection has {sizes.get(stratum, 0)}"
+                )
     if design == "assumed simple random":
-        notes.append("the validation sample was not drawn by `themetag sample`; it was taken to be a simple random sample "
-                     "of the collection (--assume-random): the intervals hold only if it is")
-    notes.append("the intervals assume the model was not trained on the validated paragraphs (else its errors there "
-                 "are understated): keep the validation sample out of training")
+        notes.append(
+            "the validation sample was not drawn by `themetag sample`; it was taken to be a simple random sample "
+            "of the collection (--assume-random): the intervals hold only if it is"
+        )
+    notes.append(
+        "the intervals assume the model was not trained on the validated paragraphs (else its errors there "
+        "are understated): keep the validation sample out of training"
+    )
     return notes
 
 
@@ -779,8 +864,12 @@ def _truths(matched: dict[int, list[Validated]], names, level: str, null_stance:
         else:
             from .schema import Schema
 
-            paragraphs = [ParagraphTags(text="", kind=r.kind if r.kind in KINDS else "content", themes=list(r.themes), stance=r.stance)
-                          for r in records]
+            paragraphs = [
+                ParagraphTags(
+                    text="", kind=r.kind if r.kind in KINDS else "content", themes=list(r.themes), stance=r.stance
+                )
+                for r in records
+            ]
             schema = Schema(themes=tuple(themes), stances=tuple(stances), null_stance=null_stance)
             article = summarize(paragraphs, schema)
             truth[row] = [t in article.dominant_themes for t in themes] + [article.stance == s for s in stances]
@@ -797,7 +886,9 @@ def _cells(in_group, strata, units):
         yield cell, np.nonzero(validated & (strata[units] == stratum))[0]
 
 
-def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, alpha, confidence, design) -> list[EstimateRow]:
+def _share_rows(
+    names, group, level, in_group, strata, units, truth, f_all, tags_all, alpha, confidence, design
+) -> list[EstimateRow]:
     import numpy as np
 
     N = int(in_group.sum())
@@ -805,7 +896,9 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
     n = sum(len(at) for _, at in cells)
     stratified = len(cells) > 1
     thin = stratified and any(len(at) < 2 and cell.sum() > len(at) for cell, at in cells)
-    row_design = design + ("; strata pooled with weights 1/π (a stratum of this group has under 2 validated)" if thin else "")
+    row_design = design + (
+        "; strata pooled with weights 1/π (a stratum of this group has under 2 validated)" if thin else ""
+    )
     # A stratum with no validated unit: nothing measures the model's error there, so its units keep the model's bias.
     unmeasured = sum(int(cell.sum()) for cell, at in cells if len(at) == 0) if n else 0
     # Estimated stratum by stratum, from few labels each: each stratum's normal interval is shaky, and so is their sum.
@@ -821,15 +914,23 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
                 weights = None
                 if stratified:  # each validated unit stands for (units in its stratum) / (validated in it)
                     weights = np.concatenate([np.full(len(a), cell.sum() / max(len(a), 1)) for cell, a in cells])
-                results[tuned] = mean_interval(truth[at, j], f_all[units[at], j], f_all[in_group, j], alpha=alpha,
-                                               power_tuned=tuned, weights=weights)
+                results[tuned] = mean_interval(
+                    truth[at, j],
+                    f_all[units[at], j],
+                    f_all[in_group, j],
+                    alpha=alpha,
+                    power_tuned=tuned,
+                    weights=weights,
+                )
             else:
                 # Stratum by stratum, weighted by the strata's sizes; each stratum's interval as a standard error
                 # (its width over 2z), the variances added.
                 est = var = 0.0
                 for cell, at in cells:
                     share = cell.sum() / N
-                    value, low, high = mean_interval(truth[at, j], f_all[units[at], j], f_all[cell, j], alpha=alpha, power_tuned=tuned)
+                    value, low, high = mean_interval(
+                        truth[at, j], f_all[units[at], j], f_all[cell, j], alpha=alpha, power_tuned=tuned
+                    )
                     se = (high - low) / (2 * z)
                     if len(at) == cell.sum():  # every unit of the stratum validated: its share is known exactly
                         value, se = float(truth[at, j].mean()), 0.0
@@ -837,14 +938,31 @@ def _share_rows(names, group, level, in_group, strata, units, truth, f_all, tags
                     var += (share * se) ** 2
                 results[tuned] = (est, est - z * math.sqrt(var), est + z * math.sqrt(var))
         (value, low, high), (plain, plain_low, plain_high) = results[True], results[False]
-        rows.append(EstimateRow(
-            name, kind, group, level, "share", N, n, _r(naive), _r(value), *_bounds(low, high),
-            _r(plain), *_bounds(plain_low, plain_high), confidence, row_design, _warning(n, unmeasured, N, thinnest),
-        ))
+        rows.append(
+            EstimateRow(
+                name,
+                kind,
+                group,
+                level,
+                "share",
+                N,
+                n,
+                _r(naive),
+                _r(value),
+                *_bounds(low, high),
+                _r(plain),
+                *_bounds(plain_low, plain_high),
+                confidence,
+                row_design,
+                _warning(n, unmeasured, N, thinnest),
+            )
+        )
     return rows
 
 
-def _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags_all, times, alpha, confidence, design) -> list[EstimateRow]:
+def _trend_rows(
+    names, group, level, in_group, strata, units, truth, f_all, tags_all, times, alpha, confidence, design
+) -> list[EstimateRow]:
     import numpy as np
 
     dated = in_group & ~np.isnan(times)
@@ -866,15 +984,36 @@ def _trend_rows(names, group, level, in_group, strata, units, truth, f_all, tags
             naive = float(np.polyfit(times[dated], tags_all[dated, j].astype(float), 1)[0])
         fitted = {}
         for tuned in (True, False):
-            fitted[tuned] = slope_interval(times[units[at]], truth[at, j], f_all[units[at], j], times[dated], f_all[dated, j],
-                                           alpha=alpha, power_tuned=tuned, weights=weights)
+            fitted[tuned] = slope_interval(
+                times[units[at]],
+                truth[at, j],
+                f_all[units[at], j],
+                times[dated],
+                f_all[dated, j],
+                alpha=alpha,
+                power_tuned=tuned,
+                weights=weights,
+            )
         (value, se), (plain, plain_se) = fitted[True], fitted[False]
-        rows.append(EstimateRow(
-            name, kind, group, level, "change per year", N, n, _r(naive), _r(value), *_bounds(value - z * se, value + z * se, clip=False),
-            _r(plain), *_bounds(plain - z * plain_se, plain + z * plain_se, clip=False), confidence,
-            design + ("; weighted 1/π" if weights is not None else ""),
-            _warning(n, unmeasured, N),
-        ))
+        rows.append(
+            EstimateRow(
+                name,
+                kind,
+                group,
+                level,
+                "change per year",
+                N,
+                n,
+                _r(naive),
+                _r(value),
+                *_bounds(value - z * se, value + z * se, clip=False),
+                _r(plain),
+                *_bounds(plain - z * plain_se, plain + z * plain_se, clip=False),
+                confidence,
+                design + ("; weighted 1/π" if weights is not None else ""),
+                _warning(n, unmeasured, N),
+            )
+        )
     return rows
 
 

@@ -66,7 +66,11 @@ class KeywordBaseline:
 
 
 def _score_block(Y, P, st_true, st_pred, kinds_true, kinds_pred, schema) -> dict:
-    out = {"n_content": len(st_true), "themes": theme_scores(Y, P, schema), "stance": stance_scores(st_true, st_pred, schema)}
+    out = {
+        "n_content": len(st_true),
+        "themes": theme_scores(Y, P, schema),
+        "stance": stance_scores(st_true, st_pred, schema),
+    }
     if kinds_true is not None:
         out["kind_accuracy"] = accuracy_score(kinds_true, kinds_pred) if len(kinds_true) else None
     return out
@@ -113,27 +117,40 @@ class CVReport:
         has_themes, has_stance = bool(schema.themes), len(schema.stances) > 1
         out: dict = {"folds": len(self.folds), "n_content": m["n_content"]}
         if has_themes:
-            out.update({
-                "theme_micro_f1": m["themes"]["micro_f1"],
-                "theme_macro_f1": m["themes"]["macro_f1"],
-                "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
-                "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
-            })
+            out.update(
+                {
+                    "theme_micro_f1": m["themes"]["micro_f1"],
+                    "theme_macro_f1": m["themes"]["macro_f1"],
+                    "theme_micro_f1_fold_sd": self.spread("themes", "micro_f1")[1],
+                    "per_theme_f1": {t: v["f1"] for t, v in m["themes"]["per_theme"].items()},
+                }
+            )
         if has_stance:
-            out.update({
-                "stance_macro_f1": m["stance"]["macro_f1"],
-                "stance_f_avg": m["stance"]["f_avg"],
-                "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
-            })
+            out.update(
+                {
+                    "stance_macro_f1": m["stance"]["macro_f1"],
+                    "stance_f_avg": m["stance"]["f_avg"],
+                    "stance_f_avg_fold_sd": self.spread("stance", "f_avg")[1],
+                }
+            )
         if self.kind.get("model_accuracy") is not None or self.kind.get("rules_accuracy") is not None:
-            out.update({"kind_accuracy_model": self.kind.get("model_accuracy"), "kind_accuracy_rules": self.kind.get("rules_accuracy")})
+            out.update(
+                {
+                    "kind_accuracy_model": self.kind.get("model_accuracy"),
+                    "kind_accuracy_rules": self.kind.get("rules_accuracy"),
+                }
+            )
             if self.kind.get("model_accuracy_on_articles") is not None:
                 out["kind_accuracy_model_on_articles"] = self.kind["model_accuracy_on_articles"]
         out["fold_scores"] = [fold_summary(fold, schema) for fold in self.folds]
         for name in ("keyword", "majority"):
             b = self.baselines[name]
             out[f"baseline_{name}"] = {
-                **({"theme_micro_f1": b["themes"]["micro_f1"], "theme_macro_f1": b["themes"]["macro_f1"]} if has_themes else {}),
+                **(
+                    {"theme_micro_f1": b["themes"]["micro_f1"], "theme_macro_f1": b["themes"]["macro_f1"]}
+                    if has_themes
+                    else {}
+                ),
                 **({"stance_f_avg": b["stance"]["f_avg"]} if has_stance else {}),
             }
         if self.loso is not None:
@@ -141,14 +158,29 @@ class CVReport:
                 source: {
                     "documents": block["documents"],
                     "n_content": block["model"]["n_content"],
-                    **({"theme_micro_f1": block["model"]["themes"]["micro_f1"], "keyword_theme_micro_f1": block["keyword"]["themes"]["micro_f1"]} if has_themes else {}),
-                    **({"stance_f_avg": block["model"]["stance"]["f_avg"], "keyword_stance_f_avg": block["keyword"]["stance"]["f_avg"]} if has_stance else {}),
+                    **(
+                        {
+                            "theme_micro_f1": block["model"]["themes"]["micro_f1"],
+                            "keyword_theme_micro_f1": block["keyword"]["themes"]["micro_f1"],
+                        }
+                        if has_themes
+                        else {}
+                    ),
+                    **(
+                        {
+                            "stance_f_avg": block["model"]["stance"]["f_avg"],
+                            "keyword_stance_f_avg": block["keyword"]["stance"]["f_avg"],
+                        }
+                        if has_stance
+                        else {}
+                    ),
                 }
                 for source, block in self.loso.items()
             }
         if self.curve is not None:
             out["learning_curve"] = self.curve
         return out
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -169,7 +201,9 @@ class OutOfFold:
     answers: dict[str, Answer]  # by predictor: "model", "majority", "keyword"
 
 
-def _predict_fold(model: Model, train: list[Example], test: list[Example], fold: int, keyword: "KeywordBaseline") -> list[OutOfFold]:
+def _predict_fold(
+    model: Model, train: list[Example], test: list[Example], fold: int, keyword: "KeywordBaseline"
+) -> list[OutOfFold]:
     schema = model.schema
     rows = model.transform([e.text for e in test])
     proba = model.theme_probabilities(rows)
@@ -180,7 +214,9 @@ def _predict_fold(model: Model, train: list[Example], test: list[Example], fold:
     # The majority baseline answers every paragraph of the fold alike, from the training part.
     train_content = [e for e in train if e.kind == "content"]
     y_train = theme_matrix(train_content, schema.themes)
-    majority_themes = (y_train.mean(axis=0) > 0.5).astype(int) if len(y_train) else np.zeros(len(schema.themes), dtype=int)
+    majority_themes = (
+        (y_train.mean(axis=0) > 0.5).astype(int) if len(y_train) else np.zeros(len(schema.themes), dtype=int)
+    )
     stances = [e.stance for e in train_content]
     majority_stance = max(sorted(set(stances)), key=stances.count) if stances else schema.null_stance
     keyword_themes, keyword_stances = keyword.predict([e.text for e in test])
@@ -202,7 +238,9 @@ def _predict_fold(model: Model, train: list[Example], test: list[Example], fold:
     return out
 
 
-def _score(examples: Sequence[Example], oof: Sequence[OutOfFold], schema: Schema, predictor: str, *, with_kind: bool = False) -> dict:
+def _score(
+    examples: Sequence[Example], oof: Sequence[OutOfFold], schema: Schema, predictor: str, *, with_kind: bool = False
+) -> dict:
     """Scores of one predictor over some labeled paragraphs (themes and stance on the content ones)."""
     pairs = [(e, o) for e, o in zip(examples, oof) if e.kind == "content"]
     n_themes = len(schema.themes)
@@ -219,7 +257,9 @@ def _score(examples: Sequence[Example], oof: Sequence[OutOfFold], schema: Schema
     )
 
 
-def _run_fold(examples, groups, schema: Schema, config: TrainConfig, k: int, train_idx, test_idx, keyword) -> tuple[dict, list]:
+def _run_fold(
+    examples, groups, schema: Schema, config: TrainConfig, k: int, train_idx, test_idx, keyword
+) -> tuple[dict, list]:
     """Train on one fold's training part and score its test part: (the fold's entry of CVReport.folds, its predictions)."""
     train = [examples[i] for i in train_idx]
     test = [examples[i] for i in test_idx]
@@ -238,8 +278,10 @@ def _human_only(examples: Sequence[Example]) -> np.ndarray:
     """Which examples are people's labels; an error when none is (there would be nothing to score against)."""
     human = np.array([is_human(e.annotator) for e in examples], dtype=bool)
     if len(examples) and not human.any():
-        raise LabelError("evaluation scores against people's labels only, and these labels are all a language model's; "
-                         "label some paragraphs yourself (or check the model's in an annotation tool) first")
+        raise LabelError(
+            "evaluation scores against people's labels only, and these labels are all a language model's; "
+            "label some paragraphs yourself (or check the model's in an annotation tool) first"
+        )
     return human
 
 
@@ -256,13 +298,17 @@ def grouped_splits(examples: Sequence[Example], wanted: int) -> list[tuple[np.nd
     if human.all():
         splits = fold_count(groups, wanted)
         if splits < 2:
-            raise LabelError(f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}")
+            raise LabelError(
+                f"cross-validation needs paragraphs from at least 2 documents; these labels have {len(set(groups))}"
+            )
         return list(GroupKFold(n_splits=splits).split(examples, groups=groups))
     judged = np.flatnonzero(human)
     splits = fold_count(groups[judged], wanted)
     if splits < 2:
-        raise LabelError("cross-validation needs people's labels from at least 2 documents; these labels have "
-                         f"{len(set(groups[judged]))} (a language model's labels are never scored against)")
+        raise LabelError(
+            "cross-validation needs people's labels from at least 2 documents; these labels have "
+            f"{len(set(groups[judged]))} (a language model's labels are never scored against)"
+        )
     out = []
     for _, test in GroupKFold(n_splits=splits).split(judged, groups=groups[judged]):
         test_idx = judged[test]
@@ -337,7 +383,16 @@ def cross_validate(labels: LabelSet, config: TrainConfig = TrainConfig(), *, pro
             "majority": _score(part, part_oof, schema, "majority"),
             "documents": len({e.doc for e in part}),
         }
-    return CVReport(schema, config, overall, folds, per_source, baselines, _kind_scores(examples, oof, overall), _prediction_rows(examples, oof, schema))
+    return CVReport(
+        schema,
+        config,
+        overall,
+        folds,
+        per_source,
+        baselines,
+        _kind_scores(examples, oof, overall),
+        _prediction_rows(examples, oof, schema),
+    )
 
 
 def leave_one_source_out(labels: LabelSet, config: TrainConfig = TrainConfig(), *, progress=None) -> dict[str, dict]:
@@ -349,7 +404,9 @@ def leave_one_source_out(labels: LabelSet, config: TrainConfig = TrainConfig(), 
     schema, examples = labels.schema, labels.examples
     sources = sorted({source_of(e) for e in examples})
     if len(sources) < 2:
-        raise LabelError(f"leave-one-source-out needs labels from at least 2 sources (label files); these have {sources}")
+        raise LabelError(
+            f"leave-one-source-out needs labels from at least 2 sources (label files); these have {sources}"
+        )
     keyword = KeywordBaseline(schema)
     out = {}
     for k, source in enumerate(sources):
@@ -370,7 +427,11 @@ def leave_one_source_out(labels: LabelSet, config: TrainConfig = TrainConfig(), 
 
 
 def learning_curve(
-    labels: LabelSet, config: TrainConfig = TrainConfig(), *, fractions: Sequence[float] = (0.25, 0.5, 1.0), progress=None
+    labels: LabelSet,
+    config: TrainConfig = TrainConfig(),
+    *,
+    fractions: Sequence[float] = (0.25, 0.5, 1.0),
+    progress=None,
 ) -> list[dict]:
     """Grouped cross-validation with only a share of each training part's documents: does labeling more help?
 
@@ -379,7 +440,6 @@ def learning_curve(
     ones. Each point pools the out-of-fold predictions of all folds.
     """
     schema, examples = labels.schema, labels.examples
-    groups = document_groups(examples)
     try:
         folds = grouped_splits(examples, config.folds)
     except LabelError as exc:
@@ -408,12 +468,14 @@ def learning_curve(
         part_examples, part_oof, sizes = pooled[fraction]
         if part_examples:
             scores = _score(part_examples, part_oof, schema, "model")
-            curve.append({
-                "fraction": fraction,
-                "documents": round(float(np.mean(sizes)), 1),
-                "theme_micro_f1": scores["themes"]["micro_f1"],
-                "stance_f_avg": scores["stance"]["f_avg"],
-            })
+            curve.append(
+                {
+                    "fraction": fraction,
+                    "documents": round(float(np.mean(sizes)), 1),
+                    "theme_micro_f1": scores["themes"]["micro_f1"],
+                    "stance_f_avg": scores["stance"]["f_avg"],
+                }
+            )
     return curve
 
 
@@ -429,7 +491,9 @@ def _kind_scores(examples: Sequence[Example], oof: Sequence[OutOfFold], overall:
         kind["articles_paragraphs"] = len(judged)
         kind["rules_accuracy"] = accuracy_score(truth, rules)
         kind["model_accuracy_on_articles"] = accuracy_score(truth, [o.kind for _, o in judged])
-        kind["rules_boilerplate"] = _binary_prf([k == "boilerplate" for k in truth], [k == "boilerplate" for k in rules])
+        kind["rules_boilerplate"] = _binary_prf(
+            [k == "boilerplate" for k in truth], [k == "boilerplate" for k in rules]
+        )
     return kind
 
 
@@ -501,7 +565,9 @@ def segmentation_scores(examples: Sequence[Example]) -> dict:
             "content_recall": both / sum(truth) if sum(truth) else None,
             "content_precision": both / sum(kept) if sum(kept) else None,
             "content_accuracy": sum(t == k for t, k in zip(truth, kept)) / len(part) if part else None,
-            "boilerplate_precision": (sum(e.kind == "boilerplate" for e in said_boilerplate) / len(said_boilerplate)) if said_boilerplate else None,
+            "boilerplate_precision": (sum(e.kind == "boilerplate" for e in said_boilerplate) / len(said_boilerplate))
+            if said_boilerplate
+            else None,
             "kind_accuracy": sum(e.kind == e.rule_kind for e in part) / len(part) if part else None,
         }
 
@@ -512,10 +578,19 @@ def segmentation_scores(examples: Sequence[Example]) -> dict:
             lost[e.doc] = lost.get(e.doc, 0) + 1
     return {
         "overall": block(judged),
-        "per_source": {s: block([e for e in judged if source_of(e) == s]) for s in sorted({source_of(e) for e in judged})},
+        "per_source": {
+            s: block([e for e in judged if source_of(e) == s]) for s in sorted({source_of(e) for e in judged})
+        },
         "content_lost": dict(sorted(lost.items(), key=lambda kv: (-kv[1], kv[0]))),
         "errors": [
-            {"where": f"{e.source}:{e.line}", "doc": e.doc, "para": e.para, "label": e.kind, "rules": e.rule_kind, "text": e.text}
+            {
+                "where": f"{e.source}:{e.line}",
+                "doc": e.doc,
+                "para": e.para,
+                "label": e.kind,
+                "rules": e.rule_kind,
+                "text": e.text,
+            }
             for e in judged
             if e.kind != e.rule_kind
         ],

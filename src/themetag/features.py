@@ -62,7 +62,9 @@ else:
         # A module built from another version of _featurize.c (an editable install keeps its old build until
         # `pip install -e .` runs again) is not used: its functions may take other arguments.
         if getattr(_featurize, "INTERFACE", None) != 2:
-            _compiled_missing = f"an old build (interface {getattr(_featurize, 'INTERFACE', None)}, not 2): run pip install again"
+            _compiled_missing = (
+                f"an old build (interface {getattr(_featurize, 'INTERFACE', None)}, not 2): run pip install again"
+            )
             _featurize = None
     except ImportError as exc:
         _featurize = None
@@ -81,9 +83,13 @@ def _warn_if_compiled_expected() -> None:
     if _compiled_warned or _compiled_missing in (None, "disabled") or not _env_flag(EXPECT_COMPILED_ENV):
         return
     _compiled_warned = True
-    warnings.warn(f"{EXPECT_COMPILED_ENV} is set but the C featurizer themetag._featurize is {_compiled_missing}: featurizing with "
-                  f"NumPy (the same results, slower). Rebuild with a C compiler (pip install -v --no-cache-dir shows the build), "
-                  f"or set {NO_COMPILED_ENV}=1 to use NumPy on purpose", RuntimeWarning, stacklevel=2)
+    warnings.warn(
+        f"{EXPECT_COMPILED_ENV} is set but the C featurizer themetag._featurize is {_compiled_missing}: featurizing with "
+        f"NumPy (the same results, slower). Rebuild with a C compiler (pip install -v --no-cache-dir shows the build), "
+        f"or set {NO_COMPILED_ENV}=1 to use NumPy on purpose",
+        RuntimeWarning,
+        stacklevel=2,
+    )
 
 
 #: Counts below this get their logarithms in the C path from tables that NumPy fills once (so the bits are NumPy's);
@@ -219,9 +225,20 @@ class SparseRows:
         a paragraph's scores never depend on what it was batched with.
         """
         global _rows_scored
-        if _featurize is not None and weights.ndim == 2 and weights.shape[1] and weights.dtype == np.float64 and weights.flags.c_contiguous:
-            found = _featurize.sparse_dot(self.indptr.astype(np.int64, copy=False), self.indices.astype(np.int64, copy=False),
-                                          self.data.astype(np.float64, copy=False), weights, weights.shape[1])
+        if (
+            _featurize is not None
+            and weights.ndim == 2
+            and weights.shape[1]
+            and weights.dtype == np.float64
+            and weights.flags.c_contiguous
+        ):
+            found = _featurize.sparse_dot(
+                self.indptr.astype(np.int64, copy=False),
+                self.indices.astype(np.int64, copy=False),
+                self.data.astype(np.float64, copy=False),
+                weights,
+                weights.shape[1],
+            )
             return np.frombuffer(found, dtype=np.float64).reshape(len(self), weights.shape[1])
         _rows_scored += len(self)
         if _rows_scored > _SCIPY_AFTER_ROWS and len(self.data):
@@ -278,7 +295,16 @@ class _NgramTable:
     def as_tuple(self) -> tuple:
         """The table as ``themetag._featurize.feature_rows`` takes it (with a hash index of the keys, made once)."""
         if self._compiled is None:
-            self._compiled = (self.n, int(self.multiplier), self.keys, self.ids, self.values, self.first, self.last, _featurize.hash_index(self.keys))
+            self._compiled = (
+                self.n,
+                int(self.multiplier),
+                self.keys,
+                self.ids,
+                self.values,
+                self.first,
+                self.last,
+                _featurize.hash_index(self.keys),
+            )
         return self._compiled
 
     def _keys_of(self, columns: np.ndarray, multiplier) -> np.ndarray:
@@ -298,7 +324,9 @@ class _NgramTable:
         for k in range(1, n - 1):
             ok &= known[k : k + m]
         starts = np.flatnonzero(ok)
-        windows = np.stack([tokens[starts + k] for k in range(n)], axis=1) if len(starts) else np.zeros((0, n), np.int64)
+        windows = (
+            np.stack([tokens[starts + k] for k in range(n)], axis=1) if len(starts) else np.zeros((0, n), np.int64)
+        )
         keys = self._keys_of(windows.astype(np.uint64), self.multiplier)
         at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         hit = self.keys[at] == keys
@@ -370,8 +398,10 @@ class FeatureSpace:
         for tokens in grams:
             for token in tokens:
                 stem_id.setdefault(token, len(stem_id))
-        cue_phrases = [sorted({tuple(tokenize(c)) for c in phrases if tokenize(c)}, key=lambda p: -len(" ".join(p)))
-                       for phrases in self.cues.values()]
+        cue_phrases = [
+            sorted({tuple(tokenize(c)) for c in phrases if tokenize(c)}, key=lambda p: -len(" ".join(p)))
+            for phrases in self.cues.values()
+        ]
         for phrases in cue_phrases:
             for phrase in phrases:
                 for token in phrase:
@@ -389,7 +419,10 @@ class FeatureSpace:
                 by_length.setdefault(len(ids), ([], []))
                 by_length[len(ids)][0].append(ids)
                 by_length[len(ids)][1].append(column)
-        self._ngram_tables = [_NgramTable(ids, np.asarray(columns, dtype=np.int64), base) for _, (ids, columns) in sorted(by_length.items())]
+        self._ngram_tables = [
+            _NgramTable(ids, np.asarray(columns, dtype=np.int64), base)
+            for _, (ids, columns) in sorted(by_length.items())
+        ]
         # Cue phrases: one-token phrases by table (stem id → which cues), longer ones by n-gram table
         # (value: the phrase's row in _cue_membership, which says which cues hold it).
         self._n_cues = len(cue_phrases)
@@ -408,7 +441,7 @@ class FeatureSpace:
         self._cue_membership = np.zeros((len(longer), max(self._n_cues, 1)), dtype=bool)
         self._cue_tables = []
         row = 0
-        for length, phrases in sorted(phrases_by_length.items()):  # shortest first, so that a longer match overrides
+        for _length, phrases in sorted(phrases_by_length.items()):  # shortest first, so that a longer match overrides
             for k, ids in enumerate(phrases):
                 self._cue_membership[row + k, sorted(longer[ids])] = True
             self._cue_tables.append(_NgramTable(phrases, np.arange(row, row + len(phrases)), base))
@@ -423,8 +456,21 @@ class FeatureSpace:
         """The number of columns: word n-grams, then character n-grams, then one per cue group."""
         return len(self.word_vocabulary) + len(self.char_vocabulary) + len(self.cues)
 
-    _DERIVED = ("_char_index", "_idf", "_stem_id", "_unigram_column", "_ngram_tables", "_n_cues", "_single_cues", "_cue_membership",
-                "_cue_tables", "_words", "_lock", "_log_tables", "_char_grams")
+    _DERIVED = (
+        "_char_index",
+        "_idf",
+        "_stem_id",
+        "_unigram_column",
+        "_ngram_tables",
+        "_n_cues",
+        "_single_cues",
+        "_cue_membership",
+        "_cue_tables",
+        "_words",
+        "_lock",
+        "_log_tables",
+        "_char_grams",
+    )
 
     def __getstate__(self) -> dict:
         # The word table and the lock cannot (or need not) travel: a worker process rebuilds them on arrival.
@@ -437,7 +483,9 @@ class FeatureSpace:
     def _char_indices_uncached(self, word: str) -> list[int]:
         """The reference: a word's character n-gram columns (offset past the word block), in n-gram order."""
         index, offset = self._char_index, len(self.word_vocabulary)
-        return [offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index]
+        return [
+            offset + index[g] for g in _char_ngrams_uncached(word[:MAX_WORD_CHARS], *self.char_ngrams) if g in index
+        ]
 
     def _char_columns(self, word: str) -> array:
         """:meth:`_char_indices_uncached`, in C where it was built (no str made per n-gram)."""
@@ -446,7 +494,9 @@ class FeatureSpace:
         if self._char_grams is None:  # the character vocabulary by code points, made on first use
             self._char_grams = _featurize.WordIndex()
             self._char_grams.add_all(self.char_vocabulary, 0)
-        return array("i", self._char_grams.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, len(self.word_vocabulary)))
+        return array(
+            "i", self._char_grams.char_columns(word[:MAX_WORD_CHARS], *self.char_ngrams, len(self.word_vocabulary))
+        )
 
     def _add_word(self, word: str) -> int:
         """Compute a new word's stem ids and character columns into the word table; return its row there."""
@@ -533,7 +583,12 @@ class FeatureSpace:
             # Counts past the tables (one term thousands of times in a text): again, with NumPy's logarithms of them.
             big = np.union1d(big, np.frombuffer(found, dtype=np.int64))
         indptr, indices, data = found
-        return SparseRows(np.frombuffer(indptr, np.int64), np.frombuffer(indices, np.int64), np.frombuffer(data, np.float64), self.n_features)
+        return SparseRows(
+            np.frombuffer(indptr, np.int64),
+            np.frombuffer(indices, np.int64),
+            np.frombuffer(data, np.float64),
+            self.n_features,
+        )
 
     # The weights of counts: the one definition both paths use (the C path looks them up in tables made by these),
     # so that the two give the same bits.
@@ -580,7 +635,11 @@ class FeatureSpace:
         # 32-bit keys where they fit (they sort twice as fast); np.unique does more than this needs.
         width = max(n_term_columns, 1)
         key_type = np.int32 if n_texts * width < 2**31 else np.int64
-        keys = np.concatenate(term_text).astype(key_type) * key_type(width) + np.concatenate(term_column).astype(key_type) if term_text else np.zeros(0, key_type)
+        keys = (
+            np.concatenate(term_text).astype(key_type) * key_type(width) + np.concatenate(term_column).astype(key_type)
+            if term_text
+            else np.zeros(0, key_type)
+        )
         keys.sort()
         first = np.empty(len(keys), dtype=bool)
         first[:1] = True
@@ -609,14 +668,21 @@ class FeatureSpace:
         np.cumsum(per_row + cues_per_row, out=indptr[1:])
         # Each row: its terms in column order, then its cues (whose columns come last).
         term_position = indptr[row_of] + np.arange(len(row_of)) - (np.cumsum(per_row) - per_row)[row_of]
-        cue_position = indptr[cue_row] + per_row[cue_row] + np.arange(len(cue_row)) - (np.cumsum(cues_per_row) - cues_per_row)[cue_row]
+        cue_position = (
+            indptr[cue_row]
+            + per_row[cue_row]
+            + np.arange(len(cue_row))
+            - (np.cumsum(cues_per_row) - cues_per_row)[cue_row]
+        )
         indices = np.empty(indptr[-1], dtype=np.int64)
         data = np.empty(indptr[-1], dtype=np.float64)
         indices[term_position], data[term_position] = column, values
         indices[cue_position], data[cue_position] = cue_column, cue_values
         return SparseRows(indptr, indices, data, n_features)
 
-    def _cue_counts(self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _cue_counts(
+        self, tokens: np.ndarray, token_text: np.ndarray, known: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Cue phrase matches as (text, cue number, count), sorted by text then cue.
 
         The same counts as :func:`cue_pattern`'s regex on the stemmed text: at each token, the longest phrase
@@ -700,8 +766,9 @@ class FeatureSpace:
 MAX_COUNTED_TERMS = 1_000_000
 
 
-def bounded_vocabulary(texts: Sequence[str], analyzer, *, min_df: int, max_features: int | None,
-                       max_counted: int = MAX_COUNTED_TERMS) -> list[str]:
+def bounded_vocabulary(
+    texts: Sequence[str], analyzer, *, min_df: int, max_features: int | None, max_counted: int = MAX_COUNTED_TERMS
+) -> list[str]:
     """The terms scikit-learn's ``TfidfVectorizer(min_df=, max_features=)`` would keep, chosen in bounded memory.
 
     Terms found in at least ``min_df`` texts, then the ``max_features`` most frequent over all texts (ties in
@@ -761,5 +828,9 @@ def fit_feature_space(
         return vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float64)
 
     words, word_idf = fitted(partial(word_terms, ngrams=tuple(word_ngrams)))
-    chars, char_idf = ([], np.zeros(0)) if not char_ngrams else fitted(partial(char_terms, ngrams=tuple(char_ngrams)), max_char_features)
+    chars, char_idf = (
+        ([], np.zeros(0))
+        if not char_ngrams
+        else fitted(partial(char_terms, ngrams=tuple(char_ngrams)), max_char_features)
+    )
     return FeatureSpace(words, word_idf, tuple(word_ngrams), chars, char_idf, char_ngrams, cues or {}, cue_weight)

@@ -111,8 +111,8 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
@@ -152,6 +152,7 @@ PRELABEL_FIELD = "prelabel"
 LABEL_STUDIO_DOC_PREFIX = "labelstudio-"
 DOCCANO_DOC_PREFIX = "doccano-"
 DEFAULT_MODEL_VERSION = "themetag"
+
 
 class ImportedRecords(list):
     """Text records read from an export: a ``list`` of dicts, plus ``skipped``.
@@ -236,19 +237,30 @@ def _doccano_items(path: str | os.PathLike) -> tuple[list[JsonItem], str]:
         with zipfile.ZipFile(path) as archive:
             inside = [n for n in archive.namelist() if n.endswith((".jsonl", ".json")) and not n.startswith("__MACOSX")]
             if len(inside) != 1:
-                raise LabelError(f"the zip holds {len(inside)} JSON/JSONL files ({', '.join(inside) or 'none'}); unpack it and import one", path=where)
+                raise LabelError(
+                    f"the zip holds {len(inside)} JSON/JSONL files ({', '.join(inside) or 'none'}); unpack it and import one",
+                    path=where,
+                )
             info = archive.getinfo(inside[0])
             if info.file_size > MAX_TABLE_BYTES:
-                raise LabelError(f"{inside[0]} is {info.file_size:,} bytes unpacked, over the {MAX_TABLE_BYTES:,}-byte limit", path=where)
+                raise LabelError(
+                    f"{inside[0]} is {info.file_size:,} bytes unpacked, over the {MAX_TABLE_BYTES:,}-byte limit",
+                    path=where,
+                )
             import tempfile
 
             if info.flag_bits & 0x1:
-                raise LabelError(f"{inside[0]} is encrypted in the zip; unpack it with its password and import the file", path=where)
+                raise LabelError(
+                    f"{inside[0]} is encrypted in the zip; unpack it with its password and import the file", path=where
+                )
             try:
                 data = archive.read(inside[0])
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-                raise LabelError(f"cannot unpack {inside[0]} from the zip ({type(exc).__name__}: {str(exc)[:120]}); "
-                                 "download it again, or unpack it and import the file", path=where) from None
+                raise LabelError(
+                    f"cannot unpack {inside[0]} from the zip ({type(exc).__name__}: {str(exc)[:120]}); "
+                    "download it again, or unpack it and import the file",
+                    path=where,
+                ) from None
             with tempfile.TemporaryDirectory() as folder:
                 unpacked = Path(folder) / Path(inside[0]).name
                 unpacked.write_bytes(data)
@@ -263,7 +275,7 @@ def _as_doc(value: object, fail: Fail) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str) or value.strip() != value:
-        raise fail(f"\"doc\" must be a non-empty string (the article's name), got {value!r}")
+        raise fail(f'"doc" must be a non-empty string (the article\'s name), got {value!r}')
     return value
 
 
@@ -276,7 +288,7 @@ def _as_para(value: object, fail: Fail) -> int | None:
         value = int(value)  # a CSV import (no paragraph index has more than 18 digits: longer is refused below)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-        raise fail(f"\"para\" must be a paragraph index (0 or more), got {shown}")
+        raise fail(f'"para" must be a paragraph index (0 or more), got {shown}')
     return value
 
 
@@ -292,8 +304,16 @@ class _Collector:
         self._next_para: dict[str, int] = {}  # per document: one past the largest para imported (a missing para's)
         self._derived: dict[str, int] = {}  # documents named after an item's id: first line
 
-    def add(self, fields: dict, fallback_id: object, item: JsonItem, text: str, labels: tuple, fail: Fail,
-            annotator: str | None = None) -> None:
+    def add(
+        self,
+        fields: dict,
+        fallback_id: object,
+        item: JsonItem,
+        text: str,
+        labels: tuple,
+        fail: Fail,
+        annotator: str | None = None,
+    ) -> None:
         doc = _as_doc(fields.get("doc"), fail)
         if doc is None:
             # Without a "doc", each item is its own document, named by its id and its text's hash: the same task
@@ -305,8 +325,8 @@ class _Collector:
             key = f"{self.doc_prefix}{ident}"
             if key in self._derived:
                 raise fail(
-                    f"id {fallback_id!r} was already used at line {self._derived[key]} by an item without a \"doc\"; "
-                    "ids must be unique (or give the items a \"doc\" field naming their article)"
+                    f'id {fallback_id!r} was already used at line {self._derived[key]} by an item without a "doc"; '
+                    'ids must be unique (or give the items a "doc" field naming their article)'
                 )
             self._derived[key] = item.line
         para = _as_para(fields.get("para"), fail)
@@ -321,11 +341,12 @@ class _Collector:
         previous = self._seen.get((doc, para))
         if previous is not None:
             if previous[0] == record:
-                self.records.repeats.append(f"line {item.line}")  # the same paragraph and labels twice: kept once, counted
+                self.records.repeats.append(
+                    f"line {item.line}"
+                )  # the same paragraph and labels twice: kept once, counted
                 return
             raise fail(
-                f"paragraph {doc}#{para} was already imported differently at line {previous[1]}; "
-                "keep one of them"
+                f"paragraph {doc}#{para} was already imported differently at line {previous[1]}; keep one of them"
             )
         self._seen[(doc, para)] = (record, item.line)
         self._next_para[doc] = max(self._next_para.get(doc, 0), para + 1)
@@ -355,11 +376,18 @@ def _pick_annotation(annotations: object, fail: Fail) -> dict | None:
     if annotations is None:
         return None
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
-        raise fail("\"annotations\" must be a list of annotation objects")
+        raise fail('"annotations" must be a list of annotation objects')
     live = [(i, a) for i, a in enumerate(annotations) if not a.get("was_cancelled")]
     if not live:
         return None
-    _, best = max(live, key=lambda p: (bool(p[1].get("ground_truth")), _timestamp(p[1].get("updated_at") or p[1].get("created_at")), p[0]))
+    _, best = max(
+        live,
+        key=lambda p: (
+            bool(p[1].get("ground_truth")),
+            _timestamp(p[1].get("updated_at") or p[1].get("created_at")),
+            p[0],
+        ),
+    )
     return best
 
 
@@ -368,11 +396,11 @@ def _label_studio_choices(result: object, fail: Fail) -> tuple[object, object, o
     if result is None:
         result = []
     if not isinstance(result, list):
-        raise fail("the annotation's \"result\" must be a list")
+        raise fail('the annotation\'s "result" must be a list')
     chosen: dict[str, list] = {}
     for region in result:
         if not isinstance(region, dict):
-            raise fail("each item of the annotation's \"result\" must be an object")
+            raise fail('each item of the annotation\'s "result" must be an object')
         if region.get("type") != "choices":
             continue  # other controls (notes, ratings) carry no themetag labels
         name = region.get("from_name")
@@ -386,7 +414,7 @@ def _label_studio_choices(result: object, fail: Fail) -> tuple[object, object, o
         value = region.get("value")
         choices = value.get("choices") if isinstance(value, dict) else None
         if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
-            raise fail(f"the {name!r} result needs \"value\": {{\"choices\": [...]}}, got {value!r}")
+            raise fail(f'the {name!r} result needs "value": {{"choices": [...]}}, got {value!r}')
         chosen[name] = choices
     for name in (KIND_CONTROL, STANCE_CONTROL):
         if len(chosen.get(name, ())) > 1:
@@ -411,6 +439,7 @@ def read_label_studio(path: str | os.PathLike, schema: Schema, *, errors: str = 
 def _read_label_studio(path: str | os.PathLike, schema: Schema, errors: str) -> ImportedRecords:
     items, where = _items(path, "a Label Studio JSON export (a list of tasks)")
     collector = _Collector(where, LABEL_STUDIO_DOC_PREFIX)
+
     def one(item: JsonItem) -> None:
         fail = _failer(item, where, "task")
         task = item.value
@@ -419,13 +448,14 @@ def _read_label_studio(path: str | os.PathLike, schema: Schema, errors: str) -> 
         data = task.get("data")
         if not isinstance(data, dict):
             hint = (
-                "; this looks like a JSON-MIN or CSV export: export the project as \"JSON\""
-                if TEXT_OBJECT in task else "; a task is {\"data\": {\"text\": ...}, \"annotations\": [...]}"
+                '; this looks like a JSON-MIN or CSV export: export the project as "JSON"'
+                if TEXT_OBJECT in task
+                else '; a task is {"data": {"text": ...}, "annotations": [...]}'
             )
-            raise fail(f"has no \"data\" object{hint}")
+            raise fail(f'has no "data" object{hint}')
         paragraph = data.get(TEXT_OBJECT)
         if not isinstance(paragraph, str) or not paragraph.strip():
-            raise fail(f"\"data\" has no \"{TEXT_OBJECT}\" (the paragraph's non-empty text), got {paragraph!r}")
+            raise fail(f'"data" has no "{TEXT_OBJECT}" (the paragraph\'s non-empty text), got {paragraph!r}')
         annotation = _pick_annotation(task.get("annotations"), fail)
         if annotation is None:
             collector.skip(_describe(item, "task"))
@@ -478,8 +508,12 @@ def _scores(record: dict, schema: Schema) -> tuple[dict[str, float], dict[str, f
         themes.update(record["theme_scores"])
     if isinstance(record.get("stance_scores"), dict):
         stances.update(record["stance_scores"])
-    theme_p = {t: p for t, p in ((t, _probability(v)) for t, v in themes.items()) if t in schema.themes and p is not None}
-    stance_p = {s: p for s, p in ((s, _probability(v)) for s, v in stances.items()) if s in schema.stances and p is not None}
+    theme_p = {
+        t: p for t, p in ((t, _probability(v)) for t, v in themes.items()) if t in schema.themes and p is not None
+    }
+    stance_p = {
+        s: p for s, p in ((s, _probability(v)) for s, v in stances.items()) if s in schema.stances and p is not None
+    }
     return theme_p, stance_p
 
 
@@ -508,7 +542,7 @@ def _export_record(record: object, schema: Schema | None, fail: Fail) -> dict:
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         hint = "; corpus records carry no text: export text records" if "corpus" in record else ""
-        raise fail(f"\"text\" must be the paragraph's non-empty text, got {text!r}{hint}")
+        raise fail(f'"text" must be the paragraph\'s non-empty text, got {text!r}{hint}')
     kind, themes, stance = check_record_labels(
         record.get("kind"), record.get("themes"), record.get("stance"), schema, fail, labeled=False
     )
@@ -555,7 +589,9 @@ def to_label_studio(
             data[SAMPLE_FIELD] = record[SAMPLE_FIELD]
         task: dict = {"data": data}
         theme_p, stance_p = _scores(record, schema)
-        suggested = checked["themes"] or checked["stance"] is not None or checked["kind"] != "content" or theme_p or stance_p
+        suggested = (
+            checked["themes"] or checked["stance"] is not None or checked["kind"] != "content" or theme_p or stance_p
+        )
         if suggestions and suggested:
             result = [_choices_result(record, KIND_CONTROL, [checked["kind"]])]
             if checked["themes"]:
@@ -599,16 +635,23 @@ def label_studio_config(schema: Schema) -> str:
 
     choices("Kind (nothing chosen: content)", KIND_CONTROL, "single", ((k, "") for k in KINDS))
     choices(
-        "Themes (any; content only)", THEMES_CONTROL, "multiple",
+        "Themes (any; content only)",
+        THEMES_CONTROL,
+        "multiple",
         ((t, schema.descriptions.get(t, "")) for t in schema.themes),
     )
     # Required, so a content paragraph cannot be submitted without a stance (the import would refuse it);
     # hidden, and so not required, once the paragraph is marked a heading or boilerplate.
     choices(
-        "Stance (one; content only)", STANCE_CONTROL, "single",
+        "Stance (one; content only)",
+        STANCE_CONTROL,
+        "single",
         ((s, schema.descriptions.get(f"stance:{s}", "")) for s in schema.stances),
-        required="true", requiredMessage="Choose a stance (or mark the paragraph a heading or boilerplate)",
-        visibleWhen="choice-unselected", whenTagName=KIND_CONTROL, whenChoiceValue="heading,boilerplate",
+        required="true",
+        requiredMessage="Choose a stance (or mark the paragraph a heading or boilerplate)",
+        visibleWhen="choice-unselected",
+        whenTagName=KIND_CONTROL,
+        whenChoiceValue="heading,boilerplate",
     )
     ET.indent(view)
     return ET.tostring(view, encoding="unicode") + "\n"
@@ -620,7 +663,9 @@ def label_studio_config(schema: Schema) -> str:
 def _check_doccano_names(schema: Schema, fail: Fail) -> None:
     clash = [t for t in schema.themes if t.startswith((STANCE_PREFIX, KIND_PREFIX))]
     if clash:
-        raise fail(f"theme {clash[0]!r} starts with {STANCE_PREFIX!r} or {KIND_PREFIX!r}, which doccano labels reserve; rename it")
+        raise fail(
+            f"theme {clash[0]!r} starts with {STANCE_PREFIX!r} or {KIND_PREFIX!r}, which doccano labels reserve; rename it"
+        )
 
 
 def _doccano_labels(labels: list, schema: Schema, fail: Fail) -> tuple[object, list[str], object]:
@@ -634,9 +679,9 @@ def _doccano_labels(labels: list, schema: Schema, fail: Fail) -> tuple[object, l
         if label in schema.themes:
             themes.append(label)
         elif label.startswith(KIND_PREFIX):
-            kinds.append(label[len(KIND_PREFIX):])
+            kinds.append(label[len(KIND_PREFIX) :])
         elif label.startswith(STANCE_PREFIX):
-            stances.append(label[len(STANCE_PREFIX):])
+            stances.append(label[len(STANCE_PREFIX) :])
         elif label in schema.stances or label in KINDS:
             prefix = STANCE_PREFIX if label in schema.stances else KIND_PREFIX
             raise fail(f"label {label!r} needs its prefix: name it {prefix}{label}")
@@ -665,6 +710,7 @@ def _read_doccano(path: str | os.PathLike, schema: Schema, errors: str) -> Impor
     items, where = _doccano_items(path)
     _check_doccano_names(schema, lambda m: LabelError(m, path=where))
     collector = _Collector(where, DOCCANO_DOC_PREFIX)
+
     def one(item: JsonItem) -> None:
         fail = _failer(item, where, "example")
         example = item.value
@@ -672,23 +718,34 @@ def _read_doccano(path: str | os.PathLike, schema: Schema, errors: str) -> Impor
             raise fail(f"expected a JSON object, got {type(example).__name__}")
         paragraph = example.get("text", example.get("data"))
         if not isinstance(paragraph, str) or not paragraph.strip():
-            raise fail(f"no \"text\" (the paragraph's non-empty text), got {paragraph!r}")
+            raise fail(f'no "text" (the paragraph\'s non-empty text), got {paragraph!r}')
         labels = example.get("label", example.get("labels"))
         if labels is None:
-            raise fail("no \"label\" list; export a Text Classification project as JSONL")
+            raise fail('no "label" list; export a Text Classification project as JSONL')
         if not isinstance(labels, list):
-            raise fail(f"\"label\" must be a list of label names, got {labels!r}")
+            raise fail(f'"label" must be a list of label names, got {labels!r}')
         if not labels:
             collector.skip(_describe(item, "example"))
             return
         kind, themes, stance = _doccano_labels(labels, schema, fail)
         checked = check_record_labels(kind, themes, stance, schema, fail, labeled=True)
         meta = example.get("meta", example.get("metadata"))
-        fields = {**(meta if isinstance(meta, dict) else {}),
-                  **{k: example[k] for k in ("doc", "para", SAMPLE_FIELD, PRELABELED_BY_FIELD, PRELABEL_FIELD) if k in example}}
+        fields = {
+            **(meta if isinstance(meta, dict) else {}),
+            **{
+                k: example[k]
+                for k in ("doc", "para", SAMPLE_FIELD, PRELABELED_BY_FIELD, PRELABEL_FIELD)
+                if k in example
+            },
+        }
         # A model's pre-annotation nobody changed stays the model's: an untouched example looks just like an accepted one.
         by, prelabel = fields.get(PRELABELED_BY_FIELD), fields.get(PRELABEL_FIELD)
-        unchanged = isinstance(by, str) and by.startswith(LLM_PREFIX) and isinstance(prelabel, list) and sorted(map(str, prelabel)) == sorted(map(str, labels))
+        unchanged = (
+            isinstance(by, str)
+            and by.startswith(LLM_PREFIX)
+            and isinstance(prelabel, list)
+            and sorted(map(str, prelabel)) == sorted(map(str, labels))
+        )
         collector.add(fields, example.get("id"), item, paragraph, checked, fail, annotator=by if unchanged else None)
 
     _each(items, one, collector, errors)
@@ -807,14 +864,18 @@ def read_table(
     """
     if errors not in ("raise", "collect"):
         raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
-    fmt = format or {".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(Path(str(path)).suffix.lower())
+    fmt = format or {".tsv": "tsv", ".tab": "tsv", ".csv": "csv", ".jsonl": "jsonl", ".json": "jsonl"}.get(
+        Path(str(path)).suffix.lower()
+    )
     if fmt not in ("csv", "tsv", "jsonl"):
         raise LabelError("cannot tell the table's format from its name; say csv, tsv or jsonl", path=str(path))
     notes: list[str] = []
     if fmt == "jsonl":
         rows, where = _json_rows(path, "")
     else:
-        rows, where = _delimited_rows(path, "\t" if fmt == "tsv" else ",", encoding=encoding, skip_bad_rows=skip_bad_rows, notes=notes)
+        rows, where = _delimited_rows(
+            path, "\t" if fmt == "tsv" else ",", encoding=encoding, skip_bad_rows=skip_bad_rows, notes=notes
+        )
     collector = _Collector(where, "", hash_ids=False)
     names = _Names(schema)
     for line, row in rows:
@@ -851,10 +912,15 @@ def read_table(
         named = [str(c) for c in next((row for _, row in rows if isinstance(row, dict)), {})]
         alike = [c for c in named if c.lower() == columns.themes.lower()]
         if alike:
-            raise LabelError(f"no column {columns.themes!r}, but {alike[0]!r}: name it with --themes-column {alike[0]}",
-                             path=where, line=1)
-        notes.append(f"{where}: no {columns.themes!r} column, so every row is labeled with no theme "
-                     "(--themes-column names the column if it has another name)")
+            raise LabelError(
+                f"no column {columns.themes!r}, but {alike[0]!r}: name it with --themes-column {alike[0]}",
+                path=where,
+                line=1,
+            )
+        notes.append(
+            f"{where}: no {columns.themes!r} column, so every row is labeled with no theme "
+            "(--themes-column names the column if it has another name)"
+        )
     return collector.records
 
 
@@ -871,7 +937,9 @@ class _Names:
         self.stance_names = {s.casefold(): s for s in schema.stances}
 
     def _name(self, value: str, names: dict, exact: tuple) -> str:
-        return value if value in exact else names.get(value.casefold(), value)  # unknown names are reported by the checker
+        return (
+            value if value in exact else names.get(value.casefold(), value)
+        )  # unknown names are reported by the checker
 
     def themes(self, cell: object, fail: Fail) -> list[str]:
         if cell is None or cell == "":
@@ -897,8 +965,14 @@ def decode_table(raw: bytes, where: str, encoding: str | None = None) -> tuple[s
     return decode_text(raw, where, encoding=encoding, error=LabelError)
 
 
-def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | None = None, skip_bad_rows: bool = False,
-                    notes: list | None = None):
+def _delimited_rows(
+    path: str | os.PathLike,
+    delimiter: str,
+    *,
+    encoding: str | None = None,
+    skip_bad_rows: bool = False,
+    notes: list | None = None,
+):
     """(line, {column: cell} or a LabelError) per record of a CSV/TSV file with a header row.
 
     A row the CSV reader cannot parse (a quote never closed), or a quoted cell that swallows following lines
@@ -924,7 +998,9 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
     header = None
     first_line = 1  # the physical line the reader starts at
     while True:
-        reader = csv.reader(_io.StringIO("".join(physical[first_line - 1 :]), newline=""), delimiter=delimiter, strict=True)
+        reader = csv.reader(
+            _io.StringIO("".join(physical[first_line - 1 :]), newline=""), delimiter=delimiter, strict=True
+        )
         previous_end = 0
         try:
             if header is None:
@@ -943,13 +1019,22 @@ def _delimited_rows(path: str | os.PathLike, delimiter: str, *, encoding: str | 
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) > len(header):
-                    rows.append((line, LabelError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)))
+                    rows.append(
+                        (
+                            line,
+                            LabelError(
+                                f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line
+                            ),
+                        )
+                    )
                     continue
                 rows.append((line, dict(zip(header, cells))))
             return rows, where
         except csv.Error as exc:
             line = first_line + previous_end
-            problem = LabelError(f"not a row this reader can parse ({exc}): is a quote (\") left open here?", path=where, line=line)
+            problem = LabelError(
+                f'not a row this reader can parse ({exc}): is a quote (") left open here?', path=where, line=line
+            )
             if header is None or not skip_bad_rows:
                 raise problem from None
             rows.append((line, problem))
@@ -965,5 +1050,10 @@ def _json_rows(path: str | os.PathLike, _delimiter: str):
         if isinstance(item.value, dict):
             rows.append((item.line, item.value))
         else:
-            rows.append((item.line, LabelError(f"expected a JSON object, got {type(item.value).__name__}", path=where, line=item.line)))
+            rows.append(
+                (
+                    item.line,
+                    LabelError(f"expected a JSON object, got {type(item.value).__name__}", path=where, line=item.line),
+                )
+            )
     return rows, where

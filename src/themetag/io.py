@@ -121,7 +121,9 @@ def _unstorable(value: object) -> str | None:
     return None
 
 
-def _physical_lines(handle: BinaryIO, max_line_bytes: int, first_line: int = 1, end: int | None = None) -> Iterator[tuple[int, bytes | None]]:
+def _physical_lines(
+    handle: BinaryIO, max_line_bytes: int, first_line: int = 1, end: int | None = None
+) -> Iterator[tuple[int, bytes | None]]:
     """(line number, bytes without the line end) for each line; None for a line over the limit (skipped unread).
 
     ``first_line`` numbers the line the handle is at; with ``end``, lines that start at or after that byte are not read.
@@ -154,7 +156,9 @@ def _physical_lines(handle: BinaryIO, max_line_bytes: int, first_line: int = 1, 
         yield lineno, raw
 
 
-def iter_json_lines(handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES, first_line: int = 1, end: int | None = None) -> Iterator[JsonItem]:
+def iter_json_lines(
+    handle: BinaryIO, *, max_line_bytes: int = MAX_FILE_BYTES, first_line: int = 1, end: int | None = None
+) -> Iterator[JsonItem]:
     """JSON Lines from a binary file, one :class:`JsonItem` per non-blank line, read as it goes.
 
     UTF-8 only (a byte-order mark on the first line is allowed). A line that
@@ -216,7 +220,11 @@ def read_json_items(
     items = []
     for item in iter_json_lines(io.BytesIO(raw), max_line_bytes=len(raw) + 1):
         if item.error is not None:
-            hint = "; each line must be one JSON object (or the whole file one JSON array)" if item.error.startswith("not valid JSON") else ""
+            hint = (
+                "; each line must be one JSON object (or the whole file one JSON array)"
+                if item.error.startswith("not valid JSON")
+                else ""
+            )
             raise error(item.error + hint, path=where, line=item.line)
         items.append(item)
     return items, where
@@ -238,7 +246,9 @@ def _check_regular(path: str | os.PathLike, error: type[ThemetagError], limit: i
     if stat.S_ISDIR(info.st_mode):
         raise error("is a directory, not a file", path=where)
     if not stat.S_ISREG(info.st_mode):
-        raise error("not a regular file (a pipe, device or socket); pass a file, or '-' to read standard input", path=where)
+        raise error(
+            "not a regular file (a pipe, device or socket); pass a file, or '-' to read standard input", path=where
+        )
     if limit is not None and info.st_size > limit:
         raise error(f"{info.st_size:,} bytes is over the {limit:,}-byte limit; split the file", path=where)
     return info
@@ -254,7 +264,9 @@ def open_input(path: str | os.PathLike, error: type[ThemetagError] = InputError,
         raise error(f"cannot read: {exc.strerror}", path=str(path)) from None
 
 
-def read_bounded(path: str | os.PathLike, error: type[ThemetagError] = InputError, limit: int = MAX_FILE_BYTES) -> tuple[bytes, str]:
+def read_bounded(
+    path: str | os.PathLike, error: type[ThemetagError] = InputError, limit: int = MAX_FILE_BYTES
+) -> tuple[bytes, str]:
     """(bytes, name for messages) of a whole file or of standard input (``"-"``), refused past ``limit`` bytes.
 
     The size is checked before reading, and reading stops one byte past the
@@ -351,16 +363,22 @@ class Article:
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 
 
-def decode_text(raw: bytes, where: str, *, encoding: str | None = None, error: type[ThemetagError] = InputError) -> tuple[str, str | None]:
+def decode_text(
+    raw: bytes, where: str, *, encoding: str | None = None, error: type[ThemetagError] = InputError
+) -> tuple[str, str | None]:
     """(text, a note or None) of a file's bytes. With ``encoding``, that (it wins over UTF-8: the user said so);
     else UTF-8; else Windows-1252, but only when the file holds no UTF-8 at all (one bad byte in a UTF-8 file must
     not turn every "é" into "Ã©"), and only when every byte decodes. Otherwise ``error`` naming the line of the
     first byte that does not decode.
     """
+
     def bad_byte(exc: UnicodeDecodeError, named: str) -> ThemetagError:
         line = raw[: exc.start].count(b"\n") + 1
-        return error(f"byte 0x{raw[exc.start]:02x} is not {named}; fix it, or name the file's encoding (--encoding)",
-                     path=where, line=line)
+        return error(
+            f"byte 0x{raw[exc.start]:02x} is not {named}; fix it, or name the file's encoding (--encoding)",
+            path=where,
+            line=line,
+        )
 
     if encoding is not None:
         try:
@@ -376,7 +394,9 @@ def decode_text(raw: bytes, where: str, *, encoding: str | None = None, error: t
     if _UTF8_SEQUENCE.search(raw):
         raise bad_byte(first, "UTF-8, in a file that is otherwise UTF-8") from None
     try:
-        return raw.decode("cp1252"), "not valid UTF-8; read as Windows-1252 (cp1252), as it has no UTF-8 in it: check the accents"
+        return raw.decode(
+            "cp1252"
+        ), "not valid UTF-8; read as Windows-1252 (cp1252), as it has no UTF-8 in it: check the accents"
     except UnicodeDecodeError as exc:
         raise bad_byte(exc, "UTF-8 or Windows-1252") from None
 
@@ -398,7 +418,9 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError:
-            raise InputError(f"{name}: starts like UTF-16 text (a byte-order mark) but is not valid UTF-16; save it as UTF-8") from None
+            raise InputError(
+                f"{name}: starts like UTF-16 text (a byte-order mark) but is not valid UTF-16; save it as UTF-8"
+            ) from None
         if "\x00" in text:
             raise InputError(f"{name}: looks like a binary file (it has NUL characters), not text")
         on_warning(f"{name}: read as UTF-16 (it has a byte-order mark). Save it as UTF-8 to silence this")
@@ -406,11 +428,14 @@ def decode_article(data: bytes, name: str, on_warning: Warn = _no_warning) -> st
             raise InputError(f"{name}: empty file (no text to segment)")
         return text
     if b"\x00" in data:
-        raise InputError(f"{name}: looks like a binary file (it has NUL bytes), not text; if it is UTF-16 text, save it as UTF-8")
+        raise InputError(
+            f"{name}: looks like a binary file (it has NUL bytes), not text; if it is UTF-16 text, save it as UTF-8"
+        )
     text, note = decode_text(data, name)
     if looks_binary(text):
-        raise InputError(f"{name}: looks like a binary file (control or replacement characters in more than 1% of it), "
-                         "not text")
+        raise InputError(
+            f"{name}: looks like a binary file (control or replacement characters in more than 1% of it), not text"
+        )
     if note:
         on_warning(f"{name}: {note}. Save it as UTF-8 to silence this")
     if not text.strip():
@@ -432,7 +457,9 @@ def looks_binary(text: str) -> bool:
     return found > 2 and found > min(len(text), 1_000_000) / 100
 
 
-def iter_input_paths(paths: Sequence[str], *, table_format: str | None = None) -> Iterator[tuple[str, str | None, str] | InputError]:
+def iter_input_paths(
+    paths: Sequence[str], *, table_format: str | None = None
+) -> Iterator[tuple[str, str | None, str] | InputError]:
     """(name, path, id) for each input — None as the path for ``"-"`` (stdin) — with folders walked for text files
     (with ``table_format``, for tables of that format).
 
@@ -446,7 +473,9 @@ def iter_input_paths(paths: Sequence[str], *, table_format: str | None = None) -
         yield entry if isinstance(entry, InputError) else entry[:3]
 
 
-def _walk_inputs(paths: Sequence[str], table_format: str | None = None) -> Iterator[tuple[str, str | None, str, bool] | InputError]:
+def _walk_inputs(
+    paths: Sequence[str], table_format: str | None = None
+) -> Iterator[tuple[str, str | None, str, bool] | InputError]:
     """:func:`iter_input_paths`'s entries, each with whether it was found in a folder (not named itself)."""
     wanted = TABLE_FORMATS[table_format] if table_format else TEXT_SUFFIXES
     for raw in paths:
@@ -462,8 +491,14 @@ def _walk_inputs(paths: Sequence[str], table_format: str | None = None) -> Itera
                 yield str(p), str(p), p.relative_to(path).with_suffix("").as_posix(), True
         elif table_format is None and path.suffix.lower() in TABLE_SUFFIXES:
             named = next((f for f, endings in TABLE_FORMATS.items() if path.suffix.lower() in endings), None)
-            how = (f"tag its rows with --from {named} --text-column COLUMN (--id-column COLUMN names their ids; the other "
-                   "columns travel as metadata)") if named else "save it as CSV and tag its rows with --from csv --text-column COLUMN"
+            how = (
+                (
+                    f"tag its rows with --from {named} --text-column COLUMN (--id-column COLUMN names their ids; the other "
+                    "columns travel as metadata)"
+                )
+                if named
+                else "save it as CSV and tag its rows with --from csv --text-column COLUMN"
+            )
             yield InputError(f"{raw}: a table, not an article: {how}")
         else:
             yield raw, raw, path.stem, False
@@ -496,8 +531,9 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     held = _hold_interrupts()
     try:
         # The pid in the name lets a later run tell a temporary file left by a killed run from one being written.
-        handle = tempfile.NamedTemporaryFile(mode, dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp",
-                                             delete=False, **options)
+        handle = tempfile.NamedTemporaryFile(
+            mode, dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", delete=False, **options
+        )
     except OSError as exc:
         _release_interrupts(held)
         raise OutputError(f"cannot write here: {exc.strerror}", path=str(target)) from None
@@ -571,8 +607,13 @@ def _remove_stale_temporaries(target: Path) -> None:
             continue  # a live process of another user, or not a pid we can ask about: leave it
 
 
-def claim_output(path: str | os.PathLike, *, force: bool = False, inputs: Iterable[str | os.PathLike | None] = (),
-                 option: str = "--out") -> None:
+def claim_output(
+    path: str | os.PathLike,
+    *,
+    force: bool = False,
+    inputs: Iterable[str | os.PathLike | None] = (),
+    option: str = "--out",
+) -> None:
     """Refuse, before any work, an output that must not be written: an existing file without ``force`` (given for
     this output: another output's ``--force`` does not cover it), a file that is one of the ``inputs`` or lies in an
     input folder (it would replace, or later be read as, input), and whatever :func:`check_output_path` refuses."""
@@ -580,7 +621,9 @@ def claim_output(path: str | os.PathLike, *, force: bool = False, inputs: Iterab
     check_not_an_input(target, inputs)
     check_output_path(target)
     if target.exists() and not force:
-        raise OutputError(f"exists; pass --force to replace it (only this command's own --force covers {option})", path=str(path))
+        raise OutputError(
+            f"exists; pass --force to replace it (only this command's own --force covers {option})", path=str(path)
+        )
 
 
 def check_distinct_outputs(*paths: str | os.PathLike | None) -> None:
@@ -595,7 +638,9 @@ def check_distinct_outputs(*paths: str | os.PathLike | None) -> None:
         seen[key] = str(path)
 
 
-def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], *, inside: bool = True) -> None:
+def check_not_an_input(
+    path: str | os.PathLike, inputs: Iterable[str | os.PathLike | None], *, inside: bool = True
+) -> None:
     """Refuse an output that is one of the inputs (the same file, by a hard or symbolic link too) or, with ``inside``,
     lies inside an input folder, whose files the command reads (a model folder, which holds no input's kind of
     file, may: ``inside=False``)."""
@@ -608,11 +653,18 @@ def check_not_an_input(path: str | os.PathLike, inputs: Iterable[str | os.PathLi
         try:
             if source.is_dir():
                 if resolved == source.resolve() or (inside and resolved.is_relative_to(source.resolve())):
-                    raise OutputError(f"is inside the input folder {str(given)!r}, whose files are read as input; write it elsewhere",
-                                      path=str(path))
-            elif source.exists() and (resolved == source.resolve() or (target.exists() and os.path.samefile(target, source))):
-                raise OutputError(f"is the input {str(given)!r} (the same file); writing it would replace what is read: "
-                                  "write it elsewhere", path=str(path))
+                    raise OutputError(
+                        f"is inside the input folder {str(given)!r}, whose files are read as input; write it elsewhere",
+                        path=str(path),
+                    )
+            elif source.exists() and (
+                resolved == source.resolve() or (target.exists() and os.path.samefile(target, source))
+            ):
+                raise OutputError(
+                    f"is the input {str(given)!r} (the same file); writing it would replace what is read: "
+                    "write it elsewhere",
+                    path=str(path),
+                )
         except OSError:
             continue
 
@@ -664,14 +716,23 @@ def write_jsonl(records: Iterable[dict], path: str | os.PathLike) -> int:
             try:  # the file encodes as it writes: a lone surrogate fails here, before the rename
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
             except (UnicodeEncodeError, TypeError, ValueError) as exc:
-                raise OutputError(f"record {count + 1} cannot be written as UTF-8 JSON ({type(exc).__name__}); nothing was changed", path=str(path)) from None
+                raise OutputError(
+                    f"record {count + 1} cannot be written as UTF-8 JSON ({type(exc).__name__}); nothing was changed",
+                    path=str(path),
+                ) from None
             count += 1
     return count
 
 
 def read_articles(
-    paths: Sequence[str], *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
-    table_format: str | None = None, encoding: str | None = None, metadata: str | os.PathLike | None = None,
+    paths: Sequence[str],
+    *,
+    on_warning: Warn = _no_warning,
+    id_field: str = "id",
+    text_field: str = "text",
+    table_format: str | None = None,
+    encoding: str | None = None,
+    metadata: str | os.PathLike | None = None,
     dedupe: bool = False,
 ) -> Iterator[Article | InputError]:
     """Articles from files, folders, ``"-"`` and JSON Lines files, one at a time, in order.
@@ -693,8 +754,18 @@ def read_articles(
     """
     if metadata is not None:
         table = MetadataTable.read(metadata, encoding=encoding)
-        yield from table.join(read_articles(paths, on_warning=on_warning, id_field=id_field, text_field=text_field,
-                                            table_format=table_format, encoding=encoding, dedupe=dedupe), on_warning)
+        yield from table.join(
+            read_articles(
+                paths,
+                on_warning=on_warning,
+                id_field=id_field,
+                text_field=text_field,
+                table_format=table_format,
+                encoding=encoding,
+                dedupe=dedupe,
+            ),
+            on_warning,
+        )
         return
     first: dict[str, str] = {}  # id → where it was first given
     repeated: list[str] = []
@@ -702,21 +773,31 @@ def read_articles(
         if isinstance(entry, InputError):
             yield entry
             continue
-        for article in read_entry(*entry, on_warning=on_warning, id_field=id_field, text_field=text_field,
-                                  table_format=table_format, encoding=encoding):
+        for article in read_entry(
+            *entry,
+            on_warning=on_warning,
+            id_field=id_field,
+            text_field=text_field,
+            table_format=table_format,
+            encoding=encoding,
+        ):
             if isinstance(article, Article):
                 earlier = first.setdefault(article.id, article.where)
                 if earlier != article.where and dedupe:
                     repeated.append(article.where)
                     continue
                 if earlier != article.where:
-                    article = InputError(f"{article.where}: id {article.id!r} was already given at {earlier}; ids must be "
-                                         f"unique across the inputs (name another field with --id-field, leave the ids "
-                                         f"out, or keep the first of each with --dedupe)")
+                    article = InputError(
+                        f"{article.where}: id {article.id!r} was already given at {earlier}; ids must be "
+                        f"unique across the inputs (name another field with --id-field, leave the ids "
+                        f"out, or keep the first of each with --dedupe)"
+                    )
             yield article
     if repeated:
-        on_warning(f"--dedupe: {len(repeated):,} articles whose id was given before were left out: "
-                   f"{', '.join(repeated[:5])}{', ...' if len(repeated) > 5 else ''}")
+        on_warning(
+            f"--dedupe: {len(repeated):,} articles whose id was given before were left out: "
+            f"{', '.join(repeated[:5])}{', ...' if len(repeated) > 5 else ''}"
+        )
 
 
 #: Columns that key a metadata table's rows, in the order tried.
@@ -760,8 +841,12 @@ class MetadataTable:
             header = [h.strip() for h in next(reader, [])]
             key = next((k for k in METADATA_KEYS if k in header), None)
             if key is None:
-                raise InputError(f"no column to match the articles by: name one {', '.join(METADATA_KEYS)} "
-                                 f"(its columns: {', '.join(header[:10])})", path=where, line=1)
+                raise InputError(
+                    f"no column to match the articles by: name one {', '.join(METADATA_KEYS)} "
+                    f"(its columns: {', '.join(header[:10])})",
+                    path=where,
+                    line=1,
+                )
             rows: dict[str, tuple[int, dict]] = {}
             end = reader.line_num
             for cells in reader:
@@ -769,27 +854,39 @@ class MetadataTable:
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) != len(header):
-                    raise InputError(f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line)
+                    raise InputError(
+                        f"{len(cells)} cells, but the header names {len(header)} columns", path=where, line=line
+                    )
                 row = dict(zip(header, cells))
                 value = row.pop(key).strip()
                 if not value:
                     raise InputError(f"no {key}", path=where, line=line)
                 if value in rows:
-                    raise InputError(f"{key} {value!r} is given twice (line {rows[value][0]} and here)", path=where, line=line)
+                    raise InputError(
+                        f"{key} {value!r} is given twice (line {rows[value][0]} and here)", path=where, line=line
+                    )
                 rows[value] = (line, row)
         except csv.Error as exc:
-            raise InputError(f"not a row this reader can parse ({exc}): is a quote (\") left open?", path=where, line=end + 1) from None
+            raise InputError(
+                f'not a row this reader can parse ({exc}): is a quote (") left open?', path=where, line=end + 1
+            ) from None
         return cls(where, key, rows)
 
     def _row_for(self, article: Article) -> str | None:
-        place = article.where.rsplit(":", 1)[0] if ":" in article.where and not Path(article.where).exists() else article.where
+        place = (
+            article.where.rsplit(":", 1)[0]
+            if ":" in article.where and not Path(article.where).exists()
+            else article.where
+        )
         name = Path(place)
         for candidate in (article.id, place, name.as_posix(), name.name, name.with_suffix("").name, name.stem):
             if candidate in self.rows:
                 return candidate
         return None
 
-    def join(self, articles: Iterable[Article | InputError], on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:
+    def join(
+        self, articles: Iterable[Article | InputError], on_warning: Warn = _no_warning
+    ) -> Iterator[Article | InputError]:
         """The articles with their rows' fields added; then a warning for articles no row matched, rows that
         matched no article, and fields both gave differently."""
         used: set[str] = set()
@@ -810,18 +907,26 @@ class MetadataTable:
                     article = Article(article.id, article.text, article.where, metadata)
             yield article
         if unmatched:
-            on_warning(f"{self.where}: no row for {len(unmatched):,} articles (their metadata is only their own): "
-                       f"{', '.join(unmatched[:5])}{', ...' if len(unmatched) > 5 else ''}")
+            on_warning(
+                f"{self.where}: no row for {len(unmatched):,} articles (their metadata is only their own): "
+                f"{', '.join(unmatched[:5])}{', ...' if len(unmatched) > 5 else ''}"
+            )
         left = [k for k in self.rows if k not in used]
         if left:
-            on_warning(f"{self.where}: {len(left):,} rows match no article: {self.key} "
-                       f"{', '.join(map(repr, left[:5]))}{', ...' if len(left) > 5 else ''}")
+            on_warning(
+                f"{self.where}: {len(left):,} rows match no article: {self.key} "
+                f"{', '.join(map(repr, left[:5]))}{', ...' if len(left) > 5 else ''}"
+            )
         if disagreed:
-            on_warning(f"{self.where}: the articles' own values were kept where they differ from the table's: "
-                       + ", ".join(f"{k} ({n:,} articles)" for k, n in disagreed.items()))
+            on_warning(
+                f"{self.where}: the articles' own values were kept where they differ from the table's: "
+                + ", ".join(f"{k} ({n:,} articles)" for k, n in disagreed.items())
+            )
 
 
-def input_entries(paths: Sequence[str], *, table_format: str | None = None) -> Iterator[tuple[str, str | None, str] | InputError]:
+def input_entries(
+    paths: Sequence[str], *, table_format: str | None = None
+) -> Iterator[tuple[str, str | None, str] | InputError]:
     """(name, path, id) of each input file, folders walked, ids made unique; nothing is read yet.
 
     A file's id is the first of these that no other file has: its name without the extension (inside a folder,
@@ -853,16 +958,25 @@ def input_entries(paths: Sequence[str], *, table_format: str | None = None) -> I
 
 
 def read_entry(
-    name: str, path: str | None, ident: str, *, on_warning: Warn = _no_warning, id_field: str = "id", text_field: str = "text",
-    span: tuple[int, int, int] | None = None, table_format: str | None = None, encoding: str | None = None,
+    name: str,
+    path: str | None,
+    ident: str,
+    *,
+    on_warning: Warn = _no_warning,
+    id_field: str = "id",
+    text_field: str = "text",
+    span: tuple[int, int, int] | None = None,
+    table_format: str | None = None,
+    encoding: str | None = None,
 ) -> Iterator[Article | InputError]:
     """The articles of one input entry (a file, stdin, or every row of a table), errors in place.
 
     ``span``: only this piece of a JSON Lines file (one of :func:`jsonl_spans`).
     """
     if table_format in ("csv", "tsv"):
-        yield from _delimited_articles(name, path, ident, "\t" if table_format == "tsv" else ",", id_field, text_field,
-                                       encoding, on_warning)
+        yield from _delimited_articles(
+            name, path, ident, "\t" if table_format == "tsv" else ",", id_field, text_field, encoding, on_warning
+        )
         return
     if table_format == "parquet":
         yield from _parquet_articles(name, path, ident, id_field, text_field, on_warning)
@@ -911,9 +1025,16 @@ def jsonl_spans(path: str | os.PathLike, span_bytes: int) -> list[tuple[int, int
     return [(start, end, line) for (start, line), end in zip(starts, ends)]
 
 
-def _jsonl_articles(name: str, path: str | None, id_field: str = "id", text_field: str = "text",
-                    span: tuple[int, int, int] | None = None, *, ident: str | None = None,
-                    on_warning: Warn = _no_warning) -> Iterator[Article | InputError]:
+def _jsonl_articles(
+    name: str,
+    path: str | None,
+    id_field: str = "id",
+    text_field: str = "text",
+    span: tuple[int, int, int] | None = None,
+    *,
+    ident: str | None = None,
+    on_warning: Warn = _no_warning,
+) -> Iterator[Article | InputError]:
     if path is None:
         handle = sys.stdin.buffer
     else:
@@ -924,7 +1045,9 @@ def _jsonl_articles(name: str, path: str | None, id_field: str = "id", text_fiel
             return
     lines = 0
     start, end, first_line = span or (0, None, 1)
-    rows = _RowArticles(name, ident if ident is not None else Path(name).stem, id_field, text_field, on_warning, blank_ids=False)
+    rows = _RowArticles(
+        name, ident if ident is not None else Path(name).stem, id_field, text_field, on_warning, blank_ids=False
+    )
     with contextlib.ExitStack() as stack:
         if path is not None:
             stack.enter_context(handle)
@@ -944,8 +1067,16 @@ class _RowArticles:
     """Rows of one table (JSON Lines, CSV, TSV, Parquet) → articles: the text and id checked, the other scalar
     fields kept as metadata, the fields left out (lists, objects) named once per file."""
 
-    def __init__(self, name: str, ident: str, id_field: str, text_field: str, on_warning: Warn, *, blank_ids: bool = True):
-        self.name, self.ident, self.id_field, self.text_field, self.on_warning = name, ident, id_field, text_field, on_warning
+    def __init__(
+        self, name: str, ident: str, id_field: str, text_field: str, on_warning: Warn, *, blank_ids: bool = True
+    ):
+        self.name, self.ident, self.id_field, self.text_field, self.on_warning = (
+            name,
+            ident,
+            id_field,
+            text_field,
+            on_warning,
+        )
         #: Whether a null id is a row without one (a table's empty cell), not an error (JSON Lines' ``"id": null``).
         self.blank_ids = blank_ids
         self.left_out: dict[str, int] = {}
@@ -956,7 +1087,11 @@ class _RowArticles:
         if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
             if isinstance(row, dict) and text_field in row:
                 return InputError(f"{where}: {text_field!r} is {_json_type(row[text_field])}, not text")
-            fields = f" (its fields: {', '.join(map(str, list(row)[:10]))}; --text-field names another)" if isinstance(row, dict) else ""
+            fields = (
+                f" (its fields: {', '.join(map(str, list(row)[:10]))}; --text-field names another)"
+                if isinstance(row, dict)
+                else ""
+            )
             return InputError(f'{where}: expected a JSON object with a "{text_field}" string{fields}')
         if not row[text_field].strip():
             return InputError(f"{where}: empty text")
@@ -968,7 +1103,9 @@ class _RowArticles:
             return InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
         article_id = str(raw_id)
         if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
-            return InputError(f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}')
+            return InputError(
+                f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}'
+            )
         metadata = {}
         for key, value in row.items():
             if key in (id_field, text_field):
@@ -988,8 +1125,16 @@ class _RowArticles:
             self.on_warning(f"{self.name}: fields that are lists or objects are not kept as metadata: {named}")
 
 
-def _delimited_articles(name: str, path: str | None, ident: str, delimiter: str, id_field: str, text_field: str,
-                        encoding: str | None, on_warning: Warn) -> Iterator[Article | InputError]:
+def _delimited_articles(
+    name: str,
+    path: str | None,
+    ident: str,
+    delimiter: str,
+    id_field: str,
+    text_field: str,
+    encoding: str | None,
+    on_warning: Warn,
+) -> Iterator[Article | InputError]:
     """The rows of a CSV or TSV file with a header row, as articles, read a row at a time."""
     import csv
 
@@ -1015,15 +1160,19 @@ def _delimited_articles(name: str, path: str | None, ident: str, delimiter: str,
                 return
             missing = [f for f in (text_field,) if f not in header]
             if missing:
-                yield InputError(f"{name}: no column {text_field!r} for the text (its columns: {', '.join(header[:10])}); "
-                                 "--text-column names another")
+                yield InputError(
+                    f"{name}: no column {text_field!r} for the text (its columns: {', '.join(header[:10])}); "
+                    "--text-column names another"
+                )
                 return
             for cells in reader:
                 line = end + 1
                 spanned, end = reader.line_num - end, reader.line_num
                 if spanned > 1 and swallowed_rows(cells, delimiter, len(header)):
-                    yield InputError(f"{name}:{line}: a quoted cell runs over {spanned} lines that look like rows: is a quote "
-                                     "(\") left open here?")
+                    yield InputError(
+                        f"{name}:{line}: a quoted cell runs over {spanned} lines that look like rows: is a quote "
+                        '(") left open here?'
+                    )
                     continue
                 if not any(c.strip() for c in cells):
                     continue
@@ -1032,11 +1181,15 @@ def _delimited_articles(name: str, path: str | None, ident: str, delimiter: str,
                     continue
                 yield rows.article(dict(zip(header, cells)), line)
         except csv.Error as exc:
-            yield InputError(f"{name}:{end + 1}: not a row this reader can parse ({exc}): is a quote (\") left open here? "
-                             "The rest of the file is not read")
+            yield InputError(
+                f'{name}:{end + 1}: not a row this reader can parse ({exc}): is a quote (") left open here? '
+                "The rest of the file is not read"
+            )
         except UnicodeDecodeError as exc:
-            yield InputError(f"{name}: after line {end}: byte 0x{exc.object[exc.start]:02x} is not {encoding or 'UTF-8'}; "
-                             "name the file's encoding with --encoding (e.g. cp1252). The rest of the file is not read")
+            yield InputError(
+                f"{name}: after line {end}: byte 0x{exc.object[exc.start]:02x} is not {encoding or 'UTF-8'}; "
+                "name the file's encoding with --encoding (e.g. cp1252). The rest of the file is not read"
+            )
         except LookupError:
             yield InputError(f"{name}: unknown encoding {encoding!r}")
         rows.finish()
@@ -1053,8 +1206,9 @@ def swallowed_rows(cells: list[str], delimiter: str, columns: int) -> bool:
 _PARQUET_BATCH = 512
 
 
-def _parquet_articles(name: str, path: str | None, ident: str, id_field: str, text_field: str,
-                      on_warning: Warn) -> Iterator[Article | InputError]:
+def _parquet_articles(
+    name: str, path: str | None, ident: str, id_field: str, text_field: str, on_warning: Warn
+) -> Iterator[Article | InputError]:
     """The rows of a Parquet file as articles, a batch of rows at a time (needs pyarrow)."""
     if path is None:
         yield InputError("standard input cannot be read as Parquet; name the file")
@@ -1075,8 +1229,10 @@ def _parquet_articles(name: str, path: str | None, ident: str, id_field: str, te
         yield InputError(f"{name}: cannot read as Parquet ({_first_line(exc)})")
         return
     if text_field not in columns:
-        yield InputError(f"{name}: no column {text_field!r} for the text (its columns: {', '.join(columns[:10])}); "
-                         "--text-column names another")
+        yield InputError(
+            f"{name}: no column {text_field!r} for the text (its columns: {', '.join(columns[:10])}); "
+            "--text-column names another"
+        )
         return
     rows = _RowArticles(name, ident, id_field, text_field, on_warning)
     line = 0
@@ -1100,7 +1256,13 @@ def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:
 
 
 def _json_type(value: object) -> str:
-    return {dict: "an object", list: "an array", type(None): "null", float: "a number with a fraction", bool: "true/false"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "an array",
+        type(None): "null",
+        float: "a number with a fraction",
+        bool: "true/false",
+    }.get(type(value), type(value).__name__)
 
 
 def count_articles(paths: Iterable[str], *, table_format: str | None = None) -> int | None:

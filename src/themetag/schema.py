@@ -65,8 +65,14 @@ class Schema:
         """The schema as a plain dict, as in schema.json and metadata.json (read back by :meth:`from_dict`)."""
         return {
             "name": self.name,
-            "themes": {t: {"description": self.descriptions.get(t, ""), "cues": list(self.theme_cues.get(t, ()))} for t in self.themes},
-            "stances": {s: {"description": self.descriptions.get(f"stance:{s}", ""), "cues": list(self.stance_cues.get(s, ()))} for s in self.stances},
+            "themes": {
+                t: {"description": self.descriptions.get(t, ""), "cues": list(self.theme_cues.get(t, ()))}
+                for t in self.themes
+            },
+            "stances": {
+                s: {"description": self.descriptions.get(f"stance:{s}", ""), "cues": list(self.stance_cues.get(s, ()))}
+                for s in self.stances
+            },
             "null_stance": self.null_stance,
         }
 
@@ -77,20 +83,20 @@ class Schema:
         ``null_stance`` defaults to ``"neutral"`` when there is one; anything malformed raises LabelError at ``path``.
         """
         if not isinstance(data, dict):
-            raise LabelError("a schema is a JSON object with \"themes\" and \"stances\"", path=path)
+            raise LabelError('a schema is a JSON object with "themes" and "stances"', path=path)
         themes = _named_entries(data.get("themes"), "themes", path)
         stances = _named_entries(data.get("stances"), "stances", path)
         if not stances:
-            raise LabelError("\"stances\" needs at least one value", path=path)
+            raise LabelError('"stances" needs at least one value', path=path)
         null_stance = data.get("null_stance", "neutral" if "neutral" in stances else None)
         if null_stance is None:
             raise LabelError(
-                f"no stance is called \"neutral\": name the one that takes no side, e.g. \"null_stance\": {json.dumps(next(iter(stances)))}",
+                f'no stance is called "neutral": name the one that takes no side, e.g. "null_stance": {json.dumps(next(iter(stances)))}',
                 path=path,
             )
         if not isinstance(null_stance, str) or null_stance not in stances:
             raise LabelError(
-                f"\"null_stance\" must be one of the stances {sorted(stances)}, got {null_stance!r}", path=path
+                f'"null_stance" must be one of the stances {sorted(stances)}, got {null_stance!r}', path=path
             )
         overlap = set(themes) & set(stances)
         if overlap:
@@ -123,13 +129,15 @@ class Schema:
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise LabelError(f"schema is not valid UTF-8 JSON: {exc}", path=str(path)) from None
         except (ValueError, RecursionError) as exc:
-            raise LabelError(f"schema is not JSON themetag can read ({type(exc).__name__}: {str(exc)[:100]})", path=str(path)) from None
+            raise LabelError(
+                f"schema is not JSON themetag can read ({type(exc).__name__}: {str(exc)[:100]})", path=str(path)
+            ) from None
         return cls.from_dict(data, path=str(path))
 
 
 def _name(value: object, path: str) -> str:
     if not isinstance(value, str):
-        raise LabelError("\"name\" must be a string", path=path)
+        raise LabelError('"name" must be a string', path=path)
     return value
 
 
@@ -138,15 +146,15 @@ def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
     if isinstance(value, list):
         odd = next((name for name in value if not isinstance(name, str)), None)
         if odd is not None:
-            raise LabelError(f"\"{what}\" lists names (strings), got {json.dumps(odd)[:80]}", path=path)
+            raise LabelError(f'"{what}" lists names (strings), got {json.dumps(odd)[:80]}', path=path)
         value = {name: {} for name in value}
     if not isinstance(value, dict):
-        raise LabelError(f"\"{what}\" must be an object of names or a list of names", path=path)
+        raise LabelError(f'"{what}" must be an object of names or a list of names', path=path)
     for name, spec in value.items():
         if not isinstance(name, str) or not name or name.strip() != name:
             raise LabelError(f"{what} name {name!r} must be a non-empty string without surrounding spaces", path=path)
         if not isinstance(spec, dict):
-            raise LabelError(f"{what} entry {name!r} must be an object (e.g. {{\"cues\": [...]}})", path=path)
+            raise LabelError(f'{what} entry {name!r} must be an object (e.g. {{"cues": [...]}})', path=path)
         cues = spec.get("cues", [])
         if not isinstance(cues, list) or not all(isinstance(c, str) and c.strip() for c in cues):
             raise LabelError(f"cues of {name!r} must be a list of non-empty strings", path=path)
@@ -177,7 +185,7 @@ def check_record_labels(
     if themes is None:
         themes = []
     if not isinstance(themes, list) or not all(isinstance(t, str) for t in themes):
-        raise fail(f"\"themes\" must be a list of theme names, got {themes!r}")
+        raise fail(f'"themes" must be a list of theme names, got {themes!r}')
     if len(set(themes)) != len(themes):
         raise fail(f"theme listed twice in {themes!r}")
     if schema is not None:
@@ -193,5 +201,7 @@ def check_record_labels(
             stances = ", ".join(schema.stances) if schema is not None else "a stance"
             raise fail(f"a content paragraph needs a stance ({stances}); choose one, or mark the paragraph's kind")
     elif themes or stance is not None:
-        raise fail(f"a {kind} paragraph carries no themes or stance: set \"themes\": [] and \"stance\": null, or set its kind to content")
+        raise fail(
+            f'a {kind} paragraph carries no themes or stance: set "themes": [] and "stance": null, or set its kind to content'
+        )
     return kind, list(themes), stance

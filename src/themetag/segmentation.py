@@ -87,7 +87,9 @@ TEMPLATE_SHARE = 0.2
 TEMPLATE_MIN_ARTICLES = 20
 
 
-def collection_template(texts, *, min_share: float = TEMPLATE_SHARE, min_articles: int = TEMPLATE_MIN_ARTICLES) -> frozenset[str]:
+def collection_template(
+    texts, *, min_share: float = TEMPLATE_SHARE, min_articles: int = TEMPLATE_MIN_ARTICLES
+) -> frozenset[str]:
     """The lines a collection repeats across its articles: a site's share row, newsletter prompt or "Related"
     header, as boilerplate removers find a site's template. Returns the :func:`template_key` of every short unit
     found in at least ``min_share`` of the articles (and ``min_articles`` of them); empty for a smaller collection.
@@ -116,8 +118,13 @@ def collection_template(texts, *, min_share: float = TEMPLATE_SHARE, min_article
 UNITS = ("article", "paragraph", "line")
 
 
-def segment(text: str, *, format: Literal["auto", "text", "html"] = "auto", unit: str = "article",
-            max_paragraphs: int = MAX_ARTICLE_PARAGRAPHS) -> list[Paragraph]:
+def segment(
+    text: str,
+    *,
+    format: Literal["auto", "text", "html"] = "auto",
+    unit: str = "article",
+    max_paragraphs: int = MAX_ARTICLE_PARAGRAPHS,
+) -> list[Paragraph]:
     """Split an article into paragraphs and mark each as content, heading or boilerplate.
 
     ``format="auto"`` treats the input as HTML when it looks like a web page
@@ -172,8 +179,23 @@ _INVISIBLE_CHARS = tuple((chr(code), replacement or "") for code, replacement in
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]+")
 # Every whitespace character except the line break and the plain space (str.isspace; re's \s is the same).
 _OTHER_SPACES = (
-    "\t", "\x0b", "\x0c", "\r", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
-    *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000",
+    "\t",
+    "\x0b",
+    "\x0c",
+    "\r",
+    "\x1c",
+    "\x1d",
+    "\x1e",
+    "\x1f",
+    "\x85",
+    "\xa0",
+    "\u1680",
+    *map(chr, range(0x2000, 0x200B)),
+    "\u2028",
+    "\u2029",
+    "\u202f",
+    "\u205f",
+    "\u3000",
 )
 # Two or more plain spaces. Once every other space is a plain one, collapsing these runs makes each run of
 # spaces one space. (A single plain space is left as it is: rewriting it costs time, a long text has millions.)
@@ -281,7 +303,7 @@ def _is_caps_label(line: str) -> bool:
 
 
 def _is_label_line(line: str) -> bool:
-    """"SEE ALSO:" or "Name:" on a line of its own, its value on the next line."""
+    """ "SEE ALSO:" or "Name:" on a line of its own, its value on the next line."""
     return bool(_TEASER_LABEL.match(line)) or (line.endswith(":") and len(line.split()) <= 4)
 
 
@@ -398,7 +420,9 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
             units[-1].text += "".join(lines[i:list_end])
             continue
         if open_parts is not None:
-            glue = "" if line[:1] in _CONTINUATION_STARTS or open_tail.endswith(("(", "“", "‘", "[")) else " "  # as _join
+            glue = (
+                "" if line[:1] in _CONTINUATION_STARTS or open_tail.endswith(("(", "“", "‘", "[")) else " "
+            )  # as _join
             open_parts += (glue, line)
             open_tail = (open_tail + glue + line)[-_TAIL:]
             # "SEE ALSO" / ":" / "Title": the label's value is the next line that has words.
@@ -428,7 +452,12 @@ def _add_line_units(lines: list[str], units: list[_Unit]) -> None:
         else:
             open_parts, open_tail = [line], line[-_TAIL:]
         # (The open paragraph ends with this line: it ends a sentence when the line does.)
-        if line.endswith(_CLOSERS) or nxt is None or bullet_at[i + 1] or (marker_at[i + 1] and not _mid_phrase(open_tail)):
+        if (
+            line.endswith(_CLOSERS)
+            or nxt is None
+            or bullet_at[i + 1]
+            or (marker_at[i + 1] and not _mid_phrase(open_tail))
+        ):
             units.append(_Unit("".join(open_parts)))
             open_parts = None
     if open_parts is not None:
@@ -572,7 +601,17 @@ def _html_units(html: str) -> list[_Unit]:
 #: Where web pages state their metadata: <meta name|property|itemprop=…> keys, in order of preference.
 _META_KEYS = {
     "title": ("og:title", "twitter:title", "dc.title", "headline"),
-    "date": ("article:published_time", "datepublished", "date", "pubdate", "publishdate", "dc.date", "dc.date.issued", "sailthru.date", "og:updated_time"),
+    "date": (
+        "article:published_time",
+        "datepublished",
+        "date",
+        "pubdate",
+        "publishdate",
+        "dc.date",
+        "dc.date.issued",
+        "sailthru.date",
+        "og:updated_time",
+    ),
     "author": ("author", "article:author", "dc.creator", "byl", "sailthru.author"),
     "url": ("og:url",),
 }
@@ -695,8 +734,17 @@ FURNITURE_PATTERNS: dict[str, re.Pattern[str]] = {
 _WORDS_IN_MATCHES_PAST_START = {
     "donation": ("donat", "support ", "become a ", "in order to do "),
     "newsletter": ("newsletter",),  # (its other branch is "^subscribe")
-    "reuse": ("copy and distribute", "all rights reserved", "copyright", "creative commons", "republish",
-              "reprinted with permission", "appeared", "published", "non-commercial purposes"),  # and "^©"
+    "reuse": (
+        "copy and distribute",
+        "all rights reserved",
+        "copyright",
+        "creative commons",
+        "republish",
+        "reprinted with permission",
+        "appeared",
+        "published",
+        "non-commercial purposes",
+    ),  # and "^©"
     "caption": ("photo", "image", "reuters/", "shutterstock"),  # agency credits, "photo by"; the rest are "^"
 }
 # Patterns matched on the paragraph's first line only; of those, the ones that a line of many words does not match.
@@ -718,9 +766,12 @@ _FURNITURE_PLAN_LONG_FIRST_LINE = tuple(step for step in _FURNITURE_PLAN if step
 _ALL_WORDS_IN_MATCHES_PAST_START = tuple(word for words in _WORDS_IN_MATCHES_PAST_START.values() for word in words)
 
 # Standing alone, these end the article: everything after them is furniture.
-_RELATED_HEADER = re.compile(r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
-                             r"you (?:may|might) also like|more (?:stories|articles)|recommended(?: for you)?|"
-                             r"most (?:read|popular)|tags|about the authors?)$", re.IGNORECASE)
+_RELATED_HEADER = re.compile(
+    r"^(?:related(?: content| articles?| stories| posts| coverage)?|"
+    r"you (?:may|might) also like|more (?:stories|articles)|recommended(?: for you)?|"
+    r"most (?:read|popular)|tags|about the authors?)$",
+    re.IGNORECASE,
+)
 _PAGINATION = re.compile(r"^(?:prev(?:ious)?\s*next|«?\s*prev(?:ious)?|next\s*»?|page \d+ of \d+)$", re.IGNORECASE)
 
 # Furniture is short: a long paragraph that happens to say "copyright" is still prose.
@@ -853,7 +904,9 @@ def _classify(units: list[_Unit]) -> list[Kind]:
         else:
             kinds.append("content")
         # A share row after the article has begun closes it (the one above the lead is the caption's).
-        closing_share = kind == "share" and content_so_far >= 2 and prose_before >= prose_total - prose_before - prose[i]
+        closing_share = (
+            kind == "share" and content_so_far >= 2 and prose_before >= prose_total - prose_before - prose[i]
+        )
         content_so_far += kinds[-1] == "content"
         prose_before += prose[i]
         # (Once in the tail, the article's end need not be looked for again. A "Related" header or a pagination
@@ -861,12 +914,19 @@ def _classify(units: list[_Unit]) -> list[Kind]:
         if not in_tail and (
             kind == "feedback"
             or closing_share
-            or (word_counts[i] <= 4 and (_RELATED_HEADER.match(unit.text.strip()) or _PAGINATION.match(unit.text.strip())))
+            or (
+                word_counts[i] <= 4
+                and (_RELATED_HEADER.match(unit.text.strip()) or _PAGINATION.match(unit.text.strip()))
+            )
         ):
             in_tail = True
     # A line cut off mid-sentence (around a link) runs on into the next: neither is a heading.
     for i in range(len(units)):
-        if kinds[i] == "heading" and not units[i].tag and (_ends_open(units[i].text) or (i and kinds[i - 1] == "content" and _ends_open(units[i - 1].text))):
+        if (
+            kinds[i] == "heading"
+            and not units[i].tag
+            and (_ends_open(units[i].text) or (i and kinds[i - 1] == "content" and _ends_open(units[i - 1].text)))
+        ):
             kinds[i] = "content"
     # A heading stands before prose: one with no content before the next heading is furniture.
     following = None  # the first kind after i that is not boilerplate, as decided so far
@@ -886,7 +946,12 @@ def _classify(units: list[_Unit]) -> list[Kind]:
     headings = [i for i, k in enumerate(kinds[:8]) if k == "heading"]
     for i in headings:
         for j in headings:
-            if i != j and len(units[j].text) >= 12 and units[j].text in units[i].text and units[i].text != units[j].text:
+            if (
+                i != j
+                and len(units[j].text) >= 12
+                and units[j].text in units[i].text
+                and units[i].text != units[j].text
+            ):
                 kinds[i] = "boilerplate"
     # Nothing left as content: what only position or shape set aside (not a furniture pattern) is kept,
     # because a short text with no closing punctuation (a tweet, an answer) is the text, not a page's frame.

@@ -90,7 +90,8 @@ def is_model_folder(path: Path) -> bool:
     try:
         names = {p.name for p in path.iterdir()}
         if not {METADATA_FILE, ARRAYS_FILE} <= names <= MODEL_FILES or not all(
-                (path / name).is_file() and not (path / name).is_symlink() for name in names):
+            (path / name).is_file() and not (path / name).is_symlink() for name in names
+        ):
             return False
         with open(path / METADATA_FILE, "rb") as handle:
             metadata = json.loads(handle.read(50_000_000))
@@ -100,8 +101,13 @@ def is_model_folder(path: Path) -> bool:
         return False
     version, model = metadata.get("format_version"), metadata.get("model")
     digest = model.get("sha256") if isinstance(model, dict) else None
-    return (isinstance(version, int) and not isinstance(version, bool) and isinstance(digest, str) and len(digest) == 64
-            and all(c in "0123456789abcdef" for c in digest))
+    return (
+        isinstance(version, int)
+        and not isinstance(version, bool)
+        and isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    )
 
 
 def _only_model_files(path: Path) -> bool:
@@ -118,7 +124,10 @@ def check_model_target(target: Path, *, replace: bool, keep_previous: bool) -> N
     target = _absolute(target)
     if target.exists() or target.is_symlink():
         if not replace:
-            raise OutputError(f"exists; pass --force to replace it (the old model is kept as {previous_path(target).name})", path=where)
+            raise OutputError(
+                f"exists; pass --force to replace it (the old model is kept as {previous_path(target).name})",
+                path=where,
+            )
         if not is_model_folder(target):
             what = "a file" if target.is_file() else "a folder that is not a themetag model"
             raise OutputError(f"is {what}; it is not replaced. Choose another output folder", path=where)
@@ -132,7 +141,8 @@ def check_model_target(target: Path, *, replace: bool, keep_previous: bool) -> N
     backup = previous_path(target)
     if keep_previous and (backup.exists() or backup.is_symlink()) and not is_model_folder(backup):
         raise OutputError(
-            f"{backup.name} exists and is not a themetag model, so the old model cannot be kept there; move it away", path=where
+            f"{backup.name} exists and is not a themetag model, so the old model cannot be kept there; move it away",
+            path=where,
         )
 
 
@@ -165,7 +175,9 @@ def output_lock(target: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise OutputError("another themetag run is writing this model folder; wait for it to finish", path=str(target)) from None
+            raise OutputError(
+                "another themetag run is writing this model folder; wait for it to finish", path=str(target)
+            ) from None
         _HELD.add(key)
         try:
             yield
@@ -252,7 +264,9 @@ def write_model_folder(target: Path, write: Callable[[Path], None], *, keep_prev
             _fsync_folder(tmp)
         except OSError as exc:  # a full disk, say
             shutil.rmtree(tmp, ignore_errors=True)
-            raise OutputError(f"cannot write the model: {exc.strerror or exc}; nothing at this path was changed", path=str(target)) from None
+            raise OutputError(
+                f"cannot write the model: {exc.strerror or exc}; nothing at this path was changed", path=str(target)
+            ) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -361,7 +375,9 @@ def missing_model_hint(target: Path) -> str:
     parked = sorted(target.parent.glob(f".{target.name}.old-*")) if target.parent.is_dir() else []
     parked = [p for p in parked if is_model_folder(p)]
     if parked:
-        return f"; an interrupted training left the previous model in {parked[0]} (training to {target} again restores it)"
+        return (
+            f"; an interrupted training left the previous model in {parked[0]} (training to {target} again restores it)"
+        )
     return ""
 
 
@@ -384,7 +400,9 @@ def read_model_folder(path: str | os.PathLike | None = None) -> tuple[dict, dict
     directory = default_model_path() if path is None else Path(path)
     if not directory.is_dir():
         hint = missing_model_hint(directory) if not directory.exists() else ""
-        raise ModelError(f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE}){hint}")
+        raise ModelError(
+            f"{directory}: not a model directory (expected a folder with {ARRAYS_FILE} and {METADATA_FILE}){hint}"
+        )
     meta_file = directory / METADATA_FILE
     if not meta_file.exists():
         raise ModelError(f"{directory}: not a themetag model: {METADATA_FILE} is missing")
@@ -401,8 +419,10 @@ def read_model_folder(path: str | os.PathLike | None = None) -> tuple[dict, dict
         raise ModelError(f"{directory}: not a themetag model: {ARRAYS_FILE} is missing")
     absent = [key for key in ("schema", "model") if not isinstance(metadata.get(key), dict)]
     if absent:  # checked before the arrays are read: a folder that is no model costs nothing more
-        raise ModelError(f"{meta_file}: not themetag model metadata (no {' or '.join(map(repr, absent))} object); "
-                         "retrain it with `themetag train`")
+        raise ModelError(
+            f"{meta_file}: not themetag model metadata (no {' or '.join(map(repr, absent))} object); "
+            "retrain it with `themetag train`"
+        )
     return metadata, read_arrays(model_file), directory
 
 
@@ -485,7 +505,9 @@ def versions() -> dict:
     return found
 
 
-def build_metadata(model: "Model", *, labels: dict, cv_summary: dict | None, languages: list[str] | None = None) -> dict:
+def build_metadata(
+    model: "Model", *, labels: dict, cv_summary: dict | None, languages: list[str] | None = None
+) -> dict:
     """metadata.json of a model: format, versions, schema, what it was trained on (its labels and their languages,
     :func:`themetag.language.main_languages`), settings, CV summary."""
     settings, _ = model.to_data()
@@ -501,11 +523,14 @@ def build_metadata(model: "Model", *, labels: dict, cv_summary: dict | None, lan
     }
 
 
-def save_model_folder(target: Path, metadata: dict, arrays: dict[str, np.ndarray], *, card: str | None = None,
-                      keep_previous: bool = False) -> Path:
+def save_model_folder(
+    target: Path, metadata: dict, arrays: dict[str, np.ndarray], *, card: str | None = None, keep_previous: bool = False
+) -> Path:
     """Write a model folder (metadata.json, model.npz, the card) through :func:`write_model_folder`: a model already
     at ``target`` is replaced only once the new one is complete."""
-    text = json.dumps(metadata, indent=2, default=_json_default) + "\n"  # key order kept: the schema's order is the output's
+    text = (
+        json.dumps(metadata, indent=2, default=_json_default) + "\n"
+    )  # key order kept: the schema's order is the output's
 
     def write(folder: Path) -> None:
         write_arrays(folder / ARRAYS_FILE, arrays)

@@ -19,8 +19,17 @@ from .language import CONFIDENT
 from .language import detect as detect_language
 from .model import Model
 from .schema import KINDS, Schema
-from .segmentation import MAX_ARTICLE_PARAGRAPHS, METADATA_COLUMNS, Paragraph, html_metadata, looks_like_html, segment, template_key
+from .segmentation import (
+    MAX_ARTICLE_PARAGRAPHS,
+    METADATA_COLUMNS,
+    Paragraph,
+    html_metadata,
+    looks_like_html,
+    segment,
+    template_key,
+)
 from .store import read_model_folder
+
 
 @dataclass(frozen=True)
 class ParagraphTags:
@@ -115,14 +124,20 @@ class ArticleTags:
     def warning_text(self) -> str | None:
         """The warning as a sentence for a person, or None."""
         if self.warning == "no_content":
-            return ("no paragraph was kept as content, so nothing was tagged; if each input is one text to tag whole, "
-                    "use unit='paragraph' (--unit paragraph)")
+            return (
+                "no paragraph was kept as content, so nothing was tagged; if each input is one text to tag whole, "
+                "use unit='paragraph' (--unit paragraph)"
+            )
         if self.warning == "other_language":
-            return (f"written in {self.language!r} (confidence {self.language_confidence:.2f}), a language the model was "
-                    "not trained on: its tags are not to be trusted")
+            return (
+                f"written in {self.language!r} (confidence {self.language_confidence:.2f}), a language the model was "
+                "not trained on: its tags are not to be trusted"
+            )
         if self.warning == "mostly_set_aside":
-            return (f"{self.set_aside_share:.0%} of the text was set aside as headings or page furniture; "
-                    "check the paragraphs (--paragraphs) if that is more than the page's frame")
+            return (
+                f"{self.set_aside_share:.0%} of the text was set aside as headings or page furniture; "
+                "check the paragraphs (--paragraphs) if that is more than the page's frame"
+            )
         return None
 
     def paragraph_records(self) -> list[dict]:
@@ -134,7 +149,9 @@ class ArticleTags:
         records = []
         for p in self.paragraphs:
             record = p.to_dict()
-            records.append({"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language})
+            records.append(
+                {"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language}
+            )
         return records
 
     def row(self) -> dict:
@@ -164,7 +181,15 @@ class ArticleTags:
         themes, stances = list(self.theme_shares), list(self.stance_counts)
         about = {**{name: self.metadata.get(name, "") for name in METADATA_COLUMNS}, "language": self.language or ""}
         for p in self.paragraphs:
-            row = {"id": self.id, "input": self.input or "", **about, "para": p.index, "kind": p.kind, "themes": ";".join(p.themes), "stance": p.stance or ""}
+            row = {
+                "id": self.id,
+                "input": self.input or "",
+                **about,
+                "para": p.index,
+                "kind": p.kind,
+                "themes": ";".join(p.themes),
+                "stance": p.stance or "",
+            }
             row.update({f"p_{t}": p.theme_scores.get(t, "") for t in themes})
             row.update({f"p_{s}": p.stance_scores.get(s, "") for s in stances})
             row["text"] = p.text
@@ -176,11 +201,15 @@ class ArticleTags:
 
 def explanation_text(explanation: dict[str, list[tuple[str, float]]]) -> str:
     """``--explain`` on one line: ``militarization: cue:theme:militarization +5.02, polic +0.13 | stance:neutral: ...``."""
-    return " | ".join(f"{decision}: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in features) for decision, features in explanation.items())
+    return " | ".join(
+        f"{decision}: " + ", ".join(f"{name} {weight:+.2f}" for name, weight in features)
+        for decision, features in explanation.items()
+    )
 
 
 #: An article is flagged when more than this share of its characters was set aside.
 MOSTLY_SET_ASIDE = 0.5
+
 
 def round_scores(scores: np.ndarray) -> list:
     """``round(v, 4)`` of every score, as nested lists of Python floats: the very floats ``round`` gives, found for a
@@ -202,8 +231,14 @@ def round_scores(scores: np.ndarray) -> list:
     return rounded.tolist()
 
 
-def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = None, metadata: dict | None = None,
-              language: tuple[str | None, float] = (None, 0.0), languages: Sequence[str] = ()) -> ArticleTags:
+def summarize(
+    paragraphs: list[ParagraphTags],
+    schema: Schema,
+    id: str | None = None,
+    metadata: dict | None = None,
+    language: tuple[str | None, float] = (None, 0.0),
+    languages: Sequence[str] = (),
+) -> ArticleTags:
     """The article's tags from its paragraphs' (the article rule: :class:`ArticleTags`). ``language``: the detected
     (code, confidence); ``languages``: the model's; a confident detection of another language is the warning
     ``other_language``."""
@@ -238,9 +273,29 @@ def summarize(paragraphs: list[ParagraphTags], schema: Schema, id: str | None = 
     set_aside = round(set_aside_chars / total, 4) if total else 0.0
     code, confidence = language
     foreign = bool(languages) and code is not None and code not in languages and confidence >= CONFIDENT
-    warning = "no_content" if not n else "other_language" if foreign else "mostly_set_aside" if set_aside > MOSTLY_SET_ASIDE else None
-    return ArticleTags(paragraphs, shares, dominant, stance, stance_counts, counts, id, set_aside, warning, dict(metadata or {}),
-                       code, confidence)
+    warning = (
+        "no_content"
+        if not n
+        else "other_language"
+        if foreign
+        else "mostly_set_aside"
+        if set_aside > MOSTLY_SET_ASIDE
+        else None
+    )
+    return ArticleTags(
+        paragraphs,
+        shares,
+        dominant,
+        stance,
+        stance_counts,
+        counts,
+        id,
+        set_aside,
+        warning,
+        dict(metadata or {}),
+        code,
+        confidence,
+    )
 
 
 def _article_parts(k: int, item) -> tuple:
@@ -260,7 +315,9 @@ def _article_parts(k: int, item) -> tuple:
 
         ident = item.get("id")
         return (None if ident is None else str(ident)), item["text"], scalar_fields(item)
-    raise InputError(f"tag_many(): article {k} must be a text, an (id, text) pair, an (id, text, metadata) triple or a dict with \"text\", got {type(item).__name__}")
+    raise InputError(
+        f'tag_many(): article {k} must be a text, an (id, text) pair, an (id, text, metadata) triple or a dict with "text", got {type(item).__name__}'
+    )
 
 
 class Tagger:
@@ -293,7 +350,9 @@ class Tagger:
 
     # ------------------------------------------------------------------ tagging
 
-    def tag_paragraphs(self, texts: Sequence[str], *, kinds: Sequence[str] | None = None, explain: int = 0) -> list[ParagraphTags]:
+    def tag_paragraphs(
+        self, texts: Sequence[str], *, kinds: Sequence[str] | None = None, explain: int = 0
+    ) -> list[ParagraphTags]:
         """Tag paragraph texts. ``kinds`` (e.g. from the segmenter) overrides the kind model.
 
         Only content paragraphs get themes and a stance; with ``explain=N`` also
@@ -308,11 +367,16 @@ class Tagger:
             raise InputError(f"got {len(kinds)} kinds for {len(texts)} paragraphs")
         return self._tag_texts(texts, kinds, [None] * len(texts), explain)
 
-    def _tag_texts(self, texts: list[str], kinds: Sequence[str] | None, indices: Sequence[int | None], explain: int) -> list[ParagraphTags]:
+    def _tag_texts(
+        self, texts: list[str], kinds: Sequence[str] | None, indices: Sequence[int | None], explain: int
+    ) -> list[ParagraphTags]:
         if kinds is None:
             kinds = self._predict_kinds(texts)
         # Content paragraphs are made below, once scored; the rest are made here.
-        out: list = [None if k == "content" else ParagraphTags(t, k, [], {}, None, {}, i) for t, k, i in zip(texts, kinds, indices)]
+        out: list = [
+            None if k == "content" else ParagraphTags(t, k, [], {}, None, {}, i)
+            for t, k, i in zip(texts, kinds, indices)
+        ]
         content_all = [i for i, k in enumerate(kinds) if k == "content"]
         model, themes = self.model, self.schema.themes
         # Batches bound the feature arrays' memory however long the article (a 10 MB one has ~10,000 paragraphs).
@@ -322,7 +386,9 @@ class Tagger:
             proba, classes, stance_p = model.theme_and_stance_probabilities(rows)
             decisions = model.theme_decisions(proba).tolist()
             stances = model.stance_decisions(classes, stance_p)
-            for row, (i, theme_row, stance_row, decided) in enumerate(zip(content, round_scores(proba), round_scores(stance_p), decisions)):
+            for row, (i, theme_row, stance_row, decided) in enumerate(
+                zip(content, round_scores(proba), round_scores(stance_p), decisions)
+            ):
                 tagged = [t for t, d in zip(themes, decided) if d]
                 stance = stances[row]
                 explanation = None
@@ -341,7 +407,9 @@ class Tagger:
                 )
         return out
 
-    def tag(self, text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0) -> ArticleTags:
+    def tag(
+        self, text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0
+    ) -> ArticleTags:
         """Segment an article (text or HTML), tag its paragraphs, and sum them up.
 
         ``unit`` says what the text is: an ``"article"`` to segment (kinds from
@@ -356,7 +424,12 @@ class Tagger:
         return next(self._tag_segmented([self._segmented(id, text, metadata, unit)], unit, explain))
 
     def tag_many(
-        self, articles: Iterable[str | tuple[str, str] | dict], *, unit: str = "article", explain: int = 0, errors: str = "raise",
+        self,
+        articles: Iterable[str | tuple[str, str] | dict],
+        *,
+        unit: str = "article",
+        explain: int = 0,
+        errors: str = "raise",
         template: Iterable[str] = (),
     ) -> Iterator[ArticleTags]:
         """Tag articles as they come: an iterator in, an iterator out, in the same order (memory flat in corpus size).
@@ -420,7 +493,9 @@ class Tagger:
         paragraphs: list[Paragraph] = segment(text, unit=unit, max_paragraphs=self.max_paragraphs)
         return id, metadata, paragraphs
 
-    def _tag_segmented(self, articles: list, unit: str, explain: int, errors: str = "raise", template: frozenset = frozenset()) -> Iterator[ArticleTags]:
+    def _tag_segmented(
+        self, articles: list, unit: str, explain: int, errors: str = "raise", template: frozenset = frozenset()
+    ) -> Iterator[ArticleTags]:
         """Tag the paragraphs of several segmented articles together; yield each article's tags in order."""
         paragraphs = [p for a in articles if not isinstance(a, Exception) for p in a[2]]
         texts = [p.text for p in paragraphs]
@@ -429,7 +504,9 @@ class Tagger:
         else:
             kinds = [p.kind for p in paragraphs] if self.model.kind_source == "rules" else self._predict_kinds(texts)
             if template:  # lines the collection repeats: its site's furniture
-                kinds = ["boilerplate" if k == "content" and template_key(t) in template else k for t, k in zip(texts, kinds)]
+                kinds = [
+                    "boilerplate" if k == "content" and template_key(t) in template else k for t, k in zip(texts, kinds)
+                ]
             memory = self.model.kind_memory
             if memory:  # what people labeled wins
                 kinds = [memory.get(template_key(t), k) for t, k in zip(texts, kinds)]
@@ -484,7 +561,9 @@ def load(path: str | os.PathLike | None = None) -> Tagger:
 _cached_default: Tagger | None = None
 
 
-def tag(text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0) -> ArticleTags:
+def tag(
+    text: str, *, id: str | None = None, unit: str = "article", metadata: dict | None = None, explain: int = 0
+) -> ArticleTags:
     """Tag an article with the shipped model (loaded once, then cached); the options are :meth:`Tagger.tag`'s.
 
     >>> import themetag
@@ -521,7 +600,9 @@ def tag_frame(frame, *, text: str = "text", id: str | None = None, model=None, u
         raise ThemetagError("tag_frame() needs pandas: pip install 'themetag[frames]'") from None
     if text not in frame.columns or (id is not None and id not in frame.columns):
         missing = text if text not in frame.columns else id
-        raise ThemetagError(f"tag_frame(): no column {missing!r} (the frame's columns: {', '.join(map(str, frame.columns[:10]))})")
+        raise ThemetagError(
+            f"tag_frame(): no column {missing!r} (the frame's columns: {', '.join(map(str, frame.columns[:10]))})"
+        )
     tagger = model if isinstance(model, Tagger) else load(model)
     ids = frame[id] if id is not None else frame.index
     records = [(None if i is None else str(i), t if isinstance(t, str) else "") for i, t in zip(ids, frame[text])]
@@ -536,5 +617,7 @@ def tag_frame(frame, *, text: str = "text", id: str | None = None, model=None, u
     tags = tags.rename(columns=lambda c: f"{prefix}{c}")
     clash = [c for c in tags.columns if c in frame.columns]
     if clash:
-        raise ThemetagError(f"tag_frame(): the frame already has columns {', '.join(clash)}; name a prefix (prefix='tag_')")
+        raise ThemetagError(
+            f"tag_frame(): the frame already has columns {', '.join(clash)}; name a prefix (prefix='tag_')"
+        )
     return pd.concat([frame, tags], axis=1)

@@ -54,7 +54,9 @@ def fit_features(texts: Sequence[str], schema: Schema, config: TrainConfig) -> F
 
 
 def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticRegression:
-    return LogisticRegression(C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed)
+    return LogisticRegression(
+        C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed
+    )
 
 
 def check_source_weights(examples: Sequence[Example], config: TrainConfig) -> None:
@@ -64,9 +66,11 @@ def check_source_weights(examples: Sequence[Example], config: TrainConfig) -> No
     unknown = sorted(set(config.source_weights or {}) - set(sources) - set(annotators))
     if unknown:
         of_llm = annotators != ["human"]  # only then is an annotator worth naming (llm:MODEL=W)
-        raise LabelError(f"source weight for {', '.join(repr(u) for u in unknown)}: no label file {'or annotator ' if of_llm else ''}"
-                         f"of that name; the sources (label file names without .jsonl) are {', '.join(sources)}"
-                         + (f", the annotators {', '.join(annotators)}" if of_llm else ""))
+        raise LabelError(
+            f"source weight for {', '.join(repr(u) for u in unknown)}: no label file {'or annotator ' if of_llm else ''}"
+            f"of that name; the sources (label file names without .jsonl) are {', '.join(sources)}"
+            + (f", the annotators {', '.join(annotators)}" if of_llm else "")
+        )
 
 
 def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarray | None:
@@ -79,12 +83,22 @@ def sample_weights(examples: Sequence[Example], config: TrainConfig) -> np.ndarr
     weights = config.source_weights
     if not weights:
         return None
-    return np.array([float(weights.get(source_of(e), 1.0)) * (float(weights.get(e.annotator, 1.0)) if e.annotator != source_of(e) else 1.0)
-                     for e in examples])
+    return np.array(
+        [
+            float(weights.get(source_of(e), 1.0))
+            * (float(weights.get(e.annotator, 1.0)) if e.annotator != source_of(e) else 1.0)
+            for e in examples
+        ]
+    )
 
 
 def fit_theme_head(
-    X, Y: np.ndarray, themes: Sequence[str], config: TrainConfig, weights: np.ndarray | None = None, groups: np.ndarray | None = None
+    X,
+    Y: np.ndarray,
+    themes: Sequence[str],
+    config: TrainConfig,
+    weights: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> LinearHead:
     """One binary classifier per theme column of ``Y`` (each column must hold both classes)."""
     if config.classifier == "svm":
@@ -106,10 +120,14 @@ def fit_stance_head(
         classes = sorted(set(stances))
         Y = np.array([[s == c for c in classes] for s in stances], dtype=int)
         return _calibrated_svm(X, Y, classes, config.stance_c, config, weights, groups, link="ovr")
-    return LinearHead.from_logistic_regression(_logreg(config.stance_c, config).fit(X, list(stances), sample_weight=weights))
+    return LinearHead.from_logistic_regression(
+        _logreg(config.stance_c, config).fit(X, list(stances), sample_weight=weights)
+    )
 
 
-def _calibrated_svm(X, Y: np.ndarray, classes: list[str], c: float, config: TrainConfig, weights, groups, *, link: str) -> LinearHead:
+def _calibrated_svm(
+    X, Y: np.ndarray, classes: list[str], c: float, config: TrainConfig, weights, groups, *, link: str
+) -> LinearHead:
     """A linear SVM per column of ``Y`` (one class against the rest), its margin made a probability by Platt scaling.
 
     The sigmoid p = σ(a·f + b) is fitted on out-of-fold decision values f
@@ -135,7 +153,9 @@ def _calibrated_svm(X, Y: np.ndarray, classes: list[str], c: float, config: Trai
         for train_idx, test_idx in splits or []:
             if len(set(y[train_idx])) == 2:
                 fold_weights = None if weights is None else weights[train_idx]
-                margin[test_idx] = svm().fit(X[train_idx], y[train_idx], sample_weight=fold_weights).decision_function(X[test_idx])
+                margin[test_idx] = (
+                    svm().fit(X[train_idx], y[train_idx], sample_weight=fold_weights).decision_function(X[test_idx])
+                )
         seen = ~np.isnan(margin)
         if seen.sum() < 2 or len(set(y[seen])) < 2:
             margin, seen = final.decision_function(X), np.ones(n, dtype=bool)  # too few documents: calibrate in-sample
@@ -197,23 +217,31 @@ def fit(
     learned = [j for j, t in enumerate(schema.themes) if t not in constant]
     theme_head = None
     if learned and config.classifier != "auto":
-        theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content))
+        theme_head = fit_theme_head(
+            X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content)
+        )
 
     stances = [e.stance for e in content]
     sides_vary = len(set(stances)) > 1
     choice = None
     if config.classifier == "auto":
-        config, choice, inner = choose_classifier(content, schema, config, learned if thresholds else [], tune_stance=thresholds and sides_vary)
+        config, choice, inner = choose_classifier(
+            content, schema, config, learned if thresholds else [], tune_stance=thresholds and sides_vary
+        )
         theme_head = None
         if learned:
-            theme_head = fit_theme_head(X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content))
+            theme_head = fit_theme_head(
+                X, Y[:, learned], [schema.themes[j] for j in learned], config, weights, document_groups(content)
+            )
     stance_head, constant_stance = None, None
     if sides_vary:
         stance_head = fit_stance_head(X, stances, config, weights, document_groups(content))
     else:
         constant_stance = stances[0]
     if choice is None:
-        inner = _inner_choices(content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None)
+        inner = _inner_choices(
+            content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None
+        )
     chosen, stance_weights, _ = inner
 
     kind_head = None
@@ -262,15 +290,25 @@ def choose_classifier(
     card), and the winner's inner choices (thresholds, side weights, score)."""
     from dataclasses import replace
 
-    tried = {name: _inner_choices(content, schema, replace(config, classifier=name), learned, tune_stance=tune_stance, always=True)
-             for name in ("logistic", "svm")}
+    tried = {
+        name: _inner_choices(
+            content, schema, replace(config, classifier=name), learned, tune_stance=tune_stance, always=True
+        )
+        for name in ("logistic", "svm")
+    }
     scores = {name: inner[2] for name, inner in tried.items()}
     winner = "svm" if (scores["svm"] or 0.0) > (scores["logistic"] or 0.0) else "logistic"
     return replace(config, classifier=winner), {"chosen": winner, "inner_scores": scores}, tried[winner]
 
 
 def _inner_choices(
-    content: list[Example], schema: Schema, config: TrainConfig, learned: list[int], *, tune_stance: bool, always: bool = False
+    content: list[Example],
+    schema: Schema,
+    config: TrainConfig,
+    learned: list[int],
+    *,
+    tune_stance: bool,
+    always: bool = False,
 ) -> tuple[dict[str, float], dict[str, float], float | None]:
     """Theme thresholds and stance side weights, chosen on inner grouped out-of-fold predictions of ``content``, and
     the score they reach there (the mean of theme micro-F1 and stance F_avg; None when nothing was predicted).
@@ -299,7 +337,9 @@ def _inner_choices(
         rows = features.transform([content[i].text for i in test_idx])
         weights = sample_weights(train, config)
         if themes_here:
-            oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights, groups[train_idx]).probabilities(rows)
+            oof[test_idx] = fit_theme_head(X_train, y_train, names, config, weights, groups[train_idx]).probabilities(
+                rows
+            )
         if stance_here:
             head = fit_stance_head(X_train, stances[train_idx], config, weights, groups[train_idx])
             proba = head.probabilities(rows)
@@ -320,7 +360,9 @@ def _inner_choices(
     if predict_stance and seen.sum():
         proba = np.nan_to_num(stance_oof[seen])
         if tune_stance:
-            side_weights = _best_side_weights(list(stances[seen]), proba, schema, per_side=config.stance_decision == "tuned_per_side")
+            side_weights = _best_side_weights(
+                list(stances[seen]), proba, schema, per_side=config.stance_decision == "tuned_per_side"
+            )
         w = np.array([side_weights.get(s, 1.0) for s in schema.stances])
         predicted = [schema.stances[k] for k in np.argmax(proba * w, axis=1)]
         if len(schema.stances) > 1:
@@ -328,7 +370,9 @@ def _inner_choices(
     return thresholds, side_weights, float(np.mean(parts)) if parts else None
 
 
-def _best_side_weights(truth: list[str], proba: np.ndarray, schema: Schema, *, per_side: bool = False) -> dict[str, float]:
+def _best_side_weights(
+    truth: list[str], proba: np.ndarray, schema: Schema, *, per_side: bool = False
+) -> dict[str, float]:
     """The side weights that maximise F_avg of argmax(p × w); ties: the smallest weights.
 
     One weight shared by all sides, or (``per_side``) one per side, searched

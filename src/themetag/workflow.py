@@ -112,24 +112,40 @@ def train(
     >>> tagger, report = train("labels", corpus_dir="../shared/corpus")  # doctest: +SKIP
     """
     if out is None:
-        tagger, report, _ = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress)
+        tagger, report, _ = _train(
+            labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress
+        )
         return tagger, report
     target = Path(out)
     # Checked and locked before the minutes of training, so a wrong --out or a second run fails at once.
     check_model_target(target, replace=True, keep_previous=keep_previous)
     with output_lock(target):
-        tagger, report, card = _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress)
+        tagger, report, card = _train(
+            labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress
+        )
         tagger.save(target, card=card, keep_previous=keep_previous)
     return tagger, report
 
 
-def _train(labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress) -> tuple[Tagger, CVReport | None, str]:
-    label_set = labels if isinstance(labels, LabelSet) else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
-    model, report = train_model(label_set, config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary, progress=progress)
+def _train(
+    labels, corpus_dir, articles_dir, config, evaluate, loso, curve, cv_summary, progress
+) -> tuple[Tagger, CVReport | None, str]:
+    label_set = (
+        labels
+        if isinstance(labels, LabelSet)
+        else load_labels(labels, corpus_dir=corpus_dir, articles_dir=articles_dir)
+    )
+    model, report = train_model(
+        label_set, config, evaluate=evaluate, loso=loso, curve=curve, cv_summary=cv_summary, progress=progress
+    )
     # The languages of the content it learned from: articles in others are flagged when tagged.
     languages = main_languages(e.text for e in label_set.examples if e.kind == "content")
-    metadata = build_metadata(model, labels=label_summary(label_set), cv_summary=report.summary() if report is not None else cv_summary,
-                              languages=languages)
+    metadata = build_metadata(
+        model,
+        labels=label_summary(label_set),
+        cv_summary=report.summary() if report is not None else cv_summary,
+        languages=languages,
+    )
     return Tagger(model, metadata), report, model_card(metadata, report, notes=label_set.card_notes)
 
 
