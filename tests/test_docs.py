@@ -1,4 +1,4 @@
-"""The examples in docstrings and in the README run, and give what they show.
+"""The examples in docstrings, the README and docs/ run, and give what they show.
 
 Module docstrings are run with :mod:`doctest` from the installed package (so the
 same test works for an editable and a plain install). README examples: ``>>>``
@@ -25,9 +25,10 @@ from typer.testing import CliRunner
 import themetag
 from themetag.cli import app
 
-README = (REPO / "README.md").read_text(encoding="utf-8")
+#: The pages whose examples run: the README and the documentation beside it (the generated CLI reference aside).
+PAGES = [REPO / "README.md", *sorted(p for p in (REPO / "docs").glob("*.md") if p.name != "cli.md")]
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
-BLOCKS = [(lang, body) for lang, body in FENCE.findall(README)]
+BLOCKS = [(lang, body) for page in PAGES for lang, body in FENCE.findall(page.read_text(encoding="utf-8"))]
 
 MODULES = sorted(m.name for m in pkgutil.iter_modules(themetag.__path__) if m.name != "__main__")
 
@@ -149,3 +150,15 @@ def test_the_cli_reference_is_current():
 
     written = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     assert written == reference(), "docs/cli.md is not current: run python scripts/cli_reference.py"
+
+
+def test_every_relative_link_of_the_pages_resolves():
+    link = re.compile(r"\]\(([^)\s]+)\)")
+    broken = []
+    for page in PAGES:
+        for target in link.findall(page.read_text(encoding="utf-8")):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(REPO)}: {target}")
+    assert not broken, "links to nothing:\n" + "\n".join(broken)

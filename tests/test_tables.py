@@ -278,3 +278,38 @@ def test_parquet_on_dask_is_named_with_from_as_in_one_process(tmp_path):
     path.write_bytes(b"PAR1")
     result = run("predict", path, "--scheduler", "local", "--out", tmp_path / "out")
     assert result.exit_code == 2 and "name it with --from parquet --text-column COLUMN" in result.output
+
+
+def test_the_collections_walk_through_runs(tmp_path, monkeypatch):
+    """docs/collections.md's folder + metadata → Parquet → plot commands, run as written (outputs in a temporary
+    folder)."""
+    pytest.importorskip("pyarrow")
+    pytest.importorskip("matplotlib")
+    import re
+    import shlex
+
+    from conftest import REPO
+
+    page = (REPO / "docs" / "collections.md").read_text(encoding="utf-8")
+    block = page.split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = [shlex.split(line) for line in block.splitlines() if line.startswith("themetag ")]
+    assert [c[1] for c in commands] == ["predict", "plot"]
+    monkeypatch.chdir(REPO)
+    outputs = {"tags.parquet": str(tmp_path / "tags.parquet"), "plots/": str(tmp_path / "plots")}
+    predicted = run(*[outputs.get(w, w) for w in commands[0][1:]])
+    assert predicted.exit_code == 0, predicted.output
+    assert re.search(r"seeds_metadata.csv: no row for 1 articles .*003_7aa5d13fabe71821.txt", predicted.output)
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(tmp_path / "tags.parquet").to_pandas()
+    assert sorted(table["outlet"].fillna("-")) == [
+        "-",
+        "InSight Crime",
+        "InSight Crime",
+        "InSight Crime",
+        "Total Military Insight",
+    ]
+    plotted = run(*[outputs.get(w, w) for w in commands[1][1:]])
+    assert plotted.exit_code == 0, plotted.output
+    assert "4 of 5 articles have no date" in plotted.output
+    assert {"over_time.png", "by_outlet.png"} <= {p.name for p in (tmp_path / "plots").iterdir()}
