@@ -194,3 +194,25 @@ def test_a_folder_that_is_not_what_train_wrote_is_never_moved_or_deleted(tagger,
         with pytest.raises(OutputError, match="not a themetag model"):
             tagger.save(target, keep_previous=True)
     assert files(target) == before and not (tmp_path / "out.previous").exists()
+
+
+def test_a_new_output_folder_appears_whole_or_not_at_all(tmp_path):
+    from themetag.errors import OutputError
+    from themetag.store import write_new_folder
+
+    def fill(folder):
+        (folder / "part.0.parquet").write_bytes(b"one")
+        return 1
+
+    assert write_new_folder(tmp_path / "out", fill) == 1
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["part.0.parquet"]
+    with pytest.raises(OutputError, match="exists; name a new folder"):
+        write_new_folder(tmp_path / "out", fill)
+
+    def interrupted(folder):
+        (folder / "part.0.parquet").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        write_new_folder(tmp_path / "other", interrupted)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary folder left, no "other"

@@ -930,9 +930,6 @@ def _predict_on_dask(
     they allow it; the model goes to each worker once; a bar counts finished partitions on a terminal;
     distributed's own warnings and log lines are shown only with ``--verbose``.
     """
-    import shutil
-    import tempfile
-
     if out is None:
         error("--scheduler writes a folder of Parquet files: name it with --out DIR")
         raise typer.Exit(EXIT_USAGE)
@@ -946,7 +943,6 @@ def _predict_on_dask(
     check_output_path(target)
     try:
         import dask.dataframe as dd
-        from distributed import as_completed
 
         from . import cluster
     except ImportError:
@@ -995,30 +991,13 @@ def _predict_on_dask(
                 encoding=reading.encoding,
                 partitions=aim,
             )
-        try:
-            folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
-            umask = os.umask(0)
-            os.umask(umask)
-            folder.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output folder is for whoever the umask allows
-        except OSError as exc:
-            error(f"{out}: cannot write here: {exc.strerror or exc}")
-            raise typer.Exit(EXIT_INPUT) from None
         bar = Progress(results.npartitions, enabled=show_progress, unit="partitions")
         try:
-            # One pass: each task writes its partition's file and gives back its row count and failed articles.
-            futures = dask_client.compute(cluster.parquet_parts(results, folder, level=level))
-            for future in as_completed(futures):
-                future.result()  # a task's own exception ends the run here
-                bar.advance()
-            written = dask_client.gather(futures)
-            os.rename(folder, target)
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
+            rows, failed = cluster.write_parquet_folder(
+                results, target, level=level, client=dask_client, on_partition=bar.advance
+            )
         finally:
             bar.close()
-    rows = sum(n for n, _ in written)
-    failed = [f for _, errors in written for f in errors]
     for ident, message in failed:
         error(message if ident is None else f"{ident}: {message}")
     typer.echo(

@@ -29,7 +29,7 @@ import os
 import pickle
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .errors import InputError, ThemetagError
 from .output import column_type, flat_row
@@ -425,6 +425,36 @@ def parquet_parts(results, folder: str | os.PathLike, *, level: str = "article")
         write(part, os.path.join(folder, f"part.{k}.parquet"), names, own)
         for k, part in enumerate(results.to_delayed())
     ]
+
+
+def write_parquet_folder(
+    results,
+    target: str | os.PathLike,
+    *,
+    level: str = "article",
+    client=None,
+    on_partition: Callable[[], None] | None = None,
+) -> tuple[int, list]:
+    """Write a Dask DataFrame of results as the folder ``target`` of Parquet parts (:func:`parquet_parts`), put in
+    place only when every part is written (:func:`themetag.store.write_new_folder`); (rows written, [(id, error),
+    ...] of the articles left out). ``client``: the ``distributed.Client`` to run on (default: the current one);
+    ``on_partition`` is called as each part is done (a progress bar)."""
+    from distributed import as_completed, default_client
+
+    from .store import write_new_folder
+
+    client = client or default_client()
+
+    def write(folder: Path) -> list:
+        futures = client.compute(parquet_parts(results, folder, level=level))
+        for future in as_completed(futures):
+            future.result()  # a task's own exception ends the run here
+            if on_partition is not None:
+                on_partition()
+        return client.gather(futures)
+
+    written = write_new_folder(target, write)
+    return sum(n for n, _ in written), [f for _, errors in written for f in errors]
 
 
 @contextlib.contextmanager

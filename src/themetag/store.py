@@ -45,7 +45,7 @@ import zipfile
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import numpy as np
 
@@ -54,6 +54,8 @@ from .schema import Schema
 
 if TYPE_CHECKING:
     from .model import Model
+
+T = TypeVar("T")
 
 ARRAYS_FILE = "model.npz"
 METADATA_FILE = "metadata.json"
@@ -368,6 +370,39 @@ def _fsync_folder(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_new_folder(target: str | os.PathLike, write: Callable[[Path], T]) -> T:
+    """Create the folder ``target``, which must not exist, whole or not at all; returns what ``write`` returns.
+
+    ``write`` fills a temporary sibling (``.NAME.new-XXXX``, with the permissions the umask allows); its files are
+    then synced and one rename puts it in place. Anything raised on the way (Ctrl-C included) removes the
+    temporary folder and leaves ``target`` absent. For outputs that are folders (``predict --scheduler``'s
+    Parquet parts); a model folder, which may replace another, is :func:`write_model_folder`'s.
+    """
+    target = _absolute(Path(target))
+    if target.exists():
+        raise OutputError(f"{target} exists; name a new folder (nothing is replaced)")
+    try:
+        folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write here: {exc.strerror or exc}", path=str(target)) from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        folder.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output is for whoever the umask allows
+        result = write(folder)
+        for file in folder.iterdir():
+            if file.is_file():
+                with open(file, "rb") as handle:
+                    os.fsync(handle.fileno())
+        _fsync_folder(folder)
+        os.rename(folder, target)  # fails if a folder with files appeared there meanwhile: nothing is replaced
+        _fsync_folder(target.parent)
+        return result
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def missing_model_hint(target: Path) -> str:
