@@ -67,7 +67,8 @@ def detect(text: str) -> tuple[str | None, float]:
     >>> detect("12 - 34 ...")
     (None, 0.0)
     """
-    sample = " ".join(text[:MAX_CHARS].split())  # fastText reads one line
+    # fastText reads one line of valid UTF-8: a lone surrogate (JSON's "\ud800") becomes "?".
+    sample = " ".join(text[:MAX_CHARS].split()).encode("utf-8", "replace").decode("utf-8")
     if not _LETTER.search(sample):
         return None, 0.0
     model = _load()

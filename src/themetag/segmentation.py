@@ -36,13 +36,14 @@ _BLOCK_TAG = re.compile(r"<(?:p|li|div|br|h[1-6]|tr|td|blockquote|pre|section|ar
 _NON_BLANK_LINE = re.compile(r"^[^\S\n]*\S", re.MULTILINE)
 
 
-def _paragraphs_at_most(text: str, stop: int) -> int:
+def _paragraphs_at_most(text: str, stop: int, html: bool = True) -> int:
     """An upper bound of the paragraphs ``text`` can split into (counting stops past ``stop``): its non-blank
-    lines, or its block tags where it has more of those (a web page on one line)."""
-    if text.count("\n") < stop and text.count("<") < stop:
+    lines, and (``html``: it may be read as a web page) its block tags, for a page on one line."""
+    if text.count("\n") < stop and (not html or text.count("<") < stop):
         return 0  # cannot reach the limit: not worth counting
     found = 0
-    for found, _ in enumerate(itertools.chain(_NON_BLANK_LINE.finditer(text), _BLOCK_TAG.finditer(text)), 1):
+    tags = _BLOCK_TAG.finditer(text) if html else ()
+    for found, _ in enumerate(itertools.chain(_NON_BLANK_LINE.finditer(text), tags), 1):
         if found > stop:
             break
     return found
@@ -149,7 +150,7 @@ def segment(
         raise InputError(
             f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
         )
-    if unit != "paragraph" and _paragraphs_at_most(text, max_paragraphs) > max_paragraphs:
+    if unit != "paragraph" and _paragraphs_at_most(text, max_paragraphs, html=format != "text") > max_paragraphs:
         raise InputError(
             f"article may have more than {max_paragraphs:,} paragraphs (non-blank lines or block tags), the limit for one "
             "article: split it, give its lines as the rows of a table (--from csv or jsonl), or raise the limit "
