@@ -803,7 +803,7 @@ def predict_command(
         None,
         "--scheduler",
         metavar="ADDRESS",
-        help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (columns named by --id-field/--text-field).",
+        help="Tag on Dask: 'local' (one worker process per core) or a scheduler's address (tcp://host:8786); writes partitioned Parquet into --out DIR, the same rows, columns and types as --out FILE.parquet. Workers need the input files at the same paths; the model is sent to each once. Inputs may be Parquet files (--from parquet; --text-column and --id-column name their columns).",
     ),
     verbose: bool = typer.Option(
         False,
