@@ -77,6 +77,7 @@ ARGS = None
 
 # --------------------------------------------------------------------------- predictions and scores
 
+
 def predict(model, examples):
     """Raw predictions of a model on labeled paragraphs: theme probabilities, stance classes/probabilities, kinds."""
     content = [e for e in examples if e.kind == "content"]
@@ -84,8 +85,16 @@ def predict(model, examples):
     theme_p = model.theme_probabilities(rows)
     classes, stance_p = model.stance_probabilities(rows)
     kinds = model.kind_predictions([e.text for e in examples]) if model.kind is not None else None
-    return {"content": content, "theme_p": theme_p, "classes": classes, "stance_p": stance_p, "kinds": kinds,
-            "thresholds": model.thresholds(), "side_weights": dict(model.stance_weights), "memory": model.kind_memory}
+    return {
+        "content": content,
+        "theme_p": theme_p,
+        "classes": classes,
+        "stance_p": stance_p,
+        "kinds": kinds,
+        "thresholds": model.thresholds(),
+        "side_weights": dict(model.stance_weights),
+        "memory": model.kind_memory,
+    }
 
 
 def decide_stance(classes, proba, side_weights):
@@ -125,6 +134,7 @@ def side_counts(examples) -> dict:
 
 # --------------------------------------------------------------------------- one (source, draw)
 
+
 def inner_weight(others, new, source, weights, config, base_pred_rule, schema, k) -> tuple[float, dict]:
     """The weight whose inner grouped out-of-fold predictions of the k new documents score best (no test docs)."""
     groups = np.array([e.doc for e in new])
@@ -158,8 +168,10 @@ def run_task(task) -> list[dict]:
     source, draw = task
     args, labels = ARGS, LABELS
     schema = labels.schema
-    config = TrainConfig(char_ngrams=None if args.char_ngrams == "none" else tuple(int(x) for x in args.char_ngrams.split(",")),
-                         stance_decision=args.stance_decision)
+    config = TrainConfig(
+        char_ngrams=None if args.char_ngrams == "none" else tuple(int(x) for x in args.char_ngrams.split(",")),
+        stance_decision=args.stance_decision,
+    )
     ks = [int(k) for k in args.ks.split(",")]
     weights = [float(w) for w in args.weights.split(",")]
     others = [e for e in labels.examples if source_of(e) != source]
@@ -167,9 +179,9 @@ def run_task(task) -> list[dict]:
     docs = sorted({e.doc for e in outlet})
     order = [docs[i] for i in np.random.default_rng(draw).permutation(len(docs))]
     if source == "insightcrime":  # as scripts/adaptation.py: the first 18 are the test set, the other 20 the pool
-        test_docs, pool = set(order[: len(docs) - args.pool]), order[len(docs) - args.pool:]
+        test_docs, pool = set(order[: len(docs) - args.pool]), order[len(docs) - args.pool :]
     else:
-        pool, test_docs = order[: args.pool], set(order[args.pool:])
+        pool, test_docs = order[: args.pool], set(order[args.pool :])
     test = [e for e in outlet if e.doc in test_docs]
     start = time.perf_counter()
     base = fit(others, schema, config)
@@ -182,8 +194,16 @@ def run_task(task) -> list[dict]:
         theme = theme_f1(content, pred["theme_p"], pred["thresholds"], schema)
         sp = stance_from
         stance = f_avg(content, decide_stance(sp["classes"], sp["stance_p"], sp["side_weights"]), schema)
-        line = {"source": source, "draw": draw, "k": k, "weight": w, "how": how, "theme_micro_f1": theme, "stance_f_avg": stance,
-                **kind_scores(test, pred)}
+        line = {
+            "source": source,
+            "draw": draw,
+            "k": k,
+            "weight": w,
+            "how": how,
+            "theme_micro_f1": theme,
+            "stance_f_avg": stance,
+            **kind_scores(test, pred),
+        }
         if chosen_w is not None:
             line["chosen_weight"] = chosen_w
         if extra:
@@ -191,8 +211,14 @@ def run_task(task) -> list[dict]:
         lines.append(line)
 
     info = {"test_docs": len(test_docs), "test_content": len(content), "test_sides": side_counts(test)}
-    record(0, 1.0, "base", base_pred, base_pred, extra={**info, "fit_seconds": round(fit_seconds, 1),
-                                                        "base_side_weights": base_pred["side_weights"]})
+    record(
+        0,
+        1.0,
+        "base",
+        base_pred,
+        base_pred,
+        extra={**info, "fit_seconds": round(fit_seconds, 1), "base_side_weights": base_pred["side_weights"]},
+    )
     for k in ks:
         if k == 0:
             continue
@@ -217,13 +243,18 @@ def run_task(task) -> list[dict]:
         record(k, chosen, "cv-w", pred, pred, chosen_w=chosen, extra={"inner": inner_scores})
         record(k, chosen, "cv-w + sides-if-enough", pred, pred if enough else kept, chosen_w=chosen)
         record(k, chosen, "cv-w + base-stance-if-enough", pred, pred if enough else base_pred, chosen_w=chosen)
-        print(f"{source} draw {draw} k={k} done ({time.perf_counter() - start:.0f} s; inner choice x{chosen:g})", file=sys.stderr, flush=True)
+        print(
+            f"{source} draw {draw} k={k} done ({time.perf_counter() - start:.0f} s; inner choice x{chosen:g})",
+            file=sys.stderr,
+            flush=True,
+        )
     for line in lines:
         line["task_seconds"] = round(time.perf_counter() - start, 1)
     return lines
 
 
 # --------------------------------------------------------------------------- summary
+
 
 def cell(values) -> str:
     values = [v for v in values if v is not None]
@@ -233,13 +264,19 @@ def cell(values) -> str:
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 
-METHODS = [("union", 1.0, "(a) union ×1 (today)"), ("union", 3.0, "(b) union ×3"), ("union", 10.0, "(b) union ×10"),
-           ("cv-w", None, "(c) w by inner CV"), ("keep-sides", 1.0, "(d) ×1, base side weights"),
-           ("sides-if-enough", 1.0, "(d) ×1, base side weights unless ≥5/≥5 sides"),
-           ("base-stance-if-enough", 1.0, "(e) ×1, base stance head unless ≥5/≥5 sides"),
-           ("cv-w + sides-if-enough", None, "(c)+(d) inner-CV w, base side weights unless ≥5/≥5"),
-           ("cv-w + base-stance-if-enough", None, "(c)+(e) inner-CV w, base stance head unless ≥5/≥5"),
-           ("keep-sides", 3.0, "(d) ×3, base side weights"), ("keep-sides", 10.0, "(d) ×10, base side weights")]
+METHODS = [
+    ("union", 1.0, "(a) union ×1 (today)"),
+    ("union", 3.0, "(b) union ×3"),
+    ("union", 10.0, "(b) union ×10"),
+    ("cv-w", None, "(c) w by inner CV"),
+    ("keep-sides", 1.0, "(d) ×1, base side weights"),
+    ("sides-if-enough", 1.0, "(d) ×1, base side weights unless ≥5/≥5 sides"),
+    ("base-stance-if-enough", 1.0, "(e) ×1, base stance head unless ≥5/≥5 sides"),
+    ("cv-w + sides-if-enough", None, "(c)+(d) inner-CV w, base side weights unless ≥5/≥5"),
+    ("cv-w + base-stance-if-enough", None, "(c)+(e) inner-CV w, base stance head unless ≥5/≥5"),
+    ("keep-sides", 3.0, "(d) ×3, base side weights"),
+    ("keep-sides", 10.0, "(d) ×10, base side weights"),
+]
 
 
 def summarize(lines: list[dict], ks: list[int]) -> str:
@@ -250,17 +287,25 @@ def summarize(lines: list[dict], ks: list[int]) -> str:
         if k == 0:
             sel = [l for l in lines if l["source"] == source and l["k"] == 0]
         else:
-            sel = [l for l in lines if l["source"] == source and l["k"] == k and l["how"] == how and (w is None or l["weight"] == w)]
+            sel = [
+                l
+                for l in lines
+                if l["source"] == source and l["k"] == k and l["how"] == how and (w is None or l["weight"] == w)
+            ]
         return [l.get(key) for l in sorted(sel, key=lambda l: l["draw"])]
 
     verdict = {}
     for source in sources:
         base = [l for l in lines if l["source"] == source and l["k"] == 0]
         b = base[0]
-        sides = ", ".join(f"{l['test_sides']['favor']}/{l['test_sides']['against']}" for l in sorted(base, key=lambda l: l["draw"]))
-        out.append(f"\n### {source} ({len(base)} draws; test: {b['test_docs']} documents, "
-                   f"{' / '.join(str(l['test_content']) for l in sorted(base, key=lambda l: l['draw']))} content paragraphs, "
-                   f"favor/against {sides} per draw)\n")
+        sides = ", ".join(
+            f"{l['test_sides']['favor']}/{l['test_sides']['against']}" for l in sorted(base, key=lambda l: l["draw"])
+        )
+        out.append(
+            f"\n### {source} ({len(base)} draws; test: {b['test_docs']} documents, "
+            f"{' / '.join(str(l['test_content']) for l in sorted(base, key=lambda l: l['draw']))} content paragraphs, "
+            f"favor/against {sides} per draw)\n"
+        )
         out.append("Theme micro-F1 / stance F_avg on the outlet's test documents, mean ± sd over draws.\n")
         out.append("| way | " + " | ".join(f"k={k}" for k in ks) + f" | k={max(ks)} ≥ k=0? |")
         out.append("|---|" + "---|" * (len(ks) + 1))
@@ -269,7 +314,9 @@ def summarize(lines: list[dict], ks: list[int]) -> str:
                 continue
             row = []
             for k in ks:
-                row.append(f"{cell(values(source, k, how, w, 'theme_micro_f1'))} / {cell(values(source, k, how, w, 'stance_f_avg'))}")
+                row.append(
+                    f"{cell(values(source, k, how, w, 'theme_micro_f1'))} / {cell(values(source, k, how, w, 'stance_f_avg'))}"
+                )
             t0, s0 = (statistics.mean(values(source, 0, how, w, key)) for key in ("theme_micro_f1", "stance_f_avg"))
             kmax = max(ks)
             t1, s1 = (statistics.mean(values(source, kmax, how, w, key)) for key in ("theme_micro_f1", "stance_f_avg"))
@@ -283,22 +330,52 @@ def summarize(lines: list[dict], ks: list[int]) -> str:
             out.append("| kinds by | way | " + " | ".join(f"k={k}" for k in ks) + " |")
             out.append("|---|---|" + "---|" * len(ks))
             for key in kind_keys:
-                for how, w, name in (("union", 1.0, "(a) union ×1"), ("union", 3.0, "(b) union ×3"), ("union", 10.0, "(b) union ×10"), ("cv-w", None, "(c) w by inner CV")):
+                for how, w, name in (
+                    ("union", 1.0, "(a) union ×1"),
+                    ("union", 3.0, "(b) union ×3"),
+                    ("union", 10.0, "(b) union ×10"),
+                    ("cv-w", None, "(c) w by inner CV"),
+                ):
                     if not values(source, max(ks), how, w, key):
                         continue
                     label = {"kind_head": "learned kind head", "rules_memory": "rules + kind memory"}[key]
-                    out.append(f"| {label} | {name} | " + " | ".join(cell(values(source, k, how, w, key)) for k in ks) + " |")
+                    out.append(
+                        f"| {label} | {name} | " + " | ".join(cell(values(source, k, how, w, key)) for k in ks) + " |"
+                    )
         cv = [l for l in lines if l["source"] == source and l["how"] == "cv-w"]
         if cv:
-            picks = {k: [l["chosen_weight"] for l in sorted(cv, key=lambda l: l["draw"]) if l["k"] == k] for k in ks if k}
-            out.append("\nInner-CV weight chosen (per draw): " + "; ".join(f"k={k}: " + ", ".join(f"×{w:g}" for w in v) for k, v in picks.items()))
+            picks = {
+                k: [l["chosen_weight"] for l in sorted(cv, key=lambda l: l["draw"]) if l["k"] == k] for k in ks if k
+            }
+            out.append(
+                "\nInner-CV weight chosen (per draw): "
+                + "; ".join(f"k={k}: " + ", ".join(f"×{w:g}" for w in v) for k, v in picks.items())
+            )
         unions = [l for l in lines if l["source"] == source and l["how"] == "union" and l["weight"] == 1.0]
-        out.append("\nSides in the k new documents (favor/against content paragraphs, per draw): " + "; ".join(
-            f"k={k}: " + ", ".join(f"{l['new_sides']['favor']}/{l['new_sides']['against']}" for l in sorted(unions, key=lambda l: l["draw"]) if l["k"] == k)
-            for k in ks if k))
-        out.append("Base model's side weights (per draw): " + ", ".join(json.dumps(l.get("base_side_weights")) for l in base)
-                   + "; the ×1 union's at k=20: " + ", ".join(json.dumps(l.get("side_weights")) for l in sorted(unions, key=lambda l: l["draw"]) if l["k"] == max(ks)))
-    out.append("\n### Target: k=20 never lowers theme micro-F1 or stance F_avg vs k=0 (mean over draws), on every source\n")
+        out.append(
+            "\nSides in the k new documents (favor/against content paragraphs, per draw): "
+            + "; ".join(
+                f"k={k}: "
+                + ", ".join(
+                    f"{l['new_sides']['favor']}/{l['new_sides']['against']}"
+                    for l in sorted(unions, key=lambda l: l["draw"])
+                    if l["k"] == k
+                )
+                for k in ks
+                if k
+            )
+        )
+        out.append(
+            "Base model's side weights (per draw): "
+            + ", ".join(json.dumps(l.get("base_side_weights")) for l in base)
+            + "; the ×1 union's at k=20: "
+            + ", ".join(
+                json.dumps(l.get("side_weights")) for l in sorted(unions, key=lambda l: l["draw"]) if l["k"] == max(ks)
+            )
+        )
+    out.append(
+        "\n### Target: k=20 never lowers theme micro-F1 or stance F_avg vs k=0 (mean over draws), on every source\n"
+    )
     out.append("| way | " + " | ".join(sources) + " | meets target |")
     out.append("|---|" + "---|" * (len(sources) + 1))
     for name, per in verdict.items():
@@ -316,11 +393,23 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=3)
     parser.add_argument("--ks", default="0,5,10,20")
     parser.add_argument("--weights", default="1,3,10")
-    parser.add_argument("--pool", type=int, default=20, help="pool documents per draw (the largest k); the rest of the source is the test set")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=20,
+        help="pool documents per draw (the largest k); the rest of the source is the test set",
+    )
     parser.add_argument("--min-docs", type=int, default=25)
-    parser.add_argument("--enough", type=int, default=5, help="favor and against paragraphs the new documents must each hold to refit side weights")
+    parser.add_argument(
+        "--enough",
+        type=int,
+        default=5,
+        help="favor and against paragraphs the new documents must each hold to refit side weights",
+    )
     parser.add_argument("--stance-decision", default="tuned")
-    parser.add_argument("--char-ngrams", default="3,5", help='"3,5" (the default features) or "none" (word n-grams only: lighter)')
+    parser.add_argument(
+        "--char-ngrams", default="3,5", help='"3,5" (the default features) or "none" (word n-grams only: lighter)'
+    )
     parser.add_argument("--sources", help="comma-separated sources (default: every source with --min-docs documents)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--out")
@@ -365,9 +454,11 @@ def main() -> None:
         for task in tasks:
             keep(run_task(task))
     elapsed = time.perf_counter() - start
-    print(f"Sources: {', '.join(sources)}; skipped: {', '.join(skipped) or 'none'}; {args.draws} draws; pool {args.pool}; "
-          f"char n-grams {args.char_ngrams}; stance decision {args.stance_decision}; {args.jobs} jobs on {os.cpu_count()} cores; "
-          f"{elapsed / 60:.1f} min")
+    print(
+        f"Sources: {', '.join(sources)}; skipped: {', '.join(skipped) or 'none'}; {args.draws} draws; pool {args.pool}; "
+        f"char n-grams {args.char_ngrams}; stance decision {args.stance_decision}; {args.jobs} jobs on {os.cpu_count()} cores; "
+        f"{elapsed / 60:.1f} min"
+    )
     print(summarize(lines, ks))
 
 
