@@ -19,7 +19,7 @@ import sys
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
@@ -29,6 +29,9 @@ from .errors import ThemetagError
 from .io import read_articles
 from .output import WRITERS
 from .segmentation import segment as segment_text
+
+if TYPE_CHECKING:
+    from .io import MetadataTable
 
 DEFAULT_CORPUS = "../shared/corpus"
 
@@ -185,11 +188,11 @@ class _Reading:
     id_field: str = "id"
     text_field: str = "text"
     encoding: Optional[str] = None
-    metadata: Optional[str] = None
+    metadata: Optional["MetadataTable"] = None  # read once, here; every pass over the articles joins it
     dedupe: bool = False
 
     def options(self) -> dict:
-        return dataclasses.asdict(self)
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # not asdict: it copies the table
 
 
 def _reading(
@@ -205,9 +208,9 @@ def _reading(
 
     if table_format is not None:
         table_format = _choice(table_format.lower(), "--from", tuple(TABLE_FORMATS))
-    if metadata is not None:
-        MetadataTable.read(metadata, encoding=encoding)  # a bad table is a one-line error now, not after tagging
-    return _Reading(table_format, id_field, text_field, encoding, metadata, dedupe)
+    # Read before any article is: a bad table is a one-line error now, not after tagging.
+    table = MetadataTable.read(metadata, encoding=encoding) if metadata is not None else None
+    return _Reading(table_format, id_field, text_field, encoding, table, dedupe)
 
 
 def _articles(paths: List[str], failures: list[ThemetagError], on_failure=None, reading: "_Reading | None" = None):

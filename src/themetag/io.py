@@ -732,7 +732,7 @@ def read_articles(
     text_field: str = "text",
     table_format: str | None = None,
     encoding: str | None = None,
-    metadata: str | os.PathLike | None = None,
+    metadata: "str | os.PathLike | MetadataTable | None" = None,
     dedupe: bool = False,
 ) -> Iterator[Article | InputError]:
     """Articles from files, folders, ``"-"`` and JSON Lines files, one at a time, in order.
@@ -748,12 +748,12 @@ def read_articles(
     are the article's metadata, and folders are searched for files of that format. ``encoding`` names the
     encoding of CSV and TSV files (default UTF-8).
 
-    ``metadata``: a CSV file of fields to join to the articles (see :class:`MetadataTable`); rows and articles
+    ``metadata``: a CSV file of fields to join to the articles, or one read (:class:`MetadataTable`); rows and articles
     left unmatched are reported through ``on_warning`` once reading ends. ``dedupe``: an id given again is left
     out (the first kept), counted in one warning at the end, instead of being an error.
     """
     if metadata is not None:
-        table = MetadataTable.read(metadata, encoding=encoding)
+        table = metadata if isinstance(metadata, MetadataTable) else MetadataTable.read(metadata, encoding=encoding)
         yield from table.join(
             read_articles(
                 paths,
