@@ -24,7 +24,6 @@ def _limited():
     "text, unit",
     [
         ("a\n\n" * 2_000_000, "article"),
-        ("army\n" * 1_000_000, "line"),
         ("<html><body>" + "<p>army</p>" * 300_000 + "</body></html>", "article"),
     ],
 )
@@ -45,12 +44,81 @@ def test_an_article_past_the_paragraph_limit_is_refused_before_memory_is_spent(t
     assert "Traceback" not in done.stderr
 
 
+def test_text_given_a_line_a_paragraph_streams_in_flat_memory(tmp_path):
+    # 100,000 lines held as tagged paragraphs took about 1.2 KB each, and failed under this limit; streamed, memory
+    # holds the text and one block of lines. Every line still comes out, and the summary counts them all.
+    path = tmp_path / "lines.txt"
+    path.write_text("Troops burned coca fields.\n" * 100_000, encoding="utf-8")
+    limit = 300_000_000
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    rows = subprocess.run(
+        [sys.executable, "-m", "themetag", "predict", "--unit", "line", "--paragraphs", "-f", "csv", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+    )
+    assert rows.returncode == 0, rows.stderr[-500:]
+    lines = rows.stdout.splitlines()
+    assert len(lines) == 100_001 and lines[-1].split(",")[7] == "99999"
+    article = subprocess.run(
+        [sys.executable, "-m", "themetag", "predict", "--unit", "line", "-f", "csv", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+    )
+    assert article.returncode == 0, article.stderr[-500:]
+    row = dict(zip(*[r.split(",") for r in article.stdout.splitlines()]))
+    assert row["content_paragraphs"] == "100000" and row["dominant_themes"] == "militarization"
+
+
+def test_a_streamed_article_is_the_article_held_whole(monkeypatch):
+    import io
+    import json
+
+    from themetag import tagger as tagging
+    from themetag.output import json_pieces, make_writer
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted((__import__("conftest").REPO / "seeds").glob("*.txt"))]
+    text = "\n".join(texts * 3)
+    tagger = themetag.load()
+    held = tagger.tag(text, unit="line", explain=2)
+    monkeypatch.setattr(tagging, "STREAM_LINES", 40)
+    monkeypatch.setattr(tagging, "STREAM_BLOCK", 33)  # blocks that do not divide the lines
+    streamed = tagger.tag(text, unit="line", explain=2)
+    assert isinstance(held.paragraphs, list) and isinstance(streamed.paragraphs, tagging.StreamedParagraphs)
+    assert streamed.summary_dict() == held.summary_dict() and len(streamed.paragraphs) == len(held.paragraphs) > 100
+    assert list(streamed.paragraphs) == held.paragraphs
+    assert streamed.paragraphs[-1] == held.paragraphs[-1] and streamed.paragraphs[7:90:9] == held.paragraphs[7:90:9]
+    with pytest.raises(IndexError):
+        streamed.paragraphs[len(held.paragraphs)]
+    for indent in (None, 2):
+        assert "".join(json_pieces(streamed, indent)) == json.dumps(held.to_dict(), ensure_ascii=False, indent=indent)
+    for fmt in ("jsonl", "json", "csv", "table"):
+        for paragraphs in (False, True):
+            written = []
+            for article in (held, streamed):
+                out = io.StringIO()
+                writer = make_writer(fmt, out, paragraphs=paragraphs, explain=True)
+                writer.write(article)
+                writer.close()
+                written.append(out.getvalue())
+            assert written[0] == written[1], (fmt, paragraphs)
+
+
 def test_the_limit_counts_what_could_be_paragraphs_and_can_be_raised():
     text = "army\n\n" * 30 + "\n\n\n" * 1000  # blank lines are no paragraphs
     assert len(segment(text, max_paragraphs=30)) == 30
     with pytest.raises(InputError, match="more than 29 paragraphs"):
         segment(text, max_paragraphs=29)
     assert len(segment("one long paragraph\n" * 50, unit="paragraph", max_paragraphs=1)) == 1  # one, whatever its lines
+    # Line breaks are counted as the units are cut: a form feed is one.
+    with pytest.raises(InputError, match="more than 29 paragraphs"):
+        segment("army\x0c" * 30, unit="line", max_paragraphs=29)
     tagger = themetag.load()
     tagger.max_paragraphs = 5
     with pytest.raises(InputError, match="more than 5 paragraphs"):

@@ -29,6 +29,7 @@ from .errors import ThemetagError
 from .io import read_articles
 from .output import WRITERS
 from .segmentation import segment as segment_text
+from .segmentation import segment_lines
 
 if TYPE_CHECKING:
     from .io import MetadataTable
@@ -87,6 +88,7 @@ def command(name: str):
     def wrap(function):
         @functools.wraps(function)
         def run(*args, **kwargs):
+            sys.unraisablehook = _calm_unraisable
             try:
                 return function(*args, **kwargs)
             except ThemetagError as exc:
@@ -118,6 +120,14 @@ def command(name: str):
         return app.command(name, epilog=EXIT_CODES_HELP)(run)
 
     return wrap
+
+
+def _calm_unraisable(unraisable) -> None:
+    """Say nothing of an object that failed to close while an interrupt or a lack of memory ends the command (a
+    generator unwound by the same MemoryError): its "Exception ignored ..." traceback would follow the one-line
+    error. Anything else is printed as Python prints it."""
+    if not isinstance(unraisable.exc_value, (MemoryError, KeyboardInterrupt)):
+        sys.__unraisablehook__(unraisable)
 
 
 def _reader_went_away() -> None:
@@ -176,7 +186,7 @@ MAX_PARAGRAPHS_OPTION = typer.Option(
     min=1,
     metavar="N",
     help="Most paragraphs one article may have; an article past it is refused, not tagged: a bound on memory "
-    "(about 2 KB a paragraph) [default: 100,000].",
+    "(about 1.2 KB a paragraph). Text given with --unit line streams and has no such limit [default: 100,000].",
 )
 
 
@@ -289,8 +299,12 @@ def segment_command(
     for article in _articles(files, unreadable, reading=reading):
         seen += 1
         try:
-            paragraphs = segment_text(
-                article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {})
+            paragraphs = (
+                segment_lines(article.text)  # lines stream: no paragraph limit
+                if unit == "line"
+                else segment_text(
+                    article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {})
+                )
             )
         except ThemetagError as exc:
             error(f"{article.where}: {exc}")

@@ -97,7 +97,7 @@ def iter_units(results: Iterable["ArticleTags"], level: str = "paragraph") -> It
             continue  # tag_many(errors="yield"): reported by the caller
         doc = article.id if article.id is not None else f"article{k + 1}"
         themes, stances = list(article.theme_shares), list(article.stance_counts)
-        content = [p for p in article.paragraphs if p.kind == "content"]
+        content = (p for p in article.paragraphs if p.kind == "content")  # one at a time: an article may stream
         if level == "paragraph":
             for p in content:
                 scores = tuple(p.theme_scores.get(t, 0.0) for t in themes) + tuple(
@@ -106,11 +106,10 @@ def iter_units(results: Iterable["ArticleTags"], level: str = "paragraph") -> It
                 tags = tuple(int(t in p.themes) for t in themes) + tuple(int(p.stance == s) for s in stances)
                 h = text_hash(p.text)
                 yield Unit(doc, p.index, h, article.metadata, scores, tags, ((p.index, p.text, h),))
-        elif content:
+        elif texts := tuple((p.index, p.text, text_hash(p.text)) for p in content):
             tags = tuple(int(t in article.dominant_themes) for t in themes) + tuple(
                 int(article.stance == s) for s in stances
             )
-            texts = tuple((p.index, p.text, text_hash(p.text)) for p in content)
             h = hashlib.sha256("\n".join(t[2] for t in texts).encode()).hexdigest()[:16]
             yield Unit(doc, None, h, article.metadata, tags, tags, texts)
 

@@ -16,12 +16,13 @@ registered under its name::
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import shutil
 import tempfile
 import warnings
-from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TextIO
 
 from .errors import ThemetagError
 from .segmentation import METADATA_COLUMNS
@@ -147,12 +148,34 @@ class ResultWriter:
         """Finish the output (a closing bracket, say); the stream itself stays open."""
         self.out.flush()
 
-    def _records(self, article: "ArticleTags") -> list[dict]:
-        return (
-            [r for r in article.paragraph_records() if self._keep(r["kind"])]
-            if self.paragraphs
-            else [article.to_dict()]
-        )
+    def _records(self, article: "ArticleTags") -> Iterator[dict]:
+        """The paragraphs' records, one at a time (a streamed article has a million), or the article's."""
+        if self.paragraphs:
+            return (r for r in article.iter_paragraph_records() if self._keep(r["kind"]))
+        return iter([article.to_dict()])
+
+
+def json_pieces(article: "ArticleTags", indent: int | None = None) -> Iterator[str]:
+    """``json.dumps(article.to_dict(), indent=indent)``, the same text, in pieces: for a streamed article
+    (:class:`~themetag.tagger.StreamedParagraphs`) a paragraph at a time, so that memory holds one."""
+    if isinstance(article.paragraphs, list):
+        yield json.dumps(article.to_dict(), ensure_ascii=False, indent=indent)
+        return
+    head = json.dumps(article.summary_dict(), ensure_ascii=False, indent=indent)
+    if indent is None:
+        yield head[:-1] + ', "paragraphs": ['
+        for k, p in enumerate(article.paragraphs):
+            yield (", " if k else "") + json.dumps(p.to_dict(), ensure_ascii=False)
+        yield "]}"
+        return
+    # Indented, each paragraph's object sits two levels in (in the list, in the article).
+    inner = " " * (2 * indent)
+    yield head[:-2] + f',\n{" " * indent}"paragraphs": ['
+    k = -1
+    for k, p in enumerate(article.paragraphs):
+        text = json.dumps(p.to_dict(), ensure_ascii=False, indent=indent)
+        yield (",\n" if k else "\n") + inner + text.replace("\n", "\n" + inner)
+    yield ("]" if k < 0 else f"\n{' ' * indent}]") + "\n}"
 
 
 class _FlatTableWriter(ResultWriter):
@@ -177,12 +200,19 @@ class _FlatTableWriter(ResultWriter):
         #: The result's own columns (the rest are metadata), once a row is made.
         self.own_columns: frozenset[str] | None = None
 
-    def _flat_rows(self, article: "ArticleTags") -> list[dict]:
-        """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata."""
-        rows = article.paragraph_rows(explanation=self.explain) if self.paragraphs else [article.row()]
-        if rows and self.own_columns is None:
-            self.own_columns = frozenset(rows[0])
-        return [flat_row(r, article.metadata) for r in rows if not self.paragraphs or self._keep(r["kind"])]
+    def _flat_rows(self, article: "ArticleTags") -> Iterator[dict]:
+        """The article's rows of a flat table (CSV, Parquet): its row, or its paragraphs' rows, with its metadata;
+        one at a time (a streamed article has a million)."""
+        rows = (
+            (row for _, row in article.iter_paragraph_rows(explanation=self.explain))
+            if self.paragraphs
+            else iter([article.row()])
+        )
+        for row in rows:
+            if self.own_columns is None:
+                self.own_columns = frozenset(row)
+            if not self.paragraphs or self._keep(row["kind"]):
+                yield flat_row(row, article.metadata)
 
     def column_kind(self, name: str) -> str:
         """What a column holds (see :func:`column_type`); metadata is text whatever its name."""
@@ -190,12 +220,13 @@ class _FlatTableWriter(ResultWriter):
 
     def write(self, article: "ArticleTags") -> None:
         rows = self._flat_rows(article)
-        if self.columns is None:
-            self._held.extend(rows)
-            if len(self._held) >= self.LOOKAHEAD_ROWS:
-                self._start()
-            return
-        self._append(self._fitted(rows, article))
+        while chunk := list(itertools.islice(rows, self.LOOKAHEAD_ROWS)):
+            if self.columns is None:
+                self._held.extend(chunk)
+                if len(self._held) >= self.LOOKAHEAD_ROWS:
+                    self._start()
+                continue
+            self._append(self._fitted(chunk, article))
 
     def _start(self) -> None:
         rows, self._held = self._held, []
@@ -244,8 +275,12 @@ class JsonLinesWriter(ResultWriter):
     """One JSON object per line: an article (with its paragraphs), or with ``paragraphs`` one paragraph."""
 
     def write(self, article: "ArticleTags") -> None:
-        for record in self._records(article):
-            self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if self.paragraphs:
+            for record in self._records(article):
+                self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            self.out.writelines(json_pieces(article))
+            self.out.write("\n")
         self.out.flush()
 
 
@@ -258,8 +293,13 @@ class JsonWriter(ResultWriter):
         self._first = True
 
     def write(self, article: "ArticleTags") -> None:
-        for record in self._records(article):
-            self.out.write(("[\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False, indent=2))
+        if self.paragraphs:
+            for record in self._records(article):
+                self.out.write(("[\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False, indent=2))
+                self._first = False
+        else:
+            self.out.write("[\n" if self._first else ",\n")
+            self.out.writelines(json_pieces(article, indent=2))
             self._first = False
         self.out.flush()
 
@@ -330,7 +370,7 @@ class TableWriter(ResultWriter):
                 f"content_paragraphs={article.counts['content']}\n"
             )
         else:
-            for row, p in zip(article.paragraph_rows(explanation=self.explain), article.paragraphs):
+            for p, row in article.iter_paragraph_rows(explanation=self.explain):
                 if not self._keep(p.kind):
                     continue
                 shown_id = printable(article.id)

@@ -18,7 +18,7 @@ import itertools
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
-from typing import Literal
+from typing import Iterator, Literal
 
 from .errors import InputError
 
@@ -150,22 +150,52 @@ def segment(
         raise InputError(
             f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
         )
-    if unit != "paragraph" and _paragraphs_at_most(text, max_paragraphs, html=format != "text") > max_paragraphs:
+    if unit == "paragraph":
+        whole = normalize_text(text).strip()
+        return [Paragraph(0, whole, "content")] if whole else []
+    is_html = unit == "article" and (format == "html" or (format == "auto" and looks_like_html(text)))
+    # Counted on the normalized text, whose line breaks are the ones the units are cut at (a form feed is one).
+    plain = None if is_html else normalize_text(text)
+    if _paragraphs_at_most(text if is_html else plain, max_paragraphs, html=is_html) > max_paragraphs:
         raise InputError(
             f"article may have more than {max_paragraphs:,} paragraphs (non-blank lines or block tags), the limit for one "
             "article: split it, give its lines as the rows of a table (--from csv or jsonl), or raise the limit "
             "(--max-paragraphs)"
         )
-    if unit == "paragraph":
-        whole = normalize_text(text).strip()
-        return [Paragraph(0, whole, "content")] if whole else []
     if unit == "line":
-        lines = (line.strip() for line in normalize_text(text).split("\n"))
-        return [Paragraph(i, line, "content") for i, line in enumerate(line for line in lines if line)]
-    is_html = format == "html" or (format == "auto" and looks_like_html(text))
-    units = _html_units(text) if is_html else _text_units(normalize_text(text))
+        return list(_lines(plain))
+    units = _html_units(text) if is_html else _text_units(plain)
     kinds = _classify(units)
     return [Paragraph(i, u.text, k) for i, (u, k) in enumerate(zip(units, kinds))]
+
+
+_LINE = re.compile(r"[^\n]+")
+
+
+def segment_lines(text: str) -> Iterator[Paragraph]:
+    """``segment(text, unit="line")`` as an iterator: each non-blank line one content paragraph, made as it is read,
+    so that memory holds the text and one line however many lines it has (no paragraph limit; the character limit
+    holds).
+
+    >>> [p.text for p in segment_lines("Coca growers block the road\\n\\n  SHARE ")]
+    ['Coca growers block the road', 'SHARE']
+    """
+    if not isinstance(text, str):
+        raise InputError(f"segment_lines() takes the text as str, got {type(text).__name__}; decode bytes first")
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise InputError(
+            f"text is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}. Split it into smaller files"
+        )
+    return _lines(normalize_text(text))
+
+
+def _lines(normalized: str) -> Iterator[Paragraph]:
+    index = 0
+    for match in _LINE.finditer(normalized):
+        line = match.group().strip()
+        if line:
+            yield Paragraph(index, line, "content")
+            index += 1
 
 
 # --------------------------------------------------------------------------- text normalisation

@@ -6,6 +6,8 @@ The model folder's format, reading and writing are :mod:`themetag.store`'s.
 
 from __future__ import annotations
 
+import collections.abc
+import dataclasses
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -16,6 +18,7 @@ import numpy as np
 
 from .errors import InputError, ThemetagError
 from .language import CONFIDENT
+from .language import MAX_CHARS as LANGUAGE_CHARS
 from .language import detect as detect_language
 from .model import Model
 from .schema import KINDS, Schema
@@ -26,6 +29,7 @@ from .segmentation import (
     html_metadata,
     looks_like_html,
     segment,
+    segment_lines,
     template_key,
 )
 from .store import read_model_folder
@@ -80,7 +84,8 @@ class ArticleTags:
     side; otherwise the null stance.
     """
 
-    paragraphs: list[ParagraphTags]
+    #: A list; for a long text given a line a paragraph, a :class:`StreamedParagraphs` (tagged as it is read).
+    paragraphs: Sequence[ParagraphTags]
     theme_shares: dict[str, float]
     dominant_themes: list[str]
     stance: str | None
@@ -105,6 +110,11 @@ class ArticleTags:
 
     def to_dict(self) -> dict:
         """The article's tags as a plain dict, its paragraphs' (:meth:`ParagraphTags.to_dict`) included."""
+        return {**self.summary_dict(), "paragraphs": [p.to_dict() for p in self.paragraphs]}
+
+    def summary_dict(self) -> dict:
+        """:meth:`to_dict` without ``"paragraphs"``: the article's own fields (a writer streams the paragraphs
+        after them)."""
         return {
             "id": self.id,
             "input": self.input,
@@ -118,7 +128,6 @@ class ArticleTags:
             "warning": self.warning,
             "language": self.language,
             "language_confidence": self.language_confidence,
-            "paragraphs": [p.to_dict() for p in self.paragraphs],
         }
 
     def warning_text(self) -> str | None:
@@ -146,13 +155,13 @@ class ArticleTags:
         So ``predict --paragraphs`` output goes to ``export-tasks`` and comes
         back as labels grouped by article, as cross-validation needs.
         """
-        records = []
+        return list(self.iter_paragraph_records())
+
+    def iter_paragraph_records(self) -> Iterator[dict]:
+        """:meth:`paragraph_records` one at a time (for a streamed article, memory holds one)."""
         for p in self.paragraphs:
             record = p.to_dict()
-            records.append(
-                {"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language}
-            )
-        return records
+            yield {"id": self.id, "doc": self.id, "para": record.pop("index"), **record, "language": self.language}
 
     def row(self) -> dict:
         """The article as one flat row (a table's or CSV's): id, dominant themes, stance, theme shares, counts."""
@@ -177,7 +186,10 @@ class ArticleTags:
         With ``explanation``, every row also has an ``explanation`` column
         (empty for paragraphs that were not explained), so all rows share one header.
         """
-        rows = []
+        return [row for _, row in self.iter_paragraph_rows(explanation=explanation)]
+
+    def iter_paragraph_rows(self, *, explanation: bool = False) -> Iterator[tuple[ParagraphTags, dict]]:
+        """(paragraph, its :meth:`paragraph_rows` row), one at a time (for a streamed article, memory holds one)."""
         themes, stances = list(self.theme_shares), list(self.stance_counts)
         about = {**{name: self.metadata.get(name, "") for name in METADATA_COLUMNS}, "language": self.language or ""}
         for p in self.paragraphs:
@@ -195,8 +207,7 @@ class ArticleTags:
             row["text"] = p.text
             if explanation:
                 row["explanation"] = explanation_text(p.explanation) if p.explanation else ""
-            rows.append(row)
-        return rows
+            yield p, row
 
 
 def explanation_text(explanation: dict[str, list[tuple[str, float]]]) -> str:
@@ -231,8 +242,89 @@ def round_scores(scores: np.ndarray) -> list:
     return rounded.tolist()
 
 
+#: A text given a line a paragraph (``unit="line"``) with more lines than this is streamed
+#: (:class:`StreamedParagraphs`) instead of held in memory.
+STREAM_LINES = 10_000
+#: Lines a :class:`StreamedParagraphs` tags at a time: memory holds one block (a few MB).
+STREAM_BLOCK = 4096
+
+
+class _LongLines:
+    """A segmented article's paragraphs still to come: the text of a long ``unit="line"`` input, to stream."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __len__(self) -> int:
+        return 0  # none to score with the other articles of a batch: it is tagged on its own
+
+
+class StreamedParagraphs(collections.abc.Sequence):
+    """The tagged paragraphs of a long text given a line a paragraph, tagged a block of lines at a time each time
+    they are read: memory holds the text and one block however many lines it has.
+
+    It is what :attr:`ArticleTags.paragraphs` is for a ``unit="line"`` text of more than :data:`STREAM_LINES`
+    lines: a sequence (``len``, iteration, indexing; a slice gives a list), not a list. Reading it again tags it
+    again, with the same tags. Indexing one paragraph reads the lines up to it.
+    """
+
+    def __init__(self, tagger: "Tagger", text: str, explain: int = 0, length: int | None = None):
+        self._tagger, self._text, self._explain = tagger, text, explain
+        self._length = length  # counted when first asked, unless known
+
+    def __iter__(self) -> Iterator[ParagraphTags]:
+        block: list[Paragraph] = []
+        for p in segment_lines(self._text):
+            block.append(p)
+            if len(block) == STREAM_BLOCK:
+                yield from self._tagged(block)
+                block = []
+        if block:
+            yield from self._tagged(block)
+
+    def _tagged(self, block: list[Paragraph]) -> list[ParagraphTags]:
+        texts = [p.text for p in block]
+        return self._tagger._tag_texts(texts, ["content"] * len(texts), [p.index for p in block], self._explain)
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = sum(1 for _ in segment_lines(self._text))
+        return self._length
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            start, stop, step = at.indices(len(self))
+            if step < 0:
+                return list(self)[at]
+            return list(itertools.islice(self, start, stop, step))
+        at = at.__index__()
+        length = len(self)
+        if not -length <= at < length:
+            raise IndexError("paragraph index out of range")
+        at %= length
+        return next(itertools.islice(self, at, None))
+
+    def __repr__(self) -> str:
+        return f"<StreamedParagraphs: {len(self):,} lines, tagged as they are read>"
+
+
+def opening(texts: Iterable[str], size: int = LANGUAGE_CHARS) -> str:
+    """The texts joined by line breaks, as far as the first ``size`` characters (what the language detector reads):
+    the rest of a long article is never joined."""
+    parts: list[str] = []
+    joined = 0
+    for text in texts:
+        parts.append(text)
+        joined += len(text) + 1
+        if joined > size:
+            break
+    return "\n".join(parts)
+
+
 def summarize(
-    paragraphs: list[ParagraphTags],
+    paragraphs: Iterable[ParagraphTags],
     schema: Schema,
     id: str | None = None,
     metadata: dict | None = None,
@@ -241,13 +333,15 @@ def summarize(
 ) -> ArticleTags:
     """The article's tags from its paragraphs' (the article rule: :class:`ArticleTags`). ``language``: the detected
     (code, confidence); ``languages``: the model's; a confident detection of another language is the warning
-    ``other_language``."""
+    ``other_language``. ``paragraphs`` is read once and kept as the result's: a list, or a sequence that can be
+    read again (:class:`StreamedParagraphs`)."""
     # One pass over the paragraphs (this runs once per article of a stream, and its cost is per article).
     of_kind = dict.fromkeys(KINDS, 0)
     with_theme = dict.fromkeys(schema.themes, 0)  # content paragraphs that carry each theme
     stance_counts = dict.fromkeys(schema.stances, 0)
-    n = total = set_aside_chars = 0
+    n = total = set_aside_chars = seen = 0
     for p in paragraphs:
+        seen += 1
         total += len(p.text)
         if p.kind in of_kind:
             of_kind[p.kind] += 1
@@ -269,7 +363,7 @@ def summarize(
         runner_up = stance_counts[sides[1]] if len(sides) > 1 else 0
         if stance_counts[top] > runner_up and (stance_counts[top] >= 2 or stance_counts[top] >= 0.1 * n):
             stance = top
-    counts = {"paragraphs": len(paragraphs), **of_kind}
+    counts = {"paragraphs": seen, **of_kind}
     set_aside = round(set_aside_chars / total, 4) if total else 0.0
     code, confidence = language
     foreign = bool(languages) and code is not None and code not in languages and confidence >= CONFIDENT
@@ -333,7 +427,8 @@ class Tagger:
         self.metadata = metadata or {}
         self.path = path
         #: Most paragraphs one article may have (:data:`~themetag.segmentation.MAX_ARTICLE_PARAGRAPHS`): a bound on
-        #: the memory one article takes; an article past it is refused (an InputError in its place).
+        #: the memory one article takes; an article past it is refused (an InputError in its place). Text given
+        #: with ``unit="line"`` is streamed instead (:class:`StreamedParagraphs`), with no such limit.
         self.max_paragraphs = MAX_ARTICLE_PARAGRAPHS
 
     @property
@@ -415,7 +510,8 @@ class Tagger:
         ``unit`` says what the text is: an ``"article"`` to segment (kinds from
         the segmenter's rules, or the kind model where it measured better), or
         text that is already a ``"paragraph"`` (tagged whole, as content) or
-        one paragraph per ``"line"``. ``metadata`` (title, date, ...) is passed
+        one paragraph per ``"line"`` (past :data:`STREAM_LINES` lines, its ``paragraphs`` are tagged as they
+        are read: :class:`StreamedParagraphs`). ``metadata`` (title, date, ...) is passed
         through to the result; an HTML page's own title, date, author and url
         are read from its ``<head>`` where ``metadata`` does not give them.
         """
@@ -490,6 +586,11 @@ class Tagger:
             raise InputError("empty text (nothing to segment)")
         if unit == "article" and looks_like_html(text):
             metadata = {**html_metadata(text), **(metadata or {})}
+        if unit == "line":
+            # Lines need no context to be cut, so a long text of them is streamed (tagged a block at a time when
+            # its paragraphs are read) instead of held: no paragraph limit, memory flat in its number of lines.
+            first = list(itertools.islice(segment_lines(text), STREAM_LINES + 1))
+            return id, metadata, first if len(first) <= STREAM_LINES else _LongLines(text)
         paragraphs: list[Paragraph] = segment(text, unit=unit, max_paragraphs=self.max_paragraphs)
         return id, metadata, paragraphs
 
@@ -497,7 +598,7 @@ class Tagger:
         self, articles: list, unit: str, explain: int, errors: str = "raise", template: frozenset = frozenset()
     ) -> Iterator[ArticleTags]:
         """Tag the paragraphs of several segmented articles together; yield each article's tags in order."""
-        paragraphs = [p for a in articles if not isinstance(a, Exception) for p in a[2]]
+        paragraphs = [p for a in articles if not isinstance(a, Exception) and isinstance(a[2], list) for p in a[2]]
         texts = [p.text for p in paragraphs]
         if unit != "article":
             kinds = [p.kind for p in paragraphs]
@@ -519,9 +620,18 @@ class Tagger:
                 yield article
                 continue
             id, metadata, found = article
+            if isinstance(found, _LongLines):
+                # Every line is content: the language is read from the opening lines, as for any article.
+                language = detect_language(opening(p.text for p in segment_lines(found.text)))
+                # The summary is made from a first reading, without explanations; the output reads them again.
+                summary = summarize(
+                    StreamedParagraphs(self, found.text), self.schema, id, metadata, language, self.languages
+                )
+                yield dataclasses.replace(summary, paragraphs=StreamedParagraphs(self, found.text, explain, summary.counts["paragraphs"]))
+                continue
             own = tags[at : at + len(found)]
             content = [p.text for p in own if p.kind == "content"] or [p.text for p in own]
-            yield summarize(own, self.schema, id, metadata, detect_language("\n".join(content)), self.languages)
+            yield summarize(own, self.schema, id, metadata, detect_language(opening(content)), self.languages)
             at += len(found)
 
     def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:
