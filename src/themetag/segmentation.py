@@ -159,7 +159,7 @@ def segment(
     if _paragraphs_at_most(text if is_html else plain, max_paragraphs, html=is_html) > max_paragraphs:
         raise InputError(
             f"article may have more than {max_paragraphs:,} paragraphs (non-blank lines or block tags), the limit for one "
-            "article: split it, give its lines as the rows of a table (--from csv or jsonl), or raise the limit "
+            "article: split it, give it a line a paragraph (--unit line, which streams), or raise the limit "
             "(--max-paragraphs)"
         )
     if unit == "line":
