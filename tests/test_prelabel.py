@@ -273,6 +273,14 @@ def test_prelabel_writes_label_records_and_a_rerun_skips_what_is_done(model, art
     assert label_set.per_annotator() == {"llm:scripted": 3} and len(label_set.failed) == 4
 
 
+def test_an_article_too_long_to_segment_is_named_and_the_others_are_labeled(model, articles, tmp_path):
+    (articles / "huge.txt").write_text("army\n\n" * 100_001, encoding="utf-8")
+    out = tmp_path / "llm.jsonl"
+    result = run("prelabel", articles, "--llm", "scripted", "--out", out, "--schema", REPO / "labels")
+    assert result.exit_code == 1 and "huge.txt: article may have more than 100,000 paragraphs" in result.output
+    assert len(read(out)) == 5  # every paragraph of the other articles
+
+
 def test_an_interrupted_run_resumes_after_the_last_whole_line(model, articles, tmp_path):
     out = tmp_path / "llm.jsonl"
     run("prelabel", articles, "--llm", "scripted", "--out", out, "--n", "2", "--schema", REPO / "labels")

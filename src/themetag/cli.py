@@ -1888,7 +1888,13 @@ def prelabel_command(
             return
         for article in _articles(paths, unreadable, reading=reading):
             read += 1
-            for p in segment_text(article.text, unit=unit):
+            try:
+                found = segment_lines(article.text) if unit == "line" else segment_text(article.text, unit=unit)
+            except ThemetagError as exc:  # too long to segment: named, and the other articles still read
+                error(f"{article.where}: {exc}")
+                unreadable.append(exc)
+                continue
+            for p in found:
                 if p.kind == "content":
                     yield Paragraph(article.id, p.index, p.text)
 
