@@ -29,11 +29,18 @@ else:  # pragma: no cover - Python 3.10
 CLASSIFIERS = ("logistic", "svm", "auto")
 
 
-def _setting(default, doc: str):
-    """A dataclass field with its description: the one place a setting is explained."""
+#: ``max_label_chars``' default: training memory grows with the labels' characters (mostly the feature matrices
+#: and the solvers' copies of them), so past this many a run is refused before it fits anything.
+MAX_LABEL_CHARS = 25_000_000
+
+
+def _setting(default, doc: str, *, limit: bool = False):
+    """A dataclass field with its description: the one place a setting is explained. A ``limit`` bounds a run's
+    resources and changes no model: :meth:`TrainConfig.to_dict` leaves it out while it has its default."""
+    metadata = {"doc": doc, "limit": limit}
     if isinstance(default, (dict, list)):
-        return field(default_factory=lambda: default, metadata={"doc": doc})
-    return field(default=default, metadata={"doc": doc})
+        return field(default_factory=lambda: default, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,14 @@ class TrainConfig:
         "weight of each label file's examples, e.g. my_outlet = 3.0 (label file my_outlet.jsonl); files not "
         "named weigh 1",
     )
+    max_label_chars: int = _setting(
+        MAX_LABEL_CHARS,
+        "most characters of labeled paragraph text a run trains on: more is refused before any fitting, because "
+        "training memory grows with them (up to ~45 bytes a character, ~1 GB for the limit, on random text; the "
+        "project's labels hold 1.36 million); raise it for larger label sets. A limit, not a parameter: it changes "
+        "no model, and a model's metadata names it only when it was raised",
+        limit=True,
+    )
     classifier: str = _setting(
         "logistic",
         '"logistic" (logistic regression), "svm" (linear SVM, Platt-calibrated on grouped out-of-fold scores)'
@@ -130,6 +145,7 @@ class TrainConfig:
         integer("folds", 2, 100)
         integer("inner_folds", 2, 100)
         integer("min_df", 1, 1_000_000)
+        integer("max_label_chars", 1, 10**12)
         for name in ("theme_c", "stance_c", "kind_c"):
             number(name, 1e-6, 1e6)
         number("cue_weight", 0, 1e3)
@@ -154,8 +170,14 @@ class TrainConfig:
             raise fail("source_weights", "a table of label-file names to positive numbers")
 
     def to_dict(self) -> dict:
-        """The settings as a plain dict, as stored in metadata.json."""
-        return asdict(self)
+        """The settings as a plain dict, as stored in metadata.json: limits (``max_label_chars``) only where raised
+        or lowered, so that a model's metadata, and the settings ``evaluate --output`` records, are what they were
+        before the limit existed."""
+        settings = asdict(self)
+        for f in fields(self):
+            if f.metadata.get("limit") and settings[f.name] == f.default:
+                del settings[f.name]
+        return settings
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
@@ -201,7 +223,7 @@ def _value(value) -> str:
 
 def config_text(config: TrainConfig = TrainConfig()) -> str:
     """The configuration as a commented TOML file."""
-    settings = config.to_dict()
+    settings = asdict(config)
     explained = {f.name: f.metadata["doc"] for f in fields(TrainConfig)}
     lines = [
         "# themetag training configuration: themetag train --labels DIR --out MODEL --config this.toml",

@@ -32,6 +32,7 @@ import re
 import threading
 import warnings
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -172,7 +173,11 @@ def _char_ngrams_uncached(word: str, low: int, high: int) -> tuple[str, ...]:
     return tuple(out)
 
 
-_cached_char_ngrams = lru_cache(maxsize=_CACHE_WORDS)(_char_ngrams_uncached)
+#: Words whose character n-grams the training analyzer keeps (a word's are ~1.4 KB of strings: 32,768 words
+#: hold ~45 MB). The project's labels have 22,000 distinct whitespace-separated words; labels of random words
+#: filled the 200,000 of the other caches with ~290 MB that no word was ever looked up in again.
+_CACHE_CHAR_WORDS = 1 << 15
+_cached_char_ngrams = lru_cache(maxsize=_CACHE_CHAR_WORDS)(_char_ngrams_uncached)
 
 
 def char_terms(text: str, ngrams: tuple[int, int] = (3, 5)) -> list[str]:
@@ -766,6 +771,53 @@ class FeatureSpace:
 MAX_COUNTED_TERMS = 1_000_000
 
 
+@dataclass
+class TermCounts:
+    """What one pass over training texts counted: each term's document frequency (``df``: texts it is in) and
+    total count (``tf``), and whether the counts are ``exact`` (no term was ever forgotten to bound memory)."""
+
+    df: Counter
+    tf: Counter
+    exact: bool
+    n_texts: int
+
+
+def count_terms(texts: Sequence[str], analyzer, *, max_counted: int = MAX_COUNTED_TERMS) -> TermCounts:
+    """Each term's document frequency and total count over ``texts``, in memory bounded by ``max_counted``.
+
+    Past ``max_counted`` distinct terms, the terms seen in one text only so far are forgotten, and if that is
+    not enough, all but the ``max_counted // 2`` most frequent (``exact`` is then False). The counting is done
+    by :class:`collections.Counter` in C, one text's terms at a time.
+    """
+    df: Counter = Counter()
+    tf: Counter = Counter()
+    exact = True
+    n_texts = 0
+    for text in texts:
+        terms = analyzer(text)
+        tf.update(terms)
+        df.update(set(terms))
+        n_texts += 1
+        if len(df) > max_counted:
+            exact = False
+            kept = [t for t, n in df.items() if n > 1]
+            if len(kept) > max_counted // 2:  # still full of terms seen twice: keep the most frequent half
+                kept = sorted(kept, key=tf.__getitem__, reverse=True)[: max_counted // 2]
+            # (new Counters from dicts: filled by one dict.update, where deleting a term is a Python call)
+            df, tf = Counter({t: df[t] for t in kept}), Counter({t: tf[t] for t in kept})
+    return TermCounts(df, tf, exact, n_texts)
+
+
+def _chosen_terms(counts: TermCounts, min_df: int, max_features: int | None) -> list[str]:
+    df, tf = counts.df, counts.tf
+    terms = sorted(t for t, n in df.items() if n >= min_df)
+    if max_features is not None and len(terms) > max_features:
+        # As scikit-learn orders them (its default sort, so ties fall as they fall there): the same terms.
+        order = (-np.array([tf[t] for t in terms], dtype=np.int64)).argsort()[:max_features]
+        terms = sorted(terms[i] for i in order)
+    return terms
+
+
 def bounded_vocabulary(
     texts: Sequence[str], analyzer, *, min_df: int, max_features: int | None, max_counted: int = MAX_COUNTED_TERMS
 ) -> list[str]:
@@ -777,29 +829,18 @@ def bounded_vocabulary(
     count fills, so a rare term may be missed: what keeps labels of random text from exhausting memory (sklearn
     holds every term of every text before it filters).
     """
-    counts: dict[str, list[int]] = {}  # term → [texts it is in, times it occurs]
-    for text in texts:
-        seen: dict[str, int] = {}
-        for term in analyzer(text):
-            seen[term] = seen.get(term, 0) + 1
-        for term, n in seen.items():
-            entry = counts.get(term)
-            if entry is None:
-                counts[term] = [1, n]
-            else:
-                entry[0] += 1
-                entry[1] += n
-        if len(counts) > max_counted:
-            counts = {t: c for t, c in counts.items() if c[0] > 1}
-            if len(counts) > max_counted // 2:  # still full of terms seen twice: keep the most frequent half
-                kept = sorted(counts.items(), key=lambda item: -item[1][1])[: max_counted // 2]
-                counts = dict(kept)
-    terms = sorted(t for t, (df, _) in counts.items() if df >= min_df)
-    if max_features is not None and len(terms) > max_features:
-        # As scikit-learn orders them (its default sort, so ties fall as they fall there): the same terms.
-        order = (-np.array([counts[t][1] for t in terms], dtype=np.int64)).argsort()[:max_features]
-        terms = sorted(terms[i] for i in order)
-    return terms
+    return _chosen_terms(count_terms(texts, analyzer, max_counted=max_counted), min_df, max_features)
+
+
+def smooth_idf(document_frequency: np.ndarray, n_texts: int) -> np.ndarray:
+    """scikit-learn's ``TfidfTransformer(smooth_idf=True)`` weights, computed as it computes them (the same bits):
+    ln((1 + n) / (1 + df)) + 1."""
+    df = np.asarray(document_frequency, dtype=np.float64) + 1.0
+    idf = np.full_like(df, fill_value=n_texts + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    return idf
 
 
 def fit_feature_space(
@@ -812,20 +853,31 @@ def fit_feature_space(
     max_char_features: int | None = 60_000,
     cue_weight: float = 1.0,
 ) -> FeatureSpace:
-    """Learn vocabularies and IDF weights from training texts with scikit-learn's TfidfVectorizer."""
-    from functools import partial
+    """Learn vocabularies and IDF weights from training texts, as scikit-learn's ``TfidfVectorizer(min_df=,
+    max_features=, sublinear_tf=True)`` learns them, in one counting pass per analyzer (``tests/test_features.py``
+    checks that they agree).
 
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    Memory is bounded by :data:`MAX_COUNTED_TERMS` (scikit-learn would hold a count of every term of every text);
+    where that bound forgot terms, the chosen terms' document frequencies are counted again in a second pass, so
+    the IDF weights are always exact.
+    """
+    from functools import partial
 
     def fitted(analyzer, max_features=None) -> tuple[list[str], np.ndarray]:
         # min_df counts documents; with fewer texts than min_df keep every term rather than fail.
         least = min_df if len(texts) >= min_df else 1
-        vocabulary = bounded_vocabulary(texts, analyzer, min_df=least, max_features=max_features)
+        counts = count_terms(texts, analyzer, max_counted=MAX_COUNTED_TERMS)
+        vocabulary = _chosen_terms(counts, least, max_features)
         if not vocabulary:  # no terms at all (e.g. texts without letters)
             return [], np.zeros(0)
-        vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, vocabulary=vocabulary)
-        vectorizer.fit(texts)
-        return vectorizer.get_feature_names_out().tolist(), vectorizer.idf_.astype(np.float64)
+        if counts.exact:
+            df = [counts.df[t] for t in vocabulary]
+        else:  # some terms were forgotten on the way: count the chosen ones' texts again (a set's worth of memory)
+            chosen, again = set(vocabulary), Counter()
+            for text in texts:
+                again.update(chosen.intersection(analyzer(text)))
+            df = [again[t] for t in vocabulary]
+        return vocabulary, smooth_idf(np.array(df, dtype=np.int64), counts.n_texts)
 
     words, word_idf = fitted(partial(word_terms, ngrams=tuple(word_ngrams)))
     chars, char_idf = (

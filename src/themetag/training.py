@@ -53,6 +53,56 @@ def fit_features(texts: Sequence[str], schema: Schema, config: TrainConfig) -> F
     )
 
 
+#: Texts featurized at once while a training matrix is built: at most about this many characters a batch, so that
+#: the featurizer's working arrays (several times the matrix) stay small; the rows are the same in any batching.
+_BATCH_CHARS = 2_000_000
+
+
+def feature_matrix(features: FeatureSpace, texts: Sequence[str]):
+    """The texts' feature rows as a SciPy CSR matrix with 32-bit indices (what scikit-learn's solvers take without a
+    copy), featurized in batches of about :data:`_BATCH_CHARS` characters: the same matrix as one
+    ``features.transform(texts).to_scipy()``, without that call's batch-sized working memory."""
+    from scipy import sparse
+
+    pieces, batch, size = [], [], 0
+    for text in texts:
+        batch.append(text)
+        size += len(text)
+        if size >= _BATCH_CHARS:
+            pieces.append(features.transform(batch))
+            batch, size = [], 0
+    if batch or not pieces:
+        pieces.append(features.transform(batch))
+    nnz = sum(len(p.data) for p in pieces)
+    index = np.int32 if max(nnz, features.n_features) < 2**31 else np.int64
+    indptr = np.zeros(len(texts) + 1, dtype=index)
+    indices = np.empty(nnz, dtype=index)
+    data = np.empty(nnz, dtype=np.float64)
+    row = at = 0
+    for piece in pieces:
+        n, k = len(piece), len(piece.data)
+        indptr[row + 1 : row + n + 1] = piece.indptr[1:] + at
+        indices[at : at + k] = piece.indices
+        data[at : at + k] = piece.data
+        row, at = row + n, at + k
+    pieces.clear()
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(texts), features.n_features), copy=False)
+
+
+def check_label_size(examples: Sequence[Example], config: TrainConfig) -> None:
+    """Refuse labels whose paragraphs hold more than ``config.max_label_chars`` characters, before any fitting:
+    training memory grows with them (the feature matrices and the solvers' copies), up to the bound documented in
+    docs/performance.md."""
+    total = sum(len(e.text) for e in examples)
+    if total > config.max_label_chars:
+        raise LabelError(
+            f"the labeled paragraphs hold {total:,} characters, more than a training run takes "
+            f"(max_label_chars = {config.max_label_chars:,}; memory grows with them, up to ~45 bytes a character); "
+            f"to train on them, raise max_label_chars in a training config file (themetag init-config FILE, "
+            f"then train --config FILE)"
+        )
+
+
 def _logreg(c: float, config: TrainConfig, solver: str = "lbfgs") -> LogisticRegression:
     return LogisticRegression(
         C=c, class_weight=config.class_weight, max_iter=3000, solver=solver, random_state=config.seed
@@ -206,11 +256,12 @@ def fit(
     training fold never sees its test fold.
     """
     examples = list(examples)
+    check_label_size(examples, config)
     content = [e for e in examples if e.kind == "content"]
     if not content:
         raise LabelError("no content paragraphs to train on; label some paragraphs as content")
     features = fit_features([e.text for e in content], schema, config)
-    X = features.transform([e.text for e in content]).to_scipy()
+    X = feature_matrix(features, [e.text for e in content])
     weights = sample_weights(content, config)
     Y = theme_matrix(content, schema.themes)
     constant = {t: int(Y[0, j]) for j, t in enumerate(schema.themes) if len(set(Y[:, j])) < 2}
@@ -238,6 +289,7 @@ def fit(
         stance_head = fit_stance_head(X, stances, config, weights, document_groups(content))
     else:
         constant_stance = stances[0]
+    del X  # the inner folds and the kind head build their own matrices: one at a time
     if choice is None:
         inner = _inner_choices(
             content, schema, config, learned if thresholds else [], tune_stance=thresholds and stance_head is not None
@@ -247,7 +299,7 @@ def fit(
     kind_head = None
     kinds = [e.kind for e in examples]
     if kind_model and len(set(kinds)) > 1:
-        X_all = features.transform([e.text for e in examples]).to_scipy()
+        X_all = feature_matrix(features, [e.text for e in examples])
         kind_head = LinearHead.from_logistic_regression(_logreg(config.kind_c, config).fit(X_all, kinds))
     return Model(
         kind_memory=kind_memory(examples),
@@ -333,7 +385,7 @@ def _inner_choices(
             continue
         train = [content[i] for i in train_idx]
         features = fit_features([e.text for e in train], schema, config)
-        X_train = features.transform([e.text for e in train]).to_scipy()
+        X_train = feature_matrix(features, [e.text for e in train])
         rows = features.transform([content[i].text for i in test_idx])
         weights = sample_weights(train, config)
         if themes_here:
