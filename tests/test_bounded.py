@@ -110,6 +110,47 @@ def test_a_streamed_article_is_the_article_held_whole(monkeypatch):
             assert written[0] == written[1], (fmt, paragraphs)
 
 
+def test_long_texts_of_lines_are_held_one_at_a_time_and_compare_as_lists():
+    tagger = themetag.load()
+    read = 0
+
+    def texts():
+        nonlocal read
+        for k in range(5):
+            read += 1
+            yield f"t{k}", "Troops burned coca fields.\n" * 10_001
+
+    first = next(tagger.tag_many(texts(), unit="line"))
+    assert read == 1  # a long text ends the batch: given out before the next is read
+    again = tagger.tag("Troops burned coca fields.\n" * 10_001, unit="line", id="t0")
+    assert first == again and first.paragraphs == list(again.paragraphs) and first.paragraphs != []
+    assert first.paragraphs.index(first.paragraphs[9_000]) == 9_000 and first.paragraphs.count(first.paragraphs[3]) == 1
+    with pytest.raises(TypeError):
+        first.paragraphs["0"]
+    assert isinstance(tagger.tag_article_paragraphs("army\n" * 10_001, unit="line"), list)
+
+
+def test_an_article_held_whole_is_written_in_one_piece():
+    # So an interrupt leaves the article or none of it, never half (a JSON array to stdout stays valid).
+    import io
+
+    from themetag.output import make_writer
+
+    class Counted(io.StringIO):
+        writes = 0
+
+        def write(self, text):
+            Counted.writes += 1
+            return super().write(text)
+
+    article = themetag.load().tag("Troops burned coca fields.\n\nFarmers planted cacao.")
+    for fmt in ("jsonl", "json"):
+        out = Counted()
+        Counted.writes = 0
+        make_writer(fmt, out).write(article)
+        assert Counted.writes == 1, fmt
+
+
 def test_the_limit_counts_what_could_be_paragraphs_and_can_be_raised():
     text = "army\n\n" * 30 + "\n\n\n" * 1000  # blank lines are no paragraphs
     assert len(segment(text, max_paragraphs=30)) == 30

@@ -523,3 +523,26 @@ def test_table_output_shows_control_characters_of_ids_escaped(tmp_path):
     for extra in ([], ["--paragraphs"]):
         out = CliRunner().invoke(app, ["predict", str(rows), "--format", "table", *extra]).stdout
         assert "\u001b" not in out and "\u202e" not in out and "evil\\x1b[2J\\u202eid" in out
+
+
+def test_an_aborted_parquet_writer_lets_go_of_its_file_quietly(articles, tmp_path):
+    # Ctrl-C while writing Parquet: the file is thrown away; pyarrow's writer, collected later, once wrote to the
+    # closed file and Python printed "Exception ignored ... write to closed file" with a traceback.
+    import gc
+    import sys
+
+    pytest.importorskip("pyarrow.parquet")
+    ignored = []
+    previous, sys.unraisablehook = sys.unraisablehook, ignored.append
+    try:
+        with open(tmp_path / "x.parquet", "wb") as out:
+            writer = make_writer("parquet", out, paragraphs=True)
+            for _ in range(4000):  # past the look-ahead (10,000 rows): the pyarrow writer is open
+                writer.write(articles[0])
+            assert writer._writer is not None
+            writer.abort()
+        del writer
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert ignored == []

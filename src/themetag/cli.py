@@ -88,7 +88,8 @@ def command(name: str):
     def wrap(function):
         @functools.wraps(function)
         def run(*args, **kwargs):
-            sys.unraisablehook = _calm_unraisable
+            calm = _CalmUnraisable(sys.unraisablehook)
+            sys.unraisablehook = calm
             try:
                 return function(*args, **kwargs)
             except ThemetagError as exc:
@@ -102,9 +103,11 @@ def command(name: str):
                 error(f"{exc.filename or 'standard output'}: {exc.strerror or exc}")
                 raise typer.Exit(EXIT_INPUT) from None
             except KeyboardInterrupt:
+                calm.ending = True
                 error("interrupted; files being written were left as they were")
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             except MemoryError:
+                calm.ending = True
                 error("out of memory; tag fewer or smaller articles at a time")
                 raise typer.Exit(EXIT_INPUT) from None
             except Exception as exc:
@@ -116,18 +119,28 @@ def command(name: str):
                     "that caused it (THEMETAG_DEBUG=1 shows the traceback)"
                 )
                 raise typer.Exit(EXIT_INTERNAL) from None
+            finally:
+                sys.unraisablehook = calm.previous
 
         return app.command(name, epilog=EXIT_CODES_HELP)(run)
 
     return wrap
 
 
-def _calm_unraisable(unraisable) -> None:
-    """Say nothing of an object that failed to close while an interrupt or a lack of memory ends the command (a
-    generator unwound by the same MemoryError): its "Exception ignored ..." traceback would follow the one-line
-    error. Anything else is printed as Python prints it."""
-    if not isinstance(unraisable.exc_value, (MemoryError, KeyboardInterrupt)):
-        sys.__unraisablehook__(unraisable)
+class _CalmUnraisable:
+    """``sys.unraisablehook`` while a command runs: says nothing of an object that fails to close once an interrupt
+    or a lack of memory ends the command (a generator unwound by the same MemoryError, a library's writer collected
+    after its file was closed), whose "Exception ignored ..." traceback would follow the one-line error. Anything
+    else goes to the hook that was there before."""
+
+    def __init__(self, previous):
+        self.previous = previous
+        self.ending = False  # set once the command is being ended by an interrupt or a lack of memory
+
+    def __call__(self, unraisable) -> None:
+        if self.ending or isinstance(unraisable.exc_value, (MemoryError, KeyboardInterrupt)):
+            return
+        self.previous(unraisable)
 
 
 def _reader_went_away() -> None:
@@ -906,6 +919,10 @@ def predict_command(
             writer = _ClearingWriter(writer, bar)
         try:
             seen, failed, unreadable, flagged = _predict(tagger, paths, writer, bar, unit, explain, reading, furniture)
+        except BaseException:
+            if out is not None:  # the file is thrown away: a writer holding it lets go while it is still open
+                writer.abort()
+            raise
         finally:
             if out is None:  # stdout: a JSON array is closed even after Ctrl-C
                 writer.close()
@@ -1037,6 +1054,9 @@ class _ClearingWriter:
 
     def close(self) -> None:
         self._writer.close()
+
+    def abort(self) -> None:
+        self._writer.abort()
 
 
 #: --out suffixes that say the format.

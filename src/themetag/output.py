@@ -148,6 +148,9 @@ class ResultWriter:
         """Finish the output (a closing bracket, say); the stream itself stays open."""
         self.out.flush()
 
+    def abort(self) -> None:
+        """Stop without finishing: the output is being thrown away (an interrupt, an error). The stream stays open."""
+
     def _records(self, article: "ArticleTags") -> Iterator[dict]:
         """The paragraphs' records, one at a time (a streamed article has a million), or the article's."""
         if self.paragraphs:
@@ -155,7 +158,17 @@ class ResultWriter:
         return iter([article.to_dict()])
 
 
-def json_pieces(article: "ArticleTags", indent: int | None = None) -> Iterator[str]:
+def _write_pieces(out: TextIO, pieces: Iterator[str], *, before: str = "", after: str = "") -> None:
+    """Write ``before``, the pieces and ``after``, joining ``before`` to the first piece and ``after`` to the last:
+    an article held whole (one piece) is one write, so an interrupt leaves all of it or none."""
+    previous = before + next(pieces)
+    for piece in pieces:
+        out.write(previous)
+        previous = piece
+    out.write(previous + after)
+
+
+def json_pieces(article: "ArticleTags", indent: int | str | None = None) -> Iterator[str]:
     """``json.dumps(article.to_dict(), indent=indent)``, the same text, in pieces: for a streamed article
     (:class:`~themetag.tagger.StreamedParagraphs`) a paragraph at a time, so that memory holds one."""
     if isinstance(article.paragraphs, list):
@@ -169,13 +182,14 @@ def json_pieces(article: "ArticleTags", indent: int | None = None) -> Iterator[s
         yield "]}"
         return
     # Indented, each paragraph's object sits two levels in (in the list, in the article).
-    inner = " " * (2 * indent)
-    yield head[:-2] + f',\n{" " * indent}"paragraphs": ['
+    level = indent if isinstance(indent, str) else " " * indent
+    inner = level * 2
+    yield head[:-2] + f',\n{level}"paragraphs": ['
     k = -1
     for k, p in enumerate(article.paragraphs):
         text = json.dumps(p.to_dict(), ensure_ascii=False, indent=indent)
         yield (",\n" if k else "\n") + inner + text.replace("\n", "\n" + inner)
-    yield ("]" if k < 0 else f"\n{' ' * indent}]") + "\n}"
+    yield ("]" if k < 0 else f"\n{level}]") + "\n}"
 
 
 class _FlatTableWriter(ResultWriter):
@@ -279,8 +293,7 @@ class JsonLinesWriter(ResultWriter):
             for record in self._records(article):
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
-            self.out.writelines(json_pieces(article))
-            self.out.write("\n")
+            _write_pieces(self.out, json_pieces(article), after="\n")
         self.out.flush()
 
 
@@ -298,9 +311,9 @@ class JsonWriter(ResultWriter):
                 self.out.write(("[\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False, indent=2))
                 self._first = False
         else:
-            self.out.write("[\n" if self._first else ",\n")
-            self.out.writelines(json_pieces(article, indent=2))
-            self._first = False
+            before = "[\n" if self._first else ",\n"
+            self._first = False  # from here on the array is open, whatever stops the writing
+            _write_pieces(self.out, json_pieces(article, indent=2), before=before)
         self.out.flush()
 
     def close(self) -> None:
@@ -414,6 +427,19 @@ class ParquetWriter(_FlatTableWriter):
 
     def _schema(self):
         return parquet_schema(self.columns, self.own_columns or ())
+
+    def abort(self) -> None:
+        # pyarrow's writer closes itself when collected, writing to its file: done now, while the file is open
+        # (else "Exception ignored ... write to closed file" with a traceback after the interrupt's message).
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        except Exception:  # the output is being thrown away
+            pass
+        finally:
+            self._writer = None
+            if self._later is not None:
+                self._later.cleanup()
 
     def _begin(self) -> None:
         import pyarrow.parquet as pq

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections.abc
 import dataclasses
 import itertools
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,18 +258,18 @@ class _LongLines:
     def __init__(self, text: str):
         self.text = text
 
-    def __len__(self) -> int:
-        return 0  # none to score with the other articles of a batch: it is tagged on its own
-
 
 class StreamedParagraphs(collections.abc.Sequence):
     """The tagged paragraphs of a long text given a line a paragraph, tagged a block of lines at a time each time
     they are read: memory holds the text and one block however many lines it has.
 
     It is what :attr:`ArticleTags.paragraphs` is for a ``unit="line"`` text of more than :data:`STREAM_LINES`
-    lines: a sequence (``len``, iteration, indexing; a slice gives a list), not a list. Reading it again tags it
-    again, with the same tags. Indexing one paragraph reads the lines up to it.
+    lines: a sequence (``len``, iteration, indexing; a slice gives a list; equal to a list of the same tags), not
+    a list (``list(paragraphs)`` makes one, holding them all). Reading it again tags it again with the tagger's
+    model, so the same tags unless that model was replaced. Indexing one paragraph reads the lines up to it.
     """
+
+    __hash__ = None  # compared by value, as a list is
 
     def __init__(self, tagger: "Tagger", text: str, explain: int = 0, length: int | None = None):
         self._tagger, self._text, self._explain = tagger, text, explain
@@ -299,12 +300,37 @@ class StreamedParagraphs(collections.abc.Sequence):
             if step < 0:
                 return list(self)[at]
             return list(itertools.islice(self, start, stop, step))
-        at = at.__index__()
+        at = operator.index(at)  # a TypeError for a str or float, as a list gives
         length = len(self)
         if not -length <= at < length:
             raise IndexError("paragraph index out of range")
         at %= length
         return next(itertools.islice(self, at, None))
+
+    # The mixins' versions of these index from the start at every step (quadratic): one reading each instead.
+    def index(self, value, start: int = 0, stop: int | None = None) -> int:
+        """The position of the first paragraph equal to ``value`` (between ``start`` and ``stop``), as list.index."""
+        start, stop, _ = slice(start, stop).indices(len(self))
+        for k, p in enumerate(itertools.islice(self, start, stop), start):
+            if p == value:
+                return k
+        raise ValueError(f"{value!r} is not among the paragraphs")
+
+    def count(self, value) -> int:
+        """How many paragraphs are equal to ``value``."""
+        return sum(1 for p in self if p == value)
+
+    def __reversed__(self) -> Iterator[ParagraphTags]:
+        return reversed(list(self))
+
+    def __eq__(self, other) -> bool:
+        if other is self:
+            return True
+        if not isinstance(other, (list, tuple, StreamedParagraphs)):
+            return NotImplemented
+        if len(self) != len(other):
+            return False
+        return all(a == b for a, b in zip(self, other))
 
     def __repr__(self) -> str:
         return f"<StreamedParagraphs: {len(self):,} lines, tagged as they are read>"
@@ -573,7 +599,8 @@ class Tagger:
                 pending.append(exc)
                 continue
             pending.append(article)
-            waiting += len(article[2])
+            # A long text of lines is tagged on its own when given out: it ends the batch, so one is held at a time.
+            waiting += BATCH_PARAGRAPHS if isinstance(article[2], _LongLines) else len(article[2])
             if waiting >= BATCH_PARAGRAPHS or len(pending) >= BATCH_PARAGRAPHS:
                 yield from self._tag_segmented(pending, unit, explain, errors, template)
                 pending, waiting = [], 0
@@ -627,7 +654,9 @@ class Tagger:
                 summary = summarize(
                     StreamedParagraphs(self, found.text), self.schema, id, metadata, language, self.languages
                 )
-                yield dataclasses.replace(summary, paragraphs=StreamedParagraphs(self, found.text, explain, summary.counts["paragraphs"]))
+                yield dataclasses.replace(
+                    summary, paragraphs=StreamedParagraphs(self, found.text, explain, summary.counts["paragraphs"])
+                )
                 continue
             own = tags[at : at + len(found)]
             content = [p.text for p in own if p.kind == "content"] or [p.text for p in own]
@@ -635,8 +664,9 @@ class Tagger:
             at += len(found)
 
     def tag_article_paragraphs(self, text: str, *, unit: str = "article", explain: int = 0) -> list[ParagraphTags]:
-        """Segment a text (see :meth:`tag` for ``unit``) and tag its paragraphs."""
-        return self.tag(text, unit=unit, explain=explain).paragraphs
+        """Segment a text (see :meth:`tag` for ``unit``) and tag its paragraphs, as a list (a long text of lines
+        too: use :meth:`tag` to stream it)."""
+        return list(self.tag(text, unit=unit, explain=explain).paragraphs)
 
     def _predict_kinds(self, texts: list[str]) -> list[str]:
         return self.model.kind_predictions(texts) if texts else []
