@@ -98,7 +98,7 @@ class TrainConfig:
     max_label_chars: int = _setting(
         MAX_LABEL_CHARS,
         "most characters of labeled paragraph text a run trains on: more is refused before any fitting, because "
-        "training memory grows with them (up to ~45 bytes a character, ~1 GB for the limit, on random text; the "
+        "training memory grows with them (on random text about 36 bytes a character: 1.3 GB for 23 million; the "
         "project's labels hold 1.36 million); raise it for larger label sets. A limit, not a parameter: it changes "
         "no model, and a model's metadata names it only when it was raised",
         limit=True,

@@ -97,7 +97,7 @@ def check_label_size(examples: Sequence[Example], config: TrainConfig) -> None:
     if total > config.max_label_chars:
         raise LabelError(
             f"the labeled paragraphs hold {total:,} characters, more than a training run takes "
-            f"(max_label_chars = {config.max_label_chars:,}; memory grows with them, up to ~45 bytes a character); "
+            f"(max_label_chars = {config.max_label_chars:,}; memory grows with them, about 36 bytes a character on random text); "
             f"to train on them, raise max_label_chars in a training config file (themetag init-config FILE, "
             f"then train --config FILE)"
         )
