@@ -192,7 +192,8 @@ def _git_state(directory: Path) -> dict:
             ["git", "-C", str(directory), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
         )
         dirty = subprocess.run(
-            ["git", "-C", str(directory), "status", "--porcelain", "--", "src"],
+            # From the repository's top: run from inside src/themetag, "-- src" would name a folder that is not there.
+            ["git", "-C", top.stdout.strip(), "status", "--porcelain", "--", "src"],
             capture_output=True,
             text=True,
             timeout=10,

@@ -108,6 +108,11 @@ def test_the_limit_counts_every_labeled_paragraph_and_a_config_raises_it():
     check_label_size(labels.examples, TrainConfig(max_label_chars=total))
     with pytest.raises(LabelError, match=f"hold {total:,} characters.*max_label_chars = {total - 1:,}"):
         fit(labels.examples, labels.schema, TrainConfig(max_label_chars=total - 1))
+    # Evaluation refuses them before its first fold (each fold fits most of the labels).
+    from themetag.workflow import evaluate_labels
+
+    with pytest.raises(LabelError, match="max_label_chars"):
+        evaluate_labels(labels, TrainConfig(max_label_chars=total - 1), progress=lambda *a: pytest.fail("a fold ran"))
     # Raised in a config file (what the message says to do), it is read back, and kept in the model's settings.
     raised = parse_config(config_text(TrainConfig(max_label_chars=10**9)))
     assert raised.max_label_chars == 10**9 and raised.to_dict()["max_label_chars"] == 10**9

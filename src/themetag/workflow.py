@@ -26,7 +26,7 @@ from .language import main_languages
 from .model import Model
 from .store import build_metadata, check_model_target, output_lock
 from .tagger import Tagger
-from .training import check_source_weights, fit
+from .training import check_label_size, check_source_weights, fit
 
 LabelDirs = str | Path | Sequence[str | Path]
 
@@ -62,6 +62,7 @@ def evaluate_labels(
     labels: LabelSet, config: TrainConfig = TrainConfig(), *, loso: bool = False, curve: bool = False, progress=None
 ) -> CVReport:
     """Grouped cross-validation, and optionally leave-one-source-out and a learning curve, in one report."""
+    check_label_size(labels.examples, config)  # before the folds: each would fit most of the labels
     check_source_weights(labels.examples, config)
     report = cross_validate(labels, config, progress=progress)
     if loso:
