@@ -243,3 +243,15 @@ def test_segmentation_time_is_linear_in_the_lines_of_a_block(line):
 
     small, large = seconds(20_000), seconds(200_000)
     assert large < 10.0 and large < 25 * max(small, 0.01)
+
+
+def test_a_character_reference_too_long_for_a_character_is_the_replacement_character():
+    # Its digits once went to int(), which refuses more than 4,300: a ValueError ended the whole run.
+    import html
+
+    from themetag.segmentation import html_metadata
+
+    refs = "x &#x0000041; &#65; &#0000000065; &#x110000; &#1114112;"
+    page = f"<html><head><title>A &#{'9' * 5000}; B</title></head><body><p>army &#{'9' * 5000};</p><p>{refs}</p>"
+    assert [p.text for p in segment(page)] == ["army \ufffd", html.unescape(refs)]
+    assert html_metadata(page)["title"] == "A \ufffd B"

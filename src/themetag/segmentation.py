@@ -598,9 +598,27 @@ class _BlockCollector(HTMLParser):
         self._flush()
 
 
+# A numeric character reference too long to name a character: the standard library converts its digits with int(),
+# which refuses more than 4,300 of them (a ValueError that ended the whole run).
+_LONG_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{8,})|([0-9]{8,}));?")
+
+
+def _defused(html: str) -> str:
+    """The page with every numeric character reference past the last code point (U+10FFFF: 7 significant digits)
+    replaced by U+FFFD, which is what the HTML standard (and ``html.unescape``) makes of it."""
+    if "&#" not in html:
+        return html
+
+    def replace(match: re.Match) -> str:
+        digits = (match.group(1) or match.group(2)).lstrip("0")
+        return "\ufffd" if len(digits) > 7 else match.group()
+
+    return _LONG_CHARREF.sub(replace, html)
+
+
 def _html_units(html: str) -> list[_Unit]:
     collector = _BlockCollector()
-    collector.feed(normalize_text(html))
+    collector.feed(_defused(normalize_text(html)))
     collector.close()
     units: list[_Unit] = []
     items: list[str] = []  # list items that extend units[-1], joined once (a long list stays linear)
@@ -700,7 +718,7 @@ def html_metadata(html: str) -> dict[str, str]:
     {'date': '2020-03-18T10:00:00Z', 'author': 'Chris Dalby', 'title': 'Peru Sends Troops - Site'}
     """
     parser = _MetadataCollector()
-    head = html[:_METADATA_SCAN_CHARS]
+    head = _defused(html[:_METADATA_SCAN_CHARS])
     # Feed in pieces so that parsing stops at the end of the <head>, however long the page.
     for start in range(0, len(head), 8192):
         try:
