@@ -198,6 +198,7 @@ def _memory_twice(arrays):
         (_complex_weights, None, "'stance_coef' must hold real numbers"),
         (_date_idf, None, "'word_idf' must hold real numbers"),
         (_memory_twice, None, "'kind_memory_keys' repeats an entry"),
+        (None, _set("features.cues.theme:militarization", [" ".join(["troops"] * 65)]), "a cue phrase of 65 words"),
     ],
     ids=[
         "word n-grams 1-3000",
@@ -211,6 +212,7 @@ def _memory_twice(arrays):
         "complex weights",
         "dates for IDF",
         "kind memory twice",
+        "a cue of 65 words (the compiled featurizer failed at tag time)",
     ],
 )
 def test_a_model_with_a_valid_hash_but_impossible_settings_is_refused(copy, arrays, settings, message):
@@ -279,3 +281,34 @@ def test_tagging_in_batches_gives_what_tagging_one_at_a_time_gives(model_dir, mo
     together = tagger.tag_paragraphs(texts, kinds=["content"] * len(texts))
     alone = [tagger.tag_paragraphs([t], kinds=["content"])[0] for t in texts]
     assert [a.to_dict() for a in together] == [b.to_dict() for b in alone]
+
+
+def test_word_sequences_made_to_collide_are_refused_not_retried_forever():
+    # (x^2 - 1)^22 vanishes mod 2^64 for every odd x: two sequences whose id differences are its coefficients have
+    # the same key under every odd multiplier (a forged model made loading loop forever).
+    from math import comb
+
+    from themetag.features import _NgramTable
+
+    coefficients = [0] * 45
+    for k in range(23):
+        coefficients[44 - 2 * k] = comb(22, k) * (-1) ** (22 - k)
+    first = tuple(max(c, 0) for c in coefficients)
+    second = tuple(max(-c, 0) for c in coefficients)
+    with pytest.raises(ModelError, match="collide under 64 multipliers"):
+        _NgramTable([first, second], np.arange(2), base=10**6 + 1, multiplier=3)
+    assert _NgramTable([first, tuple(x + 1 for x in second)], np.arange(2), base=10**6 + 1, multiplier=3).n == 45
+
+
+def test_cue_groups_are_bounded_before_their_tables_are_made():
+    # The cue tables hold a cell per stem and group: a forged model of 40,000 one-phrase groups (4 MB) took 1.8 GB.
+    from themetag.errors import LabelError
+    from themetag.features import MAX_CUE_GROUPS, FeatureSpace
+
+    def space(groups: int) -> FeatureSpace:
+        cues = {f"theme:g{k}": (f"army{k} troops",) for k in range(groups)}
+        return FeatureSpace(["army"], np.ones(1), (1, 1), [], np.zeros(0), None, cues)
+
+    assert space(MAX_CUE_GROUPS)._single_cues.shape[1] == MAX_CUE_GROUPS
+    with pytest.raises(LabelError, match=f"{MAX_CUE_GROUPS + 1} themes and stances with cues"):
+        space(MAX_CUE_GROUPS + 1)

@@ -40,6 +40,8 @@ from typing import Iterable, Sequence
 import numpy as np
 import snowballstemmer
 
+from .errors import LabelError, ModelError
+
 #: Set (to anything but "", "0", "false" or "no"): use the NumPy path even where the C module was built.
 NO_COMPILED_ENV = "THEMETAG_NO_COMPILED"
 #: Set: the C module is expected (CI sets it); if it is missing, themetag warns once, when it first featurizes.
@@ -269,6 +271,14 @@ class SparseRows:
         return sparse.csr_matrix((self.data, self.indices, self.indptr), shape=(len(self), self.n_features))
 
 
+#: Multipliers :class:`_NgramTable` tries before it gives up on a table whose keys collide (a forged model).
+MULTIPLIERS_TRIED = 64
+#: Most words a word n-gram or a cue phrase may have (the compiled featurizer's limit, MAX_SEQUENCE).
+MAX_SEQUENCE_WORDS = 64
+#: Most cue groups (a schema's themes and stances with cues): the cue tables hold a cell per stem and group.
+MAX_CUE_GROUPS = 256
+
+
 class _NgramTable:
     """Sequences of n stem ids, found in a batch's token stream with NumPy.
 
@@ -283,11 +293,18 @@ class _NgramTable:
         self.n = len(sequences[0])
         ids = np.array(sequences, dtype=np.uint64).reshape(len(sequences), self.n)
         multiplier = base if multiplier is None else multiplier  # (another only in tests, to make keys wrap)
-        while True:
+        for _ in range(MULTIPLIERS_TRIED):
             keys = self._keys_of(ids, multiplier)
             if len(np.unique(keys)) == len(keys):
                 break
             multiplier = (multiplier * 6364136223846793005 + 1442695040888963407) % 2**64 | 1  # another odd multiplier
+        else:
+            # Distinct sequences collide under one random multiplier with odds of about 2^-64 a pair; under every one
+            # tried, only when made to (sequences whose differences vanish mod 2^64 for any odd multiplier).
+            raise ModelError(
+                f"{len(sequences):,} word sequences of {self.n} words whose keys collide under {MULTIPLIERS_TRIED} "
+                "multipliers: not a vocabulary training makes"
+            )
         self.multiplier = np.uint64(multiplier)
         order = np.argsort(keys, kind="stable")
         self.keys, self.ids, self.values = keys[order], ids[order].astype(np.int64), values[order]
@@ -407,6 +424,15 @@ class FeatureSpace:
             sorted({tuple(tokenize(c)) for c in phrases if tokenize(c)}, key=lambda p: -len(" ".join(p)))
             for phrases in self.cues.values()
         ]
+        if len(cue_phrases) > MAX_CUE_GROUPS:
+            raise LabelError(
+                f"{len(cue_phrases):,} themes and stances with cues; at most {MAX_CUE_GROUPS} can have them"
+            )
+        longest = max((len(p) for phrases in cue_phrases for p in phrases), default=0)
+        if longest > MAX_SEQUENCE_WORDS:
+            raise LabelError(f"a cue phrase of {longest:,} words; a cue has at most {MAX_SEQUENCE_WORDS}")
+        if any(len(tokens) > MAX_SEQUENCE_WORDS for tokens in grams):
+            raise ModelError(f"a word n-gram of more than {MAX_SEQUENCE_WORDS} words: not a vocabulary training makes")
         for phrases in cue_phrases:
             for phrase in phrases:
                 for token in phrase:
