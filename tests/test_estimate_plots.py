@@ -260,3 +260,76 @@ def test_rows_in_memory_are_checked_too(tmp_path):
         plot_estimates(rows, tmp_path)
     frame = pd.DataFrame(shares(["all", 2019, 2020], labels=THEMES[:2]))  # years as numbers in a frame: read as text
     assert [p.name for p in plot_estimates(frame, tmp_path, dpi=30)] == ["estimates_themes.png"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        # The tester's row: a share's interval reaching 1e308 ended in "internal error (StopIteration)".
+        (
+            lambda r: r.update(estimate=0.5, ci_low=0.4, ci_high=1e308),
+            r"ci_high is 1e\+308, not a share between 0 and 1",
+        ),
+        (lambda r: r.update(estimate=-0.1, ci_low=-0.2), r"estimate is -0\.1, not a share between 0 and 1"),
+        (lambda r: r.update(labeled_ci_high=1.5), r"labeled_ci_high is 1\.5, not a share between 0 and 1"),
+        (lambda r: r.update(labeled_only=2.0, labeled_ci_high=3.0), r"labeled_only is 2\.0, not a share"),
+    ],
+)
+def test_a_share_outside_0_to_1_is_a_one_line_error_naming_file_and_line(tmp_path, change, message):
+    rows = shares(["all"], labels=THEMES[:3])
+    change(rows[1])
+    path = tmp_path / "e.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    with pytest.raises(InputError, match=r"e\.jsonl:2: " + message) as caught:
+        plot_estimates(path, tmp_path / "out")
+    assert "\n" not in str(caught.value) and not (tmp_path / "out").exists()
+
+
+def test_a_trend_may_pass_1_but_must_be_a_drawable_number(tmp_path):
+    steep = [row(label, "all", statistic="change per year", share=2.5) for label in THEMES[:2]]  # 250 points a year
+    assert [p.name for p in plot_estimates(steep, tmp_path, dpi=30)] == ["estimate_trends.png"]
+    steep[1].update(estimate=0.5, ci_low=-1e308, ci_high=1e308)
+    with pytest.raises(InputError, match=r"estimate row 2: ci_low is -1e\+308, not a change per year"):
+        plot_estimates(steep, tmp_path, force=True)
+
+
+def test_many_groups_draw_the_largest_and_a_warning_counts_the_rest(tmp_path):
+    # 20,000 groups ran out of memory (a band a group); 200 took a picture 200 bands tall.
+    rows = shares(["all"] + [f"outlet {k}" for k in range(200)], labels=THEMES[:2])
+    for r in rows:
+        if r["group"] != "all":
+            r["N"] = 100 + int(r["group"].split()[1])  # the largest N: outlets 199 down to 170
+    rows[-1]["group"] = rows[-2]["group"] = "x" * 500 + " 199"  # a long name: cut in its tick label
+    warnings = []
+    [path] = plot_estimates(rows, tmp_path, dpi=30, on_warning=warnings.append)
+    assert warnings == [
+        "estimates_themes.png: 170 of 200 groups left out of the picture (it draws the 30 groups with the largest N"
+        " and all); filter the rows, or estimate with another --by, to draw others"
+    ]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    part = read_estimates_frame(rows)
+    figure, notes = _draw_shares(matplotlib.pyplot, part[part["type"] == "theme"], "theme", _label_colours(part), None)
+    ticks = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert len(ticks) == 31 and ticks[0].startswith("all") and ticks[1].startswith("outlet 170\n")
+    assert not any(t.startswith("outlet 169\n") for t in ticks)
+    assert len(ticks[-1]) < 120 and ticks[-1].startswith("xxx") and "…" in ticks[-1]
+    assert figure.get_size_inches()[1] < 40
+    matplotlib.pyplot.close(figure)
+
+
+def test_many_periods_draw_the_latest(tmp_path):
+    rows = shares(["all"] + [str(year) for year in range(1900, 2000)], labels=THEMES[:1])
+    warnings = []
+    plot_estimates(rows, tmp_path, dpi=30, on_warning=warnings.append)
+    assert warnings == [
+        "estimates_themes.png: 70 of 100 groups left out of the picture (it draws the latest 30 periods and all);"
+        " filter the rows, or estimate with another --by, to draw others"
+    ]
+
+
+def read_estimates_frame(rows):
+    from themetag.collection import _estimate_rows
+
+    return _estimate_rows(rows)

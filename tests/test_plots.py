@@ -308,3 +308,67 @@ def test_existing_pictures_of_the_asked_format_are_refused_before_anything_is_wr
     assert (out / "by_outlet.svg").read_text() == "mine"
     with pytest.raises(ValueError):
         plot_collection(frame, out, fmt="gif", force=True)
+
+
+def test_implausible_dates_are_left_out_and_counted():
+    # 9999-12-31 among ordinary dates ran ~60 s and 600 MB into "Date ordinal ... must be between year 0001 and 9999".
+    import pandas as pd
+
+    rows = [record(k, date=f"2020-0{k % 9 + 1}-05") for k in range(20)]
+    rows += [record(20, date="9999-12-31"), record(21, date="-5000"), record(22, date="0001-01-01")]
+    table, notes = over_time_table(pd.DataFrame(read_rows(rows)))
+    assert notes == [
+        "over time: 3 of 23 articles have a date before 1800 or after 2200 ('9999-12-31', '-5000', '0001-01-01'): left out"
+    ]
+    assert table.index.freqstr.startswith("M") and len(table) == 9 and table["articles"].sum() == 20
+
+
+def test_a_long_span_is_drawn_in_coarser_periods(tmp_path):
+    # Months from 1800 to 2200 would be 4,801 periods; years are 401.
+    import pandas as pd
+
+    rows = [record(k, date=f"{1800 + 40 * k}-06-01") for k in range(11)]
+    table, notes = over_time_table(pd.DataFrame(read_rows(rows)), "month")
+    assert notes == [
+        "over time: 4,801 months from 1800-06 to 2200-06 are too many to draw (at most 401): by quarter instead",
+        "over time: 1,601 quarters from 1800-06 to 2200-06 are too many to draw (at most 401): by year instead",
+    ]
+    assert len(table) == 401 and table["articles"].sum() == 11
+
+
+def read_rows(rows):
+    from themetag.collection import _result_row
+
+    return [_result_row(r, ValueError) for r in rows]
+
+
+def test_many_outlets_draw_the_30_largest_with_long_names_cut(tmp_path):
+    # 1,000 distinct outlets ran out of memory; 200 with 500-character names gave a 2131x37787 PNG.
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    rows = [record(k, outlet=f"outlet {k:04d} " + "x" * 500) for k in range(1000)]
+    rows += [record(1000 + k, outlet="El Tiempo") for k in range(3)]
+    path = write(tmp_path / "r.jsonl", rows)
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (2_000_000_000, 2_000_000_000))  # ~1.5 GB is mapped at rest
+
+    done = subprocess.run(
+        [sys.executable, "-m", "themetag", "plot", str(path), "-o", str(tmp_path / "out"), "--dpi", "50"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=limited,
+        env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},  # its threads' arenas: address space
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert (
+        "by outlet: 971 of 1,001 outlets (971 of 1,003 articles) left out of the picture, which draws the 30 with "
+        "the most articles (by_outlet.csv has them all)" in done.stderr
+    )
+    assert len((tmp_path / "out" / "by_outlet.csv").read_text(encoding="utf-8").splitlines()) == 1 + 1001
+    width, height = png_size(tmp_path / "out" / "by_outlet.png")
+    assert width < 1000 and height < 30 * 60  # ~1 inch a band: 30 bands, not 1,001 (or 18 lines of a name each)

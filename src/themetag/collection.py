@@ -13,6 +13,7 @@ are paragraph counts per stance.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -188,6 +189,13 @@ COLLECTION_VIEWS = ("over_time", "by_outlet")
 #: Every file plot_collection may write (in any format).
 COLLECTION_FILES = tuple(f"{view}.{ext}" for view in COLLECTION_VIEWS for ext in ("csv", "png", "svg", "pdf"))
 _PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+#: Dates the over-time view takes: from 1800 (older news is rare, and is not what is tagged here) to the end of 2200
+#: (later is a typo or a placeholder such as 9999-12-31). Outside it an article is left out and counted, as one with
+#: no date is: a year like 1 or 9999 would stretch the axis over thousands of empty periods (minutes and gigabytes)
+#: and lies beyond what matplotlib's dates can hold. The window also bounds the periods drawn: 401 years at most.
+_EARLIEST, _LATEST = datetime(1800, 1, 1), datetime(2201, 1, 1)
+#: The most periods the over-time view draws: past it a coarser period is taken (months, then quarters, then years).
+MAX_PERIODS = 401
 _PERIOD_NOUN = {"M": "month", "Q": "quarter", "Y": "year"}
 
 
@@ -229,8 +237,9 @@ def over_time_table(frame, period: str = "auto"):
     """(table, notes) of the articles with a date: one row per period from the first dated article's to the last's,
     periods with no articles included (``articles`` 0, shares NaN, stance counts 0), indexed by pandas Periods.
 
-    ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years). ``notes``
-    count the rows left out (no date, or one that is not a date). ``table`` is None when no row has a date.
+    ``period``: "month", "quarter", "year" or "auto" (months for up to three years of dates, else years); past
+    :data:`MAX_PERIODS` periods a coarser one is taken, said in a note. ``notes`` count the rows left out (no date,
+    one that is not a date, or one before 1800 or after 2200). ``table`` is None when no row has a date.
     """
     import pandas as pd
 
@@ -247,16 +256,36 @@ def over_time_table(frame, period: str = "auto"):
         notes.append(f"over time: {_of(int(none.sum()), len(frame))} have no date: left out")
     unreadable = dates.isna() & ~none
     if unreadable.any():
-        shown = ", ".join(repr(str(v)) for v in list(dict.fromkeys(frame.loc[unreadable, "date"].astype(str)))[:3])
+        shown = ", ".join(_short(str(v)) for v in list(dict.fromkeys(frame.loc[unreadable, "date"].astype(str)))[:3])
         notes.append(
             f"over time: {_of(int(unreadable.sum()), len(frame))} have a date that is not one ({shown}): left out"
         )
+    far = dates.notna() & ((dates < _EARLIEST) | (dates >= _LATEST))
+    if far.any():
+        shown = ", ".join(_short(str(v)) for v in list(dict.fromkeys(frame.loc[far, "date"].astype(str)))[:3])
+        notes.append(
+            f"over time: {_of(int(far.sum()), len(frame))} have a date before {_EARLIEST.year} or after "
+            f"{_LATEST.year - 1} ({shown}): left out"
+        )
+        dates = dates.where(~far)
     if not dates.notna().any():
         return None, notes + ["over time: no article has a date: no over-time picture"]
     dated = frame[dates.notna()]
     dates = dates[dates.notna()]
     span = (dates.max() - dates.min()).days
     chosen = "M" if period == "auto" and span <= 3 * 366 else "Y" if period == "auto" else _PERIODS[period]
+    first, last = dates.min(), dates.max()
+    order = ["M", "Q", "Y"]
+    while chosen != "Y":  # too many periods to draw: a coarser one (years always fit, by the dates' window)
+        count = (last.to_period(chosen) - first.to_period(chosen)).n + 1
+        if count <= MAX_PERIODS:
+            break
+        coarser = order[order.index(chosen) + 1]
+        notes.append(
+            f"over time: {count:,} {_PERIOD_NOUN[chosen]}s from {first:%Y-%m} to {last:%Y-%m} are too many to draw "
+            f"(at most {MAX_PERIODS:,}): by {_PERIOD_NOUN[coarser]} instead"
+        )
+        chosen = coarser
     key = dates.dt.to_period(chosen).rename("date")
     shares, stance, articles = summarize(dated, key)
     full = pd.period_range(key.min(), key.max(), freq=chosen, name="date")
@@ -370,6 +399,15 @@ def plot_collection(
         )
     time_table, time_notes = over_time_table(frame, period)
     outlet_table, label, outlet_notes = by_outlet_table(frame, by)
+    if outlet_table is not None and len(outlet_table) > MAX_GROUPS:
+        # The CSV keeps every outlet (a row each); the picture, a band each, the MAX_GROUPS with the most articles.
+        drawn = outlet_table["articles"].sort_values(ascending=False, kind="stable").index[:MAX_GROUPS]
+        hidden = outlet_table.loc[~outlet_table.index.isin(drawn), "articles"]
+        outlet_notes.append(
+            f"by outlet: {len(hidden):,} of {len(outlet_table):,} outlets ({_of(int(hidden.sum()), int(outlet_table['articles'].sum()))}) "
+            f"left out of the picture, which draws the {MAX_GROUPS} with the most articles (by_outlet.csv has them "
+            "all); name another column with --by, or filter the input, to draw others"
+        )
     for note in notes + time_notes + outlet_notes:
         warn(note)
     views = []
@@ -406,7 +444,9 @@ def plot_collection(
         if name == "over_time":
             figure = _draw_over_time(plt, table, left_out)
         else:
-            figure = _draw_by_outlet(plt, table, label, left_out)
+            figure = _draw_by_outlet(
+                plt, _largest(table), label, left_out, whole=(len(table), int(table["articles"].sum()))
+            )
         try:
             with (
                 atomic_output(out / f"{name}.{fmt}", binary=True) as handle,
@@ -417,6 +457,11 @@ def plot_collection(
             plt.close(figure)
         written.append(out / f"{name}.{fmt}")
     return written
+
+
+def _largest(table):
+    """The :data:`MAX_GROUPS` rows of ``table`` with the most articles (ties: in the table's order)."""
+    return table.sort_values("articles", ascending=False, kind="stable").head(MAX_GROUPS)
 
 
 def _drawn_stances(stances) -> tuple[list[str], str | None]:
@@ -440,6 +485,19 @@ def _footnote(figure, lines: list[str]) -> None:
         width = figure.get_size_inches()[0]
         text = "\n".join(textwrap.fill(line, int(width * 15)) for line in lines)
         figure.text(0.01, 0, text, fontsize=7.5, color="#555555", va="top", ha="left", linespacing=1.35)
+
+
+def _runs(flags) -> list[tuple[int, int]]:
+    """(first, last) positions of each run of consecutive true values in ``flags``."""
+    runs: list[tuple[int, int]] = []
+    for k, flag in enumerate(flags):
+        if not flag:
+            continue
+        if runs and runs[-1][1] == k - 1:
+            runs[-1] = (runs[-1][0], k)
+        else:
+            runs.append((k, k))
+    return runs
 
 
 def _draw_over_time(plt, table, left_out: list[str]):
@@ -466,8 +524,10 @@ def _draw_over_time(plt, table, left_out: list[str]):
         layout="constrained",
     )
     for ax in (top, middle, bottom):
-        for k in np.flatnonzero(empty):
-            ax.axvspan(mdates.date2num(starts[k]), mdates.date2num(ends[k]), color="#EEEEEE", zorder=0, linewidth=0)
+        for first, last in _runs(empty):  # a run of empty periods is one shaded span (hundreds of spans are slow)
+            ax.axvspan(
+                mdates.date2num(starts[first]), mdates.date2num(ends[last]), color="#EEEEEE", zorder=0, linewidth=0
+            )
         ax.grid(axis="y", color="#E5E5E5", linewidth=0.8)
         ax.set_axisbelow(True)
         ax.spines[["top", "right"]].set_visible(False)
@@ -556,8 +616,10 @@ def _draw_over_time(plt, table, left_out: list[str]):
     return figure
 
 
-def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
-    """Per outlet (most articles first, n in its label): theme shares as grouped bars, stance shares as a stacked bar."""
+def _draw_by_outlet(plt, table, label: str, left_out: list[str], whole: tuple[int, int] | None = None):
+    """Per outlet (most articles first, n in its label): theme shares as grouped bars, stance shares as a stacked bar.
+    ``whole``: (outlets, articles) of the whole view when ``table`` holds only some of its outlets (said in the title).
+    """
     import numpy as np
 
     themes, stances = _themes_and_stances(table)
@@ -588,7 +650,7 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
     names = [f"{_wrap(str(name), 28)} (n={n:,})" for name, n in zip(table.index, table["articles"])]
     left.set_yticks(y, names, fontsize=8.5)
     left.set_ylim(count - 0.5, -0.5)
-    left.set_ylabel(label, fontsize=9)
+    left.set_ylabel(_shorten(label), fontsize=9)
     drawn, rest = _drawn_stances(stances)
     shares = _stance_shares(table, stances)
     band = 0.8 / max(len(drawn), 1)
@@ -627,7 +689,10 @@ def _draw_by_outlet(plt, table, label: str, left_out: list[str]):
         )
         ax.set_title(ax.get_title(loc="left"), loc="left", fontsize=10, fontweight="bold", pad=20)
     total = int(table["articles"].sum())
-    figure.suptitle(f"Themes and stance by {label}: {total:,} article{'s' if total != 1 else ''}", fontsize=11.5)
+    what = f"{total:,} article{'s' if total != 1 else ''}"
+    if whole is not None and whole[0] > count:
+        what = f"the {count} with the most articles, of {whole[0]:,} ({_of(total, whole[1])})"
+    figure.suptitle(f"Themes and stance by {_shorten(label)}: {what}", fontsize=11.5)
     notes = [
         (
             "n = articles. Shares are of content paragraphs (each has one stance); articles are weighted by their content "
@@ -692,6 +757,10 @@ _ESTIMATE_NUMBERS = (
     "labeled_ci_high",
     "confidence",
 )
+#: The largest change per year (of a share, 1 = 100 points) a trend row may hold: a share moving from 0 to 1 within a
+#: day changes 365 a year, its interval may be wider; past this a number is not a trend but a broken file (1e308
+#: overflows the picture's arithmetic).
+MAX_TREND = 1e6
 _ESTIMATE_TEXTS = ("label", "type", "group", "level", "statistic", "design", "warning")
 #: The group of the whole collection (:data:`themetag.estimates.ALL`) and of units with no --by value (``NO_VALUE``).
 _ALL, _NO_VALUE = "all", "(none)"
@@ -723,7 +792,8 @@ def read_estimates(path: str | Path):
 
     Raises :class:`~themetag.errors.InputError` naming the file (and line) for a row that lacks a needed column
     or holds a bad value: text where a number belongs, an unknown type, level or statistic, n above N,
-    an interval whose low end is above its high end. Empty numbers (CSV) and null (JSON) are NaN.
+    an interval whose low end is above its high end, a share (its estimate, naive share or either interval)
+    outside 0 to 1, a trend past :data:`MAX_TREND` either way. Empty numbers (CSV) and null (JSON) are NaN.
     """
     from .io import read_bounded, read_json_items
 
@@ -811,8 +881,16 @@ def _estimate_frame(records, where: str | None, *, text: bool = False):
         for low, high in (("ci_low", "ci_high"), ("labeled_ci_low", "labeled_ci_high")):
             if row[low] > row[high]:
                 raise fail(f"{low} {row[low]} is above {high} {row[high]}")
-        if row["statistic"] == "share" and not (math.isnan(row["naive"]) or 0 <= row["naive"] <= 1):
-            raise fail(f"naive share is {row['naive']}, not between 0 and 1")
+        for column in _ESTIMATE_NUMBERS[:-1]:  # all but confidence
+            value = row[column]
+            if math.isnan(value):
+                continue
+            if row["statistic"] == "share" and not 0 <= value <= 1:
+                raise fail(f"{column} is {_short(value)}, not a share between 0 and 1 (statistic is share)")
+            if row["statistic"] != "share" and not abs(value) <= MAX_TREND:
+                raise fail(
+                    f"{column} is {_short(value)}, not a change per year of a share (at most {MAX_TREND:g} either way)"
+                )
         key = (row["label"], row["type"], row["group"], row["statistic"], row["level"])
         if key in seen:
             raise fail(
@@ -1069,7 +1147,7 @@ def _share_axis(axis, values) -> None:
 
     top = max([v for v in values if not math.isnan(v)] or [1.0])
     top = max(top * 1.06, 0.02)
-    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2) if top / s <= 6)
+    step = next((s for s in (0.01, 0.02, 0.05, 0.1, 0.2) if top / s <= 6), 0.2)
     axis.set_major_locator(MultipleLocator(step))
     axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     limit = min(1.0, math.ceil(top / step - 1e-9) * step)
@@ -1080,9 +1158,16 @@ def _share_axis(axis, values) -> None:
 
 
 def _wrap(text: str, width: int = 18) -> str:
+    """``text`` on lines of ``width`` characters, three lines at most (then cut with an ellipsis)."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)) or text
+    return "\n".join(textwrap.wrap(text, width, max_lines=3, placeholder="…")) or _shorten(text, width)
+
+
+def _shorten(text: str, most: int = 48) -> str:
+    """``text`` cut to ``most`` characters, an ellipsis ending it where it was cut (a name in a title or a legend)."""
+    text = str(text)
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
 
 
 def _handles(colour: str, marker: str, naive_label: str, *, line: bool = False, extra: tuple = ()):
@@ -1172,13 +1257,57 @@ def _interval_point(ax, row, y: float, colour: str, marker: str) -> None:
     )
 
 
+#: The most groups (besides ``all``) and labels a picture of estimates draws, and the most outlets a by-outlet view
+#: draws: past ~30 rows a panel's names no longer fit a page (each row takes its own band), and thousands of them
+#: took gigabytes and minutes to draw. Those past it are left out of the picture, counted in a warning.
+MAX_GROUPS = 30
+MAX_LABELS = 12
+
+
+def _bounded(part, *, periods: bool, most: int = MAX_GROUPS):
+    """(rows to draw, warnings): at most :data:`MAX_LABELS` labels (the first) and ``most`` groups besides ``all``
+    (and, for periods, ``(none)``): the latest periods when the groups are periods (``periods``), else the groups
+    with the largest N."""
+    notes = []
+    labels = list(dict.fromkeys(part["label"]))
+    if len(labels) > MAX_LABELS:
+        part = part[part["label"].isin(labels[:MAX_LABELS])]
+        notes.append(
+            f"{len(labels) - MAX_LABELS:,} of {len(labels):,} labels left out of the picture (it draws the first "
+            f"{MAX_LABELS}); filter the rows to draw others"
+        )
+    aside = (_ALL, _NO_VALUE) if periods else (_ALL,)
+    groups = [g for g in dict.fromkeys(part["group"]) if g not in aside]
+    if len(groups) > most:
+        if periods:
+            points = _time_points(groups)
+            kept = sorted(groups, key=lambda g: points[g][1])[-most:]
+            which = f"the latest {most} periods"
+        else:
+            sizes = part.groupby("group", sort=False)["N"].max()
+            kept = sorted(groups, key=lambda g: -sizes[g])[:most]
+            which = f"the {most} groups with the largest N"
+        part = part[part["group"].isin([*aside, *kept])]
+        notes.append(
+            f"{len(groups) - most:,} of {len(groups):,} groups left out of the picture (it draws {which}"
+            f"{' and all' if (part['group'] == _ALL).any() else ''}); filter the rows, or estimate with another --by, "
+            "to draw others"
+        )
+    return part, notes
+
+
 def _draw_shares(plt, part, kind: str, colours: dict, by: str | None):
     """One figure of the shares of one type: time series if the groups are periods, else dot plots per label."""
-    labels = list(dict.fromkeys(part["label"]))
     groups = list(dict.fromkeys(part["group"]))
+    points = _time_points([g for g in groups if g not in (_ALL, _NO_VALUE)])
+    part, bounded = _bounded(part, periods=points is not None)
+    labels = list(dict.fromkeys(part["label"]))
     level = part["level"].iloc[0]
     notes, footnote = _left_out(part)
-    points = _time_points([g for g in groups if g not in (_ALL, _NO_VALUE)])
+    notes += bounded
+    footnote += "".join(f" {note[0].upper()}{note[1:]}." for note in bounded)
+    if points is not None:
+        points = {g: points[g] for g in dict.fromkeys(part["group"]) if g in points}
     noun = "Themes" if kind == "theme" else "Stances"
     if points is not None:
         figure, handles = _draw_time_series(plt, part, labels, points, colours, kind, level)
@@ -1187,6 +1316,7 @@ def _draw_shares(plt, part, kind: str, colours: dict, by: str | None):
             notes.append(f"group {_NO_VALUE!r} (units with no date) is not a point in time: left out of the picture")
             footnote += f" Group {_NO_VALUE} (no date) is not drawn."
     else:
+        groups = list(dict.fromkeys(part["group"]))
         figure, handles = _draw_dots(plt, part, labels, groups, colours, kind, level)
         what = f"{noun}: share of {_LEVEL_NOUN[level]}" + (
             f" by {by}" if by and len(groups) > 1 else " by group" if len(groups) > 1 else ""
@@ -1268,13 +1398,15 @@ def _draw_dots(plt, part, labels, groups, colours, kind, level):
         ax.set_axisbelow(True)
         ax.set_ylim(len(entries) - 0.4, -0.6)
         if not single:
-            ax.set_title(entries[0][0], fontsize=10, fontweight="bold", color=colours[(kind, entries[0][0])][0])
+            ax.set_title(
+                _shorten(entries[0][0]), fontsize=10, fontweight="bold", color=colours[(kind, entries[0][0])][0]
+            )
             if entries[0][1] == _ALL and len(entries) > 1:
                 ax.axhline(0.5, color="#AAAAAA", linewidth=0.8, linestyle=(0, (2, 2)))
         else:
             row = next(iter(by_key.values()))
             name = "all (whole collection)" if groups[0] == _ALL else groups[0]
-            ax.set_title(name + (f", {_count(row.n, row.N)}" if in_ticks else ""), fontsize=10)
+            ax.set_title(_shorten(name) + (f", {_count(row.n, row.N)}" if in_ticks else ""), fontsize=10)
         if k % ncols == 0:
             ticks = []
             for label, group in entries:
@@ -1414,7 +1546,7 @@ def _draw_time_series(plt, part, labels, points, colours, kind, level):
                 fontsize=8,
                 color="#555555",
             )
-        ax.set_title(label, loc="left", fontsize=10, fontweight="bold", color=colour)
+        ax.set_title(_shorten(label), loc="left", fontsize=10, fontweight="bold", color=colour)
         _share_axis(ax.yaxis, values)
         ax.grid(axis="y", color="#E5E5E5", linewidth=0.8)
         ax.set_axisbelow(True)
@@ -1448,6 +1580,9 @@ def _draw_trends(plt, trends, colours, by: str | None):
     """A forest plot: a row per label (and group), the change of its share per year with its interval, 0 marked."""
     import numpy as np
 
+    labels = trends["label"].nunique()
+    # A row per label and group: at most ~240 rows (0.36 inch each) in all.
+    trends, bounded = _bounded(trends, periods=False, most=max(1, min(MAX_GROUPS, 240 // min(labels, MAX_LABELS) - 1)))
     level = trends["level"].iloc[0]
     kinds = [k for k in ("theme", "stance") if (trends["type"] == k).any()]
     parts = [trends[trends["type"] == k] for k in kinds]
@@ -1462,6 +1597,8 @@ def _draw_trends(plt, trends, colours, by: str | None):
     )
     axes = axes[:, 0]
     notes, footnote = _left_out(trends)
+    notes += bounded
+    footnote += "".join(f" {note[0].upper()}{note[1:]}." for note in bounded)
     grouped = (trends["group"] != _ALL).any()
     values = []
     for ax, kind, part in zip(axes, kinds, parts):
@@ -1474,7 +1611,9 @@ def _draw_trends(plt, trends, colours, by: str | None):
             colour, marker = colours[(kind, row.label)]
             if grouped and y and row.label != entries[y - 1].label:
                 ax.axhline(y - 0.5, color="#CCCCCC", linewidth=0.8)
-            name = row.label if not grouped else f"{row.label} · {'all' if row.group == _ALL else row.group}"
+            name = _shorten(row.label, 32) + (
+                f" · {'all' if row.group == _ALL else _shorten(row.group, 32)}" if grouped else ""
+            )
             ticks.append(f"{name}  ({_count(row.n, row.N)})")
             if not math.isnan(row.naive):
                 _naive_point(ax, row.naive, y + 0.24)
