@@ -108,7 +108,7 @@ def command(name: str):
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             except MemoryError:
                 calm.ending = True
-                error("out of memory; tag fewer or smaller articles at a time")
+                error("out of memory; give fewer or smaller inputs at a time (docs/performance.md has the limits)")
                 raise typer.Exit(EXIT_INPUT) from None
             except Exception as exc:
                 # typer's (or click's) own ends -- Exit, Abort, usage errors -- and THEMETAG_DEBUG pass through.
