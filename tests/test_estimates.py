@@ -481,3 +481,41 @@ def test_a_validation_sample_labeled_by_a_language_model_is_refused():
         E.read_validation([record], themes=SCHEMA.themes, stances=SCHEMA.stances)
     record["annotator"] = "human:ana"
     assert len(E.read_validation([record], themes=SCHEMA.themes, stances=SCHEMA.stances)) == 1
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"stratum": ["a"]}, '"sample" stratum must be'),
+        ({"stratum": {"a": 1}}, '"sample" stratum must be'),
+        ({"by": {"a": 1}}, '"sample" by must be'),
+        ({"n": 0}, '"sample" n must be a whole number of at least 1'),
+        ({"n": -5}, '"sample" n must be a whole number of at least 1'),
+        ({"n": True}, '"sample" n must be'),
+        ({"population": [1]}, '"sample" population must be'),
+        ({"size": "5"}, '"sample" size must be'),
+        ({"seed": "abc"}, '"sample" seed must be a whole number'),
+        ({"collection": [1]}, '"sample" collection must be'),
+        ({"design": {"a": 1}}, '"sample" design must be'),
+        ({"level": [1]}, '"sample" level must be'),
+        ({"allocation": None}, '"sample" allocation must be'),
+        ({"inclusion_probability": float("nan")}, '"sample" inclusion_probability must be'),
+        ({"format": 2}, 'a "sample" of format 2'),
+    ],
+)
+def test_a_malformed_sample_block_is_refused_in_one_line(change, message):
+    tagged = collection(12)
+    drawn = labeled(E.sample(tagged, 3, by="outlet", seed=1).records)
+    broken = drawn[:1] + [dict(drawn[1], sample={**drawn[1]["sample"], **change})] + drawn[2:]
+    with pytest.raises(LabelError, match=f"^record 2: {message}"):
+        E.estimate(tagged, broken, by="outlet")
+
+
+def test_a_malformed_sample_block_exits_1_naming_the_file_and_line(tmp_path):
+    tagged = collection(12)
+    drawn = labeled(E.sample(tagged, 3, by="outlet", seed=1).records)
+    drawn[1]["sample"]["n"] = 0
+    validation = tmp_path / "v.jsonl"
+    validation.write_text("".join(json.dumps(r) + "\n" for r in drawn))
+    with pytest.raises(LabelError, match=r'v\.jsonl:2: "sample" n must be'):
+        E.estimate(tagged, validation, by="outlet")

@@ -366,8 +366,8 @@ def _validated(where: str, record: object, themes: tuple, stances: tuple) -> Val
     if kind != "content" and (labeled or stance is not None):
         raise fail(f"a {kind} paragraph carries no themes or stance")
     about = record.get("sample")
-    if about is not None and not isinstance(about, dict):
-        raise fail(f'"sample" must be the object `themetag sample` wrote, got {about!r}')
+    if about is not None:
+        _check_sample(about, fail)
     doc = record.get("doc")
     para = record.get("para")
     return Validated(
@@ -380,6 +380,64 @@ def _validated(where: str, record: object, themes: tuple, stances: tuple) -> Val
         stance,
         about,
     )
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_sample(about: object, fail) -> None:
+    """Refuse a ``"sample"`` object that is not one :func:`sample` could have written: every field it is read
+    by, of the right type and in range (``fail(message)`` makes the error that names the record)."""
+    if not isinstance(about, dict):
+        raise fail(f'"sample" must be the object `themetag sample` wrote, got {_shown(about)}')
+    version = about.get("format")
+    if version != SAMPLE_FORMAT or not _whole(version):
+        raise fail(f'a "sample" of format {_shown(version)}; this themetag reads {SAMPLE_FORMAT}')
+
+    def bad(key: str, what: str) -> LabelError:
+        shown = _shown(about[key]) if key in about else "nothing"
+        return fail(f'"sample" {key} must be {what}, got {shown}; draw the sample again with `themetag sample`')
+
+    if about.get("design") not in ("simple", "stratified"):
+        raise bad("design", "simple or stratified")
+    if about.get("level") not in LEVELS:
+        raise bad("level", " or ".join(LEVELS))
+    by = about.get("by")
+    if about["design"] == "simple" and by is not None:
+        raise bad("by", "null in a simple (unstratified) sample")
+    if about["design"] == "stratified" and not (isinstance(by, str) and by.strip()):
+        raise bad("by", "the name of the field a stratified sample was drawn by")
+    stratum = about.get("stratum")
+    if by is None and stratum is not None:
+        raise bad("stratum", "null in a simple (unstratified) sample")
+    if by is not None and not isinstance(stratum, str):
+        raise bad("stratum", f"the {by} the record was drawn from, as text")
+    for key in ("population", "size", "n"):
+        if not _whole(about.get(key)) or about[key] < 1:
+            raise bad(key, "a whole number of at least 1")
+    if about["size"] > min(about["population"], about["n"]):
+        raise bad("size", f"at most the stratum's population ({about['population']}) and n ({about['n']})")
+    if about.get("allocation") not in ALLOCATIONS:
+        raise bad("allocation", " or ".join(ALLOCATIONS))
+    probability = about.get("inclusion_probability")
+    if (
+        not isinstance(probability, (int, float))
+        or isinstance(probability, bool)
+        or not math.isclose(probability, about["size"] / about["population"], rel_tol=1e-9)
+    ):
+        raise bad("inclusion_probability", f"size / population ({about['size'] / about['population']!r})")
+    collection = about.get("collection")
+    if not (isinstance(collection, str) and re.fullmatch(r"[0-9a-f]{16}", collection)):
+        raise bad("collection", "the collection's fingerprint (16 hex digits)")
+    if not _whole(about.get("seed")):
+        raise bad("seed", "a whole number")
+
+
+def _shown(value: object) -> str:
+    """A value for a message, cut short (a hostile record may hold a huge one)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --------------------------------------------------------------------------- estimate
@@ -779,18 +837,7 @@ def _design(records: list[Validated], level: str, assume_random: bool) -> tuple[
                     f"{r.where}: from another draw than {drawn[0].where} ({key} {r.sample.get(key)!r} against "
                     f"{first.get(key)!r}); estimate from one sample at a time"
                 )
-    if (
-        not isinstance(first.get("n"), int)
-        or isinstance(first.get("n"), bool)
-        or first.get("allocation") not in ALLOCATIONS
-    ):
-        raise LabelError(
-            f'{drawn[0].where}: its "sample" object lacks the draw\'s n and allocation; draw it again with `themetag sample`'
-        )
-    if first.get("format") != SAMPLE_FORMAT:
-        raise LabelError(
-            f'{drawn[0].where}: a "sample" of format {first.get("format")!r}; this themetag reads {SAMPLE_FORMAT}'
-        )
+    # Each "sample" object's fields were checked as it was read (_check_sample).
     if first.get("level") != level:
         raise LabelError(
             f"{drawn[0].where}: a sample of {first.get('level')}s cannot estimate {level} shares; "
