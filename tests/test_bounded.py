@@ -151,6 +151,29 @@ def test_an_article_held_whole_is_written_in_one_piece():
         assert Counted.writes == 1, fmt
 
 
+def test_an_article_that_exhausts_memory_is_named_and_the_others_are_tagged(tmp_path):
+    # A tag of a million attributes (4 MB) takes ~200 times its size to parse: out of memory, that article is the
+    # one named, and the next file is still tagged (the whole run ended, naming none).
+    (tmp_path / "bomb.html").write_text("<html><body><p " + "a=b " * 1_000_000 + ">x</p>", encoding="utf-8")
+    (tmp_path / "good.txt").write_text("Troops burned coca fields in the valley.", encoding="utf-8")
+    limit = 700_000_000
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "themetag", "predict", "bomb.html", "good.txt", "-f", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        preexec_fn=limited,
+        env={**__import__("os").environ, "OPENBLAS_NUM_THREADS": "1"},
+    )
+    assert done.returncode == 1 and "bomb.html: out of memory while segmenting it" in done.stderr, done.stderr[-300:]
+    assert "good,good.txt" in done.stdout and "Traceback" not in done.stderr
+
+
 def test_the_limit_counts_what_could_be_paragraphs_and_can_be_raised():
     text = "army\n\n" * 30 + "\n\n\n" * 1000  # blank lines are no paragraphs
     assert len(segment(text, max_paragraphs=30)) == 30

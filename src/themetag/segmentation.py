@@ -103,8 +103,8 @@ def collection_template(
     for text in texts:
         try:
             units = segment(text)
-        except InputError:
-            continue  # too long to segment: tagging refuses it too, with the reason
+        except (InputError, MemoryError):
+            continue  # too long or costly to segment: tagging refuses it too, with the reason
         articles += 1
         for key in {template_key(p.text) for p in units} - {None}:
             counts[key] = counts.get(key, 0) + 1

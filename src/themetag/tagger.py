@@ -593,7 +593,15 @@ class Tagger:
                 yield from self._tag_segmented(pending, unit, explain, errors, template)
                 raise
             try:
-                article = self._segmented(*_article_parts(k, item), unit)
+                try:
+                    article = self._segmented(*_article_parts(k, item), unit)
+                except MemoryError:
+                    # One article's markup can cost far more than its size (a tag of millions of attributes): it is
+                    # the article's error, its memory freed as this unwinds, and the articles after it are tagged.
+                    raise InputError(
+                        "out of memory while segmenting it (markup that costs far more than its size, such as a tag "
+                        "with millions of attributes); split or clean it"
+                    ) from None
             except InputError as exc:
                 exc.index = k
                 pending.append(exc)
