@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -663,3 +664,60 @@ def test_cli_export_doccano_and_errors(tmp_path, schema_file):
     assert result.stderr.startswith(f"Error: {bad}:2: unknown stance 'maybe'")
     assert "Traceback" not in result.output and not (tmp_path / "z.jsonl").exists()
     assert run("export-tasks", records, "--to", "excel", "--schema", schema_file, "--out", out).exit_code == 2
+
+
+def _doccano_zip(path, name: str, body: bytes) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, body)
+
+
+def test_a_doccano_zip_member_over_the_limit_is_refused_before_it_is_unpacked(tmp_path, schema, monkeypatch):
+    import zipfile
+
+    monkeypatch.chdir(tmp_path)
+
+    from themetag import io as themetag_io
+
+    monkeypatch.setattr(themetag_io, "MAX_FILE_BYTES", 1000)
+    line = json.dumps({"text": P1, "label": ["militarization", "stance:favor"]}) + "\n"
+    path = Path("big.zip")
+    _doccano_zip(path, "admin.jsonl", (line * 100).encode())
+    size = len(line) * 100
+
+    def unpacked(*args, **kwargs):
+        raise AssertionError("the member was unpacked before its size was checked")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", unpacked)
+    with pytest.raises(LabelError, match=rf"^big\.zip: admin\.jsonl: {size:,} bytes unpacked is over the 1,000-byte"):
+        read_doccano(path, schema)
+
+
+def test_a_doccano_zip_member_with_a_forged_size_is_read_no_further_than_the_limit(tmp_path, schema, monkeypatch):
+    from themetag import io as themetag_io
+
+    monkeypatch.setattr(themetag_io, "MAX_FILE_BYTES", 1000)
+    monkeypatch.chdir(tmp_path)
+    line = json.dumps({"text": P1, "label": ["militarization", "stance:favor"]}) + "\n"
+    body = (line * 100).encode()
+    path = Path("forged.zip")
+    _doccano_zip(path, "admin.jsonl", body)
+    data = bytearray(path.read_bytes())
+    real = len(body).to_bytes(4, "little")
+    for header, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # the uncompressed size, in both headers
+        at = data.find(header) + offset
+        assert data[at : at + 4] == real
+        data[at : at + 4] = (500).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(LabelError, match=r"^forged\.zip: cannot unpack admin\.jsonl from the zip") as refused:
+        read_doccano(path, schema)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_doccano_zip_member_s_problems_name_the_zip_and_member_not_a_temporary_file(tmp_path, schema, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = Path("export.zip")
+    _doccano_zip(path, "admin.jsonl", b'{"text": "x", "label": []}\n{not json}\n')
+    with pytest.raises(LabelError, match=r"^export\.zip: admin\.jsonl:2: not valid JSON"):
+        read_doccano(path, schema)

@@ -225,48 +225,62 @@ def _each(items: list[JsonItem], one, collector: "_Collector", errors: str) -> N
 
 
 def _doccano_items(path: str | os.PathLike) -> tuple[list[JsonItem], str]:
-    """doccano's download is a .zip holding one JSONL file per user (or all.jsonl); read the one JSONL inside."""
+    """doccano's download is a .zip holding one JSONL file per user (or all.jsonl); read the one JSONL inside.
+
+    The file (or zip) is read once, within the per-file limit; a member is checked against the same limit by the
+    size its header declares before anything is unpacked, and unpacked no further than the limit (a header may lie).
+    Messages name a member as ``export.zip: admin.jsonl``.
+    """
+    import io as _io
     import zipfile
     import zlib
 
-    where = str(path)
-    if str(path) != "-" and zipfile.is_zipfile(path):
-        from .io import read_bounded
+    from .io import MAX_FILE_BYTES, json_items_from_bytes, read_bounded
 
-        read_bounded(path, LabelError)  # the size and file-type checks every input gets
-        with zipfile.ZipFile(path) as archive:
-            inside = [n for n in archive.namelist() if n.endswith((".jsonl", ".json")) and not n.startswith("__MACOSX")]
-            if len(inside) != 1:
-                raise LabelError(
-                    f"the zip holds {len(inside)} JSON/JSONL files ({', '.join(inside) or 'none'}); unpack it and import one",
-                    path=where,
-                )
-            info = archive.getinfo(inside[0])
-            if info.file_size > MAX_TABLE_BYTES:
-                raise LabelError(
-                    f"{inside[0]} is {info.file_size:,} bytes unpacked, over the {MAX_TABLE_BYTES:,}-byte limit",
-                    path=where,
-                )
-            import tempfile
-
-            if info.flag_bits & 0x1:
-                raise LabelError(
-                    f"{inside[0]} is encrypted in the zip; unpack it with its password and import the file", path=where
-                )
-            try:
-                data = archive.read(inside[0])
-            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
-                raise LabelError(
-                    f"cannot unpack {inside[0]} from the zip ({type(exc).__name__}: {str(exc)[:120]}); "
-                    "download it again, or unpack it and import the file",
-                    path=where,
-                ) from None
-            with tempfile.TemporaryDirectory() as folder:
-                unpacked = Path(folder) / Path(inside[0]).name
-                unpacked.write_bytes(data)
-                items, _ = _items(unpacked, "a doccano JSONL export")
-        return items, f"{where}:{inside[0]}"
-    return _items(path, "a doccano JSONL export")
+    raw, where = read_bounded(path, LabelError)  # the size and file-type checks every input gets
+    expected = "a doccano JSONL export"
+    if not zipfile.is_zipfile(_io.BytesIO(raw)):
+        return json_items_from_bytes(raw, where, expected=expected, error=LabelError), where
+    unreadable = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+    try:
+        archive = zipfile.ZipFile(_io.BytesIO(raw))
+    except unreadable as exc:
+        raise LabelError(
+            f"cannot read the zip ({type(exc).__name__}: {str(exc)[:120]}); download it again, or unpack it and "
+            "import the file",
+            path=where,
+        ) from None
+    with archive:
+        inside = [
+            i for i in archive.infolist() if i.filename.endswith((".jsonl", ".json")) and "__MACOSX" not in i.filename
+        ]
+        if len(inside) != 1:
+            names = ", ".join(i.filename for i in inside[:5]) + (", ..." if len(inside) > 5 else "")
+            raise LabelError(
+                f"the zip holds {len(inside)} JSON/JSONL files ({names or 'none'}); unpack it and import one",
+                path=where,
+            )
+        info = inside[0]
+        member = f"{where}: {info.filename}"
+        too_big = f"over the {MAX_FILE_BYTES:,}-byte limit; unpack it and split the file"
+        if info.file_size > MAX_FILE_BYTES:
+            raise LabelError(f"{info.file_size:,} bytes unpacked is {too_big}", path=member)
+        if info.flag_bits & 0x1:
+            raise LabelError(
+                f"{info.filename} is encrypted in the zip; unpack it with its password and import the file", path=where
+            )
+        try:
+            with archive.open(info) as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)  # bounded: the declared size may be forged
+        except unreadable as exc:
+            raise LabelError(
+                f"cannot unpack {info.filename} from the zip ({type(exc).__name__}: {str(exc)[:120]}); "
+                "download it again, or unpack it and import the file",
+                path=where,
+            ) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise LabelError(f"unpacked, {too_big}", path=member)
+    return json_items_from_bytes(data, member, expected=expected, error=LabelError), member
 
 
 def _as_doc(value: object, fail: Fail) -> str | None:

@@ -199,6 +199,14 @@ def read_json_items(
     the file and line; ``expected`` says what the file should have held.
     """
     raw, where = read_bounded(path, error)
+    return json_items_from_bytes(raw, where, expected=expected, error=error), where
+
+
+def json_items_from_bytes(
+    raw: bytes, where: str, *, expected: str, error: type[ThemetagError] = InputError
+) -> list[JsonItem]:
+    """The items of a whole JSON document already read (a JSON array, one JSON object, or JSON Lines), as
+    :func:`read_json_items` reads a file; ``where`` names the document in messages (a zip member, say)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -209,12 +217,12 @@ def read_json_items(
     if start == len(text):
         raise error(f"empty file; expected {expected}", path=where)
     if text[start] == "[":
-        return _array_items(text, where, error), where
+        return _array_items(text, where, error)
     if text[start] == "{" and "\n" in text[start:].rstrip():
         # One pretty-printed object, or JSON Lines: try the former, else read lines.
         value, problem = _decode_json(text)
         if problem is None:
-            return [JsonItem(1, text.count("\n", 0, start) + 1, value)], where
+            return [JsonItem(1, text.count("\n", 0, start) + 1, value)]
     import io
 
     items = []
@@ -227,7 +235,7 @@ def read_json_items(
             )
             raise error(item.error + hint, path=where, line=item.line)
         items.append(item)
-    return items, where
+    return items
 
 
 def _check_regular(path: str | os.PathLike, error: type[ThemetagError], limit: int | None = None) -> os.stat_result:
