@@ -187,6 +187,7 @@ def test_metadata_matches_ids_and_keeps_an_articles_own_values(tmp_path):
         ),
         ("id,outlet\na,X\na,Y\n", "m.csv:3: id 'a' is given twice (line 2 and here)"),
         ("id,outlet\na,X,extra\n", "m.csv:2: 3 cells, but the header names 2 columns"),
+        ("id,id,outlet\na,b,X\n", 'm.csv:1: column "id" is named twice; rename one'),
     ],
 )
 def test_a_bad_metadata_table_is_one_line_before_anything_is_tagged(tmp_path, text, message):
@@ -313,3 +314,48 @@ def test_the_collections_walk_through_runs(tmp_path, monkeypatch):
     assert plotted.exit_code == 0, plotted.output
     assert "4 of 5 articles have no date" in plotted.output
     assert {"over_time.png", "by_outlet.png"} <= {p.name for p in (tmp_path / "plots").iterdir()}
+
+
+@pytest.mark.parametrize("suffix, sep", [(".csv", ","), (".tsv", "\t")])
+def test_a_table_naming_a_column_twice_is_one_line_and_the_other_inputs_are_read(tmp_path, suffix, sep):
+    table = tmp_path / f"t{suffix}"
+    table.write_text(
+        sep.join(["id", "text", " text"]) + "\n" + sep.join(["1", f'"{ARMY}"', f'"{FARMS}"']) + "\n", encoding="utf-8"
+    )
+    good = tmp_path / f"g{suffix}"
+    good.write_text(sep.join(["id", "text"]) + "\n" + sep.join(["2", f'"{ARMY}"']) + "\n", encoding="utf-8")
+    found = list(read_articles([str(table), str(good)], table_format=suffix[1:]))
+    assert [str(a) if isinstance(a, InputError) else a.id for a in found] == [
+        f'{table}:1: column "text" is named twice; rename one',
+        "2",
+    ]
+
+
+def test_a_table_with_a_header_and_no_rows_is_refused_as_an_empty_json_lines_file_is(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("id,text\n\n", encoding="utf-8")
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("", encoding="utf-8")
+    good = tmp_path / "g.csv"
+    good.write_text(f'id,text\n2,"{ARMY}"\n', encoding="utf-8")
+    found = list(read_articles([str(table), str(good)], table_format="csv"))
+    assert [str(a) if isinstance(a, InputError) else a.id for a in found] == [
+        f"{table}: no rows under the header (an empty table)",
+        "2",
+    ]
+    assert [str(a) for a in read_articles([str(empty)])] == [f"{empty}: empty file (no JSON lines)"]
+
+
+def test_a_label_table_naming_a_column_twice_is_refused():
+    from themetag.errors import LabelError
+    from themetag.interop import TableColumns, read_table
+    from themetag.schema import Schema
+
+    schema = Schema((), ("favor", "against", "none"), "none")
+    import tempfile
+    from pathlib import Path
+
+    table = Path(tempfile.mkdtemp()) / "labels.csv"
+    table.write_text(f'text,stance,stance\n"{ARMY}",favor,against\n', encoding="utf-8")
+    with pytest.raises(LabelError, match=r'labels\.csv:1: column "stance" is named twice'):
+        read_table(table, schema, columns=TableColumns(text="text", stance="stance"))

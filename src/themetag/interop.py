@@ -997,7 +997,7 @@ def _delimited_rows(
     import csv
     import io as _io
 
-    from .io import read_bounded, swallowed_rows
+    from .io import read_bounded, repeated_column, swallowed_rows
 
     raw, where = read_bounded(path, LabelError, limit=MAX_TABLE_BYTES)
     text, note = decode_table(raw, where, encoding)
@@ -1022,6 +1022,9 @@ def _delimited_rows(
                 if not header or not any(h.strip() for h in header):
                     raise LabelError("empty table: the first row must name the columns", path=where, line=1)
                 header = [h.strip() for h in header]
+                repeated = repeated_column(header)
+                if repeated:
+                    raise LabelError(repeated, path=where, line=1)
                 previous_end = reader.line_num
             for cells in reader:
                 line = first_line + previous_end

@@ -847,6 +847,9 @@ class MetadataTable:
         reader = csv.reader(io_module.StringIO(text, newline=""), delimiter=delimiter, strict=True)
         try:
             header = [h.strip() for h in next(reader, [])]
+            repeated = repeated_column(header)
+            if repeated:
+                raise InputError(repeated, path=where, line=1)
             key = next((k for k in METADATA_KEYS if k in header), None)
             if key is None:
                 raise InputError(
@@ -1159,12 +1162,17 @@ def _delimited_articles(
     reader = csv.reader(text, delimiter=delimiter, strict=True)
     rows = _RowArticles(name, ident, id_field, text_field, on_warning)
     end = 0  # the last physical line read
+    read = 0  # rows that are not blank
     with text:
         try:
             header = [h.strip() for h in next(reader, [])]
             end = reader.line_num
             if not any(header):
                 yield InputError(f"{name}: empty table: the first row must name the columns")
+                return
+            repeated = repeated_column(header)
+            if repeated:
+                yield InputError(f"{name}:1: {repeated}")
                 return
             missing = [f for f in (text_field,) if f not in header]
             if missing:
@@ -1184,10 +1192,13 @@ def _delimited_articles(
                     continue
                 if not any(c.strip() for c in cells):
                     continue
+                read += 1
                 if len(cells) > len(header):
                     yield InputError(f"{name}:{line}: {len(cells)} cells, but the header names {len(header)} columns")
                     continue
                 yield rows.article(dict(zip(header, cells)), line)
+            if not read:  # as an empty JSON Lines file is: no article is an error, not an empty success
+                yield InputError(f"{name}: no rows under the header (an empty table)")
         except csv.Error as exc:
             yield InputError(
                 f'{name}:{end + 1}: not a row this reader can parse ({exc}): is a quote (") left open here? '
@@ -1201,6 +1212,18 @@ def _delimited_articles(
         except LookupError:
             yield InputError(f"{name}: unknown encoding {encoding!r}")
         rows.finish()
+
+
+def repeated_column(header: list[str]) -> str | None:
+    """Why a table's header cannot be read, or None: a column named twice (a row read by name would keep only
+    the last of the two cells silently, as a JSON object with a repeated key would; that is refused too)."""
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            shown = name if len(name) <= 100 else name[:97] + "..."
+            return f'column "{shown}" is named twice; rename one'
+        seen.add(name)
+    return None
 
 
 def swallowed_rows(cells: list[str], delimiter: str, columns: int) -> bool:
