@@ -479,6 +479,14 @@ def test_label_studio_error_names_task_and_its_line(tmp_path, schema):
         (lambda t: t[1]["annotations"][1]["result"][0].update(from_name="sentiment"), "choices control 'sentiment'"),
         (lambda t: t[1].pop("data"), 'has no "data" object'),
         (lambda t: t[1]["data"].update(para=-1), '"para" must be a paragraph index'),
+        (
+            lambda t: t[1]["annotations"][1].update(was_cancelled="false"),
+            "an annotation's \"was_cancelled\" must be true or false, got 'false'",
+        ),
+        (
+            lambda t: t[1]["annotations"][0].update(ground_truth=1),
+            'an annotation\'s "ground_truth" must be true or false, got 1',
+        ),
     ],
 )
 def test_label_studio_errors(tmp_path, schema, mutate, message):
@@ -721,3 +729,21 @@ def test_a_doccano_zip_member_s_problems_name_the_zip_and_member_not_a_temporary
     _doccano_zip(path, "admin.jsonl", b'{"text": "x", "label": []}\n{not json}\n')
     with pytest.raises(LabelError, match=r"^export\.zip: admin\.jsonl:2: not valid JSON"):
         read_doccano(path, schema)
+
+
+@pytest.mark.parametrize(
+    "element, message",
+    [
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON we can read: nested too deeply"),
+        ('{"id": ' + "9" * 4301 + "}", "a number with more than 4,300 digits; write long ids as strings"),
+        ('{"id": 1, "id": 2}', "the key 'id' is given twice in one object; keep one"),
+    ],
+)
+def test_a_label_studio_array_element_json_cannot_hold_is_named_as_json_lines_name_it(
+    tmp_path, schema, element, message
+):
+    first = json.dumps(ls_export()[0])
+    path = write(tmp_path / "export.json", f"[{first},\n{element}]")
+    with pytest.raises(LabelError) as info:
+        read_label_studio(path, schema)
+    assert str(info.value) == f"{path}:2: {message}"

@@ -391,13 +391,18 @@ def _pick_annotation(annotations: object, fail: Fail) -> dict | None:
         return None
     if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
         raise fail('"annotations" must be a list of annotation objects')
-    live = [(i, a) for i, a in enumerate(annotations) if not a.get("was_cancelled")]
+    for a in annotations:
+        for flag in ("was_cancelled", "ground_truth"):
+            if a.get(flag) is not None and not isinstance(a[flag], bool):
+                shown = repr(a[flag]) if len(repr(a[flag])) <= 40 else repr(a[flag])[:37] + "..."
+                raise fail(f'an annotation\'s "{flag}" must be true or false, got {shown}')
+    live = [(i, a) for i, a in enumerate(annotations) if a.get("was_cancelled") is not True]
     if not live:
         return None
     _, best = max(
         live,
         key=lambda p: (
-            bool(p[1].get("ground_truth")),
+            p[1].get("ground_truth") is True,
             _timestamp(p[1].get("updated_at") or p[1].get("created_at")),
             p[0],
         ),

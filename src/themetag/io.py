@@ -93,18 +93,23 @@ def _unique_keys(pairs: list) -> dict:
 def _decode_json(text: str) -> tuple[object, str | None]:
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys)
-    except _RepeatedKey as exc:
-        return None, f"the key {str(exc)[:100]!r} is given twice in one object; keep one"
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
-    except RecursionError:
-        return None, "not valid JSON we can read: nested too deeply"
-    except ValueError as exc:
-        if "digits" in str(exc):  # Python refuses to convert integers of over 4,300 digits
-            return None, "a number with more than 4,300 digits; write long ids as strings"
-        return None, f"not valid JSON ({str(exc)[:200]})"
+    except (RecursionError, ValueError) as exc:
+        return None, _undecodable(exc)
     problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text) else None
     return (None, problem) if problem else (value, None)
+
+
+def _undecodable(exc: Exception) -> str:
+    """What a RecursionError or ValueError (not a JSONDecodeError) from the JSON decoder means, in words."""
+    if isinstance(exc, _RepeatedKey):
+        return f"the key {str(exc)[:100]!r} is given twice in one object; keep one"
+    if isinstance(exc, RecursionError):
+        return "not valid JSON we can read: nested too deeply"
+    if "digits" in str(exc):  # Python refuses to convert integers of over 4,300 digits
+        return "a number with more than 4,300 digits; write long ids as strings"
+    return f"not valid JSON ({str(exc)[:200]})"
 
 
 def _unstorable(value: object) -> str | None:
@@ -302,7 +307,7 @@ def read_bounded(
 
 def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[JsonItem]:
     """The elements of a top-level JSON array, each with the line it starts on."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(object_pairs_hook=_unique_keys)  # a key given twice is refused, as in JSON Lines
     items: list[JsonItem] = []
     line, counted = 1, 0
 
@@ -322,7 +327,7 @@ def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[Json
             except json.JSONDecodeError as exc:
                 raise error(f"not valid JSON ({exc.msg} at column {exc.colno})", path=where, line=exc.lineno) from None
             except (ValueError, RecursionError) as exc:
-                raise error(f"not valid JSON ({type(exc).__name__})", path=where, line=line_at(pos)) from None
+                raise error(_undecodable(exc), path=where, line=line_at(pos)) from None
             problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text, pos, end) else None
             if problem is not None:
                 raise error(problem, path=where, line=line_at(pos))
