@@ -398,3 +398,15 @@ def test_a_key_given_twice_in_a_record_is_an_error_not_the_last_one_kept(tmp_pat
     rows.write_text('{"id": "a", "text": "Troops burned coca.", "text": "Farmers planted cacao."}\n')
     result = run("predict", rows)
     assert result.exit_code == 1 and "the key 'text' is given twice" in result.output
+
+
+def test_an_output_named_through_a_symbolic_link_replaces_the_file_and_keeps_the_link(tmp_path):
+    # Renamed over the link, the link itself became a file (`--out /dev/stdout --force` replaced /dev/stdout).
+    from themetag.io import write_text
+
+    real = tmp_path / "real.txt"
+    real.write_text("old", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    write_text("new", link)
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"

@@ -533,7 +533,9 @@ def atomic_output(path: str | os.PathLike, *, binary: bool = False) -> Iterator[
     """
     import tempfile
 
-    target = Path(path)
+    # A symbolic link is written through: the file it names is replaced, the link stays (renamed over, the link
+    # itself would become a file: `--out /dev/stdout` once replaced /dev/stdout).
+    target = Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
     check_output_path(target)
     _remove_stale_temporaries(target)
     # Readable too: a table writer may read back what it wrote to complete its header (output.CsvWriter).
