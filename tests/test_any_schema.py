@@ -149,6 +149,14 @@ def test_table_import_with_themes_docs_and_a_filter(tmp_path):
         ("a", 0, ["militarization", "corruption"], "neutral"),
         ("a", 1, ["development"], "favor"),
     ]
+    # --where on the same column twice keeps any of its values (it kept only the last given).
+    imported = tmp_path / "both.jsonl"
+    done = run(
+        "import-labels", table, "--from", "jsonl", "--doc-column", "article", "--themes-column", "tags",
+        "--stance-column", "side", "--where", "Target=x", "--where", "Target=y", "--out", imported, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["doc"] for line in imported.read_text(encoding="utf-8").splitlines()] == ["a", "a", "b"]
 
 
 # --------------------------------------------------------------------------- the training configuration file

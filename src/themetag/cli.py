@@ -1145,7 +1145,8 @@ def import_labels_command(
         [],
         "--where",
         metavar="COLUMN=VALUE",
-        help="Tables: COLUMN=VALUE keeps only those rows (repeatable), e.g. Target=Atheism for one model per target.",
+        help="Tables: COLUMN=VALUE keeps only those rows (repeatable: other columns must match too; the same column "
+        "again keeps any of its values), e.g. Target=Atheism for one model per target.",
     ),
     encoding: Optional[str] = typer.Option(
         None,
@@ -1179,7 +1180,7 @@ def import_labels_command(
         if not sep or not column:
             error(f"--where takes COLUMN=VALUE, not {item!r}")
             raise typer.Exit(EXIT_USAGE)
-        filters[column] = value
+        filters[column] = (*filters.get(column, ()), value)  # the same column again: any of its values
     claim_output(out, force=force, inputs=[file, _schema_file(schema_path)])
     schema = _schema(schema_path)
     if tool in TABLE_FORMATS:

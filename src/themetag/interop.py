@@ -837,7 +837,8 @@ class TableColumns:
     """Which column holds what. ``doc`` and ``para`` are optional: without ``doc``, each row is its own document
     (its ``id`` column if there is one); ``themes`` may be absent for a stance-only schema, ``stance`` for a
     theme-only one; ``kind`` absent means every row is content. ``where`` keeps only rows whose column has the
-    value (e.g. ``{"Target": "Atheism"}``: one model per target)."""
+    value, or one of the values (e.g. ``{"Target": "Atheism"}``: one model per target; ``{"Target": ("Atheism",
+    "Climate")}``))."""
 
     text: str = "text"
     doc: str = "doc"
@@ -902,7 +903,10 @@ def read_table(
         try:
             if isinstance(row, LabelError):
                 raise row
-            if any(str(row.get(k, "")) != str(v) for k, v in columns.where.items()):
+            if any(
+                str(row.get(k, "")) not in ((str(v),) if isinstance(v, (str, int, float)) else tuple(map(str, v)))
+                for k, v in columns.where.items()
+            ):
                 continue
             text = row.get(columns.text)
             if not isinstance(text, str) or not text.strip():
