@@ -708,9 +708,11 @@ def _doccano_labels(labels: list, schema: Schema, fail: Fail) -> tuple[object, l
             themes.append(label)
     merged = " (doccano merges all annotators' labels in a collaborative export; export per user, or approved examples)"
     if len(stances) > 1:
-        raise fail(f"{len(stances)} stance labels {[STANCE_PREFIX + s for s in stances]}; keep one{merged}")
+        named = ", ".join(STANCE_PREFIX + s for s in list(dict.fromkeys(stances))[:5])
+        raise fail(f"{len(stances):,} stance labels ({named}); keep one{merged}")
     if len(kinds) > 1:
-        raise fail(f"{len(kinds)} kind labels {[KIND_PREFIX + k for k in kinds]}; keep one{merged}")
+        named = ", ".join(KIND_PREFIX + k for k in list(dict.fromkeys(kinds))[:5])
+        raise fail(f"{len(kinds):,} kind labels ({named}); keep one{merged}")
     themes = list(dict.fromkeys(themes))  # one theme from two annotators counts once (first order kept; linear time)
     return (kinds or [None])[0], themes, (stances or [None])[0]
 
