@@ -538,11 +538,11 @@ def doccano_error(tmp_path, schema, lines):
         (doccano_line(2, P1, ["stance:maybe"]), "unknown stance 'maybe'"),
         (doccano_line(2, P1, ["kind:caption"]), "unknown kind 'caption'"),
         (doccano_line(2, P1, ["favor"]), "label 'favor' needs its prefix: name it stance:favor"),
-        (doccano_line(2, P1, ["stance:favor", "stance:against"]), "2 stance labels (stance:favor, stance:against)"),
+        (doccano_line(2, P1, ["stance:favor", "stance:against"]), "2 stance labels (stance:against, stance:favor)"),
         # Named once each, at most five: 200,000 labels made a message of 3.6 MB.
         (
             doccano_line(2, P1, ["stance:favor"] * 100_000 + ["stance:against"]),
-            "100,001 stance labels (stance:favor, stance:against); keep one",
+            "100,001 stance labels (stance:against, stance:favor); keep one",
         ),
         (doccano_line(2, P1, ["militarization"]), "a content paragraph needs a stance"),
         (doccano_line(2, P1, ["kind:heading", "development"]), "a heading paragraph carries no themes or stance"),
