@@ -369,3 +369,12 @@ def test_one_sided_schemas_get_reports_and_cards_without_empty_parts(tmp_path, k
     else:
         assert "stance" not in table and "Stance (one per" not in card and "stance_f_avg" not in summary
         assert "stance_confusion.png" not in files and "themes.png" in files
+
+
+@pytest.mark.parametrize("name", ["drugs;crime", "a,b", "x|y", "esc\x1bname", "tab\tname"])
+def test_a_theme_name_a_table_or_label_studio_cannot_hold_is_refused(name):
+    # A table joins a paragraph's themes with ";" (import splits on ";", "," and "|"); a control character made
+    # Label Studio's XML config invalid.
+    with pytest.raises(LabelError, match="must be printable and hold none of"):
+        Schema.from_dict({"themes": [name, "other"], "stances": ["favor", "against", "neutral"]})
+    assert Schema.from_dict({"themes": ["drug policy", "other"], "stances": ["favor", "against", "neutral"]})

@@ -141,6 +141,10 @@ def _name(value: object, path: str) -> str:
     return value
 
 
+#: Characters a theme or stance name may not hold: tables join and split a paragraph's themes with them.
+NAME_SEPARATORS = (";", ",", "|")
+
+
 def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
     """Accept {"name": {"cues": [...]}, ...} or ["name", ...]; names must be plain identifiers."""
     if isinstance(value, list):
@@ -153,6 +157,12 @@ def _named_entries(value: object, what: str, path: str) -> dict[str, dict]:
     for name, spec in value.items():
         if not isinstance(name, str) or not name or name.strip() != name:
             raise LabelError(f"{what} name {name!r} must be a non-empty string without surrounding spaces", path=path)
+        if not name.isprintable() or any(c in name for c in NAME_SEPARATORS):
+            # Tables join a paragraph's themes with these (and import splits on them); a control character makes
+            # Label Studio's XML config invalid.
+            raise LabelError(
+                f"{what} name {name!r} must be printable and hold none of {' '.join(NAME_SEPARATORS)}", path=path
+            )
         if not isinstance(spec, dict):
             raise LabelError(f'{what} entry {name!r} must be an object (e.g. {{"cues": [...]}})', path=path)
         cues = spec.get("cues", [])
