@@ -546,3 +546,17 @@ def test_an_aborted_parquet_writer_lets_go_of_its_file_quietly(articles, tmp_pat
     finally:
         sys.unraisablehook = previous
     assert ignored == []
+
+
+def test_messages_say_what_is_wrong_with_a_row(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        '{"id": "   ", "text": "The army."}\n{"id": NaN, "text": "x"}\n{"id": "a", "text": "bad \x01 char"}\n',
+        encoding="utf-8",
+    )
+    messages = [str(a) for a in read_articles([str(path)]) if isinstance(a, InputError)]
+    assert messages == [
+        f'{path}:1: "id" is blank; give each article an id, or leave the field out',  # was "not 3 characters"
+        f'{path}:2: "id" must be a string or an integer, not NaN or Infinity (not JSON\'s, though Python reads it)',
+        f"{path}:3: not valid JSON (Invalid control character at column 26)",  # was "at at column"
+    ]

@@ -24,6 +24,7 @@ import contextlib
 import glob
 import io as io_module
 import json
+import math
 import os
 import re
 import stat
@@ -94,7 +95,7 @@ def _decode_json(text: str) -> tuple[object, str | None]:
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
-        return None, f"not valid JSON ({exc.msg} at column {exc.colno})"
+        return None, f"not valid JSON ({_json_message(exc)} at column {exc.colno})"
     except (RecursionError, ValueError) as exc:
         return None, _undecodable(exc)
     problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text) else None
@@ -325,7 +326,9 @@ def _array_items(text: str, where: str, error: type[ThemetagError]) -> list[Json
             try:
                 value, end = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as exc:
-                raise error(f"not valid JSON ({exc.msg} at column {exc.colno})", path=where, line=exc.lineno) from None
+                raise error(
+                    f"not valid JSON ({_json_message(exc)} at column {exc.colno})", path=where, line=exc.lineno
+                ) from None
             except (ValueError, RecursionError) as exc:
                 raise error(_undecodable(exc), path=where, line=line_at(pos)) from None
             problem = _unstorable(value) if _SURROGATE_ESCAPE.search(text, pos, end) else None
@@ -1120,7 +1123,9 @@ class _RowArticles:
         if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
             return InputError(f'{where}: "{id_field}" must be a string or an integer, not {_json_type(raw_id)}')
         article_id = str(raw_id)
-        if not article_id.strip() or len(article_id) > MAX_ID_CHARS:
+        if not article_id.strip():
+            return InputError(f'{where}: "{id_field}" is blank; give each article an id, or leave the field out')
+        if len(article_id) > MAX_ID_CHARS:
             return InputError(
                 f'{where}: "{id_field}" must be 1 to {MAX_ID_CHARS:,} characters, not {len(article_id):,}'
             )
@@ -1293,7 +1298,15 @@ def scalar_fields(row: dict, *, skip: tuple[str, ...] = ("id", "text")) -> dict:
     return {k: v for k, v in row.items() if k not in skip and (v is None or isinstance(v, (str, int, float, bool)))}
 
 
+def _json_message(exc: json.JSONDecodeError) -> str:
+    """The decoder's complaint without its own trailing "at" ("Invalid control character at"), which we follow with
+    the column."""
+    return exc.msg.removesuffix(" at")
+
+
 def _json_type(value: object) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN or Infinity (not JSON's, though Python reads it)"
     return {
         dict: "an object",
         list: "an array",
