@@ -167,8 +167,13 @@ class CorpusIndex:
         A missing folder, file or row, or a malformed row, raises LabelError at ``path``:``line`` (the label record).
         """
         if self.dir is None or not self.dir.is_dir():
+            missing = (
+                "no corpus folder was given"
+                if self.dir is None
+                else f"the corpus folder {str(self.dir)!r} does not exist"
+            )
             raise LabelError(
-                f"this record names corpus file {file!r} but the corpus folder {str(self.dir)!r} does not exist; "
+                f"this record names corpus file {file!r} but {missing}; "
                 "pass the folder with --corpus (default ../shared/corpus)",
                 path=path,
                 line=line,
