@@ -28,8 +28,7 @@ from .config import TrainConfig, setting_doc
 from .errors import ThemetagError
 from .io import read_articles
 from .output import WRITERS
-from .segmentation import segment as segment_text
-from .segmentation import segment_lines
+from .segmentation import iter_segments
 
 if TYPE_CHECKING:
     from .io import MetadataTable
@@ -312,12 +311,8 @@ def segment_command(
     for article in _articles(files, unreadable, reading=reading):
         seen += 1
         try:
-            paragraphs = (
-                segment_lines(article.text)  # lines stream: no paragraph limit
-                if unit == "line"
-                else segment_text(
-                    article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {})
-                )
+            paragraphs = iter_segments(
+                article.text, unit=unit, **({"max_paragraphs": max_paragraphs} if max_paragraphs else {})
             )
         except ThemetagError as exc:
             error(f"{article.where}: {exc}")
@@ -1910,7 +1905,7 @@ def prelabel_command(
         for article in _articles(paths, unreadable, reading=reading):
             read += 1
             try:
-                found = segment_lines(article.text) if unit == "line" else segment_text(article.text, unit=unit)
+                found = iter_segments(article.text, unit=unit)
             except ThemetagError as exc:  # too long to segment: named, and the other articles still read
                 error(f"{article.where}: {exc}")
                 unreadable.append(exc)

@@ -151,11 +151,9 @@ class ResultWriter:
     def abort(self) -> None:
         """Stop without finishing: the output is being thrown away (an interrupt, an error). The stream stays open."""
 
-    def _records(self, article: "ArticleTags") -> Iterator[dict]:
-        """The paragraphs' records, one at a time (a streamed article has a million), or the article's."""
-        if self.paragraphs:
-            return (r for r in article.iter_paragraph_records() if self._keep(r["kind"]))
-        return iter([article.to_dict()])
+    def _paragraph_records(self, article: "ArticleTags") -> Iterator[dict]:
+        """The records of the paragraphs of the kinds kept, one at a time (a streamed article has a million)."""
+        return (r for r in article.iter_paragraph_records() if self._keep(r["kind"]))
 
 
 def _write_pieces(out: TextIO, pieces: Iterator[str], *, before: str = "", after: str = "") -> None:
@@ -290,7 +288,7 @@ class JsonLinesWriter(ResultWriter):
 
     def write(self, article: "ArticleTags") -> None:
         if self.paragraphs:
-            for record in self._records(article):
+            for record in self._paragraph_records(article):
                 self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             _write_pieces(self.out, json_pieces(article), after="\n")
@@ -307,7 +305,7 @@ class JsonWriter(ResultWriter):
 
     def write(self, article: "ArticleTags") -> None:
         if self.paragraphs:
-            for record in self._records(article):
+            for record in self._paragraph_records(article):
                 self.out.write(("[\n" if self._first else ",\n") + json.dumps(record, ensure_ascii=False, indent=2))
                 self._first = False
         else:

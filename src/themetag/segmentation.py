@@ -18,7 +18,7 @@ import itertools
 import re
 from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
-from typing import Iterator, Literal
+from typing import Iterable, Iterator, Literal
 
 from .errors import InputError
 
@@ -170,6 +170,14 @@ def segment(
 
 
 _LINE = re.compile(r"[^\n]+")
+
+
+def iter_segments(
+    text: str, *, unit: str = "article", max_paragraphs: int = MAX_ARTICLE_PARAGRAPHS
+) -> Iterable[Paragraph]:
+    """:func:`segment`'s paragraphs, except that lines (``unit="line"``) come as they are read
+    (:func:`segment_lines`, no paragraph limit): what a caller that reads the paragraphs once should use."""
+    return segment_lines(text) if unit == "line" else segment(text, unit=unit, max_paragraphs=max_paragraphs)
 
 
 def segment_lines(text: str) -> Iterator[Paragraph]:
